@@ -1,0 +1,52 @@
+// Builds the extension host bundle (Node, CommonJS, `vscode` external) and the webview bundle
+// (browser), and copies what the webview loads at run time into dist/webview.
+//   node esbuild.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'info',
+  // tfjs packages ship ES modules with a few Node-only requires guarded at run time.
+  mainFields: ['module', 'main'],
+};
+
+const host = {
+  ...common,
+  entryPoints: { extension: 'src/extension.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+};
+
+const webview = {
+  ...common,
+  entryPoints: { main: 'webview/main.ts' },
+  outdir: 'dist/webview',
+  platform: 'browser',
+  format: 'iife',
+  target: 'chrome120',
+  // tfjs-core mentions Node modules behind environment checks; the browser never loads them.
+  external: ['node-fetch', 'worker_threads', 'util', 'fs', 'path', 'crypto'],
+};
+
+function copyWebviewAssets() {
+  mkdirSync('dist/webview', { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) {
+    cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
+  }
+}
+
+copyWebviewAssets();
+if (watch) {
+  for (const options of [host, webview]) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all([esbuild.build(host), esbuild.build(webview)]);
+}

@@ -1,0 +1,24 @@
+/**
+ * An error meant for the user: it names the file and says what is wrong in one sentence.
+ * Anything else thrown while reading a model is a bug or an unforeseen input, and is wrapped in one.
+ */
+export class ModelReadError extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly problem: string,
+  ) {
+    super(`${fileName}: ${problem}`);
+    this.name = 'ModelReadError';
+  }
+}
+
+export function asModelReadError(fileName: string, error: unknown): ModelReadError {
+  if (error instanceof ModelReadError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ModelReadError(fileName, `cannot be read (${firstLine(detail)}).`);
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0].trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

@@ -1,0 +1,54 @@
+/** ConvLens: entry point of the extension host. Wires commands, the model viewer and the layer tree. */
+import * as vscode from 'vscode';
+import { explainGradCam } from './commands/explainGradCam';
+import { visualizeLayers } from './commands/visualizeLayers';
+import { ModelEditorProvider, ModelViewerRegistry } from './editor/modelEditorProvider';
+import type { ModelViewer } from './editor/modelViewer';
+import { useCpuBackend } from './node/tfBackend';
+import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
+
+export function activate(context: vscode.ExtensionContext): void {
+  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference.
+  void useCpuBackend();
+
+  const registry = new ModelViewerRegistry();
+  const layers = new LayerTreeProvider();
+  const layerView = vscode.window.createTreeView('convlens.layers', { treeDataProvider: layers, showCollapseAll: true });
+
+  let viewerSubscriptions: vscode.Disposable[] = [];
+  const followViewer = (viewer: ModelViewer | undefined) => {
+    for (const d of viewerSubscriptions) d.dispose();
+    const refresh = () => {
+      const state = viewer?.current;
+      layers.show(state);
+      layerView.description = state?.kind === 'loaded' ? describeModel(state.model) : undefined;
+      layerView.message = state?.kind === 'failed' ? state.message : undefined;
+    };
+    viewerSubscriptions = viewer
+      ? [
+          viewer.onDidChangeState(refresh),
+          viewer.onDidSelectLayer((id) => {
+            const layer = layers.findLayer(id);
+            if (layer && layerView.visible) void layerView.reveal(layer, { select: true, focus: false });
+          }),
+        ]
+      : [];
+    refresh();
+  };
+
+  context.subscriptions.push(
+    registry,
+    layers,
+    layerView,
+    registry.onDidChangeActive(followViewer),
+    { dispose: () => viewerSubscriptions.forEach((d) => d.dispose()) },
+    ...ModelEditorProvider.register(context, registry),
+    vscode.commands.registerCommand('convlens.visualizeLayers', visualizeLayers),
+    vscode.commands.registerCommand('convlens.explainGradCam', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
+      explainGradCam(registry, clicked, selected),
+    ),
+    vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),
+  );
+}
+
+export function deactivate(): void {}

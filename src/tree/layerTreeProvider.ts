@@ -1,0 +1,79 @@
+/** The sidebar's Layers view: the layer tree of the active model viewer. */
+import * as vscode from 'vscode';
+import { findLayer, FORMAT_LABELS, type LayerInfo, type ModelSummary, walkLayers } from '../engine/model';
+import { describeLayer, formatParams, formatShapes } from '../shared/format';
+import { iconForLayerType } from '../shared/layerIcons';
+import type { ModelState } from '../editor/modelViewer';
+
+export const REVEAL_LAYER_COMMAND = 'convlens.revealLayer';
+
+export class LayerTreeProvider implements vscode.TreeDataProvider<LayerInfo> {
+  private model: ModelSummary | undefined;
+  private parents = new Map<string, LayerInfo>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  show(state: ModelState | undefined): void {
+    this.model = state?.kind === 'loaded' ? state.model : undefined;
+    this.parents = new Map();
+    if (this.model) {
+      for (const layer of walkLayers(this.model.layers)) {
+        for (const child of layer.children ?? []) this.parents.set(child.id, layer);
+      }
+    }
+    this.changed.fire();
+  }
+
+  get current(): ModelSummary | undefined {
+    return this.model;
+  }
+
+  findLayer(id: string): LayerInfo | undefined {
+    return this.model && findLayer(this.model, id);
+  }
+
+  getChildren(element?: LayerInfo): LayerInfo[] {
+    if (!this.model) return [];
+    return element ? (element.children ?? []) : this.model.layers;
+  }
+
+  getParent(element: LayerInfo): LayerInfo | undefined {
+    return this.parents.get(element.id);
+  }
+
+  getTreeItem(layer: LayerInfo): vscode.TreeItem {
+    const item = new vscode.TreeItem(
+      layer.name,
+      layer.children ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = layer.id;
+    item.description = describeLayer(layer);
+    item.iconPath = new vscode.ThemeIcon(iconForLayerType(layer.type));
+    item.tooltip = layerTooltip(layer);
+    item.accessibilityInformation = { label: `${layer.name}, ${describeLayer(layer)}` };
+    item.command = { command: REVEAL_LAYER_COMMAND, title: 'Reveal Layer in Viewer', arguments: [layer.id] };
+    item.contextValue = 'convlens.layer';
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+function layerTooltip(layer: LayerInfo): vscode.MarkdownString {
+  const lines = [
+    `**${layer.name}** — ${layer.type}`,
+    '',
+    `Output shape: \`${formatShapes(layer.outputShapes)}\``,
+    '',
+    `Parameters: ${formatParams(layer.params)} (${formatParams(layer.trainableParams)} trainable)`,
+  ];
+  if (layer.inputs.length) lines.push('', `Inputs: ${layer.inputs.join(', ')}`);
+  return new vscode.MarkdownString(lines.join('\n'));
+}
+
+/** The view's description line: which model the tree shows. */
+export function describeModel(model: ModelSummary): string {
+  return `${model.fileName} · ${FORMAT_LABELS[model.format]} · ${formatParams(model.totalParams)}`;
+}

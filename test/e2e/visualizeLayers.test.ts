@@ -1,0 +1,112 @@
+/**
+ * End to end, in a real VS Code: right-click the sample model in the explorer, choose Visualize Layers,
+ * and check the layer tree in the webview and in the ConvLens sidebar, as a user would see them.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
+import { sampleWorkspace } from '../support/paths';
+import { clickContextMenu, contextMenuLabels, launchBrowser, openWorkbench, screenshot, webviewFrame } from '../support/workbench';
+
+const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
+
+describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    server = await startCodeServer(sampleWorkspace, (workspace) => {
+      writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
+    });
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, server.url, server.workspace);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the explorer offers Visualize Layers on model files and Explain with Grad-CAM on images only', async () => {
+    const onModel = await contextMenuLabels(page, 'fashion-mnist-cnn', 'model.json');
+    await page.keyboard.press('Escape');
+    const onImage = await contextMenuLabels(page, 'images', 'sneaker.png');
+    await page.keyboard.press('Escape');
+    const onLabels = await contextMenuLabels(page, 'fashion-mnist-cnn', 'labels.txt');
+    await page.keyboard.press('Escape');
+    assert.ok(onModel.includes('Visualize Layers'), `model.json menu: ${onModel.join(', ')}`);
+    assert.ok(!onModel.includes('Explain with Grad-CAM'));
+    assert.ok(onImage.includes('Explain with Grad-CAM'), `image menu: ${onImage.join(', ')}`);
+    assert.ok(!onImage.includes('Visualize Layers'));
+    assert.ok(!onLabels.includes('Visualize Layers') && !onLabels.includes('Explain with Grad-CAM'));
+  });
+
+  test('Visualize Layers shows the layer tree with output shapes and parameter counts in the webview', async () => {
+    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
+    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
+    assert.equal(await text(frame, '#model-name'), 'fashion_mnist_cnn');
+    assert.equal(await text(frame, '#model-input'), '(None, 28, 28, 1)');
+    assert.equal(await text(frame, '#model-output'), '(None, 10)');
+    assert.equal(await text(frame, '#model-params'), '19,162 (19,162 trainable)');
+    const rows = await frame.$$eval('#layer-tree vscode-tree-item .layer-row', (els) =>
+      els.map((el) => [...el.children].map((c) => c.textContent)),
+    );
+    assert.deepEqual(rows, [
+      ['rescale', 'Rescaling', '(None, 28, 28, 1)', '0'],
+      ['conv1', 'Conv2D', '(None, 28, 28, 16)', '160'],
+      ['pool1', 'MaxPooling2D', '(None, 14, 14, 16)', '0'],
+      ['conv2', 'Conv2D', '(None, 14, 14, 32)', '4,640'],
+      ['pool2', 'MaxPooling2D', '(None, 7, 7, 32)', '0'],
+      ['conv3', 'Conv2D', '(None, 7, 7, 48)', '13,872'],
+      ['gap', 'GlobalAveragePooling2D', '(None, 48)', '0'],
+      ['predictions', 'Dense', '(None, 10)', '490'],
+    ]);
+    // TensorFlow.js starts on WebGL (SwiftShader in this headless Chromium).
+    await frame.waitForFunction(() => document.getElementById('backend')?.textContent !== 'starting…');
+    assert.equal(await text(frame, '#backend'), 'WebGL');
+    assert.equal(await frame.$eval('#backend-notice', (el) => (el as HTMLElement).hidden), true);
+    await screenshot(page, 'visualize-layers');
+  });
+
+  test('the ConvLens sidebar lists the same layers, and choosing one selects it in the webview', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="ConvLens"]').click();
+    const sidebarRows = page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row');
+    await sidebarRows.first().waitFor();
+    const labels = await sidebarRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label')));
+    assert.deepEqual(labels, [
+      'rescale, Rescaling · (None, 28, 28, 1) · 0 params',
+      'conv1, Conv2D · (None, 28, 28, 16) · 160 params',
+      'pool1, MaxPooling2D · (None, 14, 14, 16) · 0 params',
+      'conv2, Conv2D · (None, 14, 14, 32) · 4,640 params',
+      'pool2, MaxPooling2D · (None, 7, 7, 32) · 0 params',
+      'conv3, Conv2D · (None, 7, 7, 48) · 13,872 params',
+      'gap, GlobalAveragePooling2D · (None, 48) · 0 params',
+      'predictions, Dense · (None, 10) · 490 params',
+    ]);
+    await sidebarRows.filter({ hasText: 'conv2' }).click();
+    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
+    await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="conv2"]') as { selected?: boolean } | null)?.selected === true);
+    const selected = await frame.$$eval('vscode-tree-item', (items) =>
+      items.filter((i) => (i as unknown as { selected: boolean }).selected).map((i) => (i as HTMLElement).dataset.layerId),
+    );
+    assert.deepEqual(selected, ['conv2']);
+    await screenshot(page, 'sidebar-layers');
+  });
+
+  test('a broken model file gets a one-sentence message naming it, not a stack trace', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'broken_model.json');
+    const frame = await webviewFrame(page, '#model-error');
+    const message = await text(frame, '#model-error p');
+    assert.equal(message, 'broken_model.json: is not a valid JSON file.');
+    await screenshot(page, 'broken-model');
+  });
+});
+
+async function text(frame: Frame, selector: string): Promise<string> {
+  return ((await frame.textContent(selector)) ?? '').trim();
+}

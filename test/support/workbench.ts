@@ -1,0 +1,81 @@
+/**
+ * Driving the VS Code workbench in Chromium as a person would: explorer rows, context menus,
+ * the activity bar, and the webview inside its nested iframes.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
+import { repoRoot } from './paths';
+
+export const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CONVLENS_CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+}
+
+export async function openWorkbench(browser: Browser, url: string, folder: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  return page;
+}
+
+export function explorerRow(page: Page, name: string) {
+  return page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator(`.label-name:text-is("${name}")`) });
+}
+
+/** Expands folders along `segments` and returns the row of the last one. */
+export async function revealInExplorer(page: Page, ...segments: string[]) {
+  for (const folder of segments.slice(0, -1)) {
+    const row = explorerRow(page, folder).first();
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  }
+  const row = explorerRow(page, segments.at(-1)!).first();
+  await row.waitFor();
+  return row;
+}
+
+/** Right-clicks an explorer row and returns the labels of its context menu. */
+export async function contextMenuLabels(page: Page, ...segments: string[]): Promise<string[]> {
+  const row = await revealInExplorer(page, ...segments);
+  await row.click({ button: 'right' });
+  const items = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label');
+  await items.first().waitFor();
+  return (await items.allTextContents()).map((t) => t.trim()).filter(Boolean);
+}
+
+export async function clickContextMenu(page: Page, label: string, ...segments: string[]): Promise<void> {
+  const row = await revealInExplorer(page, ...segments);
+  await row.click({ button: 'right' });
+  await page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: label }).first().click();
+}
+
+/** The frame of the webview whose document holds `selector` (webviews are nested iframes). */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame shows ${selector}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,29 @@
+/**
+ * TensorFlow.js in the webview: WebGL when the window has it, otherwise the CPU backend,
+ * with the reason kept so the user can be told why things are slower.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+
+export interface BackendChoice {
+  backend: string;
+  fallbackReason?: string;
+}
+
+export async function initBackend(): Promise<BackendChoice> {
+  tf.env().set('PROD', true);
+  let reason = 'WebGL is not available in this window.';
+  try {
+    if (await tf.setBackend('webgl')) {
+      // Compile and run one tiny program: a context can exist and still fail on first use.
+      const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
+      if (sum === 3) return { backend: 'webgl' };
+      reason = 'WebGL gave a wrong result on a test computation.';
+    }
+  } catch (error) {
+    reason = `WebGL failed to start (${error instanceof Error ? error.message : String(error)}).`;
+  }
+  await tf.setBackend('cpu');
+  return { backend: 'cpu', fallbackReason: reason };
+}
