@@ -87,7 +87,7 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
       'gap, GlobalAveragePooling2D · (None, 48) · 0 params',
       'predictions, Dense · (None, 10) · 490 params',
     ]);
-    await sidebarRows.filter({ hasText: 'conv2' }).click();
+    await page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row[aria-label^="conv2,"]').click();
     const frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
     await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="conv2"]') as { selected?: boolean } | null)?.selected === true);
     const selected = await frame.$$eval('vscode-tree-item', (items) =>

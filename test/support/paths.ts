@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+// __filename, not __dirname: tsx sets only __filename right when this is imported from an ES module.
+export const repoRoot = path.resolve(path.dirname(__filename), '..', '..');
 export const sampleWorkspace = path.join(repoRoot, 'sample');
 export const sampleModel = path.join(sampleWorkspace, 'fashion-mnist-cnn', 'model.json');
 

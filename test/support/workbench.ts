@@ -28,11 +28,14 @@ export async function openWorkbench(browser: Browser, url: string, folder: strin
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  // Menus and views contributed by extensions appear once the extensions are scanned; the activity bar
+  // icon is the visible sign of that.
+  await page.locator('.activitybar .action-item a[aria-label^="ConvLens"]').waitFor({ timeout: 60_000 });
   return page;
 }
 
 export function explorerRow(page: Page, name: string) {
-  return page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator(`.label-name:text-is("${name}")`) });
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label=${JSON.stringify(name)}]`);
 }
 
 /** Expands folders along `segments` and returns the row of the last one. */
