@@ -2,7 +2,7 @@
 // (browser), and copies what the webview loads at run time into dist/webview.
 //   node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -44,6 +44,8 @@ function copyWebviewAssets() {
   }
 }
 
+// A fresh dist/, so files of an earlier build (source maps of a dev build) never reach a package.
+if (!watch) rmSync('dist', { recursive: true, force: true });
 copyWebviewAssets();
 if (watch) {
   for (const options of [host, webview]) await (await esbuild.context(options)).watch();

@@ -7,7 +7,8 @@ export class ModelReadError extends Error {
     readonly fileName: string,
     readonly problem: string,
   ) {
-    super(`${fileName}: ${problem}`);
+    // Problems are predicates ("is not …", "has …"), so the message reads as one sentence.
+    super(`${fileName} ${problem}`);
     this.name = 'ModelReadError';
   }
 }

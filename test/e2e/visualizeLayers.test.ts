@@ -19,8 +19,9 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
   let page: Page;
 
   before(async () => {
-    server = await startCodeServer(sampleWorkspace, (workspace) => {
-      writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
+    server = await startCodeServer(sampleWorkspace, {
+      prepare: (workspace) =>
+        writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq'),
     });
     browser = await launchBrowser();
     page = await openWorkbench(browser, server.url, server.workspace);
@@ -102,7 +103,7 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
     await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'broken_model.json');
     const frame = await webviewFrame(page, '#model-error');
     const message = await text(frame, '#model-error p');
-    assert.equal(message, 'broken_model.json: is not a valid JSON file.');
+    assert.equal(message, 'broken_model.json is not valid JSON, so it cannot be a TensorFlow.js model.');
     await screenshot(page, 'broken-model');
   });
 });

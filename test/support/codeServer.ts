@@ -64,17 +64,23 @@ async function waitForHttp(url: string, server: ChildProcess, log: () => string,
   throw new Error(`code-server did not answer within ${timeoutMs} ms:\n${log()}`);
 }
 
+export interface CodeServerOptions {
+  /** Adds files to the workspace copy before the server starts. */
+  prepare?: (workspace: string) => void;
+  /** A fixed port (the demo prints its address); a free one otherwise. */
+  port?: number;
+}
+
 /**
  * Starts code-server on a copy of `workspaceSource` (so tests never modify the repository's files).
- * `prepare` may add files to the copy before the server starts.
  */
-export async function startCodeServer(workspaceSource: string, prepare?: (workspace: string) => void): Promise<CodeServer> {
+export async function startCodeServer(workspaceSource: string, options: CodeServerOptions = {}): Promise<CodeServer> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'convlens-e2e-'));
   const workspace = path.join(scratch, 'workspace');
   const userData = path.join(scratch, 'user-data');
   const extensions = path.join(scratch, 'extensions');
   cpSync(workspaceSource, workspace, { recursive: true });
-  prepare?.(workspace);
+  options.prepare?.(workspace);
   mkdirSync(path.join(userData, 'User'), { recursive: true });
   writeFileSync(
     path.join(userData, 'User', 'settings.json'),
@@ -90,7 +96,7 @@ export async function startCodeServer(workspaceSource: string, prepare?: (worksp
   );
   stageExtension(extensions);
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const server = spawn(

@@ -31,7 +31,7 @@ export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    throw new ModelReadError(fileName, 'is not a valid JSON file.');
+    throw new ModelReadError(fileName, 'is not valid JSON, so it cannot be a TensorFlow.js model.');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it holds no JSON object.');
