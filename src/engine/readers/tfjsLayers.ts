@@ -2,17 +2,20 @@
  * TensorFlow.js layers models: a `model.json` holding a Keras-style topology and a weights manifest
  * pointing at binary shards beside it (the TensorFlow.js converter's output, Teachable Machine exports).
  */
+import * as tfc from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../errors';
+import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
+import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
 
 interface ModelJson {
   format?: string;
   modelTopology?: io.ModelJSON['modelTopology'] & { node?: unknown };
-  weightsManifest?: unknown;
+  weightsManifest?: io.WeightsManifestConfig;
 }
 
 export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelSummary> {
@@ -23,6 +26,86 @@ export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelS
   } finally {
     // The topology was built with freshly initialised weights; only its structure was wanted.
     model.dispose();
+  }
+}
+
+/** The model with its weights, ready to run. */
+export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel> {
+  const json = parseModelJson(source.fileName, await source.read());
+  const { specs, data } = await readWeightShards(source, json.weightsManifest);
+  const model = await buildTopology(source.fileName, json.modelTopology!);
+  const decoded = decodeWeights(source.fileName, specs, data);
+  try {
+    model.loadWeights(decoded, true);
+  } catch (error) {
+    model.dispose();
+    const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+    throw new ModelReadError(source.fileName, `has weights that do not fit its layers: ${detail}`);
+  } finally {
+    // The variables hold their own copies.
+    tfc.dispose(Object.values(decoded));
+  }
+  return layersRunnable(model, summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName }));
+}
+
+/** Reads every shard the manifest lists, checking each against the byte count its weights need. */
+export async function readWeightShards(
+  source: ModelSource,
+  manifest: io.WeightsManifestConfig | undefined,
+): Promise<{ specs: io.WeightsManifestEntry[]; data: ArrayBuffer }> {
+  if (!Array.isArray(manifest)) throw new ModelReadError(source.fileName, 'has no "weightsManifest", so its weights cannot be found.');
+  const specs: io.WeightsManifestEntry[] = [];
+  const shards: Uint8Array[] = [];
+  for (const group of manifest) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
+      throw new ModelReadError(source.fileName, 'has a "weightsManifest" entry without "paths" and "weights".');
+    }
+    const groupShards: Uint8Array[] = [];
+    for (const shardPath of group.paths) {
+      try {
+        groupShards.push(await source.readSibling(shardPath));
+      } catch {
+        throw new ModelReadError(source.fileName, `lists the weight file "${shardPath}", which cannot be read beside it.`);
+      }
+    }
+    const expected = group.weights.reduce((sum, spec) => sum + weightByteLength(source.fileName, spec), 0);
+    const actual = groupShards.reduce((sum, shard) => sum + shard.byteLength, 0);
+    if (actual !== expected) {
+      throw new ModelReadError(
+        source.fileName,
+        `needs ${expected} bytes of weights from ${group.paths.join(', ')}, but ${actual === 1 ? 'there is 1 byte' : `there are ${actual} bytes`}.`,
+      );
+    }
+    specs.push(...group.weights);
+    shards.push(...groupShards);
+  }
+  const data = new Uint8Array(shards.reduce((sum, shard) => sum + shard.byteLength, 0));
+  let offset = 0;
+  for (const shard of shards) {
+    data.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  return { specs, data: data.buffer };
+}
+
+const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, uint16: 2 };
+
+function weightByteLength(fileName: string, spec: io.WeightsManifestEntry): number {
+  const count = spec.shape.reduce((n, d) => n * d, 1);
+  const quantized = spec.quantization?.dtype;
+  const bytes = BYTES_PER_VALUE[quantized ?? spec.dtype];
+  if (!bytes || !Number.isFinite(count) || count < 0) {
+    throw new ModelReadError(fileName, `has a weight "${spec.name}" of a kind ConvLens cannot read (${quantized ?? spec.dtype}).`);
+  }
+  return count * bytes;
+}
+
+function decodeWeights(fileName: string, specs: io.WeightsManifestEntry[], data: ArrayBuffer) {
+  try {
+    return tfc.io.decodeWeights(data, specs);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+    throw new ModelReadError(fileName, `has weights that cannot be decoded: ${detail}`);
   }
 }
 

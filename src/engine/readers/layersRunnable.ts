@@ -1,0 +1,74 @@
+/**
+ * A built tfjs-layers model (from any Keras-family reader) as a `RunnableModel`: one graph node per
+ * layer, nested models flattened so that their inner layers can be run, inspected and cut at.
+ * Node ids are the summary's layer ids (`outer/inner` for nested layers).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { GraphInput, GraphNode, RunnableModel } from '../graph';
+import type { ModelSummary } from '../model';
+
+type Layer = tfl.LayersModel['layers'][number];
+type Container = tfl.LayersModel;
+
+export function layersRunnable(model: tfl.LayersModel, summary: ModelSummary): RunnableModel {
+  const inputs: GraphInput[] = model.inputs.map((tensor, i) => ({
+    id: model.inputLayers[i]?.name ?? tensor.name,
+    shape: [...tensor.shape],
+  }));
+  const nodes: GraphNode[] = [];
+  const layersById = new Map<string, Layer>();
+  const outputs = flatten(model, '', inputs.map((input) => input.id), nodes, layersById);
+  return {
+    summary,
+    inputs,
+    outputs,
+    nodes,
+    // getWeights() hands out the variables' own tensors: the model owns them.
+    weights: (layerId) => layersById.get(layerId)?.getWeights() ?? [],
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Appends the nodes of `container` to `nodes`, fed by `inputIds`; returns the ids of its outputs. */
+function flatten(container: Container, prefix: string, inputIds: string[], nodes: GraphNode[], layersById: Map<string, Layer>): string[] {
+  const emit = (layer: Layer, layerInputs: string[]): string => {
+    const id = prefix ? `${prefix}/${layer.name}` : layer.name;
+    layersById.set(id, layer);
+    if (isContainer(layer)) {
+      // The nested model's own node passes its inner output on, so its id can be selected like any layer.
+      const inner = flatten(layer, id, layerInputs, nodes, layersById);
+      nodes.push({ id, inputs: inner, run: ([x]) => x.clone() });
+    } else {
+      nodes.push({
+        id,
+        inputs: layerInputs,
+        run: (xs) => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor,
+      });
+    }
+    return id;
+  };
+
+  if (container.getClassName() === 'Sequential') {
+    let current = inputIds;
+    for (const layer of container.layers) {
+      if (layer.getClassName() !== 'InputLayer') current = [emit(layer, current)];
+    }
+    return current;
+  }
+
+  // A functional model: follow each layer's inbound node that belongs to this model's own graph.
+  const idOfLayer = new Map<string, string>(container.inputLayers.map((layer, i) => [layer.name, inputIds[i]]));
+  const ownNodes = (container as unknown as { containerNodes: Set<string> }).containerNodes;
+  for (const layer of container.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const nodeIndex = layer.inboundNodes.findIndex((_, i) => ownNodes.has(`${layer.name}_ib-${i}`));
+    const inbound = layer.inboundNodes[Math.max(nodeIndex, 0)];
+    idOfLayer.set(layer.name, emit(layer, inbound.inboundLayers.map((source) => idOfLayer.get(source.name)!)));
+  }
+  return container.outputLayers.map((layer) => idOfLayer.get(layer.name)!);
+}
+
+function isContainer(layer: Layer): layer is Container {
+  return Array.isArray((layer as Partial<Container>).layers);
+}
