@@ -26,6 +26,17 @@ const host = {
   external: ['vscode'],
 };
 
+// The `convlens` command line: the same engine in Node.
+const cli = {
+  ...common,
+  entryPoints: { cli: 'src/cli/bin.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+};
+
 const webview = {
   ...common,
   entryPoints: { main: 'webview/main.ts' },
@@ -48,7 +59,7 @@ function copyWebviewAssets() {
 if (!watch) rmSync('dist', { recursive: true, force: true });
 copyWebviewAssets();
 if (watch) {
-  for (const options of [host, webview]) await (await esbuild.context(options)).watch();
+  for (const options of [host, cli, webview]) await (await esbuild.context(options)).watch();
 } else {
-  await Promise.all([esbuild.build(host), esbuild.build(webview)]);
+  await Promise.all([esbuild.build(host), esbuild.build(cli), esbuild.build(webview)]);
 }

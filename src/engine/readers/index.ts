@@ -1,28 +1,52 @@
-/** Picks the reader for a model file from its name and hands back the common summary. */
+/** Picks the reader for a model file from its name: the quick summary, or the runnable model. */
 import { asModelReadError, ModelReadError } from '../errors';
+import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
-import { readTfjsLayersSummary } from './tfjsLayers';
+import { loadTfjsLayers, readTfjsLayersSummary } from './tfjsLayers';
+
+interface Reader {
+  summary(source: ModelSource): Promise<ModelSummary>;
+  load(source: ModelSource): Promise<RunnableModel>;
+}
+
+const tfjsLayers: Reader = { summary: readTfjsLayersSummary, load: loadTfjsLayers };
 
 const NOT_YET: Record<string, string> = {
-  '.h5': 'Keras HDF5 models',
-  '.hdf5': 'Keras HDF5 models',
-  '.keras': 'Keras .keras models',
-  '.onnx': 'ONNX models',
+  '.h5': 'a Keras HDF5 model',
+  '.hdf5': 'a Keras HDF5 model',
+  '.keras': 'a Keras .keras model',
+  '.onnx': 'an ONNX model',
 };
 
-export async function readModelSummary(source: ModelSource): Promise<ModelSummary> {
+function readerFor(source: ModelSource): Reader {
   const extension = extensionOf(source.fileName);
+  if (extension === '.json') return tfjsLayers;
+  if (extension in NOT_YET) {
+    throw new ModelReadError(source.fileName, `is ${NOT_YET[extension]}, which this version of ConvLens cannot open yet.`);
+  }
+  throw new ModelReadError(source.fileName, 'is not a model file ConvLens knows (.json, .h5, .hdf5, .keras or .onnx).');
+}
+
+/** The layer tree, read as quickly as the format allows (before weights are decoded where possible). */
+export async function readModelSummary(source: ModelSource): Promise<ModelSummary> {
   try {
-    if (extension === '.json') return await readTfjsLayersSummary(source);
-    if (extension in NOT_YET) {
-      throw new ModelReadError(source.fileName, `is one of the ${NOT_YET[extension]}, which this version of ConvLens cannot open yet.`);
-    }
-    throw new ModelReadError(source.fileName, 'is not a model file ConvLens knows (.json, .h5, .hdf5, .keras or .onnx).');
+    return await readerFor(source).summary(source);
   } catch (error) {
     throw asModelReadError(source.fileName, error);
   }
 }
+
+/** The model with its weights, ready to run. Dispose it when done. */
+export async function loadModel(source: ModelSource): Promise<RunnableModel> {
+  try {
+    return await readerFor(source).load(source);
+  } catch (error) {
+    throw asModelReadError(source.fileName, error);
+  }
+}
+
+export const MODEL_EXTENSIONS = ['.json', '.h5', '.hdf5', '.keras', '.onnx'];
 
 function extensionOf(fileName: string): string {
   const dot = fileName.lastIndexOf('.');

@@ -1,0 +1,42 @@
+/** `convlens predict <model> <input...> [--top K] [--json]`: ranked classes for each input. */
+import { predict, singleInput } from '../engine/execute';
+import { describePreprocessing, type PreprocessingSettings } from '../engine/preprocess';
+import { topPredictions, type Prediction } from '../engine/predictions';
+import { readInput } from './inputs';
+import { openModel } from './modelFiles';
+
+export interface PredictResult {
+  input: string;
+  predictions: Prediction[];
+}
+
+export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings): Promise<string> {
+  const { model, labels, input } = await openModel(file, settings);
+  const results: PredictResult[] = [];
+  try {
+    for (const inputFile of inputs) {
+      const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
+      try {
+        const [output] = predict(model, singleInput(model, tensor));
+        const ranked = await topPredictions(output, top, labels?.names);
+        output.dispose();
+        ranked.forEach((predictions, i) => results.push({ input: ranked.length > 1 ? `${inputFile}[${i}]` : inputFile, predictions }));
+      } finally {
+        tensor.dispose();
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  if (json) {
+    return JSON.stringify({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, null, 2);
+  }
+  const lines = [`Preprocessing: ${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`];
+  for (const result of results) {
+    lines.push('', result.input);
+    for (const p of result.predictions) {
+      lines.push(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}  (class ${p.index}, score ${p.score.toPrecision(4)})`);
+    }
+  }
+  return lines.join('\n');
+}

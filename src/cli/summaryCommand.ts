@@ -1,0 +1,39 @@
+/** `convlens summary <model> [--json]`: the layer table and totals. */
+import { formatCount, formatShape } from '../shared/format';
+import { FORMAT_LABELS, type LayerInfo, type ModelSummary } from '../engine/model';
+import { readModelSummary } from '../engine/readers';
+import { modelSource } from './modelFiles';
+
+export async function summaryCommand(file: string, json: boolean): Promise<string> {
+  const summary = await readModelSummary(modelSource(file));
+  return json ? JSON.stringify(summary, null, 2) : summaryTable(summary);
+}
+
+export function summaryTable(summary: ModelSummary): string {
+  const rows: string[][] = [];
+  const visit = (layers: readonly LayerInfo[], depth: number) => {
+    for (const layer of layers) {
+      const shapes = layer.outputShapes.map(formatShape).join(' ') || '?';
+      rows.push([`${'  '.repeat(depth)}${layer.name}`, layer.type, shapes, formatCount(layer.params)]);
+      if (layer.children) visit(layer.children, depth + 1);
+    }
+  };
+  visit(summary.layers, 0);
+  const header = ['Layer', 'Type', 'Output shape', 'Params'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === cells.length - 1 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  const rule = '-'.repeat(widths.reduce((s, w) => s + w + 2, -2));
+  return [
+    `${summary.name} (${FORMAT_LABELS[summary.format]}, ${summary.fileName})`,
+    `Input ${summary.inputShapes.map(formatShape).join(', ')}  Output ${summary.outputShapes.map(formatShape).join(', ')}`,
+    rule,
+    line(header),
+    rule,
+    ...rows.map(line),
+    rule,
+    `Total params: ${formatCount(summary.totalParams)}`,
+    `Trainable params: ${formatCount(summary.trainableParams)}`,
+    `Non-trainable params: ${formatCount(summary.totalParams - summary.trainableParams)}`,
+  ].join('\n');
+}

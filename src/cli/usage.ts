@@ -1,0 +1,21 @@
+/** Command-line usage: the help text, and the error that means "you called it wrongly" (exit code 2). */
+export class UsageError extends Error {}
+
+/** A file that cannot be read or run (exit code 1). */
+export class InputError extends Error {}
+
+export const USAGE = `Usage: convlens <command> [options]
+
+Commands:
+  summary <model> [--json]                 the layer table: name, type, output shape, parameters
+  predict <model> <input...> [--top K] [--json]
+                                           top-K classes for each image or .npy array
+
+Preprocessing (commands that take images; also read from <model>.convlens.json):
+  --size WxH                               resize images to W x H (default: the model's input size)
+  --scale 0-1|-1-1|0-255|torch|caffe       pixel scaling (torch = ImageNet mean/std after 0-1)
+  --channels rgb|bgr|gray                  channel order
+
+Models: TensorFlow.js model.json, Keras .h5/.keras, ONNX .onnx.
+Inputs: png, jpeg, bmp, tiff images, or .npy arrays used as the model input as they are.
+Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage.`;

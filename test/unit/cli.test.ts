@@ -1,0 +1,141 @@
+/**
+ * The `convlens` command line: what a user types and reads. Predictions are checked against
+ * TensorFlow.js's own loader and `predict` on the same pixels, decoded by a separate PNG library.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { PNG } from 'pngjs';
+import { run } from '../../src/cli/main';
+import { readModelSummary } from '../../src/engine/readers';
+import { fileModelSource } from '../../src/node/fileModelSource';
+import { useCpuBackend } from '../../src/node/tfBackend';
+import { npyBytes } from '../support/npy';
+import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
+
+before(() => useCpuBackend());
+
+const sneaker = path.join(sampleWorkspace, 'images', 'sneaker.png');
+
+async function referenceProbabilities(input: tf.Tensor): Promise<number[]> {
+  const json = JSON.parse(readFileSync(sampleModel, 'utf8'));
+  const weights = readFileSync(path.join(path.dirname(sampleModel), 'group1-shard1of1.bin'));
+  const model = await tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+  );
+  const output = model.predict(input) as tf.Tensor;
+  const values = Array.from(await output.data());
+  output.dispose();
+  model.dispose();
+  return values;
+}
+
+function tempFolder(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'convlens-cli-'));
+}
+
+describe('convlens summary', () => {
+  test('prints the layer table with shapes, parameters and totals', async () => {
+    const { code, output } = await run(['summary', sampleModel]);
+    assert.equal(code, 0);
+    assert.match(output, /^conv2\s+Conv2D\s+\(None, 14, 14, 32\)\s+4,640$/m);
+    assert.match(output, /^Total params: 19,162$/m);
+  });
+
+  test('--json gives the same summary the extension shows', async () => {
+    const { output } = await run(['summary', sampleModel, '--json']);
+    assert.deepEqual(JSON.parse(output), await readModelSummary(fileModelSource(sampleModel)));
+  });
+});
+
+describe('convlens predict', () => {
+  test('an image: the probabilities TensorFlow.js gives for its pixels, ranked, with class names', async () => {
+    const png = PNG.sync.read(readFileSync(sneaker));
+    const gray = Float32Array.from({ length: 28 * 28 }, (_, i) => png.data[i * 4]);
+    const expected = await referenceProbabilities(tf.tensor4d(gray, [1, 28, 28, 1]));
+
+    const { code, output } = await run(['predict', sampleModel, sneaker, '--top', '10', '--json']);
+    assert.equal(code, 0, output);
+    const result = JSON.parse(output);
+    assert.deepEqual(result.preprocessing, { width: 28, height: 28, scale: '0-255', channels: 'gray' });
+    const predictions = result.results[0].predictions as { index: number; label: string; probability: number }[];
+    assert.equal(predictions.length, 10);
+    for (const p of predictions) assert.ok(Math.abs(p.probability - expected[p.index]) < 1e-5);
+    const best = expected.indexOf(Math.max(...expected));
+    assert.equal(predictions[0].index, best);
+    assert.equal(predictions[0].label, readFileSync(path.join(path.dirname(sampleModel), 'labels.txt'), 'utf8').split('\n')[best]);
+  });
+
+  test('a .npy array is used as the model input as it is, with a batch axis added', async () => {
+    const values = Float32Array.from({ length: 28 * 28 }, (_, i) => (i * 37) % 256);
+    const file = path.join(tempFolder(), 'digit.npy');
+    writeFileSync(file, npyBytes([28, 28, 1], values));
+    const expected = await referenceProbabilities(tf.tensor4d(values, [1, 28, 28, 1]));
+    const { output } = await run(['predict', sampleModel, file, '--top', '3', '--json']);
+    for (const p of JSON.parse(output).results[0].predictions) assert.ok(Math.abs(p.probability - expected[p.index]) < 1e-5);
+  });
+
+  test('a sidecar <model>.convlens.json sets the preprocessing, and options override it', async () => {
+    const folder = tempFolder();
+    for (const file of ['model.json', 'group1-shard1of1.bin', 'labels.txt']) {
+      copyFileSync(path.join(path.dirname(sampleModel), file), path.join(folder, file));
+    }
+    writeFileSync(path.join(folder, 'model.json.convlens.json'), JSON.stringify({ scale: '0-1', size: '28x28' }));
+    const model = path.join(folder, 'model.json');
+    const fromSidecar = JSON.parse((await run(['predict', model, sneaker, '--json'])).output);
+    assert.equal(fromSidecar.preprocessing.scale, '0-1');
+    const overridden = JSON.parse((await run(['predict', model, sneaker, '--json', '--scale', '0-255'])).output);
+    assert.equal(overridden.preprocessing.scale, '0-255');
+  });
+
+  test('an input of the wrong shape is refused, naming the file and both shapes', async () => {
+    const file = path.join(tempFolder(), 'wrong.npy');
+    writeFileSync(file, npyBytes([32, 32, 3], new Float32Array(32 * 32 * 3)));
+    const { code, output } = await run(['predict', sampleModel, file]);
+    assert.equal(code, 1);
+    assert.equal(output, 'convlens: wrong.npy has shape (32, 32, 3), but the model takes (None, 28, 28, 1)');
+  });
+});
+
+describe('convlens exit codes and messages', () => {
+  const cli = path.join(repoRoot, 'src', 'cli', 'bin.ts');
+  const convlens = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repoRoot, encoding: 'utf8' });
+
+  test('0 with output on stdout when all is well', () => {
+    const result = convlens('predict', sampleModel, sneaker, '--top', '1');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /sneaker\.png\n\s+\d+\.\d+%  \S/);
+  });
+
+  test('2 for wrong usage, with the reason and the usage text', () => {
+    for (const args of [[], ['explode'], ['summary'], ['predict', sampleModel, sneaker, '--scale', '0-2'], ['predict', sampleModel, sneaker, '--top', 'x'], ['summary', sampleModel, '--bogus']]) {
+      const result = convlens(...args);
+      assert.equal(result.status, 2, args.join(' '));
+      assert.match(result.stderr, /^convlens: .+\n\nUsage: convlens/);
+    }
+  });
+
+  test('1 with one line naming the file for files that cannot be read or run; never a stack trace', () => {
+    const folder = tempFolder();
+    writeFileSync(path.join(folder, 'model.json'), '{"modelTopology": {"class_name": "Seq');
+    writeFileSync(path.join(folder, 'not-an-image.png'), 'hello');
+    const cases: [string[], RegExp][] = [
+      [['summary', path.join(folder, 'missing.onnx')], /^convlens: .*missing\.onnx: no such file\n$/],
+      [['summary', path.join(folder, 'model.json')], /^convlens: model\.json is not valid JSON, so it cannot be a TensorFlow\.js model\.\n$/],
+      [['predict', sampleModel, path.join(folder, 'not-an-image.png')], /^convlens: not-an-image\.png is not an image ConvLens can decode/],
+    ];
+    for (const [args, message] of cases) {
+      const result = convlens(...args);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+    }
+  });
+});
+

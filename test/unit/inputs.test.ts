@@ -1,0 +1,95 @@
+/** Turning user files into model inputs: .npy arrays, image preprocessing and class names. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { namesFromJson, namesFromText, readLabels } from '../../src/engine/labels/readLabels';
+import type { ModelSource } from '../../src/engine/modelSource';
+import { parseNpy } from '../../src/engine/npy';
+import { applySettings, imageToInput, type Preprocessing } from '../../src/engine/preprocess';
+import { useCpuBackend } from '../../src/node/tfBackend';
+import { npyBytes } from '../support/npy';
+
+describe('.npy arrays', () => {
+  test('float32 and float64 arrays read with their shape', () => {
+    assert.deepEqual(parseNpy(npyBytes([2, 3], [1, 2, 3, 4, 5, 6])), { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+    assert.deepEqual(parseNpy(npyBytes([3], [0.5, -1, 1e6], '<f8')).data, Float32Array.from([0.5, -1, 1e6]));
+  });
+
+  test('a truncated file, a Fortran-ordered array or a non-.npy file is refused with the reason', () => {
+    const whole = npyBytes([4, 4], new Array(16).fill(1));
+    assert.throws(() => parseNpy(whole.subarray(0, whole.length - 4)), /is truncated: its header promises 16 values/);
+    const fortran = npyBytes([2, 2], [1, 2, 3, 4]);
+    fortran.set(new TextEncoder().encode("'fortran_order': True, "), 10 + "{'descr': '<f4', ".length);
+    assert.throws(() => parseNpy(fortran), /Fortran-ordered/);
+    assert.throws(() => parseNpy(new TextEncoder().encode('hello world')), /is not a NumPy \.npy file/);
+  });
+});
+
+describe('image preprocessing', () => {
+  // Two pixels: pure red and pure blue, fully opaque; no resizing.
+  const image = { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 255, 0, 0, 255, 255]) };
+  const base: Preprocessing = { width: 2, height: 1, scale: '0-1', channels: 'rgb' };
+  const pixels = async (p: Partial<Preprocessing>) => {
+    await useCpuBackend();
+    const input = imageToInput(image, { ...base, ...p });
+    const values = Array.from(await input.data());
+    input.dispose();
+    return values;
+  };
+  const close = (actual: number[], expected: number[]) =>
+    actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4, `${actual} != ${expected}`));
+
+  test('each scale gives the values its framework expects (computed by hand)', async () => {
+    close(await pixels({ scale: '0-1' }), [1, 0, 0, 0, 0, 1]);
+    close(await pixels({ scale: '-1-1' }), [1, -1, -1, -1, -1, 1]);
+    close(await pixels({ scale: '0-255' }), [255, 0, 0, 0, 0, 255]);
+    // ImageNet mean/std after 0-1: (1 - 0.485) / 0.229 = 2.2489, (0 - 0.456) / 0.224 = -2.0357, ...
+    close(await pixels({ scale: 'torch' }), [2.2489, -2.0357, -1.8044, -2.1179, -2.0357, 2.64]);
+    // caffe: BGR order, mean subtracted, no scaling: red pixel = [0 - 103.939, 0 - 116.779, 255 - 123.68].
+    close(await pixels({ scale: 'caffe' }), [-103.939, -116.779, 131.32, 151.061, -116.779, -123.68]);
+  });
+
+  test('gray uses ITU-R 601 luma, bgr reverses the channels', async () => {
+    close(await pixels({ channels: 'gray', scale: '0-255' }), [0.299 * 255, 0.114 * 255]);
+    close(await pixels({ channels: 'bgr', scale: '0-255' }), [0, 0, 255, 255, 0, 0]);
+  });
+
+  test('images are resized to the model input size', async () => {
+    await useCpuBackend();
+    const input = imageToInput(image, { ...base, width: 4, height: 3 });
+    assert.deepEqual(input.shape, [1, 3, 4, 3]);
+    input.dispose();
+    assert.equal(tf.memory().numTensors, 0);
+  });
+
+  test('settings that are not understood are refused, naming where they came from', () => {
+    assert.throws(() => applySettings(base, { scale: '0-2' }, 'model.json.convlens.json'), /^Error: model\.json\.convlens\.json: scale must be one of/);
+    assert.throws(() => applySettings(base, { size: '224' }, 'option'), /size must be WIDTHxHEIGHT/);
+    assert.deepEqual(applySettings(base, { size: '32x16', channels: 'bgr' }, 'option'), { width: 32, height: 16, scale: '0-1', channels: 'bgr' });
+  });
+});
+
+describe('class names', () => {
+  const folder = (files: Record<string, string>): ModelSource => ({
+    fileName: 'model.json',
+    read: async () => new Uint8Array(),
+    readSibling: async (name) => {
+      if (!(name in files)) throw new Error('missing');
+      return new TextEncoder().encode(files[name]);
+    },
+  });
+
+  test('labels.txt with or without indices, Labels.json arrays or objects, Teachable Machine metadata', async () => {
+    assert.deepEqual(namesFromText('cat\ndog\n'), ['cat', 'dog']);
+    assert.deepEqual(namesFromText('0,tench, Tinca tinca\n1,goldfish\n'), ['tench, Tinca tinca', 'goldfish']);
+    assert.deepEqual(namesFromJson('{"0": "a", "1": "b"}'), ['a', 'b']);
+    assert.deepEqual((await readLabels(folder({ 'metadata.json': '{"tmVersion": "2.3.1", "labels": ["on", "off"]}' }), 2))?.names, ['on', 'off']);
+  });
+
+  test('a label file with the wrong number of names is not used; 1000 classes fall back to ImageNet', async () => {
+    assert.equal(await readLabels(folder({ 'labels.txt': 'a\nb\nc\n' }), 10), undefined);
+    const imagenet = await readLabels(folder({}), 1000);
+    assert.equal(imagenet?.origin, 'ImageNet');
+    assert.equal(imagenet?.names[0], 'tench, Tinca tinca');
+  });
+});
