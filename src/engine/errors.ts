@@ -16,7 +16,10 @@ export class ModelReadError extends Error {
 export function asModelReadError(fileName: string, error: unknown): ModelReadError {
   if (error instanceof ModelReadError) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  return new ModelReadError(fileName, `cannot be read (${firstLine(detail)}).`);
+  const wrapped = new ModelReadError(fileName, `cannot be read (${firstLine(detail)}).`);
+  // Kept for tests and bug reports: an unforeseen error here is a reader bug to fix.
+  wrapped.cause = error;
+  return wrapped;
 }
 
 function firstLine(text: string): string {

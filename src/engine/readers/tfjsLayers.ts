@@ -9,6 +9,7 @@ import { ModelReadError } from '../errors';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
+import { freeVariablesOnFailure } from '../variableCleanup';
 import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
 
@@ -91,6 +92,9 @@ export async function readWeightShards(
 const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, uint16: 2 };
 
 function weightByteLength(fileName: string, spec: io.WeightsManifestEntry): number {
+  if (typeof spec?.name !== 'string' || !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ModelReadError(fileName, 'has a "weightsManifest" entry without a valid name and shape.');
+  }
   const count = spec.shape.reduce((n, d) => n * d, 1);
   const quantized = spec.quantization?.dtype;
   const bytes = BYTES_PER_VALUE[quantized ?? spec.dtype];
@@ -132,7 +136,7 @@ export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
 
 async function buildTopology(fileName: string, topology: io.ModelJSON['modelTopology']): Promise<tfl.LayersModel> {
   try {
-    return await tfl.models.modelFromJSON({ modelTopology: topology });
+    return await freeVariablesOnFailure(() => tfl.models.modelFromJSON({ modelTopology: topology }));
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     throw new ModelReadError(fileName, `has a layer topology that cannot be built: ${detail}`);
