@@ -21,25 +21,57 @@ interface ModelJson {
 
 export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelSummary> {
   const json = parseModelJson(source.fileName, await source.read());
-  const model = await buildTopology(source.fileName, json.modelTopology!);
+  // Only the structure is wanted: zero initialisers make building the throw-away weights cheap.
+  const model = await buildTopology(source.fileName, withZeroInitializers(json.modelTopology!));
   try {
     return summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName });
   } finally {
-    // The topology was built with freshly initialised weights; only its structure was wanted.
     model.dispose();
   }
+}
+
+/** The initialisers each weighted layer class takes; absent ones default to random initialisers. */
+const INITIALIZERS: Record<string, string[]> = {
+  Conv1D: ['kernel', 'bias'],
+  Conv2D: ['kernel', 'bias'],
+  Conv3D: ['kernel', 'bias'],
+  Conv2DTranspose: ['kernel', 'bias'],
+  Dense: ['kernel', 'bias'],
+  DepthwiseConv2D: ['depthwise', 'bias'],
+  SeparableConv2D: ['depthwise', 'pointwise', 'bias'],
+  BatchNormalization: ['beta', 'gamma', 'moving_mean', 'moving_variance'],
+  LayerNormalization: ['beta', 'gamma'],
+  Embedding: ['embeddings'],
+  PReLU: ['alpha'],
+};
+
+/**
+ * A copy of a Keras topology whose weights start as zeros: random initialisers (the defaults) cost
+ * seconds on large models, and the values are thrown away or overwritten by the saved weights anyway.
+ */
+export function withZeroInitializers<T>(topology: T): T {
+  const zeros = { class_name: 'Zeros', config: {} };
+  return JSON.parse(JSON.stringify(topology), (_key, value) => {
+    const kinds = value && typeof value === 'object' ? INITIALIZERS[value.class_name as string] : undefined;
+    if (kinds && value.config && typeof value.config === 'object') {
+      for (const kind of kinds) value.config[`${kind}_initializer`] = zeros;
+    }
+    return value;
+  });
 }
 
 /** The model with its weights, ready to run. */
 export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel> {
   const json = parseModelJson(source.fileName, await source.read());
   const { specs, data } = await readWeightShards(source, json.weightsManifest);
-  const model = await buildTopology(source.fileName, json.modelTopology!);
   const decoded = decodeWeights(source.fileName, specs, data);
+  let model: tfl.LayersModel | undefined;
   try {
+    model = await buildTopology(source.fileName, withZeroInitializers(json.modelTopology!));
     model.loadWeights(decoded, true);
   } catch (error) {
-    model.dispose();
+    model?.dispose();
+    if (error instanceof ModelReadError) throw error;
     const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     throw new ModelReadError(source.fileName, `has weights that do not fit its layers: ${detail}`);
   } finally {
