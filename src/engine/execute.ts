@@ -4,7 +4,7 @@
  * as its last consumer has run, so memory stays near the largest pair of adjacent activations.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { descendantsOf, nodeIndex, requiredNodes, type RunnableModel } from './graph';
+import { descendantsOf, type GraphNode, nodeIndex, requiredNodes, type RunnableModel } from './graph';
 
 export type Feeds = ReadonlyMap<string, tf.Tensor>;
 
@@ -20,7 +20,12 @@ export function singleInput(model: RunnableModel, input: tf.Tensor): Feeds {
  * Computes the outputs of the nodes in `wanted`, in that order, from `feeds` (graph inputs, or any
  * node's output given precomputed). The caller owns the returned tensors; the feeds are left alone.
  */
-export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly string[]): tf.Tensor[] {
+export interface RunOptions {
+  /** Replaces a node's output before later nodes see it (guided backpropagation wraps ReLU outputs). */
+  afterNode?: (node: GraphNode, output: tf.Tensor) => tf.Tensor;
+}
+
+export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly string[], options: RunOptions = {}): tf.Tensor[] {
   const known = new Set(feeds.keys());
   const required = requiredNodes(model, wanted, known);
   const missing = [...new Set(wanted.concat(model.nodes.filter((n) => required.has(n.id)).flatMap((n) => n.inputs)))]
@@ -47,7 +52,12 @@ export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly st
   try {
     for (const node of model.nodes) {
       if (!required.has(node.id)) continue;
-      const output = node.run(node.inputs.map((id) => values.get(id)!));
+      let output = node.run(node.inputs.map((id) => values.get(id)!));
+      if (options.afterNode) {
+        const replaced = options.afterNode(node, output);
+        if (replaced !== output) output.dispose();
+        output = replaced;
+      }
       values.set(node.id, output);
       node.inputs.forEach(release);
     }
@@ -78,14 +88,15 @@ export interface SplitModel {
    * connections that bypass the cut, the graph inputs); pass it back to `tail` and dispose it after.
    */
   head(feeds: Feeds): { activation: tf.Tensor; context: Map<string, tf.Tensor> };
-  /** The model's outputs from the activation at the cut (differentiable with respect to it). */
+  /** The `outputs` from the activation at the cut (differentiable with respect to it). */
   tail(activation: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>): tf.Tensor[];
 }
 
-export function splitModel(model: RunnableModel, cut: string): SplitModel {
+/** Cuts the model at node `cut`; the tail computes `outputs` (the model's outputs by default). */
+export function splitModel(model: RunnableModel, cut: string, outputs: readonly string[] = model.outputs): SplitModel {
   if (!nodeIndex(model).has(cut)) throw new Error(`the model has no layer "${cut}"`);
   const downstream = descendantsOf(model, cut);
-  const reachesOutput = model.outputs.some((id) => downstream.has(id) || id === cut);
+  const reachesOutput = outputs.some((id) => downstream.has(id) || id === cut);
   if (!reachesOutput) throw new Error(`the model's output does not depend on layer "${cut}"`);
   // Tensors from outside the downstream part that the downstream part reads, besides the cut.
   const contextIds = [
@@ -106,7 +117,7 @@ export function splitModel(model: RunnableModel, cut: string): SplitModel {
     tail(activation, context) {
       const feeds = new Map(context);
       feeds.set(cut, activation);
-      return runGraph(model, feeds, model.outputs);
+      return runGraph(model, feeds, outputs);
     },
   };
 }

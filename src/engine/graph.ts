@@ -16,6 +16,10 @@ export interface GraphNode {
   inputs: string[];
   /** Computes the node's output. Must not dispose its inputs; may keep no tensor beyond the call. */
   run(inputs: tf.Tensor[]): tf.Tensor;
+  /** The framework's layer class or op name (`Conv2D`, `Relu`, `GlobalAveragePooling2D`, ...). */
+  type?: string;
+  /** The output is a ReLU's (or ReLU6's): guided backpropagation changes how gradients pass it. */
+  endsWithRelu?: boolean;
 }
 
 export interface GraphInput {
@@ -29,6 +33,11 @@ export interface RunnableModel {
   inputs: GraphInput[];
   /** Ids of the nodes whose outputs are the model's outputs. */
   outputs: string[];
+  /**
+   * The node giving the first output's pre-activation scores (logits), when the model ends in a
+   * softmax or sigmoid: explanations differentiate these, as the reference tools do.
+   */
+  logits?: string;
   /** In topological order: every node's inputs are graph inputs or earlier nodes. */
   nodes: GraphNode[];
   /** The weights of a layer, in the framework's layout (Keras: HWIO kernels); empty when it has none. */

@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// Gradients are registered separately from the ops; explanations need them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 let ready: Promise<void> | undefined;
 

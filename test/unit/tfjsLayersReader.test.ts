@@ -117,7 +117,6 @@ describe('model files that cannot be shown get one clear sentence naming the fil
     ['model.json', new Uint8Array([0xff, 0xfe, 0x00, 0x81]), /^model\.json is not valid JSON, so it cannot be a TensorFlow\.js model\.$/],
     ['model.json', '[1, 2]', /^model\.json is not a TensorFlow\.js model: it holds no JSON object\.$/],
     ['package.json', '{"name": "x"}', /^package\.json is not a TensorFlow\.js model: it has no "modelTopology"\.$/],
-    ['model.json', '{"format": "graph-model", "modelTopology": {"node": []}}', /^model\.json is a TensorFlow\.js graph model/],
     ['model.json', '{"modelTopology": {"class_name": "Sequential", "config": {"layers": [{"class_name": "NoSuchLayer", "config": {}}]}}}', /^model\.json has a layer topology that cannot be built: .*NoSuchLayer/],
     ['weights.onnx', 'x', /^weights\.onnx is an ONNX model, which this version of ConvLens cannot open yet\.$/],
     ['notes.txt', 'x', /^notes\.txt is not a model file ConvLens knows/],

@@ -3,6 +3,7 @@ import { asModelReadError, ModelReadError } from '../errors';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
+import { loadTfjsGraph, readTfjsGraphSummary } from './tfjsGraph';
 import { loadTfjsLayers, readTfjsLayersSummary } from './tfjsLayers';
 
 interface Reader {
@@ -11,6 +12,7 @@ interface Reader {
 }
 
 const tfjsLayers: Reader = { summary: readTfjsLayersSummary, load: loadTfjsLayers };
+const tfjsGraph: Reader = { summary: readTfjsGraphSummary, load: loadTfjsGraph };
 
 const NOT_YET: Record<string, string> = {
   '.h5': 'a Keras HDF5 model',
@@ -19,9 +21,9 @@ const NOT_YET: Record<string, string> = {
   '.onnx': 'an ONNX model',
 };
 
-function readerFor(source: ModelSource): Reader {
+async function readerFor(source: ModelSource): Promise<Reader> {
   const extension = extensionOf(source.fileName);
-  if (extension === '.json') return tfjsLayers;
+  if (extension === '.json') return isGraphModel(await source.read()) ? tfjsGraph : tfjsLayers;
   if (extension in NOT_YET) {
     throw new ModelReadError(source.fileName, `is ${NOT_YET[extension]}, which this version of ConvLens cannot open yet.`);
   }
@@ -31,7 +33,7 @@ function readerFor(source: ModelSource): Reader {
 /** The layer tree, read as quickly as the format allows (before weights are decoded where possible). */
 export async function readModelSummary(source: ModelSource): Promise<ModelSummary> {
   try {
-    return await readerFor(source).summary(source);
+    return await (await readerFor(source)).summary(source);
   } catch (error) {
     throw asModelReadError(source.fileName, error);
   }
@@ -40,13 +42,23 @@ export async function readModelSummary(source: ModelSource): Promise<ModelSummar
 /** The model with its weights, ready to run. Dispose it when done. */
 export async function loadModel(source: ModelSource): Promise<RunnableModel> {
   try {
-    return await readerFor(source).load(source);
+    return await (await readerFor(source)).load(source);
   } catch (error) {
     throw asModelReadError(source.fileName, error);
   }
 }
 
 export const MODEL_EXTENSIONS = ['.json', '.h5', '.hdf5', '.keras', '.onnx'];
+
+/** TensorFlow.js graph models list op nodes; layers models hold a Keras topology. */
+function isGraphModel(bytes: Uint8Array): boolean {
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes));
+    return json?.format === 'graph-model' || Array.isArray(json?.modelTopology?.node);
+  } catch {
+    return false; // the layers reader explains what is wrong with the file
+  }
+}
 
 function extensionOf(fileName: string): string {
   const dot = fileName.lastIndexOf('.');

@@ -3,7 +3,7 @@
  * layer, nested models flattened so that their inner layers can be run, inspected and cut at.
  * Node ids are the summary's layer ids (`outer/inner` for nested layers).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphInput, GraphNode, RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
@@ -19,10 +19,12 @@ export function layersRunnable(model: tfl.LayersModel, summary: ModelSummary): R
   const nodes: GraphNode[] = [];
   const layersById = new Map<string, Layer>();
   const outputs = flatten(model, '', inputs.map((input) => input.id), nodes, layersById);
+  const logits = addLogitsNode(nodes, outputs[0], layersById);
   return {
     summary,
     inputs,
     outputs,
+    ...(logits ? { logits } : {}),
     nodes,
     // getWeights() hands out the variables' own tensors: the model owns them.
     weights: (layerId) => layersById.get(layerId)?.getWeights() ?? [],
@@ -43,6 +45,8 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
       nodes.push({
         id,
         inputs: layerInputs,
+        type: layer.getClassName(),
+        endsWithRelu: endsWithRelu(layer),
         run: (xs) => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor,
       });
     }
@@ -67,6 +71,43 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
     idOfLayer.set(layer.name, emit(layer, inbound.inboundLayers.map((source) => idOfLayer.get(source.name)!)));
   }
   return container.outputLayers.map((layer) => idOfLayer.get(layer.name)!);
+}
+
+function activationOf(layer: Layer): string | undefined {
+  const config = layer.getConfig() as { activation?: unknown };
+  if (layer.getClassName() === 'ReLU') return 'relu';
+  if (layer.getClassName() === 'Softmax') return 'softmax';
+  return typeof config.activation === 'string' ? config.activation : undefined;
+}
+
+function endsWithRelu(layer: Layer): boolean {
+  const activation = activationOf(layer);
+  return activation === 'relu' || activation === 'relu6';
+}
+
+/**
+ * When the output layer ends in a softmax or sigmoid, a node computing its scores before that
+ * activation: a separate Activation layer is skipped, a Dense layer is recomputed without it.
+ */
+function addLogitsNode(nodes: GraphNode[], outputId: string | undefined, layersById: Map<string, Layer>): string | undefined {
+  const output = nodes.find((node) => node.id === outputId);
+  const layer = outputId === undefined ? undefined : layersById.get(outputId);
+  if (!output || !layer || !['softmax', 'sigmoid'].includes(activationOf(layer) ?? '')) return undefined;
+  if (layer.getClassName() === 'Activation' || layer.getClassName() === 'Softmax') return output.inputs[0];
+  if (layer.getClassName() !== 'Dense') return undefined;
+  const id = `${output.id}:logits`;
+  nodes.push({
+    id,
+    inputs: output.inputs,
+    type: 'Dense',
+    run: ([x]) =>
+      tf.tidy(() => {
+        const [kernel, bias] = layer.getWeights();
+        const z = tf.matMul(x, kernel);
+        return bias ? tf.add(z, bias) : z;
+      }),
+  });
+  return id;
 }
 
 function isContainer(layer: Layer): layer is Container {

@@ -10,6 +10,7 @@ import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import { freeVariablesOnFailure } from '../variableCleanup';
+import { readWeightShards } from './weightShards';
 import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
 
@@ -81,61 +82,6 @@ export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel
   return layersRunnable(model, summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName }));
 }
 
-/** Reads every shard the manifest lists, checking each against the byte count its weights need. */
-export async function readWeightShards(
-  source: ModelSource,
-  manifest: io.WeightsManifestConfig | undefined,
-): Promise<{ specs: io.WeightsManifestEntry[]; data: ArrayBuffer }> {
-  if (!Array.isArray(manifest)) throw new ModelReadError(source.fileName, 'has no "weightsManifest", so its weights cannot be found.');
-  const specs: io.WeightsManifestEntry[] = [];
-  const shards: Uint8Array[] = [];
-  for (const group of manifest) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
-      throw new ModelReadError(source.fileName, 'has a "weightsManifest" entry without "paths" and "weights".');
-    }
-    const groupShards: Uint8Array[] = [];
-    for (const shardPath of group.paths) {
-      try {
-        groupShards.push(await source.readSibling(shardPath));
-      } catch {
-        throw new ModelReadError(source.fileName, `lists the weight file "${shardPath}", which cannot be read beside it.`);
-      }
-    }
-    const expected = group.weights.reduce((sum, spec) => sum + weightByteLength(source.fileName, spec), 0);
-    const actual = groupShards.reduce((sum, shard) => sum + shard.byteLength, 0);
-    if (actual !== expected) {
-      throw new ModelReadError(
-        source.fileName,
-        `needs ${expected} bytes of weights from ${group.paths.join(', ')}, but ${actual === 1 ? 'there is 1 byte' : `there are ${actual} bytes`}.`,
-      );
-    }
-    specs.push(...group.weights);
-    shards.push(...groupShards);
-  }
-  const data = new Uint8Array(shards.reduce((sum, shard) => sum + shard.byteLength, 0));
-  let offset = 0;
-  for (const shard of shards) {
-    data.set(shard, offset);
-    offset += shard.byteLength;
-  }
-  return { specs, data: data.buffer };
-}
-
-const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, uint16: 2 };
-
-function weightByteLength(fileName: string, spec: io.WeightsManifestEntry): number {
-  if (typeof spec?.name !== 'string' || !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ModelReadError(fileName, 'has a "weightsManifest" entry without a valid name and shape.');
-  }
-  const count = spec.shape.reduce((n, d) => n * d, 1);
-  const quantized = spec.quantization?.dtype;
-  const bytes = BYTES_PER_VALUE[quantized ?? spec.dtype];
-  if (!bytes || !Number.isFinite(count) || count < 0) {
-    throw new ModelReadError(fileName, `has a weight "${spec.name}" of a kind ConvLens cannot read (${quantized ?? spec.dtype}).`);
-  }
-  return count * bytes;
-}
-
 function decodeWeights(fileName: string, specs: io.WeightsManifestEntry[], data: ArrayBuffer) {
   try {
     return tfc.io.decodeWeights(data, specs);
@@ -161,7 +107,7 @@ export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
     throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it has no "modelTopology".');
   }
   if (model.format === 'graph-model' || Array.isArray(topology.node)) {
-    throw new ModelReadError(fileName, 'is a TensorFlow.js graph model, which this version of ConvLens cannot open yet.');
+    throw new ModelReadError(fileName, 'is a TensorFlow.js graph model, not a layers model.');
   }
   return model;
 }
