@@ -1,0 +1,158 @@
+/**
+ * The CAM family, run as the references define them but at a fraction of their cost: the network runs
+ * once up to the target layer, and only the part after it is differentiated or re-run (docs/explanations.md).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { runGraph, type Feeds, splitModel } from '../execute';
+import type { RunnableModel } from '../graph';
+import { eigenCam, gradientCam, weightedSum } from './camFormulas';
+import type { CamMethod } from './methods';
+import { batches, checkpoint, type Progress } from './progress';
+import { classScores, scoreNode } from './scores';
+import { checkCamHead } from './targetLayer';
+
+export interface CamOptions {
+  /** Images (or ablated activations) per forward pass in Score-CAM and Ablation-CAM. */
+  batchSize: number;
+  progress?: Progress;
+}
+
+/** Raw maps [batch, h, w] at the target layer's resolution. */
+export async function rawCam(
+  model: RunnableModel,
+  feeds: Feeds,
+  method: CamMethod,
+  layer: string,
+  classes: readonly number[],
+  options: CamOptions,
+): Promise<tf.Tensor3D> {
+  if (method === 'cam') checkCamHead(model, layer);
+  const split = splitModel(model, layer, [scoreNode(model)]);
+  const { activation, context } = split.head(feeds);
+  const a = activation as tf.Tensor4D;
+  const score = (x: tf.Tensor, ctx: ReadonlyMap<string, tf.Tensor>, rows: readonly number[]) => {
+    const [output] = split.tail(x, ctx);
+    const scores = classScores(output, rows);
+    output.dispose();
+    return scores;
+  };
+  try {
+    switch (method) {
+      case 'eigencam':
+        return await eigenCam(a);
+      case 'ablationcam':
+        return await ablationCam(a, context, classes, score, options);
+      case 'scorecam':
+        return await scoreCam(model, feeds, a, classes, options);
+      default: {
+        // CAM is Grad-CAM of the logit when GAP and a linear layer follow (checked above).
+        const formula = method === 'cam' ? 'gradcam' : method;
+        const g = tf.grad((x: tf.Tensor) => tf.sum(score(x, context, classes)))(a) as tf.Tensor4D;
+        const cam = gradientCam(formula, a, g);
+        g.dispose();
+        return cam;
+      }
+    }
+  } finally {
+    a.dispose();
+    tf.dispose([...context.values()]);
+  }
+}
+
+type Scorer = (x: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>, classes: readonly number[]) => tf.Tensor1D;
+
+/** Context tensors of image `b`, repeated `times` along the batch axis. */
+function contextOf(context: ReadonlyMap<string, tf.Tensor>, b: number, times: number): Map<string, tf.Tensor> {
+  return new Map(
+    [...context].map(([id, t]) => [id, tf.tidy(() => tf.tile(tf.slice(t, b, 1), [times, ...t.shape.slice(1).map(() => 1)]))]),
+  );
+}
+
+/** Ablation-CAM: each channel of the activation zeroed in turn, the rest of the network re-run in batches. */
+async function ablationCam(a: tf.Tensor4D, context: ReadonlyMap<string, tf.Tensor>, classes: readonly number[], score: Scorer, options: CamOptions): Promise<tf.Tensor3D> {
+  const [batch, , , channels] = a.shape;
+  const baseScores = score(a, context, classes);
+  const base = await baseScores.array();
+  baseScores.dispose();
+  const weights: number[][] = [];
+  const chunks = batches(channels, options.batchSize);
+  for (let b = 0; b < batch; b++) {
+    const ablated: number[] = [];
+    for (const [index, [start, end]] of chunks.entries()) {
+      const count = end - start;
+      const ctx = contextOf(context, b, count);
+      const scores = tf.tidy(() => {
+        const keep = tf.sub(1, tf.oneHot(tf.range(start, end, 1, 'int32'), channels));
+        const activations = tf.mul(tf.slice(a, b, 1), tf.reshape(keep, [count, 1, 1, channels]));
+        return score(activations, ctx, [classes[b]]);
+      });
+      ablated.push(...(await scores.data()));
+      tf.dispose([scores, ...ctx.values()]);
+      await checkpoint(options.progress, b * chunks.length + index + 1, batch * chunks.length);
+    }
+    weights.push(ablated.map((y) => (base[b] - y) / (Math.abs(base[b]) + 1e-7)));
+  }
+  const w = tf.tensor2d(weights);
+  const cam = weightedSum(a, w);
+  w.dispose();
+  return cam;
+}
+
+/**
+ * Score-CAM: the input masked by each channel's upsampled, normalised activation, scored by the whole
+ * network in batches. Channels whose activation is constant give the same all-zero mask: scored once.
+ */
+async function scoreCam(model: RunnableModel, feeds: Feeds, a: tf.Tensor4D, classes: readonly number[], options: CamOptions): Promise<tf.Tensor3D> {
+  const [inputId, input] = [...feeds][0];
+  const [batch, height, width] = input.shape as number[];
+  const channels = a.shape[3];
+  const scoreOf = (x: tf.Tensor, rows: readonly number[]) =>
+    tf.tidy(() => {
+      const [output] = runGraph(model, new Map([...feeds, [inputId, x]]), [scoreNode(model)]);
+      return classScores(output, rows);
+    });
+  const weights: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const masks = tf.tidy(() => {
+      const up = tf.image.resizeBilinear(tf.slice(a, b, 1), [height, width], false, true);
+      const min = tf.min(up, [0, 1, 2], true);
+      const max = tf.max(up, [0, 1, 2], true);
+      const range = tf.sub(max, min);
+      const normalised = tf.div(tf.sub(up, min), tf.where(tf.greater(range, 0), range, tf.onesLike(range)));
+      return tf.transpose(tf.squeeze(normalised, [0]), [2, 0, 1]); // [channels, H, W]
+    });
+    const ranges = tf.tidy(() => tf.sub(tf.max(masks, [1, 2]), tf.min(masks, [1, 2])));
+    const varying = Array.from(await ranges.data()).flatMap((r, k) => (r > 0 ? [k] : []));
+    ranges.dispose();
+    const image = tf.slice(input, b, 1);
+    const scores = new Array<number>(channels);
+    try {
+      if (varying.length < channels) {
+        const constant = tf.tidy(() => scoreOf(tf.zerosLike(image), [classes[b]]));
+        const value = (await constant.data())[0];
+        constant.dispose();
+        for (let k = 0; k < channels; k++) scores[k] = value;
+      }
+      const chunks = batches(varying.length, options.batchSize);
+      for (const [index, [start, end]] of chunks.entries()) {
+        const batchScores = tf.tidy(() => {
+          const picked = tf.tensor1d(varying.slice(start, end), 'int32');
+          return scoreOf(tf.mul(image, tf.expandDims(tf.gather(masks, picked), -1)), [classes[b]]);
+        });
+        (await batchScores.data()).forEach((value, i) => (scores[varying[start + i]] = value));
+        batchScores.dispose();
+        await checkpoint(options.progress, b * chunks.length + index + 1, batch * chunks.length);
+      }
+    } finally {
+      tf.dispose([masks, image]);
+    }
+    const max = Math.max(...scores);
+    const exps = scores.map((s) => Math.exp(s - max));
+    const total = exps.reduce((s, v) => s + v, 0);
+    weights.push(exps.map((v) => v / total));
+  }
+  const w = tf.tensor2d(weights);
+  const cam = weightedSum(a, w);
+  w.dispose();
+  return cam;
+}

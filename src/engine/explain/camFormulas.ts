@@ -1,0 +1,127 @@
+/**
+ * The CAM family's formulas on a target layer's activations A and the score's gradients g, both
+ * [batch, h, w, channels]; each returns the raw map [batch, h, w] (docs/explanations.md).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export type GradientCam = 'gradcam' | 'gradcam++' | 'xgradcam' | 'layercam' | 'hirescam';
+
+export function gradientCam(method: GradientCam, a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const weighted = (alpha: tf.Tensor) => tf.sum(tf.mul(alpha, a), -1) as tf.Tensor3D;
+    switch (method) {
+      case 'gradcam':
+        return weighted(tf.mean(g, [1, 2], true));
+      case 'gradcam++': {
+        const g2 = tf.square(g);
+        const g3 = tf.mul(g2, g);
+        const sumA = tf.sum(a, [1, 2], true);
+        const aij = tf.div(g2, tf.add(tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)), 1e-7));
+        const kept = tf.where(tf.notEqual(g, 0), aij, tf.zerosLike(aij));
+        return weighted(tf.sum(tf.mul(tf.relu(g), kept), [1, 2], true));
+      }
+      case 'xgradcam': {
+        const sumA = tf.sum(a, [1, 2], true);
+        return weighted(tf.sum(tf.div(tf.mul(g, a), tf.add(sumA, 1e-7)), [1, 2], true));
+      }
+      case 'layercam':
+        return tf.sum(tf.mul(tf.relu(g), a), -1) as tf.Tensor3D;
+      case 'hirescam':
+        return tf.sum(tf.mul(g, a), -1) as tf.Tensor3D;
+    }
+  });
+}
+
+/** Σ_k weights[b, k] · A[b, :, :, k]. weights: [batch, channels]. */
+export function weightedSum(a: tf.Tensor4D, weights: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => tf.sum(tf.mul(a, tf.reshape(weights, [weights.shape[0], 1, 1, weights.shape[1]])), -1) as tf.Tensor3D);
+}
+
+/**
+ * Eigen-CAM: each image's activations (positions × channels, channels centred) projected on their first
+ * principal direction. Computed from the smaller Gram matrix with power iteration, in float64.
+ */
+export async function eigenCam(a: tf.Tensor4D): Promise<tf.Tensor3D> {
+  const [batch, h, w, k] = a.shape;
+  const values = await a.data();
+  const maps = new Float32Array(batch * h * w);
+  for (let b = 0; b < batch; b++) {
+    const x = centredColumns(values.subarray(b * h * w * k, (b + 1) * h * w * k), h * w, k);
+    maps.set(firstComponentProjection(x, h * w, k), b * h * w);
+  }
+  return tf.tensor3d(maps, [batch, h, w]);
+}
+
+function centredColumns(values: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const x = Float64Array.from(values);
+  for (let c = 0; c < cols; c++) {
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += x[r * cols + c];
+    mean /= rows;
+    for (let r = 0; r < rows; r++) x[r * cols + c] -= mean;
+  }
+  return x;
+}
+
+/** X·v₁ for the first right-singular vector v₁ of X (rows × cols), signed to have a non-negative sum. */
+function firstComponentProjection(x: Float64Array, rows: number, cols: number): Float64Array {
+  // X·v₁ = σ₁·u₁, and u₁ is the top eigenvector of X·Xᵀ; v₁ that of Xᵀ·X. Use the smaller of the two.
+  const projection = new Float64Array(rows);
+  if (rows <= cols) {
+    const gram = new Float64Array(rows * rows);
+    for (let i = 0; i < rows; i++) {
+      for (let j = i; j < rows; j++) {
+        let dot = 0;
+        for (let c = 0; c < cols; c++) dot += x[i * cols + c] * x[j * cols + c];
+        gram[i * rows + j] = gram[j * rows + i] = dot;
+      }
+    }
+    const { vector, value } = topEigenvector(gram, rows);
+    const sigma = Math.sqrt(Math.max(value, 0));
+    for (let i = 0; i < rows; i++) projection[i] = sigma * vector[i];
+  } else {
+    const gram = new Float64Array(cols * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < cols; i++) {
+        const xi = x[r * cols + i];
+        if (xi === 0) continue;
+        for (let j = i; j < cols; j++) gram[i * cols + j] += xi * x[r * cols + j];
+      }
+    }
+    for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) gram[i * cols + j] = gram[j * cols + i];
+    const { vector } = topEigenvector(gram, cols);
+    for (let r = 0; r < rows; r++) {
+      let dot = 0;
+      for (let c = 0; c < cols; c++) dot += x[r * cols + c] * vector[c];
+      projection[r] = dot;
+    }
+  }
+  const sum = projection.reduce((s, v) => s + v, 0);
+  if (sum < 0) for (let i = 0; i < rows; i++) projection[i] = -projection[i];
+  return projection;
+}
+
+/** Power iteration on a symmetric positive semi-definite matrix (n × n). */
+function topEigenvector(matrix: Float64Array, n: number): { vector: Float64Array; value: number } {
+  let vector = new Float64Array(n).map((_, i) => 1 + ((i * 7919) % 13) / 13);
+  let value = 0;
+  for (let iteration = 0; iteration < 3000; iteration++) {
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      for (let j = 0; j < n; j++) dot += matrix[i * n + j] * vector[j];
+      next[i] = dot;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += next[i] * next[i];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return { vector: next, value: 0 };
+    for (let i = 0; i < n; i++) next[i] /= norm;
+    let change = 0;
+    for (let i = 0; i < n; i++) change = Math.max(change, Math.abs(next[i] - vector[i]));
+    vector = next;
+    value = norm;
+    if (change < 1e-12) break;
+  }
+  return { vector, value };
+}

@@ -1,0 +1,122 @@
+/**
+ * One entry point for every explanation method: picks the target class (the top prediction by default)
+ * and layer (the last spatial one by default), runs the method, and returns maps in [0, 1] at the
+ * input's resolution, one per image.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// The gradients of every op: registered apart from the ops themselves.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { runGraph, singleInput } from '../execute';
+import type { RunnableModel } from '../graph';
+import { rawCam } from './cam';
+import { guidedBackprop, integratedGradients, saliency, smoothGrad } from './inputGradients';
+import { isCamMethod, type Method } from './methods';
+import { occlusion } from './occlusion';
+import { finishCam, normaliseByMax } from './postprocess';
+import type { Progress } from './progress';
+import { classScores, scoreNode } from './scores';
+import { checkTargetLayer, defaultTargetLayer } from './targetLayer';
+
+export interface ExplainRequest {
+  method: Method;
+  /** Target layer for the CAM family; the last spatial layer by default. */
+  layer?: string;
+  /** One class for every image, or one per image; the top prediction by default. */
+  classIndex?: number | readonly number[];
+  /** Forward passes batched together in the many-forward methods. */
+  batchSize?: number;
+  smoothGrad?: { samples?: number; level?: number; noise?: tf.Tensor4D; seed?: number };
+  integrated?: { steps?: number; baseline?: tf.Tensor };
+  occlusion?: { window?: number; stride?: number };
+  progress?: Progress;
+}
+
+export interface Explanation {
+  method: Method;
+  /** The target layer (CAM family only). */
+  layer?: string;
+  classIndex: number[];
+  /** The explained score of each image (the logit where the model ends in a softmax). */
+  score: number[];
+  /** [batch, height, width], values in [0, 1]. The caller disposes it. */
+  maps: tf.Tensor3D;
+}
+
+export async function explain(model: RunnableModel, input: tf.Tensor4D, request: ExplainRequest): Promise<Explanation> {
+  const feeds = singleInput(model, input);
+  const [batch, height, width] = input.shape;
+  const { classIndex, score } = await targetClasses(model, input, request.classIndex);
+  const batchSize = request.batchSize ?? 32;
+  const progress = request.progress;
+
+  if (isCamMethod(request.method)) {
+    const layer = request.layer ?? defaultTargetLayer(model);
+    checkTargetLayer(model, layer);
+    const raw = await rawCam(model, feeds, request.method, layer, classIndex, { batchSize, progress });
+    const maps = finishCam(raw, height, width);
+    raw.dispose();
+    return { method: request.method, layer, classIndex, score, maps };
+  }
+
+  let raw: tf.Tensor3D;
+  switch (request.method) {
+    case 'saliency':
+      raw = saliency(model, feeds, input, classIndex);
+      break;
+    case 'guided':
+      raw = guidedBackprop(model, feeds, input, classIndex);
+      break;
+    case 'smoothgrad':
+      raw = await smoothGrad(model, feeds, input, classIndex, {
+        samples: request.smoothGrad?.samples ?? request.smoothGrad?.noise?.shape[0] ?? 25,
+        level: request.smoothGrad?.level ?? 0.15,
+        noise: request.smoothGrad?.noise,
+        seed: request.smoothGrad?.seed,
+        batchSize,
+        progress,
+      });
+      break;
+    case 'integrated':
+      raw = await integratedGradients(model, feeds, input, classIndex, {
+        steps: request.integrated?.steps ?? 32,
+        baseline: request.integrated?.baseline,
+        batchSize,
+        progress,
+      });
+      break;
+    case 'occlusion':
+      raw = await occlusion(model, feeds, input, classIndex, { ...request.occlusion, batchSize, progress });
+      break;
+  }
+  const maps = normaliseByMax(raw);
+  raw.dispose();
+  if (maps.shape[0] !== batch) throw new Error('internal: one map per image expected');
+  return { method: request.method, classIndex, score, maps };
+}
+
+/** The classes to explain and their scores: the given ones, or each image's top prediction. */
+async function targetClasses(model: RunnableModel, input: tf.Tensor4D, requested: ExplainRequest['classIndex']) {
+  const batch = input.shape[0];
+  const [output] = runGraph(model, singleInput(model, input), [scoreNode(model)]);
+  try {
+    const flat = tf.reshape(output, [batch, -1]);
+    const classCount = flat.shape[1]!;
+    let classIndex: number[];
+    if (requested === undefined) {
+      const top = tf.argMax(flat, 1);
+      classIndex = Array.from(await top.data());
+      top.dispose();
+    } else {
+      classIndex = typeof requested === 'number' ? new Array(batch).fill(requested) : [...requested];
+      if (classIndex.length !== batch) throw new Error(`${classIndex.length} classes given for ${batch} images`);
+      const bad = classIndex.find((c) => !Number.isInteger(c) || c < 0 || c >= classCount);
+      if (bad !== undefined) throw new Error(`class ${bad} does not exist: the model has classes 0 to ${classCount - 1}`);
+    }
+    const scores = classScores(flat, classIndex);
+    const score = Array.from(await scores.data());
+    tf.dispose([flat, scores]);
+    return { classIndex, score };
+  } finally {
+    output.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Methods that attribute the score to input pixels through gradients: saliency, guided backprop,
+ * SmoothGrad and integrated gradients (docs/explanations.md). Maps are [batch, H, W], not yet normalised.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type Feeds, runGraph, type RunOptions } from '../execute';
+import type { RunnableModel } from '../graph';
+import { batches, checkpoint, type Progress } from './progress';
+import { classScores, scoreNode } from './scores';
+
+export interface GradientOptions {
+  batchSize: number;
+  progress?: Progress;
+}
+
+export interface SmoothGradOptions extends GradientOptions {
+  samples: number;
+  /** Noise standard deviation as a fraction of the input's value range. */
+  level: number;
+  /** Noise to use instead of random draws, [samples, H, W, C] (tests reproduce a reference with it). */
+  noise?: tf.Tensor4D;
+  seed?: number;
+}
+
+export interface IntegratedOptions extends GradientOptions {
+  steps: number;
+  /** The baseline input; zeros by default. */
+  baseline?: tf.Tensor;
+}
+
+/** ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class. */
+export function inputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, classes: readonly number[], options: RunOptions = {}): tf.Tensor {
+  const [inputId] = [...feeds.keys()];
+  return tf.grad((input: tf.Tensor) => {
+    const [output] = runGraph(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)], options);
+    return tf.sum(classScores(output, classes));
+  })(x);
+}
+
+/** Backpropagates through ReLU outputs with relu(grad): with the ReLU's own mask, guided backprop's rule. */
+const guidedRelu = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+export function saliency(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor3D {
+  return tf.tidy(() => tf.max(tf.abs(inputGradient(model, feeds, x, classes)), -1) as tf.Tensor3D);
+}
+
+export function guidedGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor4D {
+  return tf.tidy(
+    () => inputGradient(model, feeds, x, classes, { afterNode: (node, output) => (node.endsWithRelu ? (guidedRelu(output) as tf.Tensor) : output) }) as tf.Tensor4D,
+  );
+}
+
+export function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor3D {
+  return tf.tidy(() => tf.max(tf.abs(guidedGradient(model, feeds, x, classes)), -1) as tf.Tensor3D);
+}
+
+/** Runs `compute(b, image)` for each image and stacks the [H, W] maps it returns. */
+export async function perImage(x: tf.Tensor4D, compute: (b: number, image: tf.Tensor4D) => Promise<tf.Tensor2D>): Promise<tf.Tensor3D> {
+  const maps: tf.Tensor2D[] = [];
+  try {
+    for (let b = 0; b < x.shape[0]; b++) {
+      const image = tf.slice(x, b, 1);
+      try {
+        maps.push(await compute(b, image));
+      } finally {
+        image.dispose();
+      }
+    }
+    return tf.stack(maps) as tf.Tensor3D;
+  } finally {
+    tf.dispose(maps);
+  }
+}
+
+/**
+ * Sums `term(start, end)` ([1, H, W, C] each) over batches of `count` items, with progress between
+ * batches; frees the running total if cancelled.
+ */
+async function sumOverBatches(
+  like: tf.Tensor,
+  count: number,
+  options: GradientOptions,
+  progressAt: (index: number, batchCount: number) => [number, number],
+  term: (start: number, end: number) => tf.Tensor,
+): Promise<tf.Tensor> {
+  const chunks = batches(count, options.batchSize);
+  let total: tf.Tensor = tf.zerosLike(like);
+  try {
+    for (const [index, [start, end]] of chunks.entries()) {
+      const next = tf.tidy(() => tf.add(total, term(start, end)));
+      total.dispose();
+      total = next;
+      await checkpoint(options.progress, ...progressAt(index, chunks.length));
+    }
+    return total;
+  } catch (error) {
+    total.dispose();
+    throw error;
+  }
+}
+
+export async function smoothGrad(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[], options: SmoothGradOptions): Promise<tf.Tensor3D> {
+  return perImage(x, async (b, image) => {
+    const sigma = tf.tidy(() => tf.mul(tf.sub(tf.max(image), tf.min(image)), options.level));
+    try {
+      const total = await sumOverBatches(image, options.samples, options, (i, n) => [b * n + i + 1, x.shape[0] * n], (start, end) => {
+        const count = end - start;
+        const seed = options.seed === undefined ? undefined : options.seed + b * 7919 + start;
+        const noise = options.noise
+          ? tf.slice(options.noise, start, count)
+          : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
+        return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), [classes[b]])), 0, true);
+      });
+      const map = tf.tidy(() => tf.squeeze(tf.max(tf.div(total, options.samples), -1), [0]) as tf.Tensor2D);
+      total.dispose();
+      return map;
+    } finally {
+      sigma.dispose();
+    }
+  });
+}
+
+export async function integratedGradients(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[], options: IntegratedOptions): Promise<tf.Tensor3D> {
+  return perImage(x, async (b, image) => {
+    const baseline = options.baseline ? tf.reshape(tf.slice(options.baseline, b % options.baseline.shape[0]!, 1), image.shape) : tf.zerosLike(image);
+    const delta = tf.sub(image, baseline);
+    try {
+      const total = await sumOverBatches(image, options.steps, options, (i, n) => [b * n + i + 1, x.shape[0] * n], (start, end) => {
+        // Right Riemann sum: α = s / m for s = 1..m.
+        const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
+        return tf.sum(inputGradient(model, feeds, tf.add(baseline, tf.mul(alphas, delta)), [classes[b]]), 0, true);
+      });
+      const map = tf.tidy(() => tf.squeeze(tf.abs(tf.sum(tf.mul(delta, tf.div(total, options.steps)), -1)), [0]) as tf.Tensor2D);
+      total.dispose();
+      return map;
+    } finally {
+      tf.dispose([baseline, delta]);
+    }
+  });
+}
