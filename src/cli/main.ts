@@ -4,19 +4,36 @@
  */
 import { parseArgs } from 'node:util';
 import { ModelReadError } from '../engine/errors';
+import { METHODS, isMethod } from '../engine/explain/methods';
 import { applySettings, type PreprocessingSettings } from '../engine/preprocess';
+import { COLORMAPS, isColormap } from '../engine/render/colormaps';
+import { type ExplainOptions, explainCommand } from './explainCommand';
 import { useCpuBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
 import { summaryCommand } from './summaryCommand';
 import { InputError, USAGE, UsageError } from './usage';
 
-const OPTIONS = {
-  json: { type: 'boolean' },
-  top: { type: 'string' },
+const PREPROCESSING = {
   size: { type: 'string' },
   scale: { type: 'string' },
   channels: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Each command's options: `--json` is a switch for tables, a file name for maps. */
+const COMMAND_OPTIONS = {
+  summary: { json: { type: 'boolean' }, help: PREPROCESSING.help },
+  predict: { ...PREPROCESSING, json: { type: 'boolean' }, top: { type: 'string' } },
+  explain: {
+    ...PREPROCESSING,
+    json: { type: 'string' },
+    method: { type: 'string' },
+    layer: { type: 'string' },
+    class: { type: 'string' },
+    out: { type: 'string' },
+    colormap: { type: 'string' },
+    alpha: { type: 'string' },
+  },
 } as const;
 
 export async function run(argv: string[]): Promise<{ code: number; output: string }> {
@@ -39,35 +56,58 @@ function checkSettings(settings: PreprocessingSettings): void {
   }
 }
 
+function explainOptions(values: Record<string, string | boolean | undefined>, settings: PreprocessingSettings): ExplainOptions {
+  const method = String(values.method ?? '');
+  if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
+  const classIndex = values.class === undefined ? undefined : Number(values.class);
+  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0)) throw new UsageError(`--class must be a class number (got "${values.class}")`);
+  const colormap = String(values.colormap ?? 'jet');
+  if (!isColormap(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAPS.join(', ')} (got "${colormap}")`);
+  const alpha = values.alpha === undefined ? 0.5 : Number(values.alpha);
+  if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be between 0 and 1 (got "${values.alpha}")`);
+  return {
+    method,
+    layer: values.layer as string | undefined,
+    classIndex,
+    out: values.out as string | undefined,
+    json: values.json as string | undefined,
+    colormap,
+    alpha,
+    settings,
+  };
+}
+
 async function dispatch(argv: string[]): Promise<string> {
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  if (argv.includes('--help') || argv.includes('-h') || command === 'help') return USAGE;
+  if (!command) throw new UsageError('no command given');
+  if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: COMMAND_OPTIONS[command as keyof typeof COMMAND_OPTIONS], allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || command === 'help') return USAGE;
-  if (!command) throw new UsageError('no command given');
-  const settings: PreprocessingSettings = { size: values.size, scale: values.scale, channels: values.channels };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const rest = parsed.positionals.slice(1);
+  const settings: PreprocessingSettings = {};
+  for (const key of ['size', 'scale', 'channels'] as const) if (typeof values[key] === 'string') settings[key] = values[key] as string;
+  checkSettings(settings);
 
   await useCpuBackend();
   switch (command) {
     case 'summary':
       if (rest.length !== 1) throw new UsageError('summary takes one model file');
-      return summaryCommand(rest[0], values.json ?? false);
+      return summaryCommand(rest[0], values.json === true);
     case 'predict': {
       if (rest.length < 2) throw new UsageError('predict takes a model file and at least one input');
       const top = values.top === undefined ? 5 : Number(values.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive whole number (got "${values.top}")`);
-      for (const [key, value] of Object.entries(settings)) {
-        if (value === undefined) delete settings[key as keyof typeof settings];
-      }
-      checkSettings(settings);
-      return predictCommand(rest[0], rest.slice(1), top, values.json ?? false, settings);
+      return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings);
     }
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+    default: {
+      if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');
+      return explainCommand(rest[0], rest[1], explainOptions(values, settings));
+    }
   }
 }

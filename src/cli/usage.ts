@@ -10,6 +10,11 @@ Commands:
   summary <model> [--json]                 the layer table: name, type, output shape, parameters
   predict <model> <input...> [--top K] [--json]
                                            top-K classes for each image or .npy array
+  explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json]
+                                           an explanation map: <m> is one of cam gradcam gradcam++
+                                           xgradcam layercam hirescam scorecam ablationcam eigencam
+                                           saliency guided smoothgrad integrated occlusion
+                                           --colormap jet|turbo|viridis|inferno, --alpha 0-1 (0.5)
 
 Preprocessing (commands that take images; also read from <model>.convlens.json):
   --size WxH                               resize images to W x H (default: the model's input size)

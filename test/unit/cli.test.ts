@@ -12,7 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PNG } from 'pngjs';
 import { run } from '../../src/cli/main';
-import { readModelSummary } from '../../src/engine/readers';
+import { explain } from '../../src/engine/explain';
+import { METHODS } from '../../src/engine/explain/methods';
+import { loadModel, readModelSummary } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
@@ -139,3 +141,46 @@ describe('convlens exit codes and messages', () => {
   });
 });
 
+
+describe('convlens explain', () => {
+  test('--json writes the map at the input resolution in [0, 1], the same map the engine gives', async () => {
+    const folder = tempFolder();
+    const json = path.join(folder, 'map.json');
+    const out = path.join(folder, 'overlay.png');
+    const { code, output } = await run(['explain', sampleModel, sneaker, '--method', 'gradcam', '--json', json, '--out', out, '--colormap', 'viridis']);
+    assert.equal(code, 0, output);
+    assert.match(output, /^Grad-CAM of Sneaker \(class 7, score [\d.]+\) at layer conv3$/m);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    assert.deepEqual(Object.keys(record), ['method', 'layer', 'class', 'score', 'width', 'height', 'map']);
+    assert.equal(record.method, 'gradcam');
+    assert.equal(record.layer, 'conv3');
+    assert.equal(record.class, 7);
+    assert.equal(record.map.length, 28);
+    assert.ok(record.map.every((row: number[]) => row.length === 28 && row.every((v) => v >= 0 && v <= 1)));
+    assert.ok(Math.max(...record.map.flat()) > 0.9); // the peak, min-max scaled at 7×7, then upsampled
+
+    const model = await loadModel(fileModelSource(sampleModel));
+    const png = PNG.sync.read(readFileSync(sneaker));
+    const input = tf.tensor4d(Float32Array.from({ length: 28 * 28 }, (_, i) => png.data[i * 4]), [1, 28, 28, 1]);
+    const { maps } = await explain(model, input, { method: 'gradcam' });
+    const engine = Array.from(await maps.data());
+    tf.dispose([maps, input]);
+    model.dispose();
+    record.map.flat().forEach((v: number, i: number) => assert.ok(Math.abs(v - engine[i]) < 1e-5));
+
+    const overlay = PNG.sync.read(readFileSync(out));
+    assert.deepEqual([overlay.width, overlay.height], [28, 28]);
+  });
+
+  test('every method runs from the command line; a wrong method or class is refused', async () => {
+    for (const method of METHODS) {
+      const { code, output } = await run(['explain', sampleModel, sneaker, '--method', method]);
+      assert.equal(code, 0, `${method}: ${output}`);
+    }
+    assert.equal((await run(['explain', sampleModel, sneaker, '--method', 'magic'])).code, 2);
+    assert.equal((await run(['explain', sampleModel, sneaker])).code, 2);
+    const badClass = await run(['explain', sampleModel, sneaker, '--method', 'gradcam', '--class', '42']);
+    assert.equal(badClass.code, 1);
+    assert.equal(badClass.output, 'convlens: model.json: class 42 does not exist: the model has classes 0 to 9');
+  });
+});

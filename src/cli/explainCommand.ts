@@ -1,0 +1,89 @@
+/**
+ * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json out.json]`:
+ * one explanation, as an overlay picture and/or the map as JSON (at the model input's resolution, in [0, 1]).
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { singleInput } from '../engine/execute';
+import { explain } from '../engine/explain';
+import { guidedGradient } from '../engine/explain/inputGradients';
+import { METHOD_LABELS, type Method } from '../engine/explain/methods';
+import type { PreprocessingSettings, RgbaImage } from '../engine/preprocess';
+import type { Colormap } from '../engine/render/colormaps';
+import { colorize, gradientImage, overlay } from '../engine/render/overlay';
+import { readImageFile } from '../node/imageFile';
+import { writePng } from '../node/pngFile';
+import { readInput } from './inputs';
+import { openModel } from './modelFiles';
+import { InputError } from './usage';
+
+export interface ExplainOptions {
+  method: Method;
+  layer?: string;
+  classIndex?: number;
+  out?: string;
+  json?: string;
+  colormap: Colormap;
+  alpha: number;
+  settings: PreprocessingSettings;
+}
+
+export async function explainCommand(modelFile: string, inputFile: string, options: ExplainOptions): Promise<string> {
+  const { model, labels, input } = await openModel(modelFile, options.settings);
+  const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
+  try {
+    if (tensor.shape.length !== 4 || tensor.shape[0] !== 1) {
+      throw new InputError(`${path.basename(inputFile)} must be one image; explanations take inputs of shape (1, height, width, channels)`);
+    }
+    const x = tensor as tf.Tensor4D;
+    const explanation = await explain(model, x, { method: options.method, layer: options.layer, classIndex: options.classIndex }).catch((error: Error) => {
+      throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
+    });
+    const [, height, width] = x.shape;
+    const map = (await explanation.maps.data()) as Float32Array;
+    explanation.maps.dispose();
+    const classIndex = explanation.classIndex[0];
+    const written: string[] = [];
+
+    if (options.json) {
+      const rows = Array.from({ length: height }, (_, r) => Array.from(map.subarray(r * width, (r + 1) * width), (v) => Math.round(v * 1e6) / 1e6));
+      const record = { method: options.method, layer: explanation.layer ?? null, class: classIndex, score: explanation.score[0], width, height, map: rows };
+      await writeFile(options.json, JSON.stringify(record));
+      written.push(options.json);
+    }
+    if (options.out) {
+      await writePng(options.out, await picture(model, x, inputFile, map, width, height, classIndex, options));
+      written.push(options.out);
+    }
+    const label = labels?.names[classIndex] ?? `class ${classIndex}`;
+    return [
+      `${METHOD_LABELS[options.method]} of ${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})${explanation.layer ? ` at layer ${explanation.layer}` : ''}`,
+      ...written.map((file) => `wrote ${file}`),
+    ].join('\n');
+  } finally {
+    tensor.dispose();
+    model.dispose();
+  }
+}
+
+/** The overlay on the input image (or, for guided backprop, the gradient image); a bare heatmap for .npy inputs. */
+async function picture(
+  model: Parameters<typeof singleInput>[0],
+  x: tf.Tensor4D,
+  inputFile: string,
+  map: Float32Array,
+  width: number,
+  height: number,
+  classIndex: number,
+  options: ExplainOptions,
+): Promise<RgbaImage> {
+  if (options.method === 'guided') {
+    const gradient = guidedGradient(model, singleInput(model, x), x, [classIndex]);
+    const values = await gradient.data();
+    gradient.dispose();
+    return gradientImage(values, width, height, x.shape[3]);
+  }
+  if (inputFile.toLowerCase().endsWith('.npy')) return colorize(map, width, height, options.colormap);
+  return overlay(await readImageFile(inputFile), map, width, height, options.colormap, options.alpha);
+}
