@@ -7,8 +7,9 @@ export class ModelReadError extends Error {
     readonly fileName: string,
     readonly problem: string,
   ) {
-    // Problems are predicates ("is not …", "has …"), so the message reads as one sentence.
-    super(`${fileName} ${problem}`);
+    // Problems are predicates ("is not …", "has …"), so the message reads as one sentence. Names read
+    // from a damaged file may hold control characters: they must not break the line.
+    super(`${fileName} ${problem}`.replace(/[\u0000-\u001f\u007f]/g, '?'));
     this.name = 'ModelReadError';
   }
 }

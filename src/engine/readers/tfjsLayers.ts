@@ -10,6 +10,8 @@ import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import { freeVariablesOnFailure } from '../variableCleanup';
+import { registerInferenceLayers } from './inferenceLayers';
+import { convertKeras3Topology, convertKeras3WeightsManifest, KerasConfigError, type JsonObject, walkLayerConfigs } from './keras3Config';
 import { readWeightShards } from './weightShards';
 import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
@@ -21,7 +23,7 @@ interface ModelJson {
 }
 
 export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelSummary> {
-  const json = parseModelJson(source.fileName, await source.read());
+  const json = withKeras3Converted(source.fileName, parseModelJson(source.fileName, await source.read()));
   // Only the structure is wanted: zero initialisers make building the throw-away weights cheap.
   const model = await buildTopology(source.fileName, withZeroInitializers(json.modelTopology!));
   try {
@@ -63,7 +65,7 @@ export function withZeroInitializers<T>(topology: T): T {
 
 /** The model with its weights, ready to run. */
 export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel> {
-  const json = parseModelJson(source.fileName, await source.read());
+  const json = withKeras3Converted(source.fileName, parseModelJson(source.fileName, await source.read()));
   const { specs, data } = await readWeightShards(source, json.weightsManifest);
   const decoded = decodeWeights(source.fileName, specs, data);
   let model: tfl.LayersModel | undefined;
@@ -80,6 +82,21 @@ export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel
     tfc.dispose(Object.values(decoded));
   }
   return layersRunnable(model, summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName }));
+}
+
+/** Models converted from Keras 3 carry a Keras 3 config and prefixed weight names; tfjs-layers reads Keras 2's. */
+function withKeras3Converted(fileName: string, json: ModelJson): ModelJson {
+  try {
+    const topology = convertKeras3Topology(json.modelTopology as unknown as JsonObject);
+    return {
+      ...json,
+      modelTopology: topology as unknown as ModelJson['modelTopology'],
+      weightsManifest: Array.isArray(json.weightsManifest) ? convertKeras3WeightsManifest(json.weightsManifest, topology) : json.weightsManifest,
+    };
+  } catch (error) {
+    if (error instanceof KerasConfigError) throw new ModelReadError(fileName, error.problem);
+    throw error;
+  }
 }
 
 function decodeWeights(fileName: string, specs: io.WeightsManifestEntry[], data: ArrayBuffer) {
@@ -113,6 +130,10 @@ export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
 }
 
 async function buildTopology(fileName: string, topology: io.ModelJSON['modelTopology']): Promise<tfl.LayersModel> {
+  registerInferenceLayers();
+  const config = topology as unknown as JsonObject;
+  const modelConfig = (config.model_config ?? config) as JsonObject;
+  if (walkLayerConfigs(modelConfig).next().done) throw new ModelReadError(fileName, 'has a model with no layers.');
   try {
     return await freeVariablesOnFailure(() => tfl.models.modelFromJSON({ modelTopology: topology }));
   } catch (error) {
