@@ -118,7 +118,7 @@ describe('model files that cannot be shown get one clear sentence naming the fil
     ['model.json', '[1, 2]', /^model\.json is not a TensorFlow\.js model: it holds no JSON object\.$/],
     ['package.json', '{"name": "x"}', /^package\.json is not a TensorFlow\.js model: it has no "modelTopology"\.$/],
     ['model.json', '{"modelTopology": {"class_name": "Sequential", "config": {"layers": [{"class_name": "NoSuchLayer", "config": {}}]}}}', /^model\.json has a layer topology that cannot be built: .*NoSuchLayer/],
-    ['weights.onnx', 'x', /^weights\.onnx is an ONNX model, which this version of ConvLens cannot open yet\.$/],
+    ['weights.onnx', 'x', /^weights\.onnx is not a readable ONNX model: /],
     ['notes.txt', 'x', /^notes\.txt is not a model file ConvLens knows/],
   ];
   for (const [fileName, content, message] of cases) {

@@ -3,6 +3,13 @@ import { asModelReadError, ModelReadError } from '../errors';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ModelFormat } from '../model';
+import { loadKerasH5 } from './kerasH5';
+import { loadKerasZip } from './kerasZip';
+import { layersRunnable } from './layersRunnable';
+import { loadOnnx, readOnnxSummary } from './onnx';
+import { summarizeLayersModel } from './layersModelSummary';
 import { loadTfjsGraph, readTfjsGraphSummary } from './tfjsGraph';
 import { loadTfjsLayers, readTfjsLayersSummary } from './tfjsLayers';
 
@@ -14,19 +21,35 @@ interface Reader {
 const tfjsLayers: Reader = { summary: readTfjsLayersSummary, load: loadTfjsLayers };
 const tfjsGraph: Reader = { summary: readTfjsGraphSummary, load: loadTfjsGraph };
 
-const NOT_YET: Record<string, string> = {
-  '.h5': 'a Keras HDF5 model',
-  '.hdf5': 'a Keras HDF5 model',
-  '.keras': 'a Keras .keras model',
-  '.onnx': 'an ONNX model',
+/** Keras files become tfjs-layers models; the summary comes from the built model. */
+function kerasReader(format: ModelFormat, build: (source: ModelSource) => Promise<tfl.LayersModel>): Reader {
+  return {
+    async summary(source) {
+      const model = await build(source);
+      try {
+        return summarizeLayersModel(model, { format, fileName: source.fileName });
+      } finally {
+        model.dispose();
+      }
+    },
+    async load(source) {
+      const model = await build(source);
+      return layersRunnable(model, summarizeLayersModel(model, { format, fileName: source.fileName }));
+    },
+  };
+}
+
+const READERS: Record<string, Reader> = {
+  '.h5': kerasReader('keras-h5', loadKerasH5),
+  '.hdf5': kerasReader('keras-h5', loadKerasH5),
+  '.keras': kerasReader('keras-zip', loadKerasZip),
+  '.onnx': { summary: readOnnxSummary, load: loadOnnx },
 };
 
 async function readerFor(source: ModelSource): Promise<Reader> {
   const extension = extensionOf(source.fileName);
   if (extension === '.json') return isGraphModel(await source.read()) ? tfjsGraph : tfjsLayers;
-  if (extension in NOT_YET) {
-    throw new ModelReadError(source.fileName, `is ${NOT_YET[extension]}, which this version of ConvLens cannot open yet.`);
-  }
+  if (extension in READERS) return READERS[extension];
   throw new ModelReadError(source.fileName, 'is not a model file ConvLens knows (.json, .h5, .hdf5, .keras or .onnx).');
 }
 

@@ -1,0 +1,174 @@
+/**
+ * ONNX models (`.onnx`): a protobuf ModelProto whose graph is run on tfjs operators in NHWC.
+ *
+ * `readOnnxSummary` reads only the structure: shapes come from inference over the graph, parameter
+ * counts from the float initializers' dimensions, and no weight is decoded. `loadOnnx` decodes the
+ * weights (from the file or from external data files beside it), folds what is constant, and builds
+ * the runnable model. Every problem with the file ends in a ModelReadError naming it.
+ *
+ * The runnable model speaks NHWC whatever the file does: an NCHW image input is taken as
+ * [batch, height, width, channels], and every 4-D value a node gives (outputs included) is NHWC; an
+ * input the graph itself transposes from NHWC (TensorFlow converters) is taken as it is. The batch is
+ * always free. `weights(layerId)` gives a node's float initializers in tfjs layouts (HWIO kernels,
+ * [h, w, channels, multiplier] depthwise kernels, [in, out] Gemm matrices); the model owns them, so
+ * callers must not dispose them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { asModelReadError, ModelReadError } from '../../errors';
+import type { RunnableModel } from '../../graph';
+import type { ModelSummary } from '../../model';
+import type { ModelSource } from '../../modelSource';
+import { analyzeGraph, type AnalyzedNode, type GraphAnalysis } from './analysis';
+import { inOnnxOrder } from './layout';
+import { decodeModel, OnnxFormatError, type OnnxModel, type OnnxTensor } from './onnxProto';
+import { isStandardDomain } from './ops';
+import type { ValueDesc } from './ops/types';
+import { isFullyKnown, product } from './ops/shapes';
+import { buildRunnable, evaluateNode, NodeBuildError } from './runnable';
+import { summarizeGraph } from './summary';
+import { elementCount, externalLocation, hostTensor, isExternal, TensorDataError, type HostTensor } from './tensors';
+
+/** Initializers up to this size are decoded for a summary (shape vectors, not weights). */
+const SUMMARY_DECODE_LIMIT = 1024;
+/** Constants computed with tensors when loading may be at most this large. */
+const EVALUATE_LIMIT = 1 << 24;
+
+export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary> {
+  return withFileErrors(source.fileName, async () => {
+    const model = decode(source.fileName, await source.read());
+    const analysis = analyzeGraph(source.fileName, model, {
+      foldLarge: false,
+      initializerValue: (tensor) => {
+        if (isExternal(tensor)) return undefined;
+        try {
+          return elementCount(tensor.dims, 'a tensor') <= SUMMARY_DECODE_LIMIT ? hostTensor(tensor) : undefined;
+        } catch (error) {
+          // A damaged weight is reported when loading; the structure can still be shown.
+          if (error instanceof TensorDataError) return undefined;
+          throw error;
+        }
+      },
+    });
+    return summarizeGraph(analysis);
+  });
+}
+
+export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
+  return withFileErrors(source.fileName, async () => {
+    const model = decode(source.fileName, await source.read());
+    const values = await readInitializers(source, model.graph.initializers);
+    const analysis = analyzeGraph(source.fileName, model, {
+      foldLarge: true,
+      initializerValue: (tensor) => values.get(tensor.name),
+      evaluate: evaluateConstant,
+    });
+    rejectUnsupported(analysis);
+    return buildRunnable(analysis, summarizeGraph(analysis));
+  });
+}
+
+async function withFileErrors<T>(fileName: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ModelReadError) throw fail(fileName, error.problem, error.cause);
+    if (error instanceof NodeBuildError) {
+      const { node, id } = error.node;
+      throw fail(fileName, `has a ${node.opType} node "${id}" that ${sentenceEnd(error.reason)}`, error.cause ?? error);
+    }
+    if (error instanceof TensorDataError) throw fail(fileName, `cannot be loaded: ${sentenceEnd(error.message)}`, error);
+    if (error instanceof OnnxFormatError) throw fail(fileName, `is not a valid ONNX model: ${sentenceEnd(error.message)}`, error);
+    const wrapped = asModelReadError(fileName, error);
+    throw fail(fileName, wrapped.problem, wrapped.cause);
+  }
+}
+
+/**
+ * The error for the user. Names inside the message come from the file, so control characters and
+ * overlong names (from a damaged file, say) are tamed to keep it one readable line.
+ */
+function fail(fileName: string, problem: string, cause?: unknown): ModelReadError {
+  const tamed = problem.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/"([^"]{60})[^"]{8,}"/g, '"$1…"');
+  const error = new ModelReadError(fileName, tamed);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+}
+
+function sentenceEnd(clause: string): string {
+  return /[.!?]$/.test(clause) ? clause : `${clause}.`;
+}
+
+function decode(fileName: string, bytes: Uint8Array): OnnxModel {
+  if (bytes.length === 0) throw new ModelReadError(fileName, 'is empty.');
+  let model: OnnxModel;
+  try {
+    model = decodeModel(bytes);
+  } catch (error) {
+    const reason = error instanceof OnnxFormatError ? error.message : 'its protobuf encoding is broken (the file may be truncated or damaged)';
+    throw fail(fileName, `is not a readable ONNX model: ${sentenceEnd(reason)}`, error);
+  }
+  // A real file has a small IR version; random bytes that happen to parse rarely do.
+  if (!(model.irVersion >= 1 && model.irVersion <= 100)) {
+    throw new ModelReadError(fileName, `is not an ONNX model: it has the IR version ${model.irVersion}.`);
+  }
+  return model;
+}
+
+/** Every initializer's values, reading each external data file once. */
+async function readInitializers(source: ModelSource, initializers: readonly OnnxTensor[]): Promise<Map<string, HostTensor>> {
+  const files = new Map<string, Promise<Uint8Array>>();
+  const values = new Map<string, HostTensor>();
+  for (const tensor of initializers) {
+    if (!isExternal(tensor)) {
+      values.set(tensor.name, hostTensor(tensor));
+      continue;
+    }
+    const { location, offset, length } = externalLocation(tensor);
+    let file = files.get(location);
+    if (!file) {
+      file = source.readSibling(location).catch((error: unknown) => {
+        throw fail(source.fileName, `keeps its weights in "${location}", which cannot be read beside it.`, error);
+      });
+      files.set(location, file);
+    }
+    const bytes = await file;
+    const end = length === undefined ? bytes.length : offset + length;
+    if (offset > bytes.length || end > bytes.length) {
+      throw new TensorDataError(`the tensor "${tensor.name}" lies past the end of "${location}" (the file may be truncated)`);
+    }
+    values.set(tensor.name, hostTensor(tensor, bytes.subarray(offset, end)));
+  }
+  return values;
+}
+
+function rejectUnsupported(analysis: GraphAnalysis): void {
+  if (!analysis.unsupported.length) return;
+  const byOperator = new Map<string, AnalyzedNode>();
+  for (const analyzed of analysis.unsupported) {
+    const { domain, opType } = analyzed.node;
+    const name = isStandardDomain(domain) ? opType : `${domain}.${opType}`;
+    if (!byOperator.has(name)) byOperator.set(name, analyzed);
+  }
+  const listed = [...byOperator].map(([name, analyzed]) => `${name} (node "${analyzed.id}")`);
+  const operators = listed.length === 1 ? `the operator ${listed[0]}` : `the operators ${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`;
+  throw new ModelReadError(analysis.fileName, `uses ${operators}, which ConvLens cannot run yet.`);
+}
+
+/** Computes a node whose inputs are all constant with tensors, once, when the model is loaded. */
+function evaluateConstant(analyzed: AnalyzedNode, _inputs: HostTensor[], outputs: ValueDesc[]): HostTensor[] | undefined {
+  if (!analyzed.spec || !outputs.length) return undefined;
+  if (!outputs.every((output) => isFullyKnown(output.shape) && product(output.shape)! <= EVALUATE_LIMIT)) return undefined;
+  return tf.tidy(() => {
+    const tensors = evaluateNode(analyzed, outputs);
+    return tensors.map((tensor, k) => {
+      const values = inOnnxOrder(tensor, outputs[k].layout);
+      const data = values.dataSync();
+      return {
+        dims: [...values.shape],
+        dtype: outputs[k].dtype,
+        data: values.dtype === 'float32' ? Float32Array.from(data as Float32Array) : Array.from(data as Int32Array),
+      };
+    });
+  });
+}
+

@@ -1,0 +1,689 @@
+/**
+ * Operators that move values around without computing new ones: shapes, reshapes, transposes,
+ * concatenation, gathering, slicing, padding, and constants. Most of them appear in exported graphs
+ * as shape arithmetic (Shape → Gather → Unsqueeze → Concat → Reshape), which `fold` evaluates on the
+ * host when the model is loaded.
+ *
+ * Reshape-like operators need the ONNX axis order, so an NHWC input is transposed back first; Concat,
+ * Slice, Pad, Split and Transpose map their axes onto the stored order instead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Shape } from '../../../model';
+import { onnxShape, storedAxis, storedTranspose, type Layout } from '../layout';
+import { DataType } from '../onnxProto';
+import { tensorFromHost } from '../runtimeHost';
+import { dtypeOf, hostTensor, isExternal, type DType, type HostTensor } from '../tensors';
+import { broadcastMap, broadcastShapes, checkSize, concat, elements, gather, HOST_FOLD_LIMIT, normalizeAxis, relabel, take, transpose } from './host';
+import { foldParam, runtimeParam, staticParam, type ParamSource } from './params';
+import { isFullyKnown, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis } from './shapes';
+import { NotFoldable, OpError, type Inputs, type NodeView, type OpSpec, type ValueDesc } from './types';
+
+/** An integer vector's description: constant when every value is known, partly known otherwise. */
+const int = (shape: Shape | undefined, values?: (number | null)[]): ValueDesc => ({
+  shape,
+  dtype: 'int32',
+  layout: 'onnx',
+  ...(values && isFullyKnown(values) ? { constant: { data: values } } : values ? { partial: values } : {}),
+});
+
+// ----------------------------------------------------------------------------------------------
+// Shape and Size
+
+function shapeRange(node: NodeView, rank: number): [number, number] {
+  const clamp = (value: number) => Math.min(Math.max(value < 0 ? value + rank : value, 0), rank);
+  return [clamp(node.attributes.int('start', 0)), clamp(node.attributes.int('end', rank))];
+}
+
+const shapeOp: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0]?.shape;
+    if (!x) return [int([null])];
+    const [start, end] = shapeRange(node, x.length);
+    return [int([Math.max(0, end - start)], x.slice(start, end))];
+  },
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const layout = ctx.node.inputs[0]?.layout ?? 'onnx';
+    return (inputs) => {
+      const dims = onnxShape(x(inputs).shape, layout);
+      const [start, end] = shapeRange(ctx.node, dims.length);
+      const values = dims.slice(start, end);
+      return tensorFromHost({ dims: [values.length], dtype: 'int32', data: values });
+    };
+  },
+};
+
+const sizeOp: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0]?.shape;
+    const count = x ? product(x) : null;
+    return [int([], count === null ? undefined : [count])];
+  },
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    return (inputs) => tensorFromHost({ dims: [], dtype: 'int32', data: [x(inputs).size] });
+  },
+};
+
+// ----------------------------------------------------------------------------------------------
+// Reshape, Flatten, Squeeze, Unsqueeze
+
+const RESHAPE_SHAPE: ParamSource = { attribute: 'shape', inputIndex: 1, inputFromOpset: 5 };
+
+const reshape: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const target = staticParam(node, RESHAPE_SHAPE) ?? (node.opset >= 5 ? node.inputs[1]?.partial : undefined);
+    const allowZero = node.attributes.int('allowzero', 0) === 1;
+    if (target) return [{ shape: reshapeTarget(x?.shape, target, allowZero), dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+    const rank = node.inputs[1]?.shape?.[0];
+    return [{ shape: typeof rank === 'number' ? new Array(rank).fill(null) : undefined, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  fold: (node, inputs) => {
+    const target = foldParam(node, inputs, RESHAPE_SHAPE)!;
+    return [relabel(inputs[0], reshapeTarget(inputs[0].dims, target, node.attributes.int('allowzero', 0) === 1) as number[])];
+  },
+  build: (ctx) => {
+    const x = ctx.onnx(0);
+    const target = runtimeParam(ctx, RESHAPE_SHAPE);
+    const allowZero = ctx.node.attributes.int('allowzero', 0) === 1;
+    return (inputs) => {
+      const input = x(inputs);
+      return tf.reshape(input, reshapeTarget(input.shape, target(inputs) ?? [], allowZero) as number[]);
+    };
+  },
+};
+
+function flattenShape(shape: Shape, axisAttribute: number): Shape {
+  const axis = axisAttribute < 0 ? axisAttribute + shape.length : axisAttribute;
+  if (axis < 0 || axis > shape.length) throw new OpError(`flattens at axis ${axisAttribute} of a tensor of rank ${shape.length}`);
+  return [product(shape.slice(0, axis)), product(shape.slice(axis))];
+}
+
+const flatten: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    return [{ shape: x?.shape ? flattenShape(x.shape, node.attributes.int('axis', 1)) : [null, null], dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  fold: (node, [x]) => [relabel(x, flattenShape(x.dims, node.attributes.int('axis', 1)) as number[])],
+  build: (ctx) => {
+    // An NHWC input goes back to NCHW first, so that the flattened order is the one the weights expect.
+    const x = ctx.onnx(0);
+    const axis = ctx.node.attributes.int('axis', 1);
+    return (inputs) => {
+      const input = x(inputs);
+      return tf.reshape(input, flattenShape(input.shape, axis) as number[]);
+    };
+  },
+};
+
+const SQUEEZE_AXES: ParamSource = { attribute: 'axes', inputIndex: 1, inputFromOpset: 13 };
+
+function squeezeShape<T extends number | null>(shape: T[], axes: number[] | undefined): T[] | undefined {
+  if (axes) {
+    const drop = new Set(normalizeAxes(axes, shape.length));
+    for (const axis of drop) if (shape[axis] !== 1 && shape[axis] !== null) throw new OpError(`squeezes axis ${axis} of size ${shape[axis]}`);
+    return shape.filter((_, i) => !drop.has(i));
+  }
+  if (shape.some((d) => d === null)) return undefined;
+  return shape.filter((d) => d !== 1);
+}
+
+const squeeze: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const axes = staticParam(node, SQUEEZE_AXES);
+    const shape = x?.shape && axes !== null ? squeezeShape(x.shape, axes) : undefined;
+    return [{ shape, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  fold: (node, inputs) => [relabel(inputs[0], squeezeShape(inputs[0].dims, foldParam(node, inputs, SQUEEZE_AXES))!)],
+  build: (ctx) => {
+    const x = ctx.onnx(0);
+    const axes = runtimeParam(ctx, SQUEEZE_AXES);
+    return (inputs) => {
+      const input = x(inputs);
+      return tf.reshape(input, squeezeShape(input.shape, axes(inputs))!);
+    };
+  },
+};
+
+const UNSQUEEZE_AXES: ParamSource = { attribute: 'axes', inputIndex: 1, inputFromOpset: 13 };
+
+function unsqueezeShape<T extends number | null>(shape: T[], axes: number[]): (T | 1)[] {
+  const rank = shape.length + axes.length;
+  const inserted = new Set(normalizeAxes(axes, rank));
+  const rest = [...shape];
+  return Array.from({ length: rank }, (_, i) => (inserted.has(i) ? 1 : rest.shift()!));
+}
+
+const unsqueeze: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const axes = staticParam(node, UNSQUEEZE_AXES);
+    const shape = x?.shape && axes ? unsqueezeShape(x.shape, axes) : undefined;
+    return [{ shape, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  fold: (node, inputs) => [relabel(inputs[0], unsqueezeShape(inputs[0].dims, foldParam(node, inputs, UNSQUEEZE_AXES) ?? []))],
+  build: (ctx) => {
+    const x = ctx.onnx(0);
+    const axes = runtimeParam(ctx, UNSQUEEZE_AXES);
+    return (inputs) => {
+      const input = x(inputs);
+      return tf.reshape(input, unsqueezeShape(input.shape, axes(inputs) ?? []));
+    };
+  },
+};
+
+// ----------------------------------------------------------------------------------------------
+// Transpose and Concat
+
+function permutation(node: NodeView, rank: number): number[] {
+  const perm = node.attributes.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((axis, i) => axis !== i)) {
+    throw new OpError(`has the permutation [${perm.join(', ')}] for a tensor of rank ${rank}`);
+  }
+  return perm;
+}
+
+const transposeOp: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const rank = x?.shape?.length ?? node.attributes.ints('perm')?.length;
+    if (rank === undefined) return [{ dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+    const perm = permutation(node, rank);
+    const shape = x?.shape ? perm.map((axis) => x.shape![axis]) : new Array(rank).fill(null);
+    // A 4-D result is kept NHWC when that costs nothing (an NHWC input transposed to NCHW is the input
+    // itself); otherwise it stays in the layout of its input.
+    const from: Layout = x?.layout ?? 'onnx';
+    const layout: Layout = rank === 4 && !storedTranspose(perm, from, 'nhwc') ? 'nhwc' : rank === 4 ? from : 'onnx';
+    return [{ shape, dtype: x?.dtype ?? 'float32', layout }];
+  },
+  fold: (node, [x]) => [transpose(x, permutation(node, x.dims.length))],
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const from = ctx.node.inputs[0]?.layout ?? 'onnx';
+    const to = ctx.outputs[0].layout;
+    return (inputs) => {
+      const input = x(inputs);
+      const order = storedTranspose(permutation(ctx.node, input.rank), from, to);
+      return order ? tf.transpose(input, order) : input;
+    };
+  },
+};
+
+function concatAxis(node: NodeView, rank: number): number {
+  return normalizeAxis(node.attributes.int('axis', 1), rank);
+}
+
+const concatOp: OpSpec = {
+  infer: (node) => {
+    const inputs = node.inputs.filter((input): input is ValueDesc => input !== undefined);
+    const dtype = inputs[0]?.dtype ?? 'float32';
+    const rank = inputs.find((input) => input.shape)?.shape?.length;
+    if (rank === undefined) return [{ dtype, layout: 'onnx' }];
+    const axis = concatAxis(node, rank);
+    const shape: Shape = [];
+    for (let i = 0; i < rank; i++) {
+      const dims = inputs.map((input) => input.shape?.[i] ?? null);
+      if (i === axis) shape.push(dims.includes(null) ? null : (dims as number[]).reduce((a, b) => a + b, 0));
+      else shape.push(dims.find((d) => d !== null) ?? null);
+    }
+    const layout: Layout = rank === 4 && inputs.some((input) => input.layout === 'nhwc') ? 'nhwc' : 'onnx';
+    return [{ shape, dtype, layout }];
+  },
+  fold: (node, inputs) => [concat(inputs, concatAxis(node, inputs[0].dims.length))],
+  build: (ctx) => {
+    const nhwc = ctx.outputs[0].layout === 'nhwc';
+    const parts = ctx.node.inputs.map((_, i) => (nhwc ? ctx.nhwc(i) : ctx.onnx(i)));
+    return (inputs) => {
+      const tensors = parts.map((part) => part(inputs));
+      const axis = concatAxis(ctx.node, tensors[0].rank);
+      const nonEmpty = tensors.filter((t) => t.size > 0);
+      return tf.concat(nonEmpty.length ? nonEmpty : [tensors[0]], nhwc ? storedAxis(axis, 'nhwc') : axis);
+    };
+  },
+};
+
+// ----------------------------------------------------------------------------------------------
+// Gather, Slice, Expand, Tile, Split
+
+function gatherAxis(node: NodeView, rank: number): number {
+  return normalizeAxis(node.attributes.int('axis', 0), rank);
+}
+
+const gatherOp: OpSpec = {
+  infer: (node) => {
+    const [data, indices] = node.inputs;
+    if (!data?.shape || !indices?.shape) return [{ dtype: data?.dtype ?? 'float32', layout: 'onnx' }];
+    const axis = gatherAxis(node, data.shape.length);
+    return [{ shape: [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)], dtype: data.dtype, layout: 'onnx' }];
+  },
+  fold: (node, [data, indices]) => [gather(data, indices, gatherAxis(node, data.dims.length))],
+  build: (ctx) => {
+    const data = ctx.onnx(0);
+    const indices = ctx.stored(1);
+    return (inputs) => {
+      const x = data(inputs);
+      const axis = gatherAxis(ctx.node, x.rank);
+      const index = indices(inputs);
+      const size = x.shape[axis];
+      // Negative indices count from the end.
+      const flat = tf.reshape(index.dtype === 'int32' ? index : tf.cast(index, 'int32'), [-1]);
+      const positive = tf.where(tf.less(flat, 0), tf.add(flat, tf.scalar(size, 'int32')), flat);
+      const gathered = tf.gather(x, positive, axis);
+      return tf.reshape(gathered, [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)]);
+    };
+  },
+};
+
+interface SliceParams {
+  starts: number[];
+  ends: number[];
+  axes?: number[];
+  steps?: number[];
+}
+
+const SLICE_SOURCES = {
+  starts: { attribute: 'starts', inputIndex: 1, inputFromOpset: 10 },
+  ends: { attribute: 'ends', inputIndex: 2, inputFromOpset: 10 },
+  axes: { attribute: 'axes', inputIndex: 3, inputFromOpset: 10 },
+  steps: { attribute: 'steps', inputIndex: 4, inputFromOpset: 10 },
+} satisfies Record<string, ParamSource>;
+
+/** For each sliced ONNX axis of `shape`, the selection; unknown dims give a null count. */
+function slicePlan(shape: readonly (number | null)[], params: SliceParams): Map<number, { start: number; count: number | null; step: number; end: number }> {
+  const { starts, ends } = params;
+  const axes = normalizeAxes(params.axes ?? starts.map((_, i) => i), shape.length);
+  const steps = params.steps ?? starts.map(() => 1);
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+    throw new OpError('has slice starts, ends, axes and steps of different lengths');
+  }
+  const plan = new Map<number, { start: number; count: number | null; step: number; end: number }>();
+  axes.forEach((axis, i) => {
+    const size = shape[axis];
+    if (size === null) plan.set(axis, { start: starts[i], count: null, step: steps[i], end: ends[i] });
+    else plan.set(axis, { ...sliceAxis(size, starts[i], ends[i], steps[i]), end: ends[i] });
+  });
+  return plan;
+}
+
+function sliceShape(shape: Shape, params: SliceParams): Shape {
+  const plan = slicePlan(shape, params);
+  return shape.map((d, axis) => (plan.has(axis) ? plan.get(axis)!.count : d));
+}
+
+const sliceOp: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const [starts, ends, axes, steps] = (['starts', 'ends', 'axes', 'steps'] as const).map((key) => staticParam(node, SLICE_SOURCES[key]));
+    if (!x?.shape || !starts || !ends || axes === null || steps === null) {
+      return [{ shape: x?.shape?.map(() => null), dtype: x?.dtype ?? 'float32', layout: x?.layout ?? 'onnx' }];
+    }
+    return [{ shape: sliceShape(x.shape, { starts, ends, axes, steps }), dtype: x.dtype, layout: x.layout }];
+  },
+  fold: (node, inputs) => {
+    const [starts, ends, axes, steps] = (['starts', 'ends', 'axes', 'steps'] as const).map((key) => foldParam(node, inputs, SLICE_SOURCES[key]));
+    let result = inputs[0];
+    for (const [axis, { start, count, step }] of slicePlan(result.dims, { starts: starts!, ends: ends!, axes, steps })) {
+      result = take(result, axis, Array.from({ length: count! }, (_, i) => start + i * step));
+    }
+    return [result];
+  },
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const layout = ctx.node.inputs[0]?.layout ?? 'onnx';
+    const [starts, ends, axes, steps] = (['starts', 'ends', 'axes', 'steps'] as const).map((key) => runtimeParam(ctx, SLICE_SOURCES[key]));
+    return (inputs) => {
+      let input = x(inputs);
+      const shape = onnxShape(input.shape, layout);
+      const plan = slicePlan(shape, { starts: starts(inputs) ?? [], ends: ends(inputs) ?? [], axes: axes(inputs), steps: steps(inputs) });
+      const begin = input.shape.map(() => 0);
+      const size = [...input.shape];
+      const strided: [number, { start: number; count: number; step: number }][] = [];
+      for (const [axis, selection] of plan) {
+        const stored = storedAxis(axis, layout);
+        const count = selection.count!;
+        if (selection.step === 1) {
+          begin[stored] = selection.start;
+          size[stored] = count;
+        } else strided.push([stored, { ...selection, count }]);
+      }
+      input = tf.slice(input, begin, size);
+      for (const [stored, { start, count, step }] of strided) {
+        input = tf.gather(input, tf.tensor1d(Array.from({ length: count }, (_, i) => start + i * step), 'int32'), stored);
+      }
+      return input;
+    };
+  },
+};
+
+const EXPAND_SHAPE: ParamSource = { attribute: 'shape', inputIndex: 1, inputFromOpset: 1 };
+
+const expand: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const target = staticParam(node, EXPAND_SHAPE);
+    return [{ shape: target ? broadcastShapes([x?.shape, target]) : undefined, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  fold: (_node, [x, shape]) => [expandHost(x, Array.from(shape.data))],
+  build: (ctx) => {
+    const x = ctx.onnx(0);
+    const target = runtimeParam(ctx, EXPAND_SHAPE);
+    return (inputs) => {
+      const input = x(inputs);
+      const shape = checkSize(broadcastShapes([input.shape, target(inputs) ?? []]) as number[]);
+      const padded = tf.reshape(input, [...new Array(shape.length - input.rank).fill(1), ...input.shape]);
+      return tf.broadcastTo(padded, shape);
+    };
+  },
+};
+
+function expandHost(x: HostTensor, target: number[]): HostTensor {
+  const dims = broadcastShapes([x.dims, target]) as number[];
+  if (elements(dims) > HOST_FOLD_LIMIT) throw new NotFoldable();
+  const shaped: HostTensor = { dims, dtype: x.dtype, data: new Array(elements(dims)).fill(0) };
+  return broadcastMap([x, shaped], x.dtype, (v) => v);
+}
+
+const TILE_REPEATS: ParamSource = { attribute: 'repeats', inputIndex: 1, inputFromOpset: 6 };
+
+const tile: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const repeats = staticParam(node, TILE_REPEATS);
+    const shape = x?.shape && repeats ? x.shape.map((d, i) => (d === null ? null : d * repeats[i])) : x?.shape?.map(() => null);
+    return [{ shape, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+  },
+  build: (ctx) => {
+    const x = ctx.onnx(0);
+    const repeats = runtimeParam(ctx, TILE_REPEATS);
+    return (inputs) => {
+      const input = x(inputs);
+      const times = repeats(inputs) ?? [];
+      checkSize(input.shape.map((d, i) => d * (times[i] ?? 1)));
+      return tf.tile(input, times);
+    };
+  },
+};
+
+const SPLIT_SIZES: ParamSource = { attribute: 'split', inputIndex: 1, inputFromOpset: 13 };
+
+function splitSizes(node: NodeView, size: number | null, given: number[] | undefined | null): (number | null)[] {
+  if (given) {
+    if (size !== null && given.reduce((a, b) => a + b, 0) !== size) throw new OpError(`splits an axis of ${size} into [${given.join(', ')}]`);
+    return given;
+  }
+  const parts = node.attributes.int('num_outputs') ?? node.outputCount;
+  if (size === null) return new Array(node.outputCount).fill(null);
+  // Equal parts; with num_outputs (opset 18) the last may be smaller.
+  const each = Math.ceil(size / parts);
+  return Array.from({ length: node.outputCount }, (_, i) => Math.max(0, Math.min(each, size - i * each)));
+}
+
+const split: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    if (!x?.shape) return new Array(node.outputCount).fill(0).map(() => ({ dtype: x?.dtype ?? 'float32', layout: 'onnx' as Layout }));
+    const axis = normalizeAxis(node.attributes.int('axis', 0), x.shape.length);
+    const sizes = splitSizes(node, x.shape[axis], staticParam(node, SPLIT_SIZES));
+    return sizes.map((size) => ({ shape: x.shape!.map((d, i) => (i === axis ? size : d)), dtype: x.dtype, layout: x.layout }));
+  },
+  fold: (node, inputs) => {
+    const x = inputs[0];
+    const axis = normalizeAxis(node.attributes.int('axis', 0), x.dims.length);
+    const sizes = splitSizes(node, x.dims[axis], foldParam(node, inputs, SPLIT_SIZES)) as number[];
+    let offset = 0;
+    return sizes.map((size) => {
+      const part = take(x, axis, Array.from({ length: size }, (_, i) => offset + i));
+      offset += size;
+      return part;
+    });
+  },
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const layout = ctx.node.inputs[0]?.layout ?? 'onnx';
+    const given = runtimeParam(ctx, SPLIT_SIZES);
+    return (inputs) => {
+      const input = x(inputs);
+      const axis = normalizeAxis(ctx.node.attributes.int('axis', 0), input.rank);
+      const stored = storedAxis(axis, layout);
+      const sizes = splitSizes(ctx.node, input.shape[stored], given(inputs)) as number[];
+      return tf.split(input, sizes, stored);
+    };
+  },
+};
+
+// ----------------------------------------------------------------------------------------------
+// Pad
+
+const PAD_AMOUNTS: ParamSource = { attribute: 'pads', inputIndex: 1, inputFromOpset: 11 };
+const PAD_AXES: ParamSource = { attribute: 'axes', inputIndex: 3, inputFromOpset: 18 };
+
+/** [before, after] per ONNX axis. */
+function padPairs(rank: number, pads: number[], axes: number[] | undefined): [number, number][] {
+  const padded = axes ? normalizeAxes(axes, rank) : Array.from({ length: rank }, (_, i) => i);
+  if (pads.length !== padded.length * 2) throw new OpError(`has ${pads.length} pad amounts for ${padded.length} axes`);
+  const pairs = Array.from({ length: rank }, (): [number, number] => [0, 0]);
+  padded.forEach((axis, i) => (pairs[axis] = [pads[i], pads[i + padded.length]]));
+  return pairs;
+}
+
+function padAmounts(node: NodeView): number[] | undefined | null {
+  if (node.opset < 2) return node.attributes.ints('paddings');
+  return staticParam(node, PAD_AMOUNTS);
+}
+
+const pad: OpSpec = {
+  infer: (node) => {
+    const x = node.inputs[0];
+    const pads = padAmounts(node);
+    const axes = staticParam(node, PAD_AXES);
+    if (!x?.shape || !pads || axes === null) return [{ shape: x?.shape?.map(() => null), dtype: x?.dtype ?? 'float32', layout: x?.layout ?? 'onnx' }];
+    const pairs = padPairs(x.shape.length, pads, axes);
+    return [{ shape: x.shape.map((d, i) => (d === null ? null : d + pairs[i][0] + pairs[i][1])), dtype: x.dtype, layout: x.layout }];
+  },
+  build: (ctx) => {
+    const { node } = ctx;
+    const x = ctx.stored(0);
+    const layout = node.inputs[0]?.layout ?? 'onnx';
+    const mode = node.attributes.string('mode', 'constant');
+    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw new OpError(`pads in "${mode}" mode, which ConvLens cannot run yet`);
+    const amounts = node.opset < 2 ? () => node.attributes.ints('paddings') : runtimeParam(ctx, PAD_AMOUNTS);
+    const axes = runtimeParam(ctx, PAD_AXES);
+    const padValue = node.opset >= 11 && node.inputs[2] ? ctx.host(2) : undefined;
+    const value = (inputs: Inputs) => (node.opset < 11 ? node.attributes.float('value', 0) : padValue ? padValue(inputs).data[0] ?? 0 : 0);
+    return (inputs) => {
+      let input = x(inputs);
+      const pairs = padPairs(input.rank, amounts(inputs) ?? [], axes(inputs));
+      const stored = input.shape.map((): [number, number] => [0, 0]);
+      pairs.forEach((pair, axis) => (stored[storedAxis(axis, layout)] = pair));
+      // Negative amounts crop.
+      if (stored.some(([before, after]) => before < 0 || after < 0)) {
+        const begin = stored.map(([before]) => Math.max(0, -before));
+        const size = input.shape.map((d, i) => d - begin[i] - Math.max(0, -stored[i][1]));
+        input = tf.slice(input, begin, size);
+      }
+      const positive = stored.map(([before, after]): [number, number] => [Math.max(0, before), Math.max(0, after)]);
+      checkSize(input.shape.map((d, i) => d + positive[i][0] + positive[i][1]));
+      if (positive.every(([before, after]) => before === 0 && after === 0)) return input;
+      if (mode === 'constant') return tf.pad(input, positive, value(inputs));
+      if (mode === 'reflect') return tf.mirrorPad(input, positive, 'reflect');
+      return edgePad(input, positive);
+    };
+  },
+};
+
+/** Repeats the edge values outward, one axis at a time. */
+function edgePad(x: tf.Tensor, pairs: [number, number][]): tf.Tensor {
+  let result = x;
+  pairs.forEach(([before, after], axis) => {
+    if (!before && !after) return;
+    const size = result.shape[axis];
+    const indices = Array.from({ length: size + before + after }, (_, i) => Math.min(Math.max(i - before, 0), size - 1));
+    result = tf.gather(result, tf.tensor1d(indices, 'int32'), axis);
+  });
+  return result;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Constants, Identity, Cast, Range
+
+/** The tensor a Constant node holds, whichever attribute carries it. */
+function constantValue(node: NodeView, decode: boolean): { dims: number[]; dtype: DType; data?: HostTensor['data'] } {
+  const { attributes } = node;
+  const tensor = attributes.tensor('value');
+  if (tensor) {
+    if (isExternal(tensor)) throw new OpError('holds its value in another file, which ConvLens does not read for Constant nodes');
+    const dtype = dtypeOf(tensor.dataType);
+    if (!dtype) throw new OpError('holds values of a type ConvLens cannot compute with');
+    return decode ? hostTensor(tensor) : { dims: [...tensor.dims], dtype };
+  }
+  const float = attributes.float('value_float');
+  if (float !== undefined) return { dims: [], dtype: 'float32', data: new Float32Array([float]) };
+  const floats = attributes.floats('value_floats');
+  if (floats) return { dims: [floats.length], dtype: 'float32', data: Float32Array.from(floats) };
+  const integer = attributes.int('value_int');
+  if (integer !== undefined) return { dims: [], dtype: 'int32', data: [integer] };
+  const ints = attributes.ints('value_ints');
+  if (ints) return { dims: [ints.length], dtype: 'int32', data: ints };
+  throw new OpError('has no value ConvLens can use (sparse and string constants are not supported)');
+}
+
+const constantOp: OpSpec = {
+  infer: (node) => {
+    const { dims, dtype } = constantValue(node, false);
+    return [{ shape: dims, dtype, layout: 'onnx', constant: {} }];
+  },
+  fold: (node) => {
+    const value = constantValue(node, true);
+    return [{ dims: value.dims, dtype: value.dtype, data: value.data! }];
+  },
+  // Constants are folded when the model loads; this is the fallback should folding fail.
+  build: (ctx) => {
+    const value = constantValue(ctx.node, true);
+    const tensor = ctx.own(tensorFromHost({ dims: value.dims, dtype: value.dtype, data: value.data! }));
+    return () => tensor;
+  },
+};
+
+function fillValue(node: NodeView): HostTensor {
+  const tensor = node.attributes.tensor('value');
+  if (!tensor) return { dims: [1], dtype: 'float32', data: new Float32Array([0]) };
+  if (isExternal(tensor)) throw new OpError('holds its value in another file');
+  const value = hostTensor(tensor);
+  if (value.data.length !== 1) throw new OpError('fills with a value that is not a single number');
+  return value;
+}
+
+const constantOfShape: OpSpec = {
+  infer: (node) => {
+    const target = node.inputs[0]?.constant?.data;
+    const length = node.inputs[0]?.shape?.[0];
+    const shape = target ? Array.from(target) : typeof length === 'number' ? new Array(length).fill(null) : undefined;
+    return [{ shape, dtype: fillValue(node).dtype, layout: 'onnx' }];
+  },
+  fold: (node, [shape]) => {
+    const dims = Array.from(shape.data);
+    const count = elements(dims);
+    if (!(count <= HOST_FOLD_LIMIT)) throw new NotFoldable();
+    const value = fillValue(node);
+    return [{ dims, dtype: value.dtype, data: value.dtype === 'float32' ? new Float32Array(count).fill(value.data[0]) : new Array(count).fill(value.data[0]) }];
+  },
+  build: (ctx) => {
+    const value = fillValue(ctx.node);
+    const shape = ctx.host(0);
+    return (inputs) => tf.fill(checkSize(Array.from(shape(inputs).data)), value.data[0], value.dtype);
+  },
+};
+
+const identity: OpSpec = {
+  // Dropout is the identity in inference; its optional mask output is not computed.
+  infer: (node) => [sameAs(node.inputs[0])],
+  fold: (_node, [x]) => [x],
+  build: (ctx) => ctx.stored(0),
+};
+
+function castTarget(node: NodeView): DType {
+  const to = node.attributes.int('to');
+  const dtype = to === undefined ? undefined : dtypeOf(to as DataType);
+  if (!dtype) throw new OpError(`casts to a type ConvLens cannot compute with`);
+  return dtype;
+}
+
+function castHost(x: HostTensor, dtype: DType): HostTensor {
+  const convert = dtype === 'float32' ? (v: number) => v : dtype === 'bool' ? (v: number) => (v ? 1 : 0) : (v: number) => (Number.isFinite(v) ? Math.trunc(v) : v);
+  return broadcastMap([x], dtype, convert);
+}
+
+const cast: OpSpec = {
+  infer: (node) => [sameAs(node.inputs[0], castTarget(node))],
+  fold: (node, [x]) => [castHost(x, castTarget(node))],
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const dtype = castTarget(ctx.node);
+    return (inputs) => {
+      const input = x(inputs);
+      return input.dtype === dtype ? input : tf.cast(input, dtype);
+    };
+  },
+};
+
+const castLike: OpSpec = {
+  infer: (node) => [sameAs(node.inputs[0], node.inputs[1]?.dtype ?? 'float32')],
+  fold: (_node, [x, like]) => [castHost(x, like.dtype)],
+  build: (ctx) => {
+    const x = ctx.stored(0);
+    const dtype = ctx.node.inputs[1]?.dtype ?? 'float32';
+    return (inputs) => tf.cast(x(inputs), dtype);
+  },
+};
+
+function rangeValues(start: number, limit: number, delta: number): number[] {
+  if (delta === 0) throw new OpError('has a range step of 0');
+  const count = Math.max(0, Math.ceil((limit - start) / delta));
+  checkSize([count]);
+  if (count > HOST_FOLD_LIMIT) throw new NotFoldable();
+  return Array.from({ length: count }, (_, i) => start + i * delta);
+}
+
+const range: OpSpec = {
+  infer: (node) => [{ shape: [null], dtype: node.inputs[0]?.dtype ?? 'float32', layout: 'onnx' }],
+  fold: (_node, [start, limit, delta]) => {
+    const values = rangeValues(start.data[0], limit.data[0], delta.data[0]);
+    return [{ dims: [values.length], dtype: start.dtype, data: start.dtype === 'float32' ? Float32Array.from(values) : values }];
+  },
+  build: (ctx) => {
+    const [start, limit, delta] = [0, 1, 2].map((i) => ctx.host(i));
+    const dtype = ctx.node.inputs[0]?.dtype ?? 'float32';
+    return (inputs) => {
+      const [from, to, step] = [start(inputs).data[0], limit(inputs).data[0], delta(inputs).data[0]];
+      if (step === 0) throw new OpError('has a range step of 0');
+      checkSize([Math.max(0, Math.ceil((to - from) / step))]);
+      return tf.range(from, to, step, dtype === 'bool' ? 'int32' : dtype);
+    };
+  },
+};
+
+export const SHAPE_OPS: Record<string, OpSpec> = {
+  Shape: shapeOp,
+  Size: sizeOp,
+  Reshape: reshape,
+  Flatten: flatten,
+  Squeeze: squeeze,
+  Unsqueeze: unsqueeze,
+  Transpose: transposeOp,
+  Concat: concatOp,
+  Gather: gatherOp,
+  Slice: sliceOp,
+  Expand: expand,
+  Tile: tile,
+  Split: split,
+  Pad: pad,
+  Constant: constantOp,
+  ConstantOfShape: constantOfShape,
+  Identity: identity,
+  Dropout: identity,
+  Cast: cast,
+  CastLike: castLike,
+  Range: range,
+};

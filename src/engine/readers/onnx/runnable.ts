@@ -1,0 +1,370 @@
+/**
+ * An analysed ONNX graph as a `RunnableModel`: one runnable node per ONNX node (plus one per extra
+ * output that something reads), each running its operator on the tensors of the runtime inputs and on
+ * constants prepared once. Every tensor made at load time belongs to the model and is freed by
+ * `dispose`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelReadError } from '../../errors';
+import type { GraphInput, GraphNode, RunnableModel } from '../../graph';
+import type { ModelSummary } from '../../model';
+import type { AnalyzedNode, GraphAnalysis } from './analysis';
+import { inOnnxOrder, storedShape, toNchw, toNhwc, type Layout } from './layout';
+import { HOST_VALUE_LIMIT, knownHostValues, readHostValues, tensorFromHost } from './runtimeHost';
+import type { HostTensor } from './tensors';
+import { OpError, type BuildContext, type Inputs, type Operand, type Run, type ValueDesc } from './ops/types';
+
+/** Thrown while building, for the loader to name the node in its message. */
+export class NodeBuildError extends Error {
+  override name = 'NodeBuildError';
+  constructor(
+    readonly node: AnalyzedNode,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+  }
+}
+
+class TensorStore {
+  private readonly owned = new Set<tf.Tensor>();
+
+  own<T extends tf.Tensor>(tensor: T): T {
+    this.owned.add(tensor);
+    return tensor;
+  }
+
+  has(tensor: tf.Tensor): boolean {
+    return this.owned.has(tensor);
+  }
+
+  dispose(): void {
+    for (const tensor of this.owned) tensor.dispose();
+    this.owned.clear();
+  }
+}
+
+export function buildRunnable(analysis: GraphAnalysis, summary: ModelSummary): RunnableModel {
+  const store = new TensorStore();
+  try {
+    const model = assemble(analysis, summary, store);
+    releaseHostCopies(analysis);
+    return model;
+  } catch (error) {
+    store.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Once the weights are tensors, their host copies (and the file's bytes, which tensor attributes view)
+ * are not needed: the graph nodes' closures would otherwise keep them alive as long as the model.
+ */
+function releaseHostCopies(analysis: GraphAnalysis): void {
+  const release = (desc: ValueDesc | undefined) => {
+    if (desc?.constant?.data && desc.constant.data.length > HOST_VALUE_LIMIT) desc.constant = {};
+  };
+  for (const analyzed of analysis.nodes) {
+    for (const attribute of analyzed.node.attributes.values()) {
+      if (attribute.t) attribute.t = { ...attribute.t, rawData: undefined, dataFields: [] };
+    }
+    [...analyzed.view.inputs, ...analyzed.outputs, ...analyzed.computed].forEach(release);
+  }
+  [...analysis.values.values()].forEach(release);
+  for (const tensor of analysis.initializers.values()) {
+    tensor.rawData = undefined;
+    tensor.dataFields = [];
+  }
+}
+
+function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorStore): RunnableModel {
+  // Constants as tensors in ONNX order, made once per tensor name, and their rearrangements.
+  const constants = new Map<string, tf.Tensor>();
+  const constantTensor = (name: string, value: HostTensor): tf.Tensor => {
+    let tensor = constants.get(name);
+    if (!tensor) {
+      tensor = store.own(tensorFromHost(value));
+      constants.set(name, tensor);
+    }
+    return tensor;
+  };
+
+  // Which extra outputs (index > 0) anything reads.
+  const readOutputs = new Set<string>([...analysis.outputs.map((output) => output.name)]);
+  for (const { node } of analysis.nodes) for (const name of node.inputs) if (name) readOutputs.add(name);
+
+  const nodes: GraphNode[] = [];
+  const weightsByNode = new Map<string, Map<number, tf.Tensor>>();
+
+  for (const analyzed of analysis.nodes) {
+    const weights = new Map<number, tf.Tensor>();
+    weightsByNode.set(analyzed.id, weights);
+    const built = buildNode(analysis, analyzed, store, constantTensor, weights);
+    analyzed.node.outputs.forEach((name, k) => {
+      if (k > 0 && !readOutputs.has(name)) return;
+      const outputId = analyzed.outputIds[k];
+      if (k >= analyzed.computed.length) {
+        if (k === 0) throw new NodeBuildError(analyzed, 'computes no output');
+        throw new NodeBuildError(analyzed, `has its output ${k + 1} read, which ConvLens does not compute for ${analyzed.node.opType}`);
+      }
+      nodes.push({
+        id: outputId,
+        inputs: built.inputIds,
+        run: built.run(k),
+        type: analyzed.node.opType,
+        ...(endsWithRelu(analyzed) ? { endsWithRelu: true } : {}),
+      });
+    });
+    // The node's float initializers not already taken as weights, for `weights()`.
+    analyzed.node.inputs.forEach((name, i) => {
+      const tensor = analysis.initializers.get(name);
+      const desc = analysis.values.get(name);
+      if (!tensor || weights.has(i) || desc?.dtype !== 'float32' || !desc.constant?.data) return;
+      weights.set(i, constantTensor(name, { dims: desc.shape as number[], dtype: 'float32', data: desc.constant.data }));
+    });
+  }
+
+  const inputs: GraphInput[] = analysis.inputs.map((input) => ({ id: input.id, shape: storedShape(input.desc.shape, input.desc.layout) ?? [] }));
+  const outputs = analysis.outputs.map((output) => {
+    const producer = analysis.producers.get(output.name);
+    if (!producer?.node) {
+      throw new ModelReadError(analysis.fileName, `passes the input or weight "${output.name}" straight to an output, which ConvLens cannot show.`);
+    }
+    return producer.node.outputIds[producer.index];
+  });
+
+  let disposed = false;
+  return {
+    summary,
+    inputs,
+    outputs,
+    nodes,
+    ...logitsOf(analysis),
+    // The model owns these tensors: callers must not dispose them.
+    weights: (layerId) => [...(weightsByNode.get(layerId)?.entries() ?? [])].sort(([a], [b]) => a - b).map(([, tensor]) => tensor),
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      store.dispose();
+    },
+  };
+}
+
+interface BuiltNode {
+  /** Runtime inputs, in ONNX input order: what the graph node's `run` receives. */
+  inputIds: string[];
+  run(outputIndex: number): GraphNode['run'];
+}
+
+/** What building a node needs to know of the rest of the graph. */
+type GraphContext = Pick<GraphAnalysis, 'producers' | 'initializers'>;
+
+/**
+ * Runs a node whose inputs are all constant, on its own (for constants only tensor operations can
+ * compute, when the model is loaded). Returns its outputs as stored; the caller frees them.
+ */
+export function evaluateNode(analyzed: AnalyzedNode, outputs: ValueDesc[]): tf.Tensor[] {
+  const store = new TensorStore();
+  const constants = new Map<string, tf.Tensor>();
+  const constantTensor = (name: string, value: HostTensor) => {
+    if (!constants.has(name)) constants.set(name, store.own(tensorFromHost(value)));
+    return constants.get(name)!;
+  };
+  try {
+    const alone: AnalyzedNode = { ...analyzed, outputs, computed: outputs };
+    const built = buildNode({ producers: new Map(), initializers: new Map() }, alone, store, constantTensor, new Map());
+    return outputs.map((_, k) => built.run(k)([]));
+  } finally {
+    store.dispose();
+  }
+}
+
+function buildNode(
+  analysis: GraphContext,
+  analyzed: AnalyzedNode,
+  store: TensorStore,
+  constantTensor: (name: string, value: HostTensor) => tf.Tensor,
+  weights: Map<number, tf.Tensor>,
+): BuiltNode {
+  const { node, view, spec } = analyzed;
+  if (!spec) throw new NodeBuildError(analyzed, `uses the operator ${node.opType}, which ConvLens cannot run yet`);
+  // A node whose outputs are all known is a constant: it hands out copies of the values.
+  if (analyzed.computed.length > 0 && analyzed.computed.every((output) => output.constant?.data)) {
+    const tensors = analyzed.outputs.map((output, k) =>
+      output.constant?.data ? constantTensor(`${analyzed.outputIds[k]}#value`, { dims: output.shape as number[], dtype: output.dtype, data: output.constant.data }) : undefined,
+    );
+    return { inputIds: [], run: (k) => () => tensors[k]!.clone() };
+  }
+
+  const runtimeIndices: number[] = [];
+  const inputIds: string[] = [];
+  node.inputs.forEach((name, i) => {
+    const desc = view.inputs[i];
+    if (!name || !desc || desc.constant?.data) return;
+    const producer = analysis.producers.get(name);
+    const id = producer?.inputId ?? (producer?.node ? producer.node.outputIds[producer.index] : undefined);
+    if (id === undefined) throw new NodeBuildError(analyzed, `reads "${name}", whose value ConvLens could not work out`);
+    runtimeIndices.push(i);
+    inputIds.push(id);
+  });
+
+  const ctx = buildContext(analysis, analyzed, store, constantTensor, weights);
+  let run: Run;
+  try {
+    run = spec.build(ctx);
+  } catch (error) {
+    if (error instanceof OpError) throw new NodeBuildError(analyzed, error.message);
+    throw new NodeBuildError(analyzed, `cannot be prepared (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  // Shape arithmetic may run on the host: values in ONNX order only.
+  const inOnnxOrderOnly = [...view.inputs, ...analyzed.outputs].every((desc) => !desc || desc.layout === 'onnx');
+  const fold = inOnnxOrderOnly ? spec.fold : undefined;
+
+  return {
+    inputIds,
+    run: (k) => (runtime) => {
+      const inputs: (tf.Tensor | undefined)[] = new Array(node.inputs.length).fill(undefined);
+      runtimeIndices.forEach((i, position) => (inputs[i] = runtime[position]));
+      try {
+        return tf.tidy(() => {
+          const onHost = fold ? foldOnHost(analyzed, inputs, fold) : undefined;
+          if (onHost?.[k]) return tensorFromHost(onHost[k]);
+          const result = run(inputs);
+          let output = Array.isArray(result) ? result[k] : k === 0 ? result : undefined;
+          if (!output) throw new OpError(`gives no output ${k + 1}`);
+          const from = analyzed.computed[k]?.layout ?? 'onnx';
+          const to = analyzed.outputs[k].layout;
+          if (from !== to) {
+            if (output.rank !== 4) throw new OpError(`gives an output of rank ${output.rank} where rank 4 was worked out`);
+            output = to === 'nhwc' ? toNhwc(output) : toNchw(output);
+          }
+          // The runner frees each output once read: never hand out an input or a model-owned tensor.
+          return runtime.includes(output) || store.has(output) ? output.clone() : output;
+        });
+      } catch (error) {
+        if (error instanceof OpError) throw new Error(`${node.opType} node "${analyzed.id}" ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Shape arithmetic while running: when every input's values are on the host, compute there. */
+function foldOnHost(analyzed: AnalyzedNode, inputs: Inputs, fold: NonNullable<AnalyzedNode['spec']>['fold']): HostTensor[] | undefined {
+  const values: (HostTensor | undefined)[] = [];
+  for (let i = 0; i < analyzed.node.inputs.length; i++) {
+    const desc = analyzed.view.inputs[i];
+    if (!desc) continue;
+    const data = desc.constant?.data;
+    const value = data ? { dims: desc.shape as number[], dtype: desc.dtype, data } : inputs[i] && knownHostValues(inputs[i]!);
+    if (!value) return undefined;
+    values[i] = value;
+  }
+  try {
+    return fold!(analyzed.view, values as HostTensor[]);
+  } catch {
+    return undefined;
+  }
+}
+
+function buildContext(
+  analysis: GraphContext,
+  analyzed: AnalyzedNode,
+  store: TensorStore,
+  constantTensor: (name: string, value: HostTensor) => tf.Tensor,
+  weights: Map<number, tf.Tensor>,
+): BuildContext {
+  const { node, view } = analyzed;
+  const describe = (index: number): ValueDesc => {
+    const desc = view.inputs[index];
+    if (!desc || !node.inputs[index]) throw new OpError(`is missing its input ${index + 1}`);
+    return desc;
+  };
+  const constantOf = (index: number): HostTensor | undefined => {
+    const desc = view.inputs[index];
+    const data = desc?.constant?.data;
+    return data && desc.shape ? { dims: desc.shape as number[], dtype: desc.dtype, data } : undefined;
+  };
+  const isInitializer = (index: number) => analysis.initializers.has(node.inputs[index]);
+
+  /** A constant input prepared by `arrange` once, kept by the model (and as the node's weight). */
+  const prepared = (index: number, value: HostTensor, arrange?: (t: tf.Tensor) => tf.Tensor): Operand => {
+    const base = constantTensor(node.inputs[index], value);
+    const tensor = arrange ? store.own(tf.tidy(() => arrange(base))) : base;
+    if (isInitializer(index) && !weights.has(index) && value.dtype === 'float32') weights.set(index, tensor);
+    return () => tensor;
+  };
+
+  const operand = (index: number, constantArrange: ((t: tf.Tensor) => tf.Tensor) | undefined, runtime: (x: tf.Tensor, layout: Layout) => tf.Tensor): Operand => {
+    const desc = describe(index);
+    const value = constantOf(index);
+    if (value) return prepared(index, value, constantArrange);
+    return (inputs) => {
+      const x = inputs[index];
+      if (!x) throw new OpError(`is missing its input ${index + 1}`);
+      return runtime(x, desc.layout);
+    };
+  };
+
+  const requireRank4 = (x: tf.Tensor) => {
+    if (x.rank !== 4) throw new OpError(`takes a 4-D input, not one of rank ${x.rank}`);
+    return x;
+  };
+
+  return {
+    node: view,
+    outputs: analyzed.computed,
+    stored: (index) => operand(index, undefined, (x) => x),
+    onnx: (index) => operand(index, undefined, (x, layout) => inOnnxOrder(x, layout)),
+    nhwc: (index) => operand(index, (t) => toNhwc(requireRank4(t)), (x, layout) => (layout === 'nhwc' ? x : toNhwc(requireRank4(x)))),
+    broadcastable: (index, layout, rank) => {
+      if (layout === 'onnx') return operand(index, undefined, (x, from) => inOnnxOrder(x, from));
+      const lineUp = (x: tf.Tensor) => {
+        if (x.rank > rank) throw new OpError(`cannot broadcast a tensor of rank ${x.rank} against rank ${rank}`);
+        return toNhwc(tf.reshape(x, [...new Array(rank - x.rank).fill(1), ...x.shape]));
+      };
+      return operand(index, lineUp, (x, from) => (from === 'nhwc' ? x : lineUp(x)));
+    },
+    host: (index) => {
+      const value = constantOf(index);
+      if (value) return () => value;
+      const desc = describe(index);
+      return (inputs) => {
+        const x = inputs[index];
+        if (!x) throw new OpError(`is missing its input ${index + 1}`);
+        if (x.size > 1 << 16) throw new OpError(`reads a parameter of ${x.size} values`);
+        if (desc.layout !== 'nhwc') return readHostValues(x);
+        const ordered = toNchw(x);
+        try {
+          return readHostValues(ordered);
+        } finally {
+          ordered.dispose();
+        }
+      };
+    },
+    constant: constantOf,
+    own: (tensor, weightOf) => {
+      store.own(tensor);
+      if (weightOf !== undefined) weights.set(weightOf, tensor);
+      return tensor;
+    },
+  };
+}
+
+function endsWithRelu(analyzed: AnalyzedNode): boolean {
+  const { opType } = analyzed.node;
+  if (opType === 'Relu') return true;
+  if (opType !== 'Clip') return false;
+  const min = analyzed.view.opset < 11 ? analyzed.view.attributes.float('min', -Infinity) : analyzed.view.inputs[1]?.constant?.data?.[0];
+  return min === 0;
+}
+
+/** When the first output is a Softmax or Sigmoid, the node feeding it gives the logits. */
+function logitsOf(analysis: GraphAnalysis): { logits?: string } {
+  const first = analysis.outputs[0];
+  const producer = first && analysis.producers.get(first.name)?.node;
+  if (!producer || !['Softmax', 'Sigmoid', 'LogSoftmax'].includes(producer.node.opType)) return {};
+  const feeding = analysis.producers.get(producer.node.inputs[0]);
+  if (!feeding?.node || feeding.node.outputs[feeding.index]?.constant) return {};
+  return { logits: feeding.node.outputIds[feeding.index] };
+}

@@ -1,0 +1,288 @@
+/**
+ * TensorProto values as arrays ConvLens computes with: floating-point types of any width become a
+ * Float32Array (float16 and bfloat16 widened, float64 narrowed), integer and boolean types a plain
+ * array of numbers (int64 values such as "to the end" slice bounds do not fit an Int32Array).
+ *
+ * Values come from `raw_data`, from the typed repeated fields, or from a file beside the model
+ * (external data). Sizes are checked against the dimensions before anything is allocated.
+ */
+import { DataType, readInt32s, readVarints, TensorField, type OnnxTensor, type TensorDataField } from './onnxProto';
+
+/** The tfjs dtype a value is computed in. */
+export type DType = 'float32' | 'int32' | 'bool';
+
+export type HostData = Float32Array | number[];
+
+/** A tensor's values on the host, in ONNX (row-major) order. */
+export interface HostTensor {
+  dims: number[];
+  dtype: DType;
+  data: HostData;
+}
+
+/** The largest tensor a model may declare: 2^28 values, a gigabyte of float32. */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/** Thrown for a tensor whose dimensions or data do not make sense; the message is a clause. */
+export class TensorDataError extends Error {
+  override name = 'TensorDataError';
+}
+
+const BYTES_PER_VALUE: Partial<Record<DataType, number>> = {
+  [DataType.Float]: 4,
+  [DataType.Uint8]: 1,
+  [DataType.Int8]: 1,
+  [DataType.Uint16]: 2,
+  [DataType.Int16]: 2,
+  [DataType.Int32]: 4,
+  [DataType.Int64]: 8,
+  [DataType.Bool]: 1,
+  [DataType.Float16]: 2,
+  [DataType.Double]: 8,
+  [DataType.Uint32]: 4,
+  [DataType.Uint64]: 8,
+  [DataType.Bfloat16]: 2,
+};
+
+const TYPE_NAMES: Record<number, string> = {
+  [DataType.Undefined]: 'undefined',
+  [DataType.String]: 'string',
+  [DataType.Complex64]: 'complex64',
+  [DataType.Complex128]: 'complex128',
+};
+
+/** The dtype values of an ONNX element type are computed in; undefined for types ConvLens cannot use. */
+export function dtypeOf(dataType: DataType): DType | undefined {
+  switch (dataType) {
+    case DataType.Float:
+    case DataType.Float16:
+    case DataType.Double:
+    case DataType.Bfloat16:
+      return 'float32';
+    case DataType.Bool:
+      return 'bool';
+    case DataType.Uint8:
+    case DataType.Int8:
+    case DataType.Uint16:
+    case DataType.Int16:
+    case DataType.Int32:
+    case DataType.Int64:
+    case DataType.Uint32:
+    case DataType.Uint64:
+      return 'int32';
+    default:
+      return undefined;
+  }
+}
+
+export function typeName(dataType: DataType): string {
+  return TYPE_NAMES[dataType] ?? `type ${dataType}`;
+}
+
+/** The number of values of a shape, after checking that every dimension is a sane size. */
+export function elementCount(dims: readonly number[], what: string): number {
+  let count = 1;
+  for (const dim of dims) {
+    if (!Number.isSafeInteger(dim) || dim < 0) throw new TensorDataError(`${what} has the dimension ${dim}`);
+    count *= dim;
+  }
+  if (count > MAX_ELEMENTS) throw new TensorDataError(`${what} declares ${count} values, more than ConvLens can hold`);
+  return count;
+}
+
+/** Where the values of an external tensor are, checked to be a plain path inside the model's folder. */
+export interface ExternalLocation {
+  location: string;
+  offset: number;
+  length?: number;
+}
+
+export function externalLocation(tensor: OnnxTensor): ExternalLocation {
+  const entries = tensor.externalData!;
+  const location = entries.get('location') ?? '';
+  const what = `the tensor "${tensor.name}"`;
+  if (!location) throw new TensorDataError(`${what} is stored in another file but does not say which`);
+  if (/^([\\/]|[a-z]:)/i.test(location) || location.split(/[\\/]/).includes('..')) {
+    throw new TensorDataError(`${what} is stored in "${location}", outside the model's folder`);
+  }
+  const offset = Number(entries.get('offset') ?? 0);
+  const length = entries.has('length') ? Number(entries.get('length')) : undefined;
+  if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
+    throw new TensorDataError(`${what} has an invalid offset or length into "${location}"`);
+  }
+  return { location, offset, length };
+}
+
+/** Whether the tensor's values must be read from another file. */
+export function isExternal(tensor: OnnxTensor): boolean {
+  return tensor.externalData !== undefined;
+}
+
+/**
+ * The values of a tensor whose data is in the model file. External tensors need their bytes given
+ * (see `externalLocation`).
+ */
+export function hostTensor(tensor: OnnxTensor, externalBytes?: Uint8Array): HostTensor {
+  const what = `the tensor "${tensor.name}"`;
+  const dtype = dtypeOf(tensor.dataType);
+  if (!dtype) throw new TensorDataError(`${what} holds ${typeName(tensor.dataType)} values, which ConvLens cannot compute with`);
+  const count = elementCount(tensor.dims, what);
+  const dims = [...tensor.dims];
+  const bytes = externalBytes ?? tensor.rawData;
+  if (bytes) {
+    const expected = count * BYTES_PER_VALUE[tensor.dataType]!;
+    if (bytes.length !== expected) {
+      throw new TensorDataError(`${what} has ${bytes.length} bytes of data where its shape [${dims.join(', ')}] needs ${expected}`);
+    }
+    return { dims, dtype, data: fromRaw(tensor.dataType, bytes, count) };
+  }
+  return { dims, dtype, data: fromTypedFields(tensor, count, what) };
+}
+
+function fromRaw(dataType: DataType, bytes: Uint8Array, count: number): HostData {
+  // A copy: the bytes may not be aligned for a typed-array view, and the file's buffer can then be freed.
+  const aligned = bytes.slice();
+  const view = new DataView(aligned.buffer);
+  switch (dataType) {
+    case DataType.Float:
+      return littleEndian ? new Float32Array(aligned.buffer, 0, count) : mapFloats(count, (i) => view.getFloat32(i * 4, true));
+    case DataType.Float16: {
+      const table = float16Table();
+      return mapFloats(count, (i) => table[view.getUint16(i * 2, true)]);
+    }
+    case DataType.Bfloat16:
+      return mapFloats(count, (i) => bfloat16(view.getUint16(i * 2, true)));
+    case DataType.Double:
+      return mapFloats(count, (i) => view.getFloat64(i * 8, true));
+    case DataType.Int64:
+      return mapInts(count, (i) => Number(view.getBigInt64(i * 8, true)));
+    case DataType.Uint64:
+      return mapInts(count, (i) => Number(view.getBigUint64(i * 8, true)));
+    case DataType.Int32:
+      return mapInts(count, (i) => view.getInt32(i * 4, true));
+    case DataType.Uint32:
+      return mapInts(count, (i) => view.getUint32(i * 4, true));
+    case DataType.Int16:
+      return mapInts(count, (i) => view.getInt16(i * 2, true));
+    case DataType.Uint16:
+      return mapInts(count, (i) => view.getUint16(i * 2, true));
+    case DataType.Int8:
+      return mapInts(count, (i) => view.getInt8(i));
+    case DataType.Bool:
+      return mapInts(count, (i) => (aligned[i] ? 1 : 0));
+    default:
+      return mapInts(count, (i) => aligned[i]);
+  }
+}
+
+/** Which typed field holds the values of each element type when raw_data is not used. */
+function typedField(dataType: DataType): TensorField {
+  switch (dataType) {
+    case DataType.Float:
+      return TensorField.FloatData;
+    case DataType.Int64:
+      return TensorField.Int64Data;
+    case DataType.Double:
+      return TensorField.DoubleData;
+    case DataType.Uint32:
+    case DataType.Uint64:
+      return TensorField.Uint64Data;
+    default:
+      // int32, int16, int8, uint16, uint8, bool, float16 and bfloat16 (as bit patterns) share int32_data.
+      return TensorField.Int32Data;
+  }
+}
+
+function fromTypedFields(tensor: OnnxTensor, count: number, what: string): HostData {
+  const fieldNumber = typedField(tensor.dataType);
+  const fields = tensor.dataFields.filter((field) => field.field === fieldNumber);
+  const values = decodeFields(fields, fieldNumber);
+  if (values.length !== count) {
+    throw new TensorDataError(`${what} has ${values.length} values where its shape [${tensor.dims.join(', ')}] needs ${count}`);
+  }
+  switch (tensor.dataType) {
+    case DataType.Float:
+    case DataType.Double:
+      return Float32Array.from(values);
+    case DataType.Float16: {
+      const table = float16Table();
+      return mapFloats(count, (i) => table[values[i] & 0xffff]);
+    }
+    case DataType.Bfloat16:
+      return mapFloats(count, (i) => bfloat16(values[i] & 0xffff));
+    case DataType.Bool:
+      return values.map((v) => (v ? 1 : 0));
+    default:
+      return values;
+  }
+}
+
+function decodeFields(fields: TensorDataField[], fieldNumber: TensorField): number[] {
+  const values: number[] = [];
+  for (const field of fields) {
+    switch (fieldNumber) {
+      case TensorField.FloatData:
+        readFixed(field.bytes, 4, (view, offset) => values.push(view.getFloat32(offset, true)));
+        break;
+      case TensorField.DoubleData:
+        readFixed(field.bytes, 8, (view, offset) => values.push(view.getFloat64(offset, true)));
+        break;
+      case TensorField.Int64Data:
+        readVarints(field, true, values);
+        break;
+      case TensorField.Uint64Data:
+        readVarints(field, false, values);
+        break;
+      default:
+        readInt32s(field, values);
+    }
+  }
+  return values;
+}
+
+function readFixed(bytes: Uint8Array, size: number, read: (view: DataView, offset: number) => void): void {
+  if (bytes.length % size !== 0) throw new TensorDataError('a tensor has a data field of broken length');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let offset = 0; offset < bytes.length; offset += size) read(view, offset);
+}
+
+function mapFloats(count: number, value: (i: number) => number): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = value(i);
+  return out;
+}
+
+function mapInts(count: number, value: (i: number) => number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = value(i);
+  return out;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+let float16Values: Float32Array | undefined;
+
+/** Every float16 bit pattern's value: one lookup per weight beats decoding each. */
+function float16Table(): Float32Array {
+  if (!float16Values) {
+    float16Values = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) float16Values[bits] = float16(bits);
+  }
+  return float16Values;
+}
+
+function float16(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+const bfloat16Buffer = new DataView(new ArrayBuffer(4));
+
+function bfloat16(bits: number): number {
+  bfloat16Buffer.setUint32(0, bits << 16);
+  return bfloat16Buffer.getFloat32(0);
+}
