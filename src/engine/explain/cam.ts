@@ -3,12 +3,12 @@
  * once up to the target layer, and only the part after it is differentiated or re-run (docs/explanations.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { runGraph, type Feeds, splitModel } from '../execute';
+import { runGraph, type Feeds, type SplitModel, splitModel } from '../execute';
 import type { RunnableModel } from '../graph';
 import { eigenCam, gradientCam, weightedSum } from './camFormulas';
 import type { CamMethod } from './methods';
 import { batches, checkpoint, type Progress } from './progress';
-import { classScores, scoreNode } from './scores';
+import { classScores, resolveClasses, scoreNode } from './scores';
 import { checkCamHead } from './targetLayer';
 
 export interface CamOptions {
@@ -17,19 +17,44 @@ export interface CamOptions {
   progress?: Progress;
 }
 
-/** Raw maps [batch, h, w] at the target layer's resolution. */
+/**
+ * Raw maps [batch, h, w] at the target layer's resolution, for the requested classes or each image's
+ * top one: the class is read from the same pass (the rest of the network is cheap to run again).
+ */
 export async function rawCam(
   model: RunnableModel,
   feeds: Feeds,
   method: CamMethod,
   layer: string,
-  classes: readonly number[],
+  requested: number | readonly number[] | undefined,
   options: CamOptions,
-): Promise<tf.Tensor3D> {
+): Promise<{ raw: tf.Tensor3D; classIndex: number[]; score: number[] }> {
   if (method === 'cam') checkCamHead(model, layer);
   const split = splitModel(model, layer, [scoreNode(model)]);
   const { activation, context } = split.head(feeds);
   const a = activation as tf.Tensor4D;
+  let targets: { classIndex: number[]; score: number[] };
+  try {
+    const [output] = split.tail(a, context);
+    targets = await resolveClasses(output, requested).finally(() => output.dispose());
+  } catch (error) {
+    tf.dispose([a, ...context.values()]);
+    throw error;
+  }
+  const classes = targets.classIndex;
+  return { raw: await camFromActivation(split, a, context, method, classes, model, feeds, options), ...targets };
+}
+
+async function camFromActivation(
+  split: SplitModel,
+  a: tf.Tensor4D,
+  context: Map<string, tf.Tensor>,
+  method: CamMethod,
+  classes: readonly number[],
+  model: RunnableModel,
+  feeds: Feeds,
+  options: CamOptions,
+): Promise<tf.Tensor3D> {
   const score = (x: tf.Tensor, ctx: ReadonlyMap<string, tf.Tensor>, rows: readonly number[]) => {
     const [output] = split.tail(x, ctx);
     const scores = classScores(output, rows);

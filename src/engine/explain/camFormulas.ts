@@ -63,7 +63,7 @@ function centredColumns(values: ArrayLike<number>, rows: number, cols: number): 
   return x;
 }
 
-/** X·v₁ for the first right-singular vector v₁ of X (rows × cols), signed to have a non-negative sum. */
+/** X·v₁ for the first right-singular vector v₁ of X (rows × cols), signed so that Σ_k v₁[k] ≥ 0. */
 function firstComponentProjection(x: Float64Array, rows: number, cols: number): Float64Array {
   // X·v₁ = σ₁·u₁, and u₁ is the top eigenvector of X·Xᵀ; v₁ that of Xᵀ·X. Use the smaller of the two.
   const projection = new Float64Array(rows);
@@ -96,8 +96,15 @@ function firstComponentProjection(x: Float64Array, rows: number, cols: number): 
       projection[r] = dot;
     }
   }
-  const sum = projection.reduce((s, v) => s + v, 0);
-  if (sum < 0) for (let i = 0; i < rows; i++) projection[i] = -projection[i];
+  // The projection of centred data always sums to zero, so the sign is fixed another way: the map must
+  // correlate positively with the (centred) channel-sum map, i.e. Σ_k v₁[k] ≥ 0.
+  let agreement = 0;
+  for (let r = 0; r < rows; r++) {
+    let channelSum = 0;
+    for (let c = 0; c < cols; c++) channelSum += x[r * cols + c];
+    agreement += projection[r] * channelSum;
+  }
+  if (agreement < 0) for (let i = 0; i < rows; i++) projection[i] = -projection[i];
   return projection;
 }
 

@@ -14,7 +14,7 @@ import { isCamMethod, type Method } from './methods';
 import { occlusion } from './occlusion';
 import { finishCam, normaliseByMax } from './postprocess';
 import type { Progress } from './progress';
-import { classScores, scoreNode } from './scores';
+import { resolveClasses, scoreNode } from './scores';
 import { checkTargetLayer, defaultTargetLayer } from './targetLayer';
 
 export interface ExplainRequest {
@@ -45,19 +45,20 @@ export interface Explanation {
 export async function explain(model: RunnableModel, input: tf.Tensor4D, request: ExplainRequest): Promise<Explanation> {
   const feeds = singleInput(model, input);
   const [batch, height, width] = input.shape;
-  const { classIndex, score } = await targetClasses(model, input, request.classIndex);
   const batchSize = request.batchSize ?? 32;
   const progress = request.progress;
 
   if (isCamMethod(request.method)) {
     const layer = request.layer ?? defaultTargetLayer(model);
     checkTargetLayer(model, layer);
-    const raw = await rawCam(model, feeds, request.method, layer, classIndex, { batchSize, progress });
+    const { raw, classIndex, score } = await rawCam(model, feeds, request.method, layer, request.classIndex, { batchSize, progress });
     const maps = finishCam(raw, height, width);
     raw.dispose();
     return { method: request.method, layer, classIndex, score, maps };
   }
 
+  const [output] = runGraph(model, feeds, [scoreNode(model)]);
+  const { classIndex, score } = await resolveClasses(output, request.classIndex).finally(() => output.dispose());
   let raw: tf.Tensor3D;
   switch (request.method) {
     case 'saliency':
@@ -92,31 +93,4 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
   raw.dispose();
   if (maps.shape[0] !== batch) throw new Error('internal: one map per image expected');
   return { method: request.method, classIndex, score, maps };
-}
-
-/** The classes to explain and their scores: the given ones, or each image's top prediction. */
-async function targetClasses(model: RunnableModel, input: tf.Tensor4D, requested: ExplainRequest['classIndex']) {
-  const batch = input.shape[0];
-  const [output] = runGraph(model, singleInput(model, input), [scoreNode(model)]);
-  try {
-    const flat = tf.reshape(output, [batch, -1]);
-    const classCount = flat.shape[1]!;
-    let classIndex: number[];
-    if (requested === undefined) {
-      const top = tf.argMax(flat, 1);
-      classIndex = Array.from(await top.data());
-      top.dispose();
-    } else {
-      classIndex = typeof requested === 'number' ? new Array(batch).fill(requested) : [...requested];
-      if (classIndex.length !== batch) throw new Error(`${classIndex.length} classes given for ${batch} images`);
-      const bad = classIndex.find((c) => !Number.isInteger(c) || c < 0 || c >= classCount);
-      if (bad !== undefined) throw new Error(`class ${bad} does not exist: the model has classes 0 to ${classCount - 1}`);
-    }
-    const scores = classScores(flat, classIndex);
-    const score = Array.from(await scores.data());
-    tf.dispose([flat, scores]);
-    return { classIndex, score };
-  } finally {
-    output.dispose();
-  }
 }

@@ -17,3 +17,29 @@ export function classScores(output: tf.Tensor, classes: readonly number[]): tf.T
     return tf.sum(tf.mul(flat, mask), 1) as tf.Tensor1D;
   });
 }
+
+/** The classes to explain — the requested ones, or each image's top prediction — and their scores. */
+export async function resolveClasses(output: tf.Tensor, requested: number | readonly number[] | undefined): Promise<{ classIndex: number[]; score: number[] }> {
+  const batch = output.shape[0]!;
+  const flat = tf.reshape(output, [batch, -1]);
+  try {
+    const classCount = flat.shape[1]!;
+    let classIndex: number[];
+    if (requested === undefined) {
+      const top = tf.argMax(flat, 1);
+      classIndex = Array.from(await top.data());
+      top.dispose();
+    } else {
+      classIndex = typeof requested === 'number' ? new Array(batch).fill(requested) : [...requested];
+      if (classIndex.length !== batch) throw new Error(`${classIndex.length} classes given for ${batch} images`);
+      const bad = classIndex.find((c) => !Number.isInteger(c) || c < 0 || c >= classCount);
+      if (bad !== undefined) throw new Error(`class ${bad} does not exist: the model has classes 0 to ${classCount - 1}`);
+    }
+    const scores = classScores(flat, classIndex);
+    const score = Array.from(await scores.data());
+    scores.dispose();
+    return { classIndex, score };
+  } finally {
+    flat.dispose();
+  }
+}

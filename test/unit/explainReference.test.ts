@@ -1,0 +1,157 @@
+/**
+ * Every explanation method against an independent reference: the same networks exported from PyTorch
+ * to ONNX, with maps computed in PyTorch (float64) from each method's formula by
+ * test/fixtures/explain/make_reference.py. Maps must correlate with the reference at Pearson r ≥ 0.99,
+ * and the gradient-weighted CAMs and Eigen-CAM at r ≥ 0.999 (the bar of issue 4).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { runGraph, singleInput } from '../../src/engine/execute';
+import type { RunnableModel } from '../../src/engine/graph';
+import { explain, type ExplainRequest } from '../../src/engine/explain';
+import { isCamMethod, type Method } from '../../src/engine/explain/methods';
+import { parseNpy } from '../../src/engine/npy';
+import { loadModel } from '../../src/engine/readers';
+import { fileModelSource } from '../../src/node/fileModelSource';
+import { useCpuBackend } from '../../src/node/tfBackend';
+import { repoRoot } from '../support/paths';
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
+
+type Map2d = number[][];
+interface TargetReference {
+  target_layer: string;
+  maps: Record<string, [Map2d, Map2d]>;
+  extra_maps: { eigencam_other_sign: [Map2d, Map2d] };
+  eigencam_sign: { sum_v_positive_is: 'eigencam' | 'eigencam_other_sign' }[];
+}
+interface ModelReference extends TargetReference {
+  model: string;
+  input: string;
+  logits: number[][];
+  classes: number[];
+  scores: number[];
+  smoothgrad: { samples: number; level: number; noise: string };
+  integrated: { steps: number; baseline: number };
+  occlusion: { window: number; stride: number };
+  more_targets: TargetReference[];
+}
+
+const reference: { models: Record<string, ModelReference> } = JSON.parse(readFileSync(path.join(fixtures, 'reference.json'), 'utf8'));
+
+/** Methods whose maps must match most closely (their formulas leave no room for float32 rounding to matter). */
+const STRICT: readonly string[] = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'cam'];
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < n; i++) {
+    meanA += a[i] / n;
+    meanB += b[i] / n;
+  }
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - meanA) * (b[i] - meanB);
+    aa += (a[i] - meanA) ** 2;
+    bb += (b[i] - meanB) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** An NCHW .npy fixture as an NHWC tensor. */
+function readNchwAsNhwc(file: string): tf.Tensor4D {
+  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
+  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
+}
+
+/** The reference's SmoothGrad noise for one image: [samples, H, W, 3]. */
+function noiseOf(file: string, image: number): tf.Tensor4D {
+  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
+  const [, samples, channels, height, width] = shape;
+  const size = samples * channels * height * width;
+  return tf.tidy(() => tf.transpose(tf.tensor4d(data.subarray(image * size, (image + 1) * size), [samples, channels, height, width]), [0, 2, 3, 1]));
+}
+
+before(async () => {
+  await useCpuBackend();
+});
+
+for (const [name, ref] of Object.entries(reference.models)) {
+  describe(`${name}: every method agrees with the PyTorch reference`, () => {
+    let model: RunnableModel;
+    let input: tf.Tensor4D;
+
+    before(async () => {
+      model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
+      input = readNchwAsNhwc(ref.input);
+    });
+    after(() => {
+      input?.dispose();
+      model?.dispose();
+    });
+
+    test('logits match the exported network', () => {
+      const [logits] = runGraph(model, singleInput(model, input), [model.outputs[0]]);
+      const values = logits.arraySync() as number[][];
+      logits.dispose();
+      const scale = Math.max(...ref.logits.flat().map(Math.abs));
+      for (let b = 0; b < ref.logits.length; b++) {
+        for (let c = 0; c < ref.logits[b].length; c++) {
+          assert.ok(Math.abs(values[b][c] - ref.logits[b][c]) <= 1e-4 * scale, `logit ${b},${c}: ${values[b][c]} vs ${ref.logits[b][c]}`);
+        }
+      }
+    });
+
+    const targets: [string, TargetReference][] = [['final', ref], ...ref.more_targets.map((t): [string, TargetReference] => ['earlier', t])];
+    for (const [where, target] of targets) {
+      for (const [method, expected] of Object.entries(target.maps)) {
+        if (where === 'earlier' && !isCamMethod(method as Method)) continue; // input methods have no layer
+        const label = isCamMethod(method as Method) ? `${method} at ${where} layer ${target.target_layer}` : method;
+        test(`${label}: Pearson r ≥ ${STRICT.includes(method) ? 0.999 : 0.99}`, async () => {
+          const maps = await explainEachImage(model, input, ref, method as Method, target.target_layer);
+          for (let b = 0; b < maps.length; b++) {
+            // Eigen-CAM's sign: the rule of docs/explanations.md, Σ_k v_k ≥ 0; the reference names its map.
+            const wanted = method === 'eigencam' && target.eigencam_sign[b].sum_v_positive_is === 'eigencam_other_sign' ? target.extra_maps.eigencam_other_sign[b] : expected[b];
+            const r = pearson(maps[b], wanted.flat());
+            assert.ok(r >= (STRICT.includes(method) ? 0.999 : 0.99), `image ${b}: r = ${r.toFixed(5)}`);
+          }
+        });
+      }
+    }
+  });
+}
+
+/** The method's map for each image, with the reference's settings. */
+async function explainEachImage(model: RunnableModel, input: tf.Tensor4D, ref: ModelReference, method: Method, layer: string): Promise<Float32Array[]> {
+  const request: ExplainRequest = {
+    method,
+    layer: isCamMethod(method) ? layer : undefined,
+    classIndex: ref.classes,
+    integrated: { steps: ref.integrated.steps },
+    occlusion: { window: ref.occlusion.window, stride: ref.occlusion.stride },
+  };
+  const batch = input.shape[0];
+  if (method !== 'smoothgrad') {
+    const { maps } = await explain(model, input, request);
+    const values = await maps.data();
+    maps.dispose();
+    const size = values.length / batch;
+    return Array.from({ length: batch }, (_, b) => Float32Array.from(values.subarray(b * size, (b + 1) * size)));
+  }
+  // SmoothGrad's σ is per image, so each image gets its own noise from the reference.
+  const result: Float32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const image = tf.slice(input, [b, 0, 0, 0], [1, -1, -1, -1]);
+    const noise = noiseOf(ref.smoothgrad.noise, b);
+    const { maps } = await explain(model, image, { ...request, classIndex: [ref.classes[b]], smoothGrad: { noise } });
+    result.push(Float32Array.from(await maps.data()));
+    tf.dispose([image, noise, maps]);
+  }
+  return result;
+}
