@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { predict, runGraph, singleInput, splitModel } from '../../src/engine/execute';
 import type { RunnableModel } from '../../src/engine/graph';
+import { layersRunnable } from '../../src/engine/readers/layersRunnable';
+import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { loadTfjsLayers } from '../../src/engine/readers/tfjsLayers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
@@ -92,4 +94,19 @@ describe('TensorFlow.js layers models run layer by layer', () => {
       input.dispose();
       model.dispose();
     }));
+
+  test('running layers that make intermediates (ReLU6, batch norm) frees them', async () => {
+    // MobileNets use ReLU(max_value=6), whose layer leaves a tensor behind on every call unless tidied.
+    const input = tfl.input({ shape: [8, 8, 3] });
+    let x = tfl.layers.conv2d({ filters: 4, kernelSize: 3 }).apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization().apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU({ maxValue: 6 }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
+    const layers = tfl.model({ inputs: input, outputs: x });
+    const model = layersRunnable(layers, summarizeLayersModel(layers, { format: 'tfjs-layers', fileName: 'relu6.json' }));
+    const image = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 3);
+    await assertNoTensorLeak(async () => tf.dispose(predict(model, singleInput(model, image))));
+    image.dispose();
+    model.dispose();
+  });
 });

@@ -47,7 +47,8 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
         inputs: layerInputs,
         type: layer.getClassName(),
         endsWithRelu: endsWithRelu(layer),
-        run: (xs) => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor,
+        // Some layers (ReLU with a maximum, for one) leave intermediates behind: tidy frees them.
+        run: (xs) => tf.tidy(() => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor),
       });
     }
     return id;
