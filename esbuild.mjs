@@ -1,5 +1,5 @@
 // Builds the extension host bundle (Node, CommonJS, `vscode` external) and the webview bundle
-// (browser), and copies what the webview loads at run time into dist/webview.
+// (browser), and copies what they load at run time into dist/.
 //   node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -48,16 +48,18 @@ const webview = {
   external: ['node-fetch', 'worker_threads', 'util', 'fs', 'path', 'crypto'],
 };
 
-function copyWebviewAssets() {
+function copyRuntimeAssets() {
   mkdirSync('dist/webview', { recursive: true });
   for (const file of ['codicon.css', 'codicon.ttf']) {
     cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
   }
+  // The WebP decoder of the command line reads its WebAssembly from beside the bundle.
+  cpSync('node_modules/@cwasm/webp/webp.wasm', 'dist/webp.wasm');
 }
 
 // A fresh dist/, so files of an earlier build (source maps of a dev build) never reach a package.
 if (!watch) rmSync('dist', { recursive: true, force: true });
-copyWebviewAssets();
+copyRuntimeAssets();
 if (watch) {
   for (const options of [host, cli, webview]) await (await esbuild.context(options)).watch();
 } else {

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     console.log(await benchLayerTree(sharedModels));
   }
   if (sections.includes('explain')) {
-    const models: BenchModel[] = [{ label: 'ResNet-18 224×224 (random weights)', model: resnet18() }];
+    // 112×112 keeps the many-forward methods to minutes on the CPU backend; ratios hardly depend on size.
+    const models: BenchModel[] = [{ label: 'ResNet-18 112×112 (random weights)', model: resnet18(112) }];
     const mobilenet = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment', 'model.json');
     if (existsSync(mobilenet)) models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
     else console.log(`(MobileNetV2 skipped: ${mobilenet} not found)`);

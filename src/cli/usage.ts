@@ -22,5 +22,5 @@ Preprocessing (commands that take images; also read from <model>.convlens.json):
   --channels rgb|bgr|gray                  channel order
 
 Models: TensorFlow.js model.json, Keras .h5/.keras, ONNX .onnx.
-Inputs: png, jpeg, bmp, tiff images, or .npy arrays used as the model input as they are.
+Inputs: png, jpeg, bmp, tiff, webp images, or .npy arrays used as the model input as they are.
 Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage.`;

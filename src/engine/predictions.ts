@@ -18,7 +18,11 @@ export async function topPredictions(output: tf.Tensor, k: number, labels?: read
   const result: Prediction[][] = [];
   for (let b = 0; b < batch; b++) {
     const row = Array.from(scores.subarray(b * classCount, (b + 1) * classCount));
-    const probabilities = classCount === 1 ? row : isDistribution(row) ? row : softmax(row);
+    if (classCount === 1) {
+      result.push(binaryPredictions(row[0], labels).slice(0, Math.max(1, k)));
+      continue;
+    }
+    const probabilities = isDistribution(row) ? row : softmax(row);
     result.push(
       row
         .map((score, index) => ({ index, label: labels?.[index] ?? `class ${index}`, score, probability: probabilities[index] }))
@@ -27,6 +31,20 @@ export async function topPredictions(output: tf.Tensor, k: number, labels?: read
     );
   }
   return result;
+}
+
+/**
+ * One output unit is a binary classifier: its value is the probability of class 1 (or its logit, where
+ * the model ends before the sigmoid), and class 0 takes the rest. Class 0's score is what the unit says
+ * against class 1: 1 − p for a probability, −z for a logit.
+ */
+function binaryPredictions(value: number, labels?: readonly string[]): Prediction[] {
+  const isProbability = value >= 0 && value <= 1;
+  const p = isProbability ? value : 1 / (1 + Math.exp(-value));
+  const label = (index: number) => labels?.[index] ?? `class ${index}`;
+  const positive = { index: 1, label: label(1), score: value, probability: p };
+  const negative = { index: 0, label: label(0), score: isProbability ? 1 - value : -value, probability: 1 - p };
+  return p >= 0.5 ? [positive, negative] : [negative, positive];
 }
 
 function isDistribution(values: number[]): boolean {

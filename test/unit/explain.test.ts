@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { runGraph, singleInput } from '../../src/engine/execute';
 import type { RunnableModel } from '../../src/engine/graph';
 import { explain } from '../../src/engine/explain';
@@ -17,6 +18,8 @@ import { METHODS } from '../../src/engine/explain/methods';
 import { ExplanationCancelled } from '../../src/engine/explain/progress';
 import { defaultTargetLayer } from '../../src/engine/explain/targetLayer';
 import { loadModel } from '../../src/engine/readers';
+import { layersRunnable } from '../../src/engine/readers/layersRunnable';
+import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { PNG } from 'pngjs';
@@ -199,5 +202,26 @@ describe('explanations on the sample model', () => {
     await assert.rejects(explain(model, images, { method: 'gradcam', classIndex: 12 }), /class 12 does not exist: the model has classes 0 to 9/);
     await assert.rejects(explain(model, images, { method: 'gradcam', layer: 'gap' }), /layer "gap" has output shape \(None, 48\)/);
     await assert.rejects(explain(model, images, { method: 'gradcam', layer: 'nope' }), /the model has no layer "nope"/);
+  });
+});
+
+describe('binary classifiers with one sigmoid unit', () => {
+  test('class 0 is explained through the score −z: Grad-CAM shows the opposite evidence, saliency the same pixels', async () => {
+    const input = tfl.input({ shape: [8, 8, 1] });
+    let x = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv', kernelInitializer: tfl.initializers.randomNormal({ seed: 3 }) }).apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.randomNormal({ seed: 4 }) }).apply(x) as tfl.SymbolicTensor;
+    const layers = tfl.model({ inputs: input, outputs: output });
+    const binary = layersRunnable(layers, summarizeLayersModel(layers, { format: 'tfjs-layers', fileName: 'binary.json' }));
+    const image = tf.randomUniform([1, 8, 8, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const [dog, cat] = [await explain(binary, image, { method: 'gradcam', classIndex: 1, layer: 'conv' }), await explain(binary, image, { method: 'gradcam', classIndex: 0, layer: 'conv' })];
+    assert.ok(Math.abs(dog.score[0] + cat.score[0]) < 1e-6, 'class 0 scores −z');
+    // The CAMs before ReLU are negatives of each other; after ReLU and min-max, no pixel is high in both.
+    const [dogMap, catMap] = [await dog.maps.data(), await cat.maps.data()];
+    assert.ok(dogMap.every((v, i) => !(v > 0.5 && catMap[i] > 0.5)));
+    const [a, b] = [await explain(binary, image, { method: 'saliency', classIndex: 1 }), await explain(binary, image, { method: 'saliency', classIndex: 0 })];
+    assert.deepEqual(Array.from(await a.maps.data()), Array.from(await b.maps.data()));
+    tf.dispose([dog.maps, cat.maps, a.maps, b.maps, image]);
+    binary.dispose();
   });
 });

@@ -1,13 +1,19 @@
 /** Turning user files into model inputs: .npy arrays, image preprocessing and class names. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { namesFromJson, namesFromText, readLabels } from '../../src/engine/labels/readLabels';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy } from '../../src/engine/npy';
+import { topPredictions } from '../../src/engine/predictions';
 import { applySettings, imageToInput, type Preprocessing } from '../../src/engine/preprocess';
+import { readImageFile } from '../../src/node/imageFile';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
+import { repoRoot } from '../support/paths';
 
 describe('.npy arrays', () => {
   test('float32 and float64 arrays read with their shape', () => {
@@ -22,6 +28,32 @@ describe('.npy arrays', () => {
     fortran.set(new TextEncoder().encode("'fortran_order': True, "), 10 + "{'descr': '<f4', ".length);
     assert.throws(() => parseNpy(fortran), /Fortran-ordered/);
     assert.throws(() => parseNpy(new TextEncoder().encode('hello world')), /is not a NumPy \.npy file/);
+  });
+});
+
+describe('image files', () => {
+  // The fixture's pattern, by its formula (test/fixtures/images/README.md).
+  const expected = Array.from({ length: 12 * 16 }, (_, i) => {
+    const [y, x] = [Math.floor(i / 16), i % 16];
+    return [x * 16, y * 20, (x * y) % 256, 255 - x * 8];
+  }).flat();
+
+  for (const name of ['pattern.png', 'pattern.webp']) {
+    test(`${name} decodes to its RGBA pixels, alpha included`, async () => {
+      const image = await readImageFile(path.join(repoRoot, 'test', 'fixtures', 'images', name));
+      assert.deepEqual([image.width, image.height], [16, 12]);
+      assert.deepEqual(Array.from(image.data), expected);
+    });
+  }
+
+  test('a damaged WebP or a file that is no image is refused, naming the file', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'convlens-images-'));
+    const broken = path.join(folder, 'broken.webp');
+    writeFileSync(broken, Buffer.concat([Buffer.from('RIFF\x20\0\0\0WEBPVP8L', 'latin1'), Buffer.alloc(20, 7)]));
+    await assert.rejects(readImageFile(broken), /^Error: broken\.webp is not an image ConvLens can decode \(png, jpeg, bmp, tiff or webp\)$/);
+    const text = path.join(folder, 'notes.png');
+    writeFileSync(text, 'not an image');
+    await assert.rejects(readImageFile(text), /^Error: notes\.png is not an image ConvLens can decode/);
   });
 });
 
@@ -91,5 +123,16 @@ describe('class names', () => {
     const imagenet = await readLabels(folder({}), 1000);
     assert.equal(imagenet?.origin, 'ImageNet');
     assert.equal(imagenet?.names[0], 'tench, Tinca tinca');
+  });
+
+  test('a one-unit (sigmoid) classifier has two classes: its label file names both', async () => {
+    assert.deepEqual((await readLabels(folder({ 'labels.txt': 'cat\ndog\n' }), 1))?.names, ['cat', 'dog']);
+    await useCpuBackend();
+    // A probability of 0.8 for class 1, and a logit of −2: class 0 with 1 − σ(−2) = 0.8808.
+    const outputs = tf.tensor2d([[0.8], [-2]]);
+    const [first, second] = await topPredictions(outputs, 5, ['cat', 'dog']);
+    outputs.dispose();
+    assert.deepEqual(first.map((p) => [p.label, p.probability.toFixed(4)]), [['dog', '0.8000'], ['cat', '0.2000']]);
+    assert.deepEqual(second.map((p) => [p.label, p.probability.toFixed(4), p.score]), [['cat', '0.8808', 2], ['dog', '0.1192', -2]]);
   });
 });

@@ -7,11 +7,22 @@ export function scoreNode(model: RunnableModel): string {
   return model.logits ?? model.outputs[0];
 }
 
+/**
+ * [batch, classes]: the output's rows, where one unit (a binary classifier's logit z, or its
+ * probability) stands for two classes scored −z and z, so that class 0 can be explained too.
+ */
+function scoreRows(output: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const flat = tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
+    return flat.shape[1] === 1 ? tf.concat([tf.neg(flat), flat], 1) : flat;
+  });
+}
+
 /** [batch] scores of class `classes[b]` for each row b of `output` (any output rank). */
 export function classScores(output: tf.Tensor, classes: readonly number[]): tf.Tensor1D {
   return tf.tidy(() => {
     const batch = output.shape[0]!;
-    const flat = tf.reshape(output, [batch, -1]);
+    const flat = scoreRows(output);
     const repeated = classes.length === batch ? classes : Array.from({ length: batch }, (_, i) => classes[i % classes.length]);
     const mask = tf.oneHot(tf.tensor1d([...repeated], 'int32'), flat.shape[1]!);
     return tf.sum(tf.mul(flat, mask), 1) as tf.Tensor1D;
@@ -21,7 +32,7 @@ export function classScores(output: tf.Tensor, classes: readonly number[]): tf.T
 /** The classes to explain — the requested ones, or each image's top prediction — and their scores. */
 export async function resolveClasses(output: tf.Tensor, requested: number | readonly number[] | undefined): Promise<{ classIndex: number[]; score: number[] }> {
   const batch = output.shape[0]!;
-  const flat = tf.reshape(output, [batch, -1]);
+  const flat = scoreRows(output);
   try {
     const classCount = flat.shape[1]!;
     let classIndex: number[];

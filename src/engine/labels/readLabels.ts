@@ -22,7 +22,8 @@ export async function readLabels(source: ModelSource, classCount: number): Promi
     if (!bytes) continue;
     const text = new TextDecoder().decode(bytes);
     const names = file.endsWith('.json') ? namesFromJson(text) : namesFromText(text);
-    if (names?.length === classCount) return { names, origin: file };
+    // A single sigmoid unit tells two classes apart: its label file names both.
+    if (names?.length === (classCount === 1 ? 2 : classCount)) return { names, origin: file };
   }
   if (classCount === IMAGENET_CLASSES.length) return { names: IMAGENET_CLASSES, origin: 'ImageNet' };
   return undefined;

@@ -5,7 +5,7 @@ import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelFormat } from '../model';
-import { loadKerasH5 } from './kerasH5';
+import { loadKerasH5, type KerasLoadOptions } from './kerasH5';
 import { loadKerasZip } from './kerasZip';
 import { layersRunnable } from './layersRunnable';
 import { loadOnnx, readOnnxSummary } from './onnx';
@@ -21,11 +21,11 @@ interface Reader {
 const tfjsLayers: Reader = { summary: readTfjsLayersSummary, load: loadTfjsLayers };
 const tfjsGraph: Reader = { summary: readTfjsGraphSummary, load: loadTfjsGraph };
 
-/** Keras files become tfjs-layers models; the summary comes from the built model. */
-function kerasReader(format: ModelFormat, build: (source: ModelSource) => Promise<tfl.LayersModel>): Reader {
+/** Keras files become tfjs-layers models; the summary comes from the architecture alone, weights undecoded. */
+function kerasReader(format: ModelFormat, build: (source: ModelSource, options: KerasLoadOptions) => Promise<tfl.LayersModel>): Reader {
   return {
     async summary(source) {
-      const model = await build(source);
+      const model = await build(source, { weights: false });
       try {
         return summarizeLayersModel(model, { format, fileName: source.fileName });
       } finally {
@@ -33,7 +33,7 @@ function kerasReader(format: ModelFormat, build: (source: ModelSource) => Promis
       }
     },
     async load(source) {
-      const model = await build(source);
+      const model = await build(source, {});
       return layersRunnable(model, summarizeLayersModel(model, { format, fileName: source.fileName }));
     },
   };

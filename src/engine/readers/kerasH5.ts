@@ -10,12 +10,18 @@ import type { Json } from './keras3Config';
 import { buildKerasModel } from './kerasModel';
 import { assignKerasH5Weights } from './kerasWeights';
 
-export async function loadKerasH5(source: ModelSource): Promise<tfl.LayersModel> {
+export interface KerasLoadOptions {
+  /** False builds the architecture alone, its weights left at zero: enough for the layer tree. */
+  weights?: boolean;
+}
+
+export async function loadKerasH5(source: ModelSource, options: KerasLoadOptions = {}): Promise<tfl.LayersModel> {
   const { fileName } = source;
   return readHdf5(await source.read(), { fileName }, async (file) => {
     const modelConfig = readModelConfig(file, fileName);
     const kerasVersion = file.text('/', 'keras_version');
     const { model } = await buildKerasModel(fileName, modelConfig, kerasVersion);
+    if (options.weights === false) return model;
     try {
       // Keras 2.0 and later keep the weights in a group; Keras 1 put them at the root.
       assignKerasH5Weights(model, file, fileName, file.isGroup('/model_weights') ? '/model_weights' : '/');

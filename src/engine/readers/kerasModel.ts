@@ -4,9 +4,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../errors';
 import { registerInferenceLayers } from './inferenceLayers';
 import { convertKerasModelConfig, KerasConfigError, walkLayerConfigs, type Json, type JsonObject } from './keras3Config';
+import { withZeroInitializers } from './zeroInitializers';
 
 export interface BuiltKerasModel {
-  /** The model, its weights still at their (zero) initial values. */
+  /** The model, its weights still zeros. */
   model: tfl.LayersModel;
   /** The config it was built from, in the tfjs dialect; it maps weights to layers. */
   topology: JsonObject;
@@ -26,7 +27,7 @@ export async function buildKerasModel(fileName: string, modelConfig: Json, keras
   assertLayersKnown(fileName, topology);
   if (walkLayerConfigs(topology).next().done) throw new ModelReadError(fileName, 'has a model with no layers.');
   try {
-    return { model: await tfl.models.modelFromJSON({ modelTopology: topology }), topology };
+    return { model: await tfl.models.modelFromJSON({ modelTopology: withZeroInitializers(topology) }), topology };
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     throw new ModelReadError(fileName, `has a layer topology that cannot be built: ${detail}`);

@@ -9,7 +9,7 @@ import { ModelReadError } from '../errors';
 import type { ModelSource } from '../modelSource';
 import { hasHdf5Signature, readHdf5 } from './hdf5';
 import type { Json } from './keras3Config';
-import { loadKerasH5 } from './kerasH5';
+import { loadKerasH5, type KerasLoadOptions } from './kerasH5';
 import { buildKerasModel } from './kerasModel';
 import { assignKerasV3Weights } from './kerasWeights';
 
@@ -21,18 +21,20 @@ const WEIGHTS = 'model.weights.h5';
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 const MAX_WEIGHTS_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
-export async function loadKerasZip(source: ModelSource): Promise<tfl.LayersModel> {
+export async function loadKerasZip(source: ModelSource, options: KerasLoadOptions = {}): Promise<tfl.LayersModel> {
   const { fileName } = source;
   const bytes = await source.read();
   // Keras 2 wrote HDF5 to whatever name it was given, so some `.keras` files are HDF5 inside.
-  if (hasHdf5Signature(bytes)) return loadKerasH5({ ...source, read: async () => bytes });
-  const files = unzipModelFiles(bytes, fileName);
+  if (hasHdf5Signature(bytes)) return loadKerasH5({ ...source, read: async () => bytes }, options);
+  const withWeights = options.weights !== false;
+  const files = unzipModelFiles(bytes, fileName, withWeights);
   const configBytes = files[CONFIG];
   if (!configBytes) throw new ModelReadError(fileName, `is not a Keras model archive: it has no ${CONFIG}.`);
   const modelConfig = parseJson(configBytes, fileName, CONFIG);
   const kerasVersion = files[METADATA] ? kerasVersionOf(parseJson(files[METADATA], fileName, METADATA)) : undefined;
 
   const { model, topology } = await buildKerasModel(fileName, modelConfig, kerasVersion);
+  if (!withWeights) return model;
   try {
     const weights = files[WEIGHTS];
     if (weights) {
@@ -47,7 +49,7 @@ export async function loadKerasZip(source: ModelSource): Promise<tfl.LayersModel
   }
 }
 
-function unzipModelFiles(bytes: Uint8Array, fileName: string): Record<string, Uint8Array> {
+function unzipModelFiles(bytes: Uint8Array, fileName: string, withWeights: boolean): Record<string, Uint8Array> {
   if (!(bytes[0] === 0x50 && bytes[1] === 0x4b)) {
     throw new ModelReadError(fileName, 'is not a Keras model archive: it is not a zip file.');
   }
@@ -56,7 +58,8 @@ function unzipModelFiles(bytes: Uint8Array, fileName: string): Record<string, Ui
   try {
     files = unzipSync(bytes, {
       filter: (file) => {
-        const limit = file.name === WEIGHTS ? MAX_WEIGHTS_BYTES : file.name === CONFIG || file.name === METADATA ? MAX_JSON_BYTES : -1;
+        // The weights are inflated only when they will be used: the layer tree needs the config alone.
+        const limit = file.name === WEIGHTS ? (withWeights ? MAX_WEIGHTS_BYTES : -1) : file.name === CONFIG || file.name === METADATA ? MAX_JSON_BYTES : -1;
         if (limit >= 0 && file.originalSize > limit) oversized ??= file;
         // Each entry inflates into a buffer of its declared size, so the limits hold even for lying headers.
         return limit >= 0 && file.originalSize <= limit;
