@@ -23,11 +23,17 @@ async function main(): Promise<void> {
     console.log(await benchLayerTree(sharedModels));
   }
   if (sections.includes('explain')) {
-    // 112×112 keeps the many-forward methods to minutes on the CPU backend; ratios hardly depend on size.
-    const models: BenchModel[] = [{ label: 'ResNet-18 112×112 (random weights)', model: resnet18(112) }];
-    const mobilenet = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment', 'model.json');
-    if (existsSync(mobilenet)) models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
-    else console.log(`(MobileNetV2 skipped: ${mobilenet} not found)`);
+    // Small inputs keep the many-forward methods (hundreds of passes) to minutes on the CPU backend;
+    // the ratios hardly depend on the input size. CONVLENS_BENCH_FULL=1 adds the 224×224 models.
+    const models: BenchModel[] = [
+      { label: 'ResNet-18 64×64 (tfjs-layers, random weights)', model: resnet18(64) },
+      { label: 'MobileNetV2 0.35 64×64 (ONNX from torchvision, 1280-channel last layer)', model: await loadModel(fileModelSource(path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'))) },
+    ];
+    if (process.env.CONVLENS_BENCH_FULL) {
+      models.push({ label: 'ResNet-18 224×224 (tfjs-layers, random weights)', model: resnet18(224) });
+      const mobilenet = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment', 'model.json');
+      if (existsSync(mobilenet)) models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
+    }
     console.log('\n## Explanations: time of each method / time of one forward pass (CPU backend)\n');
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
     console.log(await benchExplanations(models, methods));

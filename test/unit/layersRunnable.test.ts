@@ -109,4 +109,31 @@ describe('TensorFlow.js layers models run layer by layer', () => {
     image.dispose();
     model.dispose();
   });
+
+  test('an input gradient computes no weight gradient (no Conv2DBackpropFilter, the CPU backend\'s slowest kernel)', async () => {
+    // Linear-activation convolutions (ResNet's, before batch norm) are the ones tfjs-layers would fuse.
+    const input = tfl.input({ shape: [8, 8, 3] });
+    let x = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization().apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, dilationRate: 1, activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.flatten().apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.dense({ units: 3 }).apply(x) as tfl.SymbolicTensor;
+    const layers = tfl.model({ inputs: input, outputs: x });
+    const model = layersRunnable(layers, summarizeLayersModel(layers, { format: 'tfjs-layers', fileName: 'linear.json' }));
+    const image = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 5);
+    // The same outputs as tfjs-layers' own predict...
+    const [ours] = predict(model, singleInput(model, image));
+    const theirs = layers.predict(image) as tf.Tensor;
+    assert.ok(maxAbsDifference(ours, theirs) < 1e-5);
+    // ...and its input gradient runs only input-gradient kernels.
+    const profile = await tf.profile(() => {
+      const gradient = tf.grad((x: tf.Tensor) => tf.sum(predict(model, singleInput(model, x))[0]))(image);
+      gradient.dispose();
+    });
+    const kernels = new Set(profile.kernels.map((k) => k.name));
+    assert.ok(kernels.has('Conv2DBackpropInput'), [...kernels].join(', '));
+    assert.ok(!kernels.has('Conv2DBackpropFilter'), [...kernels].join(', '));
+    tf.dispose([ours, theirs, image]);
+    model.dispose();
+  });
 });

@@ -51,3 +51,18 @@ export function checkCamHead(model: RunnableModel, layer: string): void {
     throw new Error(`CAM needs global average pooling and a linear classifier right after layer "${layer}" (found ${types.join(' → ')}); use Grad-CAM, which generalises it`);
   }
 }
+
+/** Every layer a CAM method can look at (spatial output, and the score depends on it), in graph order. */
+export function camTargetLayers(model: RunnableModel): string[] {
+  const shapes = outputShapes(model);
+  const byId = nodeIndex(model);
+  const feedsScore = new Set<string>();
+  const stack = [scoreNode(model)];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (feedsScore.has(id)) continue;
+    feedsScore.add(id);
+    for (const input of byId.get(id)?.inputs ?? []) stack.push(input);
+  }
+  return model.nodes.filter((node) => feedsScore.has(node.id) && node.id !== scoreNode(model) && isSpatial(shapes.get(node.id))).map((node) => node.id);
+}

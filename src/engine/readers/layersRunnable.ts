@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphInput, GraphNode, RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
+import { unfusedRun } from './unfusedLayers';
 
 type Layer = tfl.LayersModel['layers'][number];
 type Container = tfl.LayersModel;
@@ -42,13 +43,14 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
       const inner = flatten(layer, id, layerInputs, nodes, layersById);
       nodes.push({ id, inputs: inner, run: ([x]) => x.clone() });
     } else {
+      const run = unfusedRun(layer) ?? ((xs: tf.Tensor[]) => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor);
       nodes.push({
         id,
         inputs: layerInputs,
         type: layer.getClassName(),
         endsWithRelu: endsWithRelu(layer),
         // Some layers (ReLU with a maximum, for one) leave intermediates behind: tidy frees them.
-        run: (xs) => tf.tidy(() => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor),
+        run: (xs) => tf.tidy(() => run(xs)),
       });
     }
     return id;
