@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { explainGradCam } from './commands/explainGradCam';
 import { visualizeLayers } from './commands/visualizeLayers';
 import { ModelEditorProvider, ModelViewerRegistry } from './editor/modelEditorProvider';
+import { pickModel } from './explain/pickModel';
 import type { ModelViewer } from './editor/modelViewer';
 import { useCpuBackend } from './node/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
@@ -45,8 +46,9 @@ export function activate(context: vscode.ExtensionContext): void {
     ...ModelEditorProvider.register(context, registry),
     vscode.commands.registerCommand('convlens.visualizeLayers', visualizeLayers),
     vscode.commands.registerCommand('convlens.explainGradCam', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
-      explainGradCam(registry, clicked, selected),
+      explainGradCam(context, registry, clicked, selected),
     ),
+    vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),
   );
 }

@@ -5,14 +5,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+// Explanations differentiate the network: the gradients of every op are registered apart from the ops.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 export interface BackendChoice {
   backend: string;
   fallbackReason?: string;
 }
 
-export async function initBackend(): Promise<BackendChoice> {
+/** `preference` is the `convlens.backend` setting: 'cpu' skips WebGL, 'auto' and 'webgl' try it first. */
+export async function initBackend(preference: 'auto' | 'webgl' | 'cpu' = 'auto'): Promise<BackendChoice> {
   tf.env().set('PROD', true);
+  if (preference === 'cpu') {
+    await tf.setBackend('cpu');
+    return { backend: 'cpu' };
+  }
   let reason = 'WebGL is not available in this window.';
   try {
     if (await tf.setBackend('webgl')) {

@@ -1,23 +1,24 @@
 /**
- * Explain with Grad-CAM, on images chosen in the Explorer. This version collects the images and
- * the model to explain them with; the explanation itself is computed by a later version.
+ * Explain with Grad-CAM, on images chosen in the Explorer: picks the model (the open one, or the
+ * workspace's, remembered) and opens the Explain panel on the images.
  */
 import * as vscode from 'vscode';
-import { baseName } from '../editor/workspaceModelSource';
 import type { ModelViewerRegistry } from '../editor/modelEditorProvider';
+import { ExplainPanel } from '../explain/explainPanel';
+import { pickModel } from '../explain/pickModel';
 
 export async function explainGradCam(
+  context: vscode.ExtensionContext,
   registry: ModelViewerRegistry,
   clicked?: vscode.Uri,
   selected?: vscode.Uri[],
-): Promise<void> {
+): Promise<ExplainPanel | undefined> {
   const images = selected?.length ? selected : clicked ? [clicked] : [];
   if (images.length === 0) {
     void vscode.window.showInformationMessage('Right-click one or more images in the Explorer and choose Explain with Grad-CAM.');
-    return;
+    return undefined;
   }
-  const model = registry.active;
-  const names = images.map(baseName).join(', ');
-  const modelPart = model ? `with ${baseName(model.uri)}` : 'once a model is open (use Visualize Layers on a model file first)';
-  void vscode.window.showInformationMessage(`Grad-CAM for ${names} ${modelPart} is not available in this version of ConvLens yet.`);
+  const model = await pickModel(registry, context.workspaceState);
+  if (!model) return undefined;
+  return ExplainPanel.open(context.extensionUri, model, images);
 }

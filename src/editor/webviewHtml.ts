@@ -1,5 +1,5 @@
 /**
- * The model viewer's page: everything comes from the extension's own files, and a strict
+ * The webview pages: everything comes from the extension's own files, and a strict
  * Content-Security-Policy with a fresh nonce lets nothing else run or load.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,15 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  return page(webview, extensionUri, 'main.js', 'Reading the model…', false);
+}
+
+/** The Explain panel runs models: HDF5 files are read by WebAssembly, which CSP must allow (and only that). */
+export function explainHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  return page(webview, extensionUri, 'explain.js', 'Loading the model…', true);
+}
+
+function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string, wasm: boolean): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
   const csp = [
@@ -20,7 +29,7 @@ export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Ur
     `img-src ${webview.cspSource} data: blob:`,
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'${wasm ? " 'wasm-unsafe-eval'" : ''}`,
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -33,8 +42,8 @@ export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Ur
   <title>ConvLens</title>
 </head>
 <body>
-  <main id="app" aria-live="polite"><p class="loading">Reading the model…</p></main>
-  <script nonce="${nonce}" src="${asset('dist', 'webview', 'main.js')}"></script>
+  <main id="app" aria-live="polite"><p class="loading">${loading}</p></main>
+  <script nonce="${nonce}" src="${asset('dist', 'webview', script)}"></script>
 </body>
 </html>`;
 }

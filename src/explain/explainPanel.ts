@@ -1,0 +1,152 @@
+/**
+ * The Explain panel: a webview that runs the model on the chosen images (TensorFlow.js, WebGL) and
+ * shows predictions and explanation overlays. The host serves it the files it asks for, shows its
+ * long work in VS Code's progress UI (with cancel), its errors as notifications, and saves its PNGs.
+ */
+import * as vscode from 'vscode';
+import { isMethod } from '../engine/explain/methods';
+import { isColormap } from '../engine/render/colormaps';
+import { baseName } from '../editor/workspaceModelSource';
+import { explainHtml, webviewOptions } from '../editor/webviewHtml';
+import type { ExplainHostMessage, ExplainSettings, ExplainWebviewMessage } from '../shared/explainProtocol';
+
+export class ExplainPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private progressEnd: (() => void) | undefined;
+  private progressReport: ((done: number, total: number) => void) | undefined;
+
+  static open(extensionUri: vscode.Uri, model: vscode.Uri, images: vscode.Uri[]): ExplainPanel {
+    const title = `Explain: ${images.map(baseName).join(', ')}`;
+    const panel = vscode.window.createWebviewPanel('convlens.explain', title, vscode.ViewColumn.Active, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: true, // the model stays loaded on the GPU while the user looks elsewhere
+    });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'convlens.svg');
+    panel.webview.html = explainHtml(panel.webview, extensionUri);
+    return new ExplainPanel(panel, model, images);
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly model: vscode.Uri,
+    readonly images: vscode.Uri[],
+  ) {
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: ExplainWebviewMessage) => void this.receive(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  dispose(): void {
+    this.progressEnd?.();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async receive(message: ExplainWebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.sendImages();
+      case 'readFile':
+        return this.serveFile(message.requestId, message.path);
+      case 'progress':
+        return this.showProgress(message.title, message.done, message.total);
+      case 'progressEnd':
+        this.progressEnd?.();
+        return;
+      case 'error':
+        void vscode.window.showErrorMessage(message.message);
+        return;
+      case 'exportPng':
+        return this.savePng(message.suggestedName, message.bytes);
+      case 'rendered':
+        return;
+    }
+  }
+
+  private async sendImages(): Promise<void> {
+    const images = [];
+    for (const uri of this.images) {
+      try {
+        images.push({ name: baseName(uri), bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) });
+      } catch {
+        void vscode.window.showErrorMessage(`${baseName(uri)} cannot be read.`);
+      }
+    }
+    const config = vscode.workspace.getConfiguration('convlens');
+    this.post({
+      type: 'explain',
+      modelFileName: baseName(this.model),
+      images,
+      settings: readSettings(config),
+      backend: (['auto', 'webgl', 'cpu'] as const).find((b) => b === config.get('backend')) ?? 'auto',
+    });
+  }
+
+  /** Files of the model's folder only: a model cannot make ConvLens read elsewhere. */
+  private async serveFile(requestId: number, path: string): Promise<void> {
+    const segments = path.split(/[\\/]/).filter((s) => s && s !== '.');
+    if (segments.includes('..')) {
+      this.post({ type: 'fileContents', requestId, error: `"${path}" lies outside the model's folder` });
+      return;
+    }
+    const uri = segments.length ? vscode.Uri.joinPath(this.model, '..', ...segments) : this.model;
+    try {
+      this.post({ type: 'fileContents', requestId, bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) });
+    } catch {
+      this.post({ type: 'fileContents', requestId, error: `no file "${path}" beside the model` });
+    }
+  }
+
+  private showProgress(title: string, done: number, total: number): void {
+    if (!this.progressReport) {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+        let reported = 0;
+        token.onCancellationRequested(() => this.post({ type: 'cancel' }));
+        this.progressReport = (doneNow, totalNow) => {
+          const percent = (100 * doneNow) / Math.max(1, totalNow);
+          progress.report({ increment: percent - reported, message: `${doneNow} of ${totalNow}` });
+          reported = percent;
+        };
+        return new Promise<void>((resolve) => {
+          this.progressEnd = () => {
+            this.progressReport = undefined;
+            this.progressEnd = undefined;
+            resolve();
+          };
+        });
+      });
+    }
+    this.progressReport?.(done, total);
+  }
+
+  private async savePng(suggestedName: string, bytes: ArrayBuffer): Promise<void> {
+    const folder = vscode.Uri.joinPath(this.images[0] ?? this.model, '..');
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, suggestedName), filters: { 'PNG image': ['png'] } });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
+    void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
+  }
+
+  private post(message: ExplainHostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+}
+
+/**
+ * The bytes as an ArrayBuffer of their own: webviews receive ArrayBuffers intact, while a Uint8Array
+ * (often a view into a larger pooled buffer) does not survive the trip.
+ */
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+function readSettings(config: vscode.WorkspaceConfiguration): ExplainSettings {
+  const method = config.get<string>('defaultMethod', 'gradcam');
+  const colormap = config.get<string>('colormap', 'jet');
+  const alpha = config.get<number>('overlayAlpha', 0.5);
+  return {
+    method: isMethod(method) ? method : 'gradcam',
+    colormap: isColormap(colormap) ? colormap : 'jet',
+    alpha: Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0.5,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The contract between the extension host and the Explain webview. The webview runs the model
+ * (TensorFlow.js on WebGL); the host only hands it files, since webviews cannot read the workspace.
+ */
+import type { Method } from '../engine/explain/methods';
+import type { Colormap } from '../engine/render/colormaps';
+
+export interface ExplainImage {
+  /** The file name shown to the user. */
+  name: string;
+  /** An ArrayBuffer: the one binary form that crosses into a webview intact. */
+  bytes: ArrayBuffer;
+}
+
+export interface ExplainSettings {
+  method: Method;
+  colormap: Colormap;
+  /** Heatmap opacity over the image, 0 to 1. */
+  alpha: number;
+}
+
+export type ExplainHostMessage =
+  /** What to explain: the model (its file name; its bytes come on request) and the images. */
+  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: 'auto' | 'webgl' | 'cpu' }
+  /** The answer to `readFile`: the bytes, or why they cannot be read. */
+  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
+  /** The user cancelled the long computation in VS Code's progress notification. */
+  | { type: 'cancel' };
+
+export type ExplainWebviewMessage =
+  | { type: 'ready' }
+  /** A file of the model, by its path relative to the model file's folder ('' for the model file itself). */
+  | { type: 'readFile'; requestId: number; path: string }
+  /** A long computation started (show progress), advanced, or ended. */
+  | { type: 'progress'; title: string; done: number; total: number }
+  | { type: 'progressEnd' }
+  /** Something went wrong: `message` names the file and the reason. */
+  | { type: 'error'; message: string }
+  /** A PNG (as bytes) the user asked to save. */
+  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer }
+  /** The maps are on screen: the method, layer and class shown, for tests and the status bar. */
+  | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string };

@@ -1,0 +1,30 @@
+/** Image bytes to pixels and pixels to PNG, with the browser's own codecs (png, jpeg, bmp, webp, gif). */
+import type { RgbaImage } from '../../src/engine/preprocess';
+
+export async function decodeImage(name: string, bytes: Uint8Array): Promise<RgbaImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  } catch {
+    throw new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d')!;
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data, width, height } = context.getImageData(0, 0, canvas.width, canvas.height);
+  return { width, height, data: new Uint8Array(data.buffer) };
+}
+
+/** Draws pixels onto a canvas, which takes the image's size. */
+export function paint(canvas: HTMLCanvasElement, image: RgbaImage): void {
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+}
+
+export async function canvasPng(canvas: HTMLCanvasElement): Promise<Uint8Array> {
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+  if (!blob) throw new Error('the picture could not be encoded as PNG');
+  return new Uint8Array(await blob.arrayBuffer());
+}

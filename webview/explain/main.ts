@@ -1,0 +1,182 @@
+/**
+ * The Explain panel: loads the model in the webview, shows each image's top-5 predictions, and
+ * overlays the chosen explanation; clicking a prediction explains that class. Long methods report
+ * progress to VS Code and stop when the user cancels there.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { singleInput, predict } from '../../src/engine/execute';
+import { explain } from '../../src/engine/explain';
+import { isCamMethod, LONG_METHODS, METHOD_LABELS } from '../../src/engine/explain/methods';
+import { ExplanationCancelled } from '../../src/engine/explain/progress';
+import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
+import { openModel, type OpenedModel } from '../../src/engine/openModel';
+import { topPredictions, type Prediction } from '../../src/engine/predictions';
+import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/engine/preprocess';
+import { overlay } from '../../src/engine/render/overlay';
+import type { ExplainHostMessage, ExplainImage, ExplainSettings } from '../../src/shared/explainProtocol';
+import { initBackend } from '../tfBackend';
+import { hostModelSource, onHostMessage, postToHost } from './channel';
+import { canvasPng, decodeImage } from './images';
+import { createExplainView, type ExplainView } from './view';
+
+interface LoadedImage {
+  name: string;
+  pixels: RgbaImage;
+  predictions: Prediction[];
+  classIndex: number;
+}
+
+const app = document.getElementById('app')!;
+let opened: OpenedModel | undefined;
+let images: LoadedImage[] = [];
+let input: tf.Tensor4D | undefined;
+let view: ExplainView | undefined;
+let settings: ExplainSettings;
+let layer: string | undefined;
+let backend = 'cpu';
+let cancelToken = { cancelled: false };
+/** Explanations run one at a time; a newer request supersedes a waiting one. */
+let running: Promise<void> = Promise.resolve();
+
+async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>): Promise<void> {
+  settings = message.settings;
+  const choice = await initBackend(message.backend);
+  backend = choice.backend;
+  try {
+    opened = await openModel(hostModelSource(message.modelFileName));
+    images = await loadImages(message.images, opened);
+  } catch (error) {
+    return fail(error);
+  }
+  const { model, input: resolved, labels } = opened;
+  layer = safely(() => defaultTargetLayer(model));
+  view = createExplainView({
+    modelName: model.summary.name,
+    modelFileName: message.modelFileName,
+    preprocessing: `${describePreprocessing(resolved.preprocessing)}${resolved.sidecar ? ` (from ${resolved.sidecar})` : ''}`,
+    labelsOrigin: labels?.origin,
+    backend: choice.backend === 'webgl' ? 'WebGL' : 'CPU',
+    backendNotice: choice.fallbackReason && `Running on the CPU, which is slower: ${choice.fallbackReason}`,
+    layers: camTargetLayers(model),
+    layer,
+    settings,
+    images: images.map(({ name, predictions, classIndex }) => ({ name, predictions, classIndex })),
+    onMethod: (method) => {
+      settings = { ...settings, method };
+      rerender();
+    },
+    onLayer: (id) => {
+      layer = id;
+      rerender();
+    },
+    onColormap: (colormap) => {
+      settings = { ...settings, colormap };
+      rerender();
+    },
+    onAlpha: (alpha) => {
+      settings = { ...settings, alpha };
+      rerender();
+    },
+    onClass: (imageIndex, classIndex) => {
+      images[imageIndex].classIndex = classIndex;
+      rerender();
+    },
+    onExport: (imageIndex, canvas) => void exportPng(imageIndex, canvas),
+  });
+  app.replaceChildren(view.element);
+  rerender();
+}
+
+async function loadImages(files: ExplainImage[], { model, input: resolved, labels }: OpenedModel): Promise<LoadedImage[]> {
+  const pixels = await Promise.all(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes))));
+  input?.dispose();
+  input = tf.tidy(() => tf.concat(pixels.map((p) => imageToInput(p, resolved.preprocessing))) as tf.Tensor4D);
+  const outputs = predict(model, singleInput(model, input));
+  const ranked = await topPredictions(outputs[0], 5, labels?.names).finally(() => tf.dispose(outputs));
+  return files.map((file, i) => ({ name: file.name, pixels: pixels[i], predictions: ranked[i], classIndex: ranked[i][0].index }));
+}
+
+function rerender(): void {
+  cancelToken.cancelled = true; // a running long method stops at its next batch
+  const token = { cancelled: false };
+  cancelToken = token;
+  running = running.then(() => (token.cancelled ? undefined : render(token)));
+}
+
+async function render(token: { cancelled: boolean }): Promise<void> {
+  if (!opened || !input || !view) return;
+  const { method } = settings;
+  const long = LONG_METHODS.includes(method);
+  view.setBusy(`Computing ${METHOD_LABELS[method]}…`);
+  try {
+    const result = await explain(opened.model, input, {
+      method,
+      layer: isCamMethod(method) ? layer : undefined,
+      classIndex: images.map((image) => image.classIndex),
+      batchSize: backend === 'webgl' ? 32 : 8,
+      progress: {
+        token,
+        report: long ? (done, total) => postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total }) : undefined,
+      },
+    });
+    const [batch, height, width] = result.maps.shape;
+    const maps = await result.maps.data();
+    result.maps.dispose();
+    for (let b = 0; b < batch; b++) {
+      const picture = overlay(images[b].pixels, maps.subarray(b * height * width, (b + 1) * height * width), width, height, settings.colormap, settings.alpha);
+      view.showExplanation(b, picture, { method, layer: result.layer, classIndex: result.classIndex[b], score: result.score[b] });
+    }
+    view.setBusy(undefined);
+    postToHost({ type: 'rendered', method, layer: result.layer, classIndex: result.classIndex, backend });
+  } catch (error) {
+    if (error instanceof ExplanationCancelled) {
+      view.setBusy(token === cancelToken ? `${METHOD_LABELS[method]} was cancelled.` : undefined);
+      return;
+    }
+    const message = `${METHOD_LABELS[method]} failed: ${error instanceof Error ? error.message : String(error)}.`;
+    view.setBusy(undefined);
+    view.showProblem(message);
+    postToHost({ type: 'error', message: `${opened.source.fileName}: ${message}` });
+  } finally {
+    if (long) postToHost({ type: 'progressEnd' });
+  }
+}
+
+async function exportPng(imageIndex: number, canvas: HTMLCanvasElement): Promise<void> {
+  const image = images[imageIndex];
+  const stem = image.name.replace(/\.[^.]+$/, '');
+  postToHost({ type: 'exportPng', suggestedName: `${stem}-${settings.method}.png`, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
+}
+
+function fail(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  app.replaceChildren(errorBox(message));
+  postToHost({ type: 'error', message });
+}
+
+function errorBox(message: string): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'error';
+  box.id = 'explain-error';
+  box.setAttribute('role', 'alert');
+  const title = document.createElement('h1');
+  title.textContent = 'These images cannot be explained';
+  const text = document.createElement('p');
+  text.textContent = message;
+  box.append(title, text);
+  return box;
+}
+
+function safely<T>(compute: () => T): T | undefined {
+  try {
+    return compute();
+  } catch {
+    return undefined;
+  }
+}
+
+onHostMessage((message) => {
+  if (message.type === 'explain') void start(message);
+  else if (message.type === 'cancel') cancelToken.cancelled = true;
+});
+postToHost({ type: 'ready' });
