@@ -39,7 +39,7 @@ describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
     await explorerRow(page, 'trouser.png').first().click({ modifiers: ['Control'] });
     await page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
     await explorerRow(page, 'trouser.png').first().click({ button: 'right' });
-    await page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: 'Explain with Grad-CAM' }).first().click();
+    await page.locator('.context-view .monaco-menu .action-item .action-label:visible', { hasText: 'Explain with Grad-CAM' }).first().click();
 
     frame = await webviewFrame(page, '.card canvas', 120_000);
     await waitForCaption(frame, 0, /^Grad-CAM for/);

@@ -61,7 +61,17 @@ export async function contextMenuLabels(page: Page, ...segments: string[]): Prom
 export async function clickContextMenu(page: Page, label: string, ...segments: string[]): Promise<void> {
   const row = await revealInExplorer(page, ...segments);
   await row.click({ button: 'right' });
-  await page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: label }).first().click();
+  // Menus closed earlier can linger in the DOM: only the visible one counts.
+  const item = page.locator('.context-view .monaco-menu .action-item .action-label:visible', { hasText: label }).first();
+  await item.waitFor();
+  await item.hover();
+  await item.click();
+  // A click that lands while the menu is still settling is dropped; the keyboard then chooses the item.
+  const menu = page.locator('.context-view .monaco-menu:visible');
+  if (await menu.isVisible().catch(() => false)) {
+    await page.waitForTimeout(300);
+    if (await menu.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+  }
 }
 
 /** The frame of the webview whose document holds `selector` (webviews are nested iframes). */
