@@ -2,6 +2,7 @@
  * NumPy `.npy` arrays (format versions 1–3): the header's dtype, byte order and shape, and the data
  * as float32. Fortran-ordered arrays are refused rather than silently transposed.
  */
+import { float16ToNumber } from './float16';
 export interface NpyArray {
   shape: number[];
   data: Float32Array;
@@ -43,7 +44,7 @@ type Reader = (view: DataView, offset: number) => number;
 function valueReader(kind: string, size: number, bigEndian: boolean): Reader | undefined {
   const little = !bigEndian;
   const readers: Record<string, Reader> = {
-    f2: (v, o) => float16(v.getUint16(o, little)),
+    f2: (v, o) => float16ToNumber(v.getUint16(o, little)),
     f4: (v, o) => v.getFloat32(o, little),
     f8: (v, o) => v.getFloat64(o, little),
     i1: (v, o) => v.getInt8(o),
@@ -59,11 +60,3 @@ function valueReader(kind: string, size: number, bigEndian: boolean): Reader | u
   return readers[`${kind}${size}`];
 }
 
-function float16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}

@@ -4,6 +4,7 @@
  * closed and removed again, so nothing outlives the call. The same code runs in Node and in a browser:
  * h5wasm's ES module build carries its WebAssembly binary inline.
  */
+import { float16ToNumber } from '../float16';
 import type { Dataset, Entity, File, Metadata, OutputData } from 'h5wasm';
 import { ModelReadError } from '../errors';
 
@@ -186,15 +187,6 @@ function numberReader(view: DataView, type: number, size: number, signed: boolea
     if (size === 8) return signed ? (o) => Number(view.getBigInt64(o, le)) : (o) => Number(view.getBigUint64(o, le));
   }
   throw new Hdf5Failure('damaged', `HDF5 data of type class ${type} and size ${size} is not numeric`);
-}
-
-function float16ToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 type Hdf5Problem = 'not-hdf5' | 'truncated' | 'damaged' | 'too-large';

@@ -12,6 +12,7 @@ import type { ModelSource } from '../modelSource';
 import { freeVariablesOnFailure } from '../variableCleanup';
 import { registerInferenceLayers } from './inferenceLayers';
 import { convertKeras3Topology, convertKeras3WeightsManifest, KerasConfigError, type JsonObject, walkLayerConfigs } from './keras3Config';
+import { parseTfjsModelJson } from './modelJson';
 import { readWeightShards } from './weightShards';
 import { withZeroInitializers } from './zeroInitializers';
 import { layersRunnable } from './layersRunnable';
@@ -80,20 +81,8 @@ function decodeWeights(fileName: string, specs: io.WeightsManifestEntry[], data:
 }
 
 export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new ModelReadError(fileName, 'is not valid JSON, so it cannot be a TensorFlow.js model.');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it holds no JSON object.');
-  }
-  const model = json as ModelJson;
-  const topology = model.modelTopology;
-  if (typeof topology !== 'object' || topology === null) {
-    throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it has no "modelTopology".');
-  }
+  const model = parseTfjsModelJson(fileName, bytes) as unknown as ModelJson;
+  const topology = model.modelTopology!;
   if (model.format === 'graph-model' || Array.isArray(topology.node)) {
     throw new ModelReadError(fileName, 'is a TensorFlow.js graph model, not a layers model.');
   }

@@ -6,6 +6,7 @@
  * Values come from `raw_data`, from the typed repeated fields, or from a file beside the model
  * (external data). Sizes are checked against the dimensions before anything is allocated.
  */
+import { float16ToNumber } from '../../float16';
 import { DataType, readInt32s, readVarints, TensorField, type OnnxTensor, type TensorDataField } from './onnxProto';
 
 /** The tfjs dtype a value is computed in. */
@@ -266,18 +267,9 @@ let float16Values: Float32Array | undefined;
 function float16Table(): Float32Array {
   if (!float16Values) {
     float16Values = new Float32Array(65536);
-    for (let bits = 0; bits < 65536; bits++) float16Values[bits] = float16(bits);
+    for (let bits = 0; bits < 65536; bits++) float16Values[bits] = float16ToNumber(bits);
   }
   return float16Values;
-}
-
-function float16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 const bfloat16Buffer = new DataView(new ArrayBuffer(4));

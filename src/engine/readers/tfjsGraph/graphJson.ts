@@ -3,6 +3,7 @@
  * op node, attributes as protobuf `AttrValue`s) with a weights manifest holding the values of its
  * `Const` nodes. This module parses and checks the file and reads node attributes; nothing here runs.
  */
+import { parseTfjsModelJson } from '../modelJson';
 import type { io } from '@tensorflow/tfjs-core';
 import { ModelReadError } from '../../errors';
 import type { Shape } from '../../model';
@@ -49,20 +50,8 @@ export interface GraphModelJson {
 }
 
 export function parseGraphModelJson(fileName: string, bytes: Uint8Array): GraphModelJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new ModelReadError(fileName, 'is not valid JSON, so it cannot be a TensorFlow.js model.');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it holds no JSON object.');
-  }
-  const model = json as Partial<GraphModelJson>;
-  const topology = model.modelTopology as { node?: unknown } | undefined;
-  if (typeof topology !== 'object' || topology === null) {
-    throw new ModelReadError(fileName, 'is not a TensorFlow.js model: it has no "modelTopology".');
-  }
+  const model = parseTfjsModelJson(fileName, bytes) as Partial<GraphModelJson>;
+  const topology = model.modelTopology as { node?: unknown };
   if (!Array.isArray(topology.node)) {
     throw new ModelReadError(fileName, 'is not a TensorFlow.js graph model: its "modelTopology" has no "node" list.');
   }
