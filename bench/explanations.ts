@@ -7,6 +7,7 @@ import { predict, singleInput } from '../src/engine/execute';
 import type { RunnableModel } from '../src/engine/graph';
 import { explain } from '../src/engine/explain';
 import { METHODS, type Method } from '../src/engine/explain/methods';
+import { checkCamHead, defaultTargetLayer } from '../src/engine/explain/targetLayer';
 import { medianMs, table } from './timing';
 
 export interface BenchModel {
@@ -49,7 +50,12 @@ export async function benchExplanations(models: BenchModel[], methods: readonly 
   return table(['model', 'method', 'ms', '× forward', 'tensors before', 'tensors after'], rows);
 }
 
+/** CAM applies where the default target layer is followed by global pooling and a linear classifier. */
 function supportsCam(model: RunnableModel): boolean {
-  const types = model.nodes.slice(-3).map((n) => n.type);
-  return types.includes('GlobalAveragePooling2D') || types.includes('GlobalAveragePool');
+  try {
+    checkCamHead(model, defaultTargetLayer(model));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.CONVLENS_DEMO_PORT ?? 8321);
   const server = await startCodeServer(sampleWorkspace, { port });
   console.log(`\nConvLens demo is running: ${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
-  console.log('Open it in a browser, right-click fashion-mnist-cnn/model.json and choose Visualize Layers.');
+  console.log('Open it in a browser, right-click fashion-mnist-cnn/model.json and choose Visualize Layers,');
+  console.log('or select images in images/, right-click and choose Explain with Grad-CAM.');
   console.log('Press Ctrl+C to stop.\n');
   const stop = async () => {
     await server.stop();

@@ -14,6 +14,7 @@ import { topPredictions, type Prediction } from '../../src/engine/predictions';
 import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/engine/preprocess';
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainHostMessage, ExplainImage, ExplainSettings } from '../../src/shared/explainProtocol';
+import { h } from '../dom';
 import { initBackend } from '../tfBackend';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { canvasPng, decodeImage } from './images';
@@ -46,6 +47,9 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     opened = await openModel(hostModelSource(message.modelFileName));
     images = await loadImages(message.images, opened);
   } catch (error) {
+    // The panel shows only the error now: free the model's weights.
+    opened?.model.dispose();
+    opened = undefined;
     return fail(error);
   }
   const { model, input: resolved, labels } = opened;
@@ -155,16 +159,7 @@ function fail(error: unknown): void {
 }
 
 function errorBox(message: string): HTMLElement {
-  const box = document.createElement('div');
-  box.className = 'error';
-  box.id = 'explain-error';
-  box.setAttribute('role', 'alert');
-  const title = document.createElement('h1');
-  title.textContent = 'These images cannot be explained';
-  const text = document.createElement('p');
-  text.textContent = message;
-  box.append(title, text);
-  return box;
+  return h('div', { class: 'error', id: 'explain-error', role: 'alert' }, h('h1', {}, 'These images cannot be explained'), h('p', {}, message));
 }
 
 function safely<T>(compute: () => T): T | undefined {

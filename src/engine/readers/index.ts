@@ -1,10 +1,9 @@
 /** Picks the reader for a model file from its name: the quick summary, or the runnable model. */
 import { asModelReadError, ModelReadError } from '../errors';
 import type { RunnableModel } from '../graph';
-import type { ModelSummary } from '../model';
+import type { ModelFormat, ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ModelFormat } from '../model';
 import { loadKerasH5, type KerasLoadOptions } from './kerasH5';
 import { loadKerasZip } from './kerasZip';
 import { layersRunnable } from './layersRunnable';

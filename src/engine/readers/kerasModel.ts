@@ -1,10 +1,10 @@
 /** Builds a tfjs-layers model from a Keras model config, with one clear sentence for what cannot be built. */
 import { serialization } from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../errors';
 import { registerInferenceLayers } from './inferenceLayers';
 import { convertKerasModelConfig, KerasConfigError, walkLayerConfigs, type Json, type JsonObject } from './keras3Config';
-import { withZeroInitializers } from './zeroInitializers';
+import { buildLayersTopology } from './layersTopology';
 
 export interface BuiltKerasModel {
   /** The model, its weights still zeros. */
@@ -25,13 +25,7 @@ export async function buildKerasModel(fileName: string, modelConfig: Json, keras
     throw error instanceof KerasConfigError ? new ModelReadError(fileName, error.problem) : error;
   }
   assertLayersKnown(fileName, topology);
-  if (walkLayerConfigs(topology).next().done) throw new ModelReadError(fileName, 'has a model with no layers.');
-  try {
-    return { model: await tfl.models.modelFromJSON({ modelTopology: withZeroInitializers(topology) }), topology };
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
-    throw new ModelReadError(fileName, `has a layer topology that cannot be built: ${detail}`);
-  }
+  return { model: await buildLayersTopology(fileName, topology), topology };
 }
 
 /** Checked before building, so that nothing is allocated for a model that cannot be completed. */

@@ -9,12 +9,10 @@ import { ModelReadError } from '../errors';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
-import { freeVariablesOnFailure } from '../variableCleanup';
-import { registerInferenceLayers } from './inferenceLayers';
-import { convertKeras3Topology, convertKeras3WeightsManifest, KerasConfigError, type JsonObject, walkLayerConfigs } from './keras3Config';
+import { convertKeras3Topology, convertKeras3WeightsManifest, KerasConfigError, type JsonObject } from './keras3Config';
+import { buildLayersTopology } from './layersTopology';
 import { parseTfjsModelJson } from './modelJson';
 import { readWeightShards } from './weightShards';
-import { withZeroInitializers } from './zeroInitializers';
 import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
 
@@ -27,7 +25,7 @@ interface ModelJson {
 export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelSummary> {
   const json = withKeras3Converted(source.fileName, parseModelJson(source.fileName, await source.read()));
   // Only the structure is wanted: zero initialisers make building the throw-away weights cheap.
-  const model = await buildTopology(source.fileName, withZeroInitializers(json.modelTopology!));
+  const model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject);
   try {
     return summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName });
   } finally {
@@ -42,7 +40,7 @@ export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel
   const decoded = decodeWeights(source.fileName, specs, data);
   let model: tfl.LayersModel | undefined;
   try {
-    model = await buildTopology(source.fileName, withZeroInitializers(json.modelTopology!));
+    model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject);
     model.loadWeights(decoded, true);
   } catch (error) {
     model?.dispose();
@@ -89,15 +87,3 @@ export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
   return model;
 }
 
-async function buildTopology(fileName: string, topology: io.ModelJSON['modelTopology']): Promise<tfl.LayersModel> {
-  registerInferenceLayers();
-  const config = topology as unknown as JsonObject;
-  const modelConfig = (config.model_config ?? config) as JsonObject;
-  if (walkLayerConfigs(modelConfig).next().done) throw new ModelReadError(fileName, 'has a model with no layers.');
-  try {
-    return await freeVariablesOnFailure(() => tfl.models.modelFromJSON({ modelTopology: topology }));
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
-    throw new ModelReadError(fileName, `has a layer topology that cannot be built: ${detail}`);
-  }
-}
