@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
 import { sampleWorkspace } from '../support/paths';
-import { explorerRow, launchBrowser, openWorkbench, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { chooseFromContextMenu, explorerRow, launchBrowser, openWorkbench, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
 const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
 
@@ -38,8 +38,7 @@ describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
     await page.waitForTimeout(1500);
     await explorerRow(page, 'trouser.png').first().click({ modifiers: ['Control'] });
     await page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
-    await explorerRow(page, 'trouser.png').first().click({ button: 'right' });
-    await page.locator('.context-view .monaco-menu .action-item .action-label:visible', { hasText: 'Explain with Grad-CAM' }).first().click();
+    await chooseFromContextMenu(page, explorerRow(page, 'trouser.png').first(), 'Explain with Grad-CAM');
 
     frame = await webviewFrame(page, '.card canvas', 120_000);
     await waitForCaption(frame, 0, /^Grad-CAM for/);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
+import { type Browser, chromium, type Frame, type Locator, type Page } from 'playwright-core';
 import { repoRoot } from './paths';
 
 export const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
@@ -59,8 +59,12 @@ export async function contextMenuLabels(page: Page, ...segments: string[]): Prom
 }
 
 export async function clickContextMenu(page: Page, label: string, ...segments: string[]): Promise<void> {
-  const row = await revealInExplorer(page, ...segments);
-  await row.click({ button: 'right' });
+  await chooseFromContextMenu(page, await revealInExplorer(page, ...segments), label);
+}
+
+/** Right-clicks `target` (e.g. an explorer row, keeping the current selection) and chooses `label`. */
+export async function chooseFromContextMenu(page: Page, target: Locator, label: string): Promise<void> {
+  await target.click({ button: 'right' });
   // Menus closed earlier can linger in the DOM: only the visible one counts.
   const item = page.locator('.context-view .monaco-menu .action-item .action-label:visible', { hasText: label }).first();
   await item.waitFor();
@@ -83,7 +87,10 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_
     }
     await page.waitForTimeout(250);
   }
-  throw new Error(`no webview frame shows ${selector}`);
+  // Say what the user would have seen instead: notifications, and a screenshot of the window.
+  const shot = await screenshot(page, `no-webview-${selector.replace(/[^a-z0-9]+/gi, '-')}`);
+  const notes = await page.locator('.notification-toast .notification-list-item-message').allTextContents().catch(() => []);
+  throw new Error(`no webview frame shows ${selector}; notifications: ${JSON.stringify(notes)}; screenshot: ${shot}`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
