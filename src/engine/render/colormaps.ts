@@ -1,6 +1,6 @@
 /** Colormaps for heatmaps, as 256-entry RGB lookup tables. */
 import { rgb } from 'd3-color';
-import { interpolateInferno, interpolateTurbo, interpolateViridis } from 'd3-scale-chromatic';
+import { interpolateInferno, interpolateRdBu, interpolateTurbo, interpolateViridis } from 'd3-scale-chromatic';
 
 export const COLORMAPS = ['jet', 'turbo', 'viridis', 'inferno'] as const;
 export type Colormap = (typeof COLORMAPS)[number];
@@ -41,4 +41,21 @@ export function colormapTable(name: Colormap): Uint8Array {
 
 export function isColormap(name: string): name is Colormap {
   return (COLORMAPS as readonly string[]).includes(name);
+}
+
+let diverging: Uint8Array | undefined;
+
+/**
+ * 256 × RGB bytes for signed values: entry i is the colour of (i − 127.5) / 127.5, blue for negative,
+ * near-white at zero, red for positive (ColorBrewer's RdBu, reversed), as weight viewers draw them.
+ */
+export function divergingTable(): Uint8Array {
+  if (!diverging) {
+    diverging = new Uint8Array(256 * 3);
+    for (let i = 0; i < 256; i++) {
+      const c = rgb(interpolateRdBu(1 - i / 255));
+      diverging.set([c.r, c.g, c.b].map((v) => Math.round(v)), i * 3);
+    }
+  }
+  return diverging;
 }
