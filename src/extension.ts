@@ -1,6 +1,7 @@
 /** ConvLens: entry point of the extension host. Wires commands, the model viewer and the layer tree. */
 import * as vscode from 'vscode';
 import { explainGradCam } from './commands/explainGradCam';
+import { showFeatureMaps } from './commands/showFeatureMaps';
 import { visualizeLayers } from './commands/visualizeLayers';
 import { ModelEditorProvider, ModelViewerRegistry } from './editor/modelEditorProvider';
 import { pickModel } from './explain/pickModel';
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('convlens.explainGradCam', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
       explainGradCam(context, registry, clicked, selected),
     ),
+    vscode.commands.registerCommand('convlens.showFeatureMaps', (clicked?: vscode.Uri) => showFeatureMaps(context, registry, clicked)),
     vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),
   );

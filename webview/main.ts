@@ -1,29 +1,85 @@
-/** The model viewer webview: renders what the host sends and reports what the user selects. */
-import type { ModelSummary } from '../src/engine/model';
+/**
+ * The model viewer webview: the layer tree (from the summary the host sends) beside the inspector of
+ * the selected layer (filters and feature maps, from the model loaded here on TensorFlow.js).
+ */
+import type { LayerInfo, ModelSummary } from '../src/engine/model';
+import { walkLayers } from '../src/engine/model';
+import { openModel, type OpenedModel } from '../src/engine/openModel';
+import { describePreprocessing } from '../src/engine/preprocess';
 import type { HostMessage } from '../src/shared/protocol';
 import { h } from './dom';
+import { canvasPng, decodeImage } from './explain/images';
+import { createInspector, type Inspector } from './inspector/inspector';
 import { createLayerTree, type LayerTreeView } from './layerTree';
 import { createModelHeader } from './modelHeader';
 import { initBackend, type BackendChoice } from './tfBackend';
-import { loadState, onHostMessage, postToHost, saveState } from './vscodeApi';
+import { hostModelSource, loadState, onHostMessage, postToHost, saveState } from './vscodeApi';
 
 const app = document.getElementById('app')!;
 let layerTree: LayerTreeView | undefined;
-let backend: BackendChoice | undefined;
+let inspector: Inspector | undefined;
+let backend: Promise<BackendChoice> | undefined;
+let opened: Promise<OpenedModel> | undefined;
+let shownModel: ModelSummary | undefined;
 
-function showModel(model: ModelSummary): void {
-  layerTree = createLayerTree(model.layers, (layerId) => {
+function showModel(model: ModelSummary, preference: 'auto' | 'webgl' | 'cpu' = 'auto'): void {
+  // The host resends the summary whenever the webview reports ready: keep what is already running.
+  if (shownModel && JSON.stringify(shownModel) === JSON.stringify(model)) return;
+  shownModel = model;
+  void opened?.then((m) => m.model.dispose()).catch(() => undefined);
+  backend ??= startBackend(preference);
+  opened = backend.then(() => openModel(hostModelSource(model.fileName)));
+  void opened.then(showPreprocessing, () => undefined);
+
+  const select = (layerId: string) => {
     saveState({ selectedLayerId: layerId });
+    layerTree?.select(layerId);
+    inspector?.showLayer(layerId);
     postToHost({ type: 'layerSelected', layerId });
+  };
+  layerTree = createLayerTree(model.layers, select);
+  inspector = createInspector({
+    summary: model,
+    model: opened,
+    tab: loadState().inspectorTab ?? 'filters',
+    onTab: (inspectorTab) => saveState({ inspectorTab }),
+    select,
+    chooseImage: () => postToHost({ type: 'chooseImage' }),
+    dropFile: (file) => void file.arrayBuffer().then((bytes) => showImage(file.name, bytes)),
+    dropUri: (uri) => postToHost({ type: 'openImageUri', uri }),
+    onExport: (canvas, name) => void exportPng(canvas, name),
+    onError: (message) => postToHost({ type: 'error', message: `${model.fileName}: ${message}` }),
   });
-  app.replaceChildren(createModelHeader(model), backendNotice(), layerTree.element);
-  showBackend();
-  const { selectedLayerId } = loadState();
-  if (selectedLayerId) layerTree.select(selectedLayerId);
+  app.replaceChildren(
+    createModelHeader(model),
+    backendNotice(),
+    h('div', { class: 'viewer' }, layerTree.element, inspector.element),
+  );
+  void backend.then(showBackend);
+  const selected = loadState().selectedLayerId ?? firstLayerWithWeights(model.layers)?.id;
+  if (selected) select(selected);
+}
+
+function firstLayerWithWeights(layers: LayerInfo[]): LayerInfo | undefined {
+  return [...walkLayers(layers)].find((layer) => !layer.children && layer.params > 0);
+}
+
+async function showImage(name: string, bytes: ArrayBuffer): Promise<void> {
+  try {
+    inspector?.setImage({ name, pixels: await decodeImage(name, new Uint8Array(bytes)) });
+  } catch (error) {
+    postToHost({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+async function exportPng(canvas: HTMLCanvasElement, suggestedName: string): Promise<void> {
+  postToHost({ type: 'exportPng', suggestedName, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
 }
 
 function showError(message: string): void {
   layerTree = undefined;
+  inspector = undefined;
+  shownModel = undefined;
   app.replaceChildren(
     h('div', { class: 'error', role: 'alert', id: 'model-error' }, h('h1', {}, 'This model cannot be shown'), h('p', {}, message)),
   );
@@ -33,22 +89,33 @@ function backendNotice(): HTMLElement {
   return h('p', { id: 'backend-notice', class: 'notice', role: 'status', hidden: true });
 }
 
-function showBackend(): void {
+function showBackend(choice: BackendChoice): void {
   const badge = document.getElementById('backend');
   const notice = document.getElementById('backend-notice');
-  if (!backend || !badge || !notice) return;
-  badge.textContent = backend.backend === 'webgl' ? 'WebGL' : 'CPU';
-  if (backend.fallbackReason) {
-    notice.textContent = `Running on the CPU, which is slower: ${backend.fallbackReason}`;
+  if (!badge || !notice) return;
+  badge.textContent = choice.backend === 'webgl' ? 'WebGL' : 'CPU';
+  if (choice.fallbackReason) {
+    notice.textContent = `Running on the CPU, which is slower: ${choice.fallbackReason}`;
     notice.hidden = false;
   }
 }
 
-onHostMessage((message: HostMessage) => {
+function showPreprocessing({ input }: OpenedModel): void {
+  const value = document.getElementById('model-preprocessing');
+  if (value) value.textContent = `${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`;
+}
+
+async function startBackend(preference: 'auto' | 'webgl' | 'cpu'): Promise<BackendChoice> {
+  const choice = await initBackend(preference);
+  postToHost({ type: 'backendReady', ...choice });
+  return choice;
+}
+
+onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
   switch (message.type) {
     case 'showModel':
       saveState({ model: message.model, error: undefined });
-      showModel(message.model);
+      showModel(message.model, message.backend);
       break;
     case 'showError':
       saveState({ model: undefined, error: message.message });
@@ -57,18 +124,16 @@ onHostMessage((message: HostMessage) => {
     case 'revealLayer':
       saveState({ selectedLayerId: message.layerId });
       layerTree?.select(message.layerId);
+      inspector?.showLayer(message.layerId);
+      break;
+    case 'showImage':
+      void showImage(message.name, message.bytes);
       break;
   }
 });
 
-// Shown again after being hidden: draw from the saved state at once, then ask the host for fresh data.
+// Shown again after being hidden: draw the tree from the saved state at once; the host then resends it.
 const saved = loadState();
 if (saved.model) showModel(saved.model);
 else if (saved.error) showError(saved.error);
 postToHost({ type: 'ready' });
-
-void initBackend().then((choice) => {
-  backend = choice;
-  showBackend();
-  postToHost({ type: 'backendReady', ...choice });
-});

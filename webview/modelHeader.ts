@@ -25,6 +25,7 @@ export function createModelHeader(model: ModelSummary): HTMLElement {
       stat('Output', formatShapes(model.outputShapes), 'model-output'),
       stat('Parameters', `${formatCount(model.totalParams)} (${formatCount(model.trainableParams)} trainable)`, 'model-params'),
       stat('Layers', formatCount(layerCount), 'model-layers'),
+      stat('Preprocessing', 'reading…', 'model-preprocessing'),
     ),
   );
 }

@@ -25,6 +25,13 @@ export class ModelViewerRegistry implements vscode.Disposable {
     return this.activeViewer;
   }
 
+  /** An open viewer of `uri`, the active one first. */
+  find(uri: vscode.Uri): ModelViewer | undefined {
+    const key = uri.toString();
+    if (this.activeViewer?.uri.toString() === key) return this.activeViewer;
+    return [...this.viewers].find((viewer) => viewer.uri.toString() === key);
+  }
+
   add(viewer: ModelViewer): void {
     this.viewers.add(viewer);
     const { panel } = viewer;

@@ -1,18 +1,23 @@
 /**
- * One open model viewer: a webview panel showing one model file. It reads the model on the host,
- * sends the summary to the webview, and relays layer selection both ways.
+ * One open model viewer: a webview panel showing one model file. It reads the model's summary on the
+ * host for the layer tree, serves the webview the model's files (it runs the model for filters and
+ * feature maps), hands it images, and relays layer selection both ways.
  */
 import * as vscode from 'vscode';
 import { asModelReadError } from '../engine/errors';
 import type { ModelSummary } from '../engine/model';
 import { readModelSummary } from '../engine/readers';
 import type { HostMessage, WebviewMessage } from '../shared/protocol';
-import { workspaceModelSource } from './workspaceModelSource';
+import { backendSetting } from '../settings';
+import { exactBuffer, IMAGE_EXTENSIONS, readModelFile } from './modelFiles';
+import { baseName, workspaceModelSource } from './workspaceModelSource';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
 
 export class ModelViewer implements vscode.Disposable {
   private state: ModelState = { kind: 'loading' };
+  /** The image last shown, sent again when the webview reloads (it is not kept while hidden). */
+  private image: HostMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly stateChanged = new vscode.EventEmitter<ModelState>();
   private readonly layerSelected = new vscode.EventEmitter<string>();
@@ -27,7 +32,7 @@ export class ModelViewer implements vscode.Disposable {
     this.disposables.push(
       this.stateChanged,
       this.layerSelected,
-      panel.webview.onDidReceiveMessage((message: WebviewMessage) => this.receive(message)),
+      panel.webview.onDidReceiveMessage((message: WebviewMessage) => void this.receive(message)),
     );
   }
 
@@ -47,6 +52,19 @@ export class ModelViewer implements vscode.Disposable {
     this.post({ type: 'revealLayer', layerId });
   }
 
+  /** Shows the feature maps of `image` (a workspace file) for the selected layer. */
+  async showImage(image: vscode.Uri): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await vscode.workspace.fs.readFile(image);
+    } catch {
+      void vscode.window.showErrorMessage(`${baseName(image)} cannot be read.`);
+      return;
+    }
+    this.image = { type: 'showImage', name: baseName(image), bytes: exactBuffer(bytes) };
+    if (this.state.kind === 'loaded') this.post(this.image);
+  }
+
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
@@ -58,12 +76,30 @@ export class ModelViewer implements vscode.Disposable {
   }
 
   private sendState(): void {
-    if (this.state.kind === 'loaded') this.post({ type: 'showModel', model: this.state.model });
+    if (this.state.kind === 'loaded') {
+      this.post({ type: 'showModel', model: this.state.model, backend: backendSetting() });
+      if (this.image) this.post(this.image);
+    }
     else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });
   }
 
-  private receive(message: WebviewMessage): void {
+  private async receive(message: WebviewMessage): Promise<void> {
     switch (message.type) {
+      case 'readFile':
+        this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.uri, message.path)) });
+        break;
+      case 'chooseImage':
+        await this.chooseImage();
+        break;
+      case 'openImageUri':
+        await this.showImage(vscode.Uri.parse(message.uri));
+        break;
+      case 'error':
+        void vscode.window.showErrorMessage(message.message);
+        break;
+      case 'exportPng':
+        await this.savePng(message.suggestedName, message.bytes);
+        break;
       case 'ready':
         this.sendState();
         break;
@@ -77,6 +113,26 @@ export class ModelViewer implements vscode.Disposable {
         this.layerSelected.fire(message.layerId);
         break;
     }
+  }
+
+  private async chooseImage(): Promise<void> {
+    const [image] =
+      (await vscode.window.showOpenDialog({
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        filters: { Images: IMAGE_EXTENSIONS },
+        openLabel: 'Show Feature Maps',
+      })) ?? [];
+    if (image) await this.showImage(image);
+  }
+
+  private async savePng(suggestedName: string, bytes: ArrayBuffer): Promise<void> {
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(this.uri, '..', suggestedName),
+      filters: { 'PNG image': ['png'] },
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
+    void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
   }
 
   private post(message: HostMessage): void {

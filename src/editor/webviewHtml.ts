@@ -12,16 +12,19 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   };
 }
 
+/**
+ * Both pages run models: HDF5 files and WebP images are read by WebAssembly, which the policy must
+ * allow ('wasm-unsafe-eval', and nothing like 'unsafe-eval').
+ */
 export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  return page(webview, extensionUri, 'main.js', 'Reading the model…', false);
+  return page(webview, extensionUri, 'main.js', 'Reading the model…');
 }
 
-/** The Explain panel runs models: HDF5 files are read by WebAssembly, which CSP must allow (and only that). */
 export function explainHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  return page(webview, extensionUri, 'explain.js', 'Loading the model…', true);
+  return page(webview, extensionUri, 'explain.js', 'Loading the model…');
 }
 
-function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string, wasm: boolean): string {
+function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
   const csp = [
@@ -29,7 +32,7 @@ function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string,
     `img-src ${webview.cspSource} data: blob:`,
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'${wasm ? " 'wasm-unsafe-eval'" : ''}`,
+    `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">

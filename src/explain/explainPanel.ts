@@ -4,11 +4,11 @@
  * long work in VS Code's progress UI (with cancel), its errors as notifications, and saves its PNGs.
  */
 import * as vscode from 'vscode';
-import { isMethod } from '../engine/explain/methods';
-import { isColormap } from '../engine/render/colormaps';
+import { exactBuffer, readModelFile } from '../editor/modelFiles';
 import { baseName } from '../editor/workspaceModelSource';
 import { explainHtml, webviewOptions } from '../editor/webviewHtml';
-import type { ExplainHostMessage, ExplainSettings, ExplainWebviewMessage } from '../shared/explainProtocol';
+import type { ExplainHostMessage, ExplainWebviewMessage } from '../shared/explainProtocol';
+import { backendSetting, explainSettings } from '../settings';
 
 export class ExplainPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -72,29 +72,17 @@ export class ExplainPanel implements vscode.Disposable {
         void vscode.window.showErrorMessage(`${baseName(uri)} cannot be read.`);
       }
     }
-    const config = vscode.workspace.getConfiguration('convlens');
     this.post({
       type: 'explain',
       modelFileName: baseName(this.model),
       images,
-      settings: readSettings(config),
-      backend: (['auto', 'webgl', 'cpu'] as const).find((b) => b === config.get('backend')) ?? 'auto',
+      settings: explainSettings(),
+      backend: backendSetting(),
     });
   }
 
-  /** Files of the model's folder only: a model cannot make ConvLens read elsewhere. */
   private async serveFile(requestId: number, path: string): Promise<void> {
-    const segments = path.split(/[\\/]/).filter((s) => s && s !== '.');
-    if (segments.includes('..')) {
-      this.post({ type: 'fileContents', requestId, error: `"${path}" lies outside the model's folder` });
-      return;
-    }
-    const uri = segments.length ? vscode.Uri.joinPath(this.model, '..', ...segments) : this.model;
-    try {
-      this.post({ type: 'fileContents', requestId, bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) });
-    } catch {
-      this.post({ type: 'fileContents', requestId, error: `no file "${path}" beside the model` });
-    }
+    this.post({ type: 'fileContents', requestId, ...(await readModelFile(this.model, path)) });
   }
 
   private showProgress(title: string, done: number, total: number): void {
@@ -130,23 +118,4 @@ export class ExplainPanel implements vscode.Disposable {
   private post(message: ExplainHostMessage): void {
     void this.panel.webview.postMessage(message);
   }
-}
-
-/**
- * The bytes as an ArrayBuffer of their own: webviews receive ArrayBuffers intact, while a Uint8Array
- * (often a view into a larger pooled buffer) does not survive the trip.
- */
-function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer as ArrayBuffer;
-}
-
-function readSettings(config: vscode.WorkspaceConfiguration): ExplainSettings {
-  const method = config.get<string>('defaultMethod', 'gradcam');
-  const colormap = config.get<string>('colormap', 'jet');
-  const alpha = config.get<number>('overlayAlpha', 0.5);
-  return {
-    method: isMethod(method) ? method : 'gradcam',
-    colormap: isColormap(colormap) ? colormap : 'jet',
-    alpha: Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0.5,
-  };
 }

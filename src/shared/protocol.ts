@@ -1,26 +1,44 @@
 /**
  * The one contract between the extension host and the model viewer webview.
  * Every message is a member of one of the two unions below; nothing else crosses.
+ *
+ * The host reads the model's summary (fast, no weights) for the layer tree; the webview loads the
+ * model itself, through `readFile`, to draw filters and feature maps with TensorFlow.js.
  */
 import type { ModelSummary } from '../engine/model';
 
 export type HostMessage =
   /** The model to show; sent whenever the webview reports it is ready. */
-  | { type: 'showModel'; model: ModelSummary }
+  | { type: 'showModel'; model: ModelSummary; backend: 'auto' | 'webgl' | 'cpu' }
   /** The model could not be read: `message` names the file and the problem. */
   | { type: 'showError'; message: string }
   /** Select a layer (by its id) and scroll it into view, e.g. after a click in the sidebar tree. */
-  | { type: 'revealLayer'; layerId: string };
+  | { type: 'revealLayer'; layerId: string }
+  /** The answer to `readFile`: the bytes, or why they cannot be read. */
+  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
+  /** An image to show feature maps for (picked in a dialog, dropped, or chosen in the explorer). */
+  | { type: 'showImage'; name: string; bytes: ArrayBuffer };
 
 export type WebviewMessage =
   | { type: 'ready' }
   /** Which TensorFlow.js backend the webview runs on, and why it fell back to CPU if it did. */
   | { type: 'backendReady'; backend: string; fallbackReason?: string }
-  | { type: 'layerSelected'; layerId: string };
+  | { type: 'layerSelected'; layerId: string }
+  /** A file of the model, by its path relative to the model file's folder ('' for the model file itself). */
+  | { type: 'readFile'; requestId: number; path: string }
+  /** The user wants to choose an image (a file dialog on the host). */
+  | { type: 'chooseImage' }
+  /** Files dropped from VS Code's explorer arrive as URIs, which only the host can read. */
+  | { type: 'openImageUri'; uri: string }
+  /** Something went wrong in the webview: `message` names the file and the reason. */
+  | { type: 'error'; message: string }
+  /** A PNG (as bytes) the user asked to save. */
+  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer };
 
 /** What the webview keeps across being hidden and shown again (vscode.setState). */
 export interface WebviewState {
   model?: ModelSummary;
   error?: string;
   selectedLayerId?: string;
+  inspectorTab?: 'filters' | 'feature-maps';
 }

@@ -99,3 +99,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/**
+ * Answers code-server's own open dialog (a quick input taking a path) with `filePath`. The dialog
+ * fills in its starting folder a moment after it opens; typing before that would be overwritten.
+ */
+export async function answerOpenDialog(page: Page, filePath: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !(await input.inputValue()).startsWith('/')) await page.waitForTimeout(100);
+  await page.waitForTimeout(300);
+  await input.fill(filePath);
+  await page.waitForTimeout(300);
+  await input.press('Enter');
+}

@@ -8,6 +8,7 @@ import type { Prediction } from '../../src/engine/predictions';
 import type { RgbaImage } from '../../src/engine/preprocess';
 import { COLORMAPS, type Colormap } from '../../src/engine/render/colormaps';
 import type { ExplainSettings } from '../../src/shared/explainProtocol';
+import { field, select } from '../controls';
 import { h } from '../dom';
 import { paint } from './images';
 
@@ -140,14 +141,4 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
       markSelected(shown.classIndex);
     },
   };
-}
-
-function field(label: string, id: string, control: HTMLElement): HTMLElement {
-  return h('label', { class: 'field', for: id }, h('span', {}, label), control);
-}
-
-function select(id: string, choices: [string, string][], value: string, onChange: (value: string) => void): HTMLSelectElement {
-  const element = h('select', { id }, ...choices.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
-  element.addEventListener('change', () => onChange(element.value));
-  return element;
 }

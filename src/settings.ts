@@ -1,0 +1,24 @@
+/** ConvLens's settings (`contributes.configuration`), read and checked in one place. */
+import * as vscode from 'vscode';
+import { isMethod } from './engine/explain/methods';
+import { isColormap } from './engine/render/colormaps';
+import type { ExplainSettings } from './shared/explainProtocol';
+
+export type BackendSetting = 'auto' | 'webgl' | 'cpu';
+
+export function backendSetting(): BackendSetting {
+  const value = vscode.workspace.getConfiguration('convlens').get('backend');
+  return (['auto', 'webgl', 'cpu'] as const).find((b) => b === value) ?? 'auto';
+}
+
+export function explainSettings(): ExplainSettings {
+  const config = vscode.workspace.getConfiguration('convlens');
+  const method = config.get<string>('defaultMethod', 'gradcam');
+  const colormap = config.get<string>('colormap', 'jet');
+  const alpha = config.get<number>('overlayAlpha', 0.5);
+  return {
+    method: isMethod(method) ? method : 'gradcam',
+    colormap: isColormap(colormap) ? colormap : 'jet',
+    alpha: Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0.5,
+  };
+}

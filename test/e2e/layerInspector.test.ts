@@ -1,0 +1,146 @@
+/**
+ * End to end, in a real VS Code: Visualize Layers on the sample model, then the inspector beside the
+ * tree — a layer's filters (hover values, per-filter scale, a dense matrix), its feature maps for an
+ * image chosen in the file dialog or in the explorer (hover, zoom, Alt+↓ to the next layer) — in the
+ * dark and the light theme.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
+import { sampleWorkspace } from '../support/paths';
+import { answerOpenDialog, clickContextMenu, launchBrowser, openWorkbench, screenshot, webviewFrame } from '../support/workbench';
+
+const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
+
+describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let frame: Frame;
+
+  before(async () => {
+    server = await startCodeServer(sampleWorkspace);
+    browser = await launchBrowser();
+    page = await openWorkbench(browser, server.url, server.workspace);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('Visualize Layers opens on the first layer with weights: conv1’s 16 filters, with values under the pointer', async () => {
+    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
+    frame = await webviewFrame(page, '#filters-canvas', 120_000);
+    assert.equal(await text(frame, '#inspector-title'), 'conv1');
+    await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('16 filters'));
+    // 16 tiles of 3×3 in a 4 × 4 grid with one-pixel gaps.
+    assert.deepEqual(await canvasSize(frame, '#filters-canvas'), [15, 15]);
+    assert.match(await text(frame, '#filters-description'), /^16 filters of 3×3\./);
+    assert.notEqual(await text(frame, '#model-preprocessing'), 'reading…');
+    await hoverPixel(frame, '#filters-canvas', 5, 1);
+    assert.match(await text(frame, '#panel-filters .readout'), /^filter 1 at \(1, 1\): -?\d+\.\d{4}$/);
+    const shared = await pixels(frame, '#filters-canvas');
+    await frame.selectOption('#filters-scaling', 'per-filter');
+    await frame.waitForFunction(() => (document.getElementById('filters-legend')?.textContent ?? '').includes('each filter'));
+    assert.notDeepEqual(await pixels(frame, '#filters-canvas'), shared, 'per-filter scaling changes the colours');
+    await screenshot(page, 'filters-dark');
+  });
+
+  test('choosing the dense layer shows its weight matrix', async () => {
+    await frame.locator('vscode-tree-item[data-layer-id="predictions"] .layer-name').click();
+    await frame.waitForFunction(() => document.getElementById('inspector-title')?.textContent === 'predictions');
+    await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('10 units'));
+    assert.deepEqual(await canvasSize(frame, '#filters-canvas'), [48, 10]);
+    assert.match(await text(frame, '#filters-description'), /^10 units \(rows\) × 48 inputs \(columns\)/);
+  });
+
+  test('feature maps of an image chosen in the file dialog: every channel, hover, zoom, and Alt+↓ to the next layer', async () => {
+    await frame.locator('vscode-tree-item[data-layer-id="conv1"] .layer-name').click();
+    await frame.click('#tab-feature-maps');
+    assert.match(await text(frame, '#feature-status'), /^Choose an image/);
+    await frame.click('#choose-image');
+    await answerOpenDialog(page, path.join(server.workspace, 'images', 'sneaker.png'));
+    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').startsWith('conv1: 16 channels'), undefined, { timeout: 60_000 });
+    assert.equal(await text(frame, '#feature-image'), 'sneaker.png');
+    // 16 channels of 28×28 in a 4 × 4 grid.
+    assert.deepEqual(await canvasSize(frame, '#feature-maps-canvas'), [4 * 29 - 1, 4 * 29 - 1]);
+    assert.ok(new Set(await pixels(frame, '#feature-maps-canvas')).size > 20, 'the maps are not blank');
+    await hoverPixel(frame, '#feature-maps-canvas', 29 + 14, 10);
+    assert.match(await text(frame, '#panel-feature-maps .picture-pane .readout'), /^channel 1 at \(10, 14\): -?[\d.e+-]+ — click to zoom$/);
+    await screenshot(page, 'feature-maps-dark');
+
+    await clickPixel(frame, '#feature-maps-canvas', 29 + 14, 10);
+    await frame.waitForFunction(() => !(document.getElementById('zoom-pane') as HTMLElement).hidden);
+    assert.equal(await text(frame, '#zoom-title'), 'conv1, channel 1 of 16');
+    assert.deepEqual(await canvasSize(frame, '#zoom-canvas'), [28, 28]);
+    await frame.locator('#zoom-pane button').press('Escape');
+    await frame.waitForFunction(() => (document.getElementById('zoom-pane') as HTMLElement).hidden);
+
+    await frame.locator('.feature-maps').press('Alt+ArrowDown');
+    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').startsWith('pool1: 16 channels of 14×14'));
+    assert.equal(await text(frame, '#inspector-title'), 'pool1');
+    const selected = await frame.$$eval('vscode-tree-item', (items) =>
+      items.filter((i) => (i as unknown as { selected: boolean }).selected).map((i) => (i as HTMLElement).dataset.layerId),
+    );
+    assert.deepEqual(selected, ['pool1'], 'the tree follows');
+  });
+
+  test('Show Feature Maps on an image in the explorer runs it through the open model', async () => {
+    await clickContextMenu(page, 'Show Feature Maps', 'images', 'trouser.png');
+    frame = await webviewFrame(page, '#feature-maps-canvas');
+    await frame.waitForFunction(() => document.getElementById('feature-image')?.textContent === 'trouser.png', undefined, { timeout: 60_000 });
+    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').endsWith('for trouser.png. Hover for values, click a channel to zoom.'));
+  });
+
+  test('the inspector follows the light theme', async () => {
+    mkdirSync(path.join(server.workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
+    await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
+    assert.equal(await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor), 'rgb(255, 255, 255)');
+    await screenshot(page, 'feature-maps-light');
+    await frame.click('#tab-filters');
+    await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
+    await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('32 filters (rows) × 16 input channels'));
+    await screenshot(page, 'filters-light');
+  });
+});
+
+async function text(frame: Frame, selector: string): Promise<string> {
+  return ((await frame.textContent(selector)) ?? '').trim();
+}
+
+async function canvasSize(frame: Frame, selector: string): Promise<[number, number]> {
+  return frame.$eval(selector, (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height] as [number, number]);
+}
+
+async function pixels(frame: Frame, selector: string): Promise<number[]> {
+  return frame.$eval(selector, (c) => {
+    const canvas = c as HTMLCanvasElement;
+    return [...canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data];
+  });
+}
+
+/** The point on screen over picture pixel (x, y) of an enlarged canvas. */
+async function pixelPosition(frame: Frame, selector: string, x: number, y: number): Promise<{ x: number; y: number }> {
+  return frame.$eval(
+    selector,
+    (c, [px, py]) => {
+      const canvas = c as HTMLCanvasElement;
+      const box = canvas.getBoundingClientRect();
+      return { x: ((px + 0.5) / canvas.width) * box.width, y: ((py + 0.5) / canvas.height) * box.height };
+    },
+    [x, y],
+  );
+}
+
+async function hoverPixel(frame: Frame, selector: string, x: number, y: number): Promise<void> {
+  await frame.locator(selector).hover({ position: await pixelPosition(frame, selector, x, y) });
+}
+
+async function clickPixel(frame: Frame, selector: string, x: number, y: number): Promise<void> {
+  await frame.locator(selector).click({ position: await pixelPosition(frame, selector, x, y) });
+}
