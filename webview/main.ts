@@ -5,13 +5,14 @@
 import type { LayerInfo, ModelSummary } from '../src/engine/model';
 import { walkLayers } from '../src/engine/model';
 import { openModel, type OpenedModel } from '../src/engine/openModel';
-import { describePreprocessing } from '../src/engine/preprocess';
+import { sidecarName } from '../src/engine/modelInput';
 import type { HostMessage } from '../src/shared/protocol';
 import { h } from './dom';
 import { canvasPng, decodeImage } from './explain/images';
 import { createInspector, type Inspector } from './inspector/inspector';
 import { createLayerTree, type LayerTreeView } from './layerTree';
 import { createModelHeader } from './modelHeader';
+import { createPreprocessingEditor, type PreprocessingEditor } from './preprocessingEditor';
 import { initBackend, type BackendChoice } from './tfBackend';
 import { hostModelSource, loadState, onHostMessage, postToHost, saveState } from './vscodeApi';
 
@@ -21,15 +22,16 @@ let inspector: Inspector | undefined;
 let backend: Promise<BackendChoice> | undefined;
 let opened: Promise<OpenedModel> | undefined;
 let shownModel: ModelSummary | undefined;
+let preprocessing: PreprocessingEditor | undefined;
 
 function showModel(model: ModelSummary, preference: 'auto' | 'webgl' | 'cpu' = 'auto'): void {
   // The host resends the summary whenever the webview reports ready: keep what is already running.
   if (shownModel && JSON.stringify(shownModel) === JSON.stringify(model)) return;
   shownModel = model;
-  void opened?.then((m) => m.model.dispose()).catch(() => undefined);
   backend ??= startBackend(preference);
-  opened = backend.then(() => openModel(hostModelSource(model.fileName)));
-  void opened.then(showPreprocessing, () => undefined);
+  inspector = undefined;
+  preprocessing = createPreprocessingEditor(sidecarName(model.fileName), (settings) => postToHost({ type: 'savePreprocessing', settings }));
+  loadModel(model);
 
   const select = (layerId: string) => {
     saveState({ selectedLayerId: layerId });
@@ -40,7 +42,7 @@ function showModel(model: ModelSummary, preference: 'auto' | 'webgl' | 'cpu' = '
   layerTree = createLayerTree(model.layers, select);
   inspector = createInspector({
     summary: model,
-    model: opened,
+    model: opened!,
     tab: loadState().inspectorTab ?? 'filters',
     onTab: (inspectorTab) => saveState({ inspectorTab }),
     select,
@@ -51,13 +53,23 @@ function showModel(model: ModelSummary, preference: 'auto' | 'webgl' | 'cpu' = '
     onError: (message) => postToHost({ type: 'error', message: `${model.fileName}: ${message}` }),
   });
   app.replaceChildren(
-    createModelHeader(model),
+    createModelHeader(model, preprocessing),
     backendNotice(),
     h('div', { class: 'viewer' }, layerTree.element, inspector.element),
   );
   void backend.then(showBackend);
   const selected = loadState().selectedLayerId ?? firstLayerWithWeights(model.layers)?.id;
   if (selected) select(selected);
+}
+
+/** Loads (or loads again, after the preprocessing changed) the model the inspector runs. */
+function loadModel(model: ModelSummary): void {
+  const previous = opened;
+  void previous?.then((m) => m.model.dispose(), () => undefined);
+  const next = backend!.then(() => openModel(hostModelSource(model.fileName)));
+  opened = next;
+  void next.then(({ input }) => preprocessing?.show(input.preprocessing, input.sidecar), () => undefined);
+  inspector?.setModel(next);
 }
 
 function firstLayerWithWeights(layers: LayerInfo[]): LayerInfo | undefined {
@@ -100,11 +112,6 @@ function showBackend(choice: BackendChoice): void {
   }
 }
 
-function showPreprocessing({ input }: OpenedModel): void {
-  const value = document.getElementById('model-preprocessing');
-  if (value) value.textContent = `${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`;
-}
-
 async function startBackend(preference: 'auto' | 'webgl' | 'cpu'): Promise<BackendChoice> {
   const choice = await initBackend(preference);
   postToHost({ type: 'backendReady', ...choice });
@@ -128,6 +135,10 @@ onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
       break;
     case 'showImage':
       void showImage(message.name, message.bytes);
+      break;
+    case 'preprocessingSaved':
+      if (!message.error && shownModel) loadModel(shownModel);
+      else void opened?.then(({ input }) => preprocessing?.show(input.preprocessing, input.sidecar), () => undefined);
       break;
   }
 });

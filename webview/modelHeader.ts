@@ -3,8 +3,9 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { FORMAT_LABELS, type ModelSummary, walkLayers } from '../src/engine/model';
 import { formatCount, formatShapes } from '../src/shared/format';
 import { h } from './dom';
+import type { PreprocessingEditor } from './preprocessingEditor';
 
-export function createModelHeader(model: ModelSummary): HTMLElement {
+export function createModelHeader(model: ModelSummary, preprocessing: PreprocessingEditor): HTMLElement {
   const layerCount = [...walkLayers(model.layers)].length;
   const stat = (label: string, value: string, id: string) =>
     h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { id }, value));
@@ -25,7 +26,8 @@ export function createModelHeader(model: ModelSummary): HTMLElement {
       stat('Output', formatShapes(model.outputShapes), 'model-output'),
       stat('Parameters', `${formatCount(model.totalParams)} (${formatCount(model.trainableParams)} trainable)`, 'model-params'),
       stat('Layers', formatCount(layerCount), 'model-layers'),
-      stat('Preprocessing', 'reading…', 'model-preprocessing'),
+      preprocessing.stat,
     ),
+    preprocessing.form,
   );
 }

@@ -10,6 +10,7 @@ import { readModelSummary } from '../engine/readers';
 import type { HostMessage, WebviewMessage } from '../shared/protocol';
 import { backendSetting } from '../settings';
 import { exactBuffer, IMAGE_EXTENSIONS, readModelFile } from './modelFiles';
+import { writeSidecar } from './sidecar';
 import { baseName, workspaceModelSource } from './workspaceModelSource';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
@@ -99,6 +100,9 @@ export class ModelViewer implements vscode.Disposable {
         break;
       case 'exportPng':
         await this.savePng(message.suggestedName, message.bytes);
+        break;
+      case 'savePreprocessing':
+        this.post({ type: 'preprocessingSaved', error: await writeSidecar(this.uri, message.settings) });
         break;
       case 'ready':
         this.sendState();

@@ -6,6 +6,7 @@
  * model itself, through `readFile`, to draw filters and feature maps with TensorFlow.js.
  */
 import type { ModelSummary } from '../engine/model';
+import type { PreprocessingSettings } from '../engine/preprocess';
 
 export type HostMessage =
   /** The model to show; sent whenever the webview reports it is ready. */
@@ -17,7 +18,9 @@ export type HostMessage =
   /** The answer to `readFile`: the bytes, or why they cannot be read. */
   | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
   /** An image to show feature maps for (picked in a dialog, dropped, or chosen in the explorer). */
-  | { type: 'showImage'; name: string; bytes: ArrayBuffer };
+  | { type: 'showImage'; name: string; bytes: ArrayBuffer }
+  /** The sidecar was written (reload the model to use it), or could not be (`error`). */
+  | { type: 'preprocessingSaved'; error?: string };
 
 export type WebviewMessage =
   | { type: 'ready' }
@@ -33,7 +36,9 @@ export type WebviewMessage =
   /** Something went wrong in the webview: `message` names the file and the reason. */
   | { type: 'error'; message: string }
   /** A PNG (as bytes) the user asked to save. */
-  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer };
+  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer }
+  /** Save these settings to the model's `<model>.convlens.json` sidecar (other keys there are kept). */
+  | { type: 'savePreprocessing'; settings: PreprocessingSettings };
 
 /** What the webview keeps across being hidden and shown again (vscode.setState). */
 export interface WebviewState {

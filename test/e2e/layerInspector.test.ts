@@ -5,7 +5,7 @@
  * dark and the light theme.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -96,6 +96,23 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').endsWith('for trouser.png. Hover for values, click a channel to zoom.'));
   });
 
+  test('preprocessing edited in the summary is saved to the sidecar and used at once', async () => {
+    assert.equal(await text(frame, '#model-preprocessing'), '28x28, gray, scale 0-255');
+    const mapsBefore = await pixels(frame, '#feature-maps-canvas');
+    await frame.click('#edit-preprocessing');
+    await frame.fill('#preprocessing-size', '28 by 28');
+    await frame.click('#save-preprocessing');
+    assert.match(await text(frame, '#preprocessing-problem'), /size must be WIDTHxHEIGHT/);
+    await frame.fill('#preprocessing-size', '28x28');
+    await frame.selectOption('#preprocessing-scale', '0-1');
+    await frame.click('#save-preprocessing');
+    await frame.waitForFunction(() => document.getElementById('model-preprocessing')?.textContent === '28x28, gray, scale 0-1 (from model.json.convlens.json)');
+    const sidecar = JSON.parse(readFileSync(path.join(server.workspace, 'fashion-mnist-cnn', 'model.json.convlens.json'), 'utf8'));
+    assert.deepEqual(sidecar, { size: '28x28', channels: 'gray', scale: '0-1' });
+    // The feature maps on screen are computed again from pixels scaled to 0-1 (the model rescales them once more).
+    await waitFor(async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore), 'the feature maps never changed');
+  });
+
   test('the inspector follows the light theme', async () => {
     mkdirSync(path.join(server.workspace, '.vscode'), { recursive: true });
     writeFileSync(path.join(server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
@@ -108,6 +125,14 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     await screenshot(page, 'filters-light');
   });
 });
+
+async function waitFor(condition: () => Promise<boolean>, message: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function text(frame: Frame, selector: string): Promise<string> {
   return ((await frame.textContent(selector)) ?? '').trim();

@@ -46,7 +46,7 @@ interface Shown {
 
 export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureMapsView {
   let image: FeatureMapsImage | undefined;
-  let input: { image: FeatureMapsImage; tensor: tf.Tensor4D } | undefined;
+  let input: { image: FeatureMapsImage; preprocessing: Preprocessing; tensor: tf.Tensor4D } | undefined;
   let normalization: ChannelNormalization = 'minmax';
   let colors = 'viridis';
   let shown: Shown | undefined;
@@ -177,9 +177,9 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     }
     status.textContent = `Computing ${layer.name}…`;
     try {
-      if (input?.image !== image) {
+      if (input?.image !== image || input.preprocessing !== preprocessing) {
         input?.tensor.dispose();
-        input = { image, tensor: imageToInput(image.pixels, preprocessing) };
+        input = { image, preprocessing, tensor: imageToInput(image.pixels, preprocessing) };
       }
       const [activation] = runGraph(model, singleInput(model, input.tensor), [layer.id]);
       let picture;

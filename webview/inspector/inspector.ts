@@ -25,12 +25,15 @@ export interface Inspector {
   element: HTMLElement;
   showLayer(layerId: string): void;
   setImage(image: FeatureMapsImage): void;
+  /** The model loaded again (its preprocessing changed): redraw with it. */
+  setModel(model: Promise<OpenedModel>): void;
 }
 
 export function createInspector(options: InspectorOptions): Inspector {
   const layers = [...walkLayers(options.summary.layers)];
   let layer: LayerInfo | undefined;
   let tab = options.tab;
+  let model = options.model;
 
   const filters = createFiltersView(options.onExport);
   const featureMaps = createFeatureMapsView({
@@ -81,7 +84,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     let opened: OpenedModel;
     try {
       status.textContent = 'Loading the model’s weights…';
-      opened = await options.model;
+      opened = await model;
       status.textContent = '';
     } catch (error) {
       status.textContent = `The model cannot be run here: ${error instanceof Error ? error.message : String(error)}`;
@@ -101,6 +104,10 @@ export function createInspector(options: InspectorOptions): Inspector {
       layer = found;
       title.textContent = found.name;
       subtitle.textContent = describeLayer(found);
+      void refresh();
+    },
+    setModel(next) {
+      model = next;
       void refresh();
     },
     setImage(image) {
