@@ -5,6 +5,7 @@ import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
 import type { VscodeTreeItem } from '@vscode-elements/elements/dist/vscode-tree-item/vscode-tree-item.js';
 import type { LayerInfo } from '../src/engine/model';
 import { formatCount, formatShapes } from '../src/shared/format';
+import { groupIntoBlocks, isBlock } from '../src/shared/layerBlocks';
 import { iconForLayerType } from '../src/shared/layerIcons';
 import { h } from './dom';
 
@@ -24,7 +25,7 @@ export function createLayerTree(layers: LayerInfo[], onSelect: (layerId: string)
       if (layer.children) addItems(item, layer.children);
     }
   };
-  addItems(tree, layers);
+  addItems(tree, groupIntoBlocks(layers));
 
   tree.addEventListener('vsc-tree-select', (event) => {
     // vscode-elements 2.5 sends the selected items as the detail itself, whatever its typings say.
@@ -49,7 +50,8 @@ export function createLayerTree(layers: LayerInfo[], onSelect: (layerId: string)
 }
 
 function layerItem(layer: LayerInfo): VscodeTreeItem {
-  const item = h('vscode-tree-item', { 'data-layer-id': layer.id, open: Boolean(layer.children) }) as VscodeTreeItem;
+  // Nested models start open; blocks of a long model start folded.
+  const item = h('vscode-tree-item', { 'data-layer-id': layer.id, open: Boolean(layer.children) && !isBlock(layer) }) as VscodeTreeItem;
   const icon = h('vscode-icon', { name: iconForLayerType(layer.type), slot: layer.children ? 'icon-branch' : 'icon-leaf' });
   const openIcon = layer.children && h('vscode-icon', { name: iconForLayerType(layer.type), slot: 'icon-branch-opened' });
   item.append(icon, ...(openIcon ? [openIcon] : []), layerRow(layer));

@@ -2,6 +2,7 @@
 const ICON_RULES: [RegExp, string][] = [
   [/^(Input|InputLayer)$/i, 'sign-in'],
   [/(Sequential|Model|Functional)$/i, 'type-hierarchy'],
+  [/^Block$/, 'symbol-structure'],
   [/Conv/i, 'symbol-array'],
   [/Pool/i, 'fold-down'],
   [/^(Dense|Gemm|MatMul|Linear)$/i, 'symbol-namespace'],

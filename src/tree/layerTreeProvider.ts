@@ -1,7 +1,8 @@
 /** The sidebar's Layers view: the layer tree of the active model viewer. */
 import * as vscode from 'vscode';
-import { findLayer, FORMAT_LABELS, type LayerInfo, type ModelSummary, walkLayers } from '../engine/model';
+import { FORMAT_LABELS, type LayerInfo, type ModelSummary, walkLayers } from '../engine/model';
 import { describeLayer, formatParams, formatShapes } from '../shared/format';
+import { groupIntoBlocks, isBlock } from '../shared/layerBlocks';
 import { iconForLayerType } from '../shared/layerIcons';
 import type { ModelState } from '../editor/modelViewer';
 
@@ -9,6 +10,8 @@ export const REVEAL_LAYER_COMMAND = 'convlens.revealLayer';
 
 export class LayerTreeProvider implements vscode.TreeDataProvider<LayerInfo> {
   private model: ModelSummary | undefined;
+  /** The top-level layers as shown: long branching models folded into blocks. */
+  private roots: LayerInfo[] = [];
   private parents = new Map<string, LayerInfo>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -16,8 +19,9 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<LayerInfo> {
   show(state: ModelState | undefined): void {
     this.model = state?.kind === 'loaded' ? state.model : undefined;
     this.parents = new Map();
+    this.roots = this.model ? groupIntoBlocks(this.model.layers) : [];
     if (this.model) {
-      for (const layer of walkLayers(this.model.layers)) {
+      for (const layer of walkLayers(this.roots)) {
         for (const child of layer.children ?? []) this.parents.set(child.id, layer);
       }
     }
@@ -29,12 +33,13 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<LayerInfo> {
   }
 
   findLayer(id: string): LayerInfo | undefined {
-    return this.model && findLayer(this.model, id);
+    for (const layer of walkLayers(this.roots)) if (layer.id === id) return layer;
+    return undefined;
   }
 
   getChildren(element?: LayerInfo): LayerInfo[] {
     if (!this.model) return [];
-    return element ? (element.children ?? []) : this.model.layers;
+    return element ? (element.children ?? []) : this.roots;
   }
 
   getParent(element: LayerInfo): LayerInfo | undefined {
@@ -44,7 +49,11 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<LayerInfo> {
   getTreeItem(layer: LayerInfo): vscode.TreeItem {
     const item = new vscode.TreeItem(
       layer.name,
-      layer.children ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+      isBlock(layer)
+        ? vscode.TreeItemCollapsibleState.Collapsed
+        : layer.children
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.None,
     );
     item.id = layer.id;
     item.description = describeLayer(layer);

@@ -3,12 +3,12 @@
  * and check the layer tree in the webview and in the ConvLens sidebar, as a user would see them.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
-import { sampleWorkspace } from '../support/paths';
+import { repoRoot, sampleWorkspace } from '../support/paths';
 import { clickContextMenu, contextMenuLabels, launchBrowser, openWorkbench, screenshot, webviewFrame } from '../support/workbench';
 
 const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
@@ -20,8 +20,11 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
 
   before(async () => {
     server = await startCodeServer(sampleWorkspace, {
-      prepare: (workspace) =>
-        writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq'),
+      prepare: (workspace) => {
+        writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
+        mkdirSync(path.join(workspace, 'xception'));
+        copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'), path.join(workspace, 'xception', 'mini_xception.hdf5'));
+      },
     });
     browser = await launchBrowser();
     page = await openWorkbench(browser, server.url, server.workspace);
@@ -98,8 +101,27 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
     await screenshot(page, 'sidebar-layers');
   });
 
-  test('a broken model file gets a one-sentence message naming it, not a stack trace', async () => {
+  test('a branching Keras model reads as folded blocks, which open to show their layers', async () => {
     await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    await clickContextMenu(page, 'Visualize Layers', 'xception', 'mini_xception.hdf5');
+    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item[data-layer-id="block:add_1"]');
+    const top = await frame.$$eval('#layer-tree > vscode-tree-item', (items) => items.map((i) => (i as HTMLElement).dataset.layerId));
+    assert.equal(top.length, 14);
+    assert.deepEqual(top.filter((id) => id!.startsWith('block:')), ['block:add_1', 'block:add_2', 'block:add_3', 'block:add_4']);
+    const block = frame.locator('vscode-tree-item[data-layer-id="block:add_2"]');
+    assert.equal(await block.evaluate((item) => (item as unknown as { open: boolean }).open), false, 'blocks start folded');
+    // The block's own row (first) counts the parameters of the layers inside it.
+    const [own, ...inside] = (await block.locator('.layer-params').allTextContents()).map((t) => Number(t.replace(/,/g, '')));
+    assert.equal(inside.length, 9);
+    assert.equal(own, inside.reduce((a, b) => a + b, 0));
+    await block.locator('.layer-name').first().click();
+    const isOpen = () => block.evaluate((item) => (item as unknown as { open: boolean }).open);
+    if (!(await isOpen())) await page.keyboard.press('ArrowRight');
+    await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open);
+    await screenshot(page, 'layer-blocks');
+  });
+
+  test('a broken model file gets a one-sentence message naming it, not a stack trace', async () => {
     await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'broken_model.json');
     const frame = await webviewFrame(page, '#model-error');
     const message = await text(frame, '#model-error p');
