@@ -6,41 +6,26 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
+import { describe, test } from 'node:test';
+import type { Frame } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
-import { chooseFromContextMenu, explorerRow, launchBrowser, openWorkbench, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
-const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
-
-describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
-  let server: CodeServer;
-  let browser: Browser;
-  let page: Page;
+describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
+  const session = workbenchSession(sampleWorkspace);
   let frame: Frame;
 
-  before(async () => {
-    server = await startCodeServer(sampleWorkspace);
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, server.url, server.workspace);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   test('two images selected in the explorer: top-5 predictions with class names and a Grad-CAM overlay each', async () => {
-    const sneaker = await revealInExplorer(page, 'images', 'sneaker.png');
+    const sneaker = await revealInExplorer(session.page, 'images', 'sneaker.png');
     await sneaker.click();
     // The click opens the image's preview; select the second image once that has settled.
-    await page.waitForTimeout(1500);
-    await explorerRow(page, 'trouser.png').first().click({ modifiers: ['Control'] });
-    await page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
-    await chooseFromContextMenu(page, explorerRow(page, 'trouser.png').first(), 'Explain with Grad-CAM');
+    await session.page.waitForTimeout(1500);
+    await explorerRow(session.page, 'trouser.png').first().click({ modifiers: ['Control'] });
+    await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
+    await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
 
-    frame = await webviewFrame(page, '.card canvas', 120_000);
+    frame = await webviewFrame(session.page, '.card canvas', 120_000);
     await waitForCaption(frame, 0, /^Grad-CAM for/);
     await waitForCaption(frame, 1, /^Grad-CAM for/);
     const cards = await frame.$$eval('.card', (els) => els.map((el) => (el as HTMLElement).dataset.image));
@@ -67,7 +52,7 @@ describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
     });
     assert.deepEqual([spread.width, spread.height], [28, 28]);
     assert.ok(spread.range > 100, `overlay red channel spans ${spread.range}`);
-    await screenshot(page, 'explain-gradcam-dark');
+    await screenshot(session.page, 'explain-gradcam-dark');
   });
 
   test('choosing another method, layer and class re-explains', async () => {
@@ -88,12 +73,12 @@ describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
   test('Export PNG saves the picture beside the image', async () => {
     await frame.locator('.card').first().getByRole('button', { name: 'Export PNG' }).click();
     // code-server's own save dialog: a quick input holding the suggested path.
-    const input = page.locator('.quick-input-widget input');
+    const input = session.page.locator('.quick-input-widget input');
     await input.waitFor();
     // The dialog fills in the suggested path a moment after it opens.
     await waitFor(async () => /images\/sneaker-guided\.png$/.test(await input.inputValue()), 10_000, () => 'the save dialog never suggested images/sneaker-guided.png');
     await input.press('Enter');
-    const saved = path.join(server.workspace, 'images', 'sneaker-guided.png');
+    const saved = path.join(session.server.workspace, 'images', 'sneaker-guided.png');
     await waitFor(() => existsSync(saved) && readFileSync(saved).length > 8);
     assert.deepEqual([...readFileSync(saved).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   });
@@ -101,12 +86,12 @@ describe('Explain with Grad-CAM in VS Code', { skip, timeout: 300_000 }, () => {
   test('the panel follows the light theme', async () => {
     await frame.selectOption('#method-select', 'gradcam');
     await waitForCaption(frame, 0, /^Grad-CAM for/);
-    mkdirSync(path.join(server.workspace, '.vscode'), { recursive: true });
-    writeFileSync(path.join(server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
+    mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     const background = await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor);
     assert.equal(background, 'rgb(255, 255, 255)');
-    await screenshot(page, 'explain-gradcam-light');
+    await screenshot(session.page, 'explain-gradcam-light');
   });
 });
 

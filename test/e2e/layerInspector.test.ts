@@ -7,34 +7,19 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
+import { describe, test } from 'node:test';
+import type { Frame } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
-import { answerOpenDialog, clickContextMenu, launchBrowser, openWorkbench, screenshot, webviewFrame } from '../support/workbench';
+import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { answerOpenDialog, clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
 
-const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
-
-describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
-  let server: CodeServer;
-  let browser: Browser;
-  let page: Page;
+describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
+  const session = workbenchSession(sampleWorkspace);
   let frame: Frame;
 
-  before(async () => {
-    server = await startCodeServer(sampleWorkspace);
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, server.url, server.workspace);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   test('Visualize Layers opens on the first layer with weights: conv1’s 16 filters, with values under the pointer', async () => {
-    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
-    frame = await webviewFrame(page, '#filters-canvas', 120_000);
+    await clickContextMenu(session.page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
+    frame = await webviewFrame(session.page, '#filters-canvas', 120_000);
     assert.equal(await text(frame, '#inspector-title'), 'conv1');
     await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('16 filters'));
     // 16 tiles of 3×3 in a 4 × 4 grid with one-pixel gaps.
@@ -47,7 +32,7 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     await frame.selectOption('#filters-scaling', 'per-filter');
     await frame.waitForFunction(() => (document.getElementById('filters-legend')?.textContent ?? '').includes('each filter'));
     assert.notDeepEqual(await pixels(frame, '#filters-canvas'), shared, 'per-filter scaling changes the colours');
-    await screenshot(page, 'filters-dark');
+    await screenshot(session.page, 'filters-dark');
   });
 
   test('choosing the dense layer shows its weight matrix', async () => {
@@ -63,7 +48,7 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     await frame.click('#tab-feature-maps');
     assert.match(await text(frame, '#feature-status'), /^Choose an image/);
     await frame.click('#choose-image');
-    await answerOpenDialog(page, path.join(server.workspace, 'images', 'sneaker.png'));
+    await answerOpenDialog(session.page, path.join(session.server.workspace, 'images', 'sneaker.png'));
     await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').startsWith('conv1: 16 channels'), undefined, { timeout: 60_000 });
     assert.equal(await text(frame, '#feature-image'), 'sneaker.png');
     // 16 channels of 28×28 in a 4 × 4 grid.
@@ -71,7 +56,7 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     assert.ok(new Set(await pixels(frame, '#feature-maps-canvas')).size > 20, 'the maps are not blank');
     await hoverPixel(frame, '#feature-maps-canvas', 29 + 14, 10);
     assert.match(await text(frame, '#panel-feature-maps .picture-pane .readout'), /^channel 1 at \(10, 14\): -?[\d.e+-]+ — click to zoom$/);
-    await screenshot(page, 'feature-maps-dark');
+    await screenshot(session.page, 'feature-maps-dark');
 
     await clickPixel(frame, '#feature-maps-canvas', 29 + 14, 10);
     await frame.waitForFunction(() => !(document.getElementById('zoom-pane') as HTMLElement).hidden);
@@ -90,8 +75,8 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
   });
 
   test('Show Feature Maps on an image in the explorer runs it through the open model', async () => {
-    await clickContextMenu(page, 'Show Feature Maps', 'images', 'trouser.png');
-    frame = await webviewFrame(page, '#feature-maps-canvas');
+    await clickContextMenu(session.page, 'Show Feature Maps', 'images', 'trouser.png');
+    frame = await webviewFrame(session.page, '#feature-maps-canvas');
     await frame.waitForFunction(() => document.getElementById('feature-image')?.textContent === 'trouser.png', undefined, { timeout: 60_000 });
     await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').endsWith('for trouser.png. Hover for values, click a channel to zoom.'));
   });
@@ -107,22 +92,22 @@ describe('the layer inspector in VS Code', { skip, timeout: 300_000 }, () => {
     await frame.selectOption('#preprocessing-scale', '0-1');
     await frame.click('#save-preprocessing');
     await frame.waitForFunction(() => document.getElementById('model-preprocessing')?.textContent === '28x28, gray, scale 0-1 (from model.json.convlens.json)');
-    const sidecar = JSON.parse(readFileSync(path.join(server.workspace, 'fashion-mnist-cnn', 'model.json.convlens.json'), 'utf8'));
+    const sidecar = JSON.parse(readFileSync(path.join(session.server.workspace, 'fashion-mnist-cnn', 'model.json.convlens.json'), 'utf8'));
     assert.deepEqual(sidecar, { size: '28x28', channels: 'gray', scale: '0-1' });
     // The feature maps on screen are computed again from pixels scaled to 0-1 (the model rescales them once more).
     await waitFor(async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore), 'the feature maps never changed');
   });
 
   test('the inspector follows the light theme', async () => {
-    mkdirSync(path.join(server.workspace, '.vscode'), { recursive: true });
-    writeFileSync(path.join(server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
+    mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     assert.equal(await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor), 'rgb(255, 255, 255)');
-    await screenshot(page, 'feature-maps-light');
+    await screenshot(session.page, 'feature-maps-light');
     await frame.click('#tab-filters');
     await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
     await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('32 filters (rows) × 16 input channels'));
-    await screenshot(page, 'filters-light');
+    await screenshot(session.page, 'filters-light');
   });
 });
 

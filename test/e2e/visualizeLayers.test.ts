@@ -5,43 +5,28 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { codeServerInstalled, type CodeServer, e2eCache, startCodeServer } from '../support/codeServer';
+import { describe, test } from 'node:test';
+import type { Frame } from 'playwright-core';
 import { repoRoot, sampleWorkspace } from '../support/paths';
-import { clickContextMenu, contextMenuLabels, launchBrowser, openWorkbench, screenshot, webviewFrame } from '../support/workbench';
+import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { clickContextMenu, contextMenuLabels, screenshot, webviewFrame } from '../support/workbench';
 
-const skip = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
-
-describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
-  let server: CodeServer;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    server = await startCodeServer(sampleWorkspace, {
-      prepare: (workspace) => {
-        writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
-        mkdirSync(path.join(workspace, 'xception'));
-        copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'), path.join(workspace, 'xception', 'mini_xception.hdf5'));
-      },
-    });
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, server.url, server.workspace);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
+describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 240_000 }, () => {
+  const session = workbenchSession(sampleWorkspace, {
+    prepare: (workspace) => {
+      writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
+      mkdirSync(path.join(workspace, 'xception'));
+      copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'), path.join(workspace, 'xception', 'mini_xception.hdf5'));
+    },
   });
 
   test('the explorer offers Visualize Layers on model files and Explain with Grad-CAM on images only', async () => {
-    const onModel = await contextMenuLabels(page, 'fashion-mnist-cnn', 'model.json');
-    await page.keyboard.press('Escape');
-    const onImage = await contextMenuLabels(page, 'images', 'sneaker.png');
-    await page.keyboard.press('Escape');
-    const onLabels = await contextMenuLabels(page, 'fashion-mnist-cnn', 'labels.txt');
-    await page.keyboard.press('Escape');
+    const onModel = await contextMenuLabels(session.page, 'fashion-mnist-cnn', 'model.json');
+    await session.page.keyboard.press('Escape');
+    const onImage = await contextMenuLabels(session.page, 'images', 'sneaker.png');
+    await session.page.keyboard.press('Escape');
+    const onLabels = await contextMenuLabels(session.page, 'fashion-mnist-cnn', 'labels.txt');
+    await session.page.keyboard.press('Escape');
     assert.ok(onModel.includes('Visualize Layers'), `model.json menu: ${onModel.join(', ')}`);
     assert.ok(!onModel.includes('Explain with Grad-CAM'));
     assert.ok(onImage.includes('Explain with Grad-CAM'), `image menu: ${onImage.join(', ')}`);
@@ -50,8 +35,8 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
   });
 
   test('Visualize Layers shows the layer tree with output shapes and parameter counts in the webview', async () => {
-    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
-    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
+    await clickContextMenu(session.page, 'Visualize Layers', 'fashion-mnist-cnn', 'model.json');
+    const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item');
     assert.equal(await text(frame, '#model-name'), 'fashion_mnist_cnn');
     assert.equal(await text(frame, '#model-input'), '(None, 28, 28, 1)');
     assert.equal(await text(frame, '#model-output'), '(None, 10)');
@@ -73,12 +58,12 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
     await frame.waitForFunction(() => document.getElementById('backend')?.textContent !== 'starting…');
     assert.equal(await text(frame, '#backend'), 'WebGL');
     assert.equal(await frame.$eval('#backend-notice', (el) => (el as HTMLElement).hidden), true);
-    await screenshot(page, 'visualize-layers');
+    await screenshot(session.page, 'visualize-layers');
   });
 
   test('the ConvLens sidebar lists the same layers, and choosing one selects it in the webview', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="ConvLens"]').click();
-    const sidebarRows = page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row');
+    await session.page.locator('.activitybar .action-item a[aria-label^="ConvLens"]').click();
+    const sidebarRows = session.page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row');
     await sidebarRows.first().waitFor();
     const labels = await sidebarRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label')));
     assert.deepEqual(labels, [
@@ -91,20 +76,20 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
       'gap, GlobalAveragePooling2D · (None, 48) · 0 params',
       'predictions, Dense · (None, 10) · 490 params',
     ]);
-    await page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row[aria-label^="conv2,"]').click();
-    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
+    await session.page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row[aria-label^="conv2,"]').click();
+    const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item');
     await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="conv2"]') as { selected?: boolean } | null)?.selected === true);
     const selected = await frame.$$eval('vscode-tree-item', (items) =>
       items.filter((i) => (i as unknown as { selected: boolean }).selected).map((i) => (i as HTMLElement).dataset.layerId),
     );
     assert.deepEqual(selected, ['conv2']);
-    await screenshot(page, 'sidebar-layers');
+    await screenshot(session.page, 'sidebar-layers');
   });
 
   test('a branching Keras model reads as folded blocks, which open to show their layers', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
-    await clickContextMenu(page, 'Visualize Layers', 'xception', 'mini_xception.hdf5');
-    const frame = await webviewFrame(page, '#layer-tree vscode-tree-item[data-layer-id="block:add_1"]');
+    await session.page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    await clickContextMenu(session.page, 'Visualize Layers', 'xception', 'mini_xception.hdf5');
+    const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item[data-layer-id="block:add_1"]');
     const top = await frame.$$eval('#layer-tree > vscode-tree-item', (items) => items.map((i) => (i as HTMLElement).dataset.layerId));
     assert.equal(top.length, 14);
     assert.deepEqual(top.filter((id) => id!.startsWith('block:')), ['block:add_1', 'block:add_2', 'block:add_3', 'block:add_4']);
@@ -116,17 +101,17 @@ describe('Visualize Layers in VS Code', { skip, timeout: 240_000 }, () => {
     assert.equal(own, inside.reduce((a, b) => a + b, 0));
     await block.locator('.layer-name').first().click();
     const isOpen = () => block.evaluate((item) => (item as unknown as { open: boolean }).open);
-    if (!(await isOpen())) await page.keyboard.press('ArrowRight');
+    if (!(await isOpen())) await session.page.keyboard.press('ArrowRight');
     await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open);
-    await screenshot(page, 'layer-blocks');
+    await screenshot(session.page, 'layer-blocks');
   });
 
   test('a broken model file gets a one-sentence message naming it, not a stack trace', async () => {
-    await clickContextMenu(page, 'Visualize Layers', 'fashion-mnist-cnn', 'broken_model.json');
-    const frame = await webviewFrame(page, '#model-error');
+    await clickContextMenu(session.page, 'Visualize Layers', 'fashion-mnist-cnn', 'broken_model.json');
+    const frame = await webviewFrame(session.page, '#model-error');
     const message = await text(frame, '#model-error p');
     assert.equal(message, 'broken_model.json is not valid JSON, so it cannot be a TensorFlow.js model.');
-    await screenshot(page, 'broken-model');
+    await screenshot(session.page, 'broken-model');
   });
 });
 
