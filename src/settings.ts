@@ -3,10 +3,9 @@ import * as vscode from 'vscode';
 import { isMethod } from './engine/explain/methods';
 import { isColormap } from './engine/render/colormaps';
 import type { ExplainSettings } from './shared/explainProtocol';
+import type { BackendPreference } from './shared/protocol';
 
-export type BackendSetting = 'auto' | 'webgl' | 'cpu';
-
-export function backendSetting(): BackendSetting {
+export function backendSetting(): BackendPreference {
   const value = vscode.workspace.getConfiguration('convlens').get('backend');
   return (['auto', 'webgl', 'cpu'] as const).find((b) => b === value) ?? 'auto';
 }

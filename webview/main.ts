@@ -6,7 +6,7 @@ import type { LayerInfo, ModelSummary } from '../src/engine/model';
 import { walkLayers } from '../src/engine/model';
 import { openModel, type OpenedModel } from '../src/engine/openModel';
 import { sidecarName } from '../src/engine/modelInput';
-import type { HostMessage } from '../src/shared/protocol';
+import type { BackendPreference, HostMessage } from '../src/shared/protocol';
 import { h } from './dom';
 import { canvasPng, decodeImage } from './explain/images';
 import { createInspector, type Inspector } from './inspector/inspector';
@@ -24,7 +24,7 @@ let opened: Promise<OpenedModel> | undefined;
 let shownModel: ModelSummary | undefined;
 let preprocessing: PreprocessingEditor | undefined;
 
-function showModel(model: ModelSummary, preference: 'auto' | 'webgl' | 'cpu' = 'auto'): void {
+function showModel(model: ModelSummary, preference: BackendPreference = 'auto'): void {
   // The host resends the summary whenever the webview reports ready: keep what is already running.
   if (shownModel && JSON.stringify(shownModel) === JSON.stringify(model)) return;
   shownModel = model;
@@ -112,7 +112,7 @@ function showBackend(choice: BackendChoice): void {
   }
 }
 
-async function startBackend(preference: 'auto' | 'webgl' | 'cpu'): Promise<BackendChoice> {
+async function startBackend(preference: BackendPreference): Promise<BackendChoice> {
   const choice = await initBackend(preference);
   postToHost({ type: 'backendReady', ...choice });
   return choice;
@@ -121,7 +121,7 @@ async function startBackend(preference: 'auto' | 'webgl' | 'cpu'): Promise<Backe
 onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
   switch (message.type) {
     case 'showModel':
-      saveState({ model: message.model, error: undefined });
+      saveState({ model: message.model, backend: message.backend, error: undefined });
       showModel(message.model, message.backend);
       break;
     case 'showError':
@@ -145,6 +145,6 @@ onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
 
 // Shown again after being hidden: draw the tree from the saved state at once; the host then resends it.
 const saved = loadState();
-if (saved.model) showModel(saved.model);
+if (saved.model) showModel(saved.model, saved.backend);
 else if (saved.error) showError(saved.error);
 postToHost({ type: 'ready' });

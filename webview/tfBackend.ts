@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 // Explanations differentiate the network: the gradients of every op are registered apart from the ops.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { BackendPreference } from '../src/shared/protocol';
 
 export interface BackendChoice {
   backend: string;
@@ -14,7 +15,7 @@ export interface BackendChoice {
 }
 
 /** `preference` is the `convlens.backend` setting: 'cpu' skips WebGL, 'auto' and 'webgl' try it first. */
-export async function initBackend(preference: 'auto' | 'webgl' | 'cpu' = 'auto'): Promise<BackendChoice> {
+export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
   tf.env().set('PROD', true);
   if (preference === 'cpu') {
     await tf.setBackend('cpu');

@@ -1,9 +1,10 @@
 /**
- * Serving a webview the files of a model: the model file itself and the files in its folder (weight
- * shards, labels, sidecars), read through `vscode.workspace.fs`. A model cannot make ConvLens read
- * outside its own folder.
+ * Files between the workspace and the webviews, through `vscode.workspace.fs`: the files of a model
+ * (the model file and the files in its folder — weight shards, labels, sidecars; a model cannot make
+ * ConvLens read outside its own folder), images to run, and PNGs the user saves.
  */
 import * as vscode from 'vscode';
+import { baseName } from './workspaceModelSource';
 
 export type FileAnswer = { bytes: ArrayBuffer; error?: undefined } | { bytes?: undefined; error: string };
 
@@ -25,6 +26,24 @@ export async function readModelFile(model: vscode.Uri, path: string): Promise<Fi
  */
 export function exactBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
+}
+
+/** An image's name and bytes for a webview, or undefined (after telling the user) when it cannot be read. */
+export async function readImageFile(uri: vscode.Uri): Promise<{ name: string; bytes: ArrayBuffer } | undefined> {
+  try {
+    return { name: baseName(uri), bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) };
+  } catch {
+    void vscode.window.showErrorMessage(`${baseName(uri)} cannot be read.`);
+    return undefined;
+  }
+}
+
+/** Asks where to save a PNG a webview made (suggesting `suggested`), and writes it there. */
+export async function savePng(suggested: vscode.Uri, bytes: ArrayBuffer): Promise<void> {
+  const target = await vscode.window.showSaveDialog({ defaultUri: suggested, filters: { 'PNG image': ['png'] } });
+  if (!target) return;
+  await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
+  void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
 }
 
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp'];

@@ -9,9 +9,9 @@ import type { ModelSummary } from '../engine/model';
 import { readModelSummary } from '../engine/readers';
 import type { HostMessage, WebviewMessage } from '../shared/protocol';
 import { backendSetting } from '../settings';
-import { exactBuffer, IMAGE_EXTENSIONS, readModelFile } from './modelFiles';
+import { IMAGE_EXTENSIONS, readImageFile, readModelFile, savePng } from './modelFiles';
 import { writeSidecar } from './sidecar';
-import { baseName, workspaceModelSource } from './workspaceModelSource';
+import { workspaceModelSource } from './workspaceModelSource';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
 
@@ -54,15 +54,10 @@ export class ModelViewer implements vscode.Disposable {
   }
 
   /** Shows the feature maps of `image` (a workspace file) for the selected layer. */
-  async showImage(image: vscode.Uri): Promise<void> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await vscode.workspace.fs.readFile(image);
-    } catch {
-      void vscode.window.showErrorMessage(`${baseName(image)} cannot be read.`);
-      return;
-    }
-    this.image = { type: 'showImage', name: baseName(image), bytes: exactBuffer(bytes) };
+  async showImage(uri: vscode.Uri): Promise<void> {
+    const image = await readImageFile(uri);
+    if (!image) return;
+    this.image = { type: 'showImage', ...image };
     if (this.state.kind === 'loaded') this.post(this.image);
   }
 
@@ -99,7 +94,7 @@ export class ModelViewer implements vscode.Disposable {
         void vscode.window.showErrorMessage(message.message);
         break;
       case 'exportPng':
-        await this.savePng(message.suggestedName, message.bytes);
+        await savePng(vscode.Uri.joinPath(this.uri, '..', message.suggestedName), message.bytes);
         break;
       case 'savePreprocessing':
         this.post({ type: 'preprocessingSaved', error: await writeSidecar(this.uri, message.settings) });
@@ -127,16 +122,6 @@ export class ModelViewer implements vscode.Disposable {
         openLabel: 'Show Feature Maps',
       })) ?? [];
     if (image) await this.showImage(image);
-  }
-
-  private async savePng(suggestedName: string, bytes: ArrayBuffer): Promise<void> {
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(this.uri, '..', suggestedName),
-      filters: { 'PNG image': ['png'] },
-    });
-    if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
-    void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
   }
 
   private post(message: HostMessage): void {

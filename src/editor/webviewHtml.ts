@@ -13,8 +13,8 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /**
- * Both pages run models: HDF5 files and WebP images are read by WebAssembly, which the policy must
- * allow ('wasm-unsafe-eval', and nothing like 'unsafe-eval').
+ * Both pages run models: HDF5 files are read by WebAssembly (h5wasm), which the policy must allow
+ * ('wasm-unsafe-eval', and nothing like 'unsafe-eval').
  */
 export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   return page(webview, extensionUri, 'main.js', 'Reading the model…');

@@ -4,7 +4,7 @@
  * long work in VS Code's progress UI (with cancel), its errors as notifications, and saves its PNGs.
  */
 import * as vscode from 'vscode';
-import { exactBuffer, readModelFile } from '../editor/modelFiles';
+import { readImageFile, readModelFile, savePng } from '../editor/modelFiles';
 import { baseName } from '../editor/workspaceModelSource';
 import { explainHtml, webviewOptions } from '../editor/webviewHtml';
 import type { ExplainHostMessage, ExplainWebviewMessage } from '../shared/explainProtocol';
@@ -57,7 +57,7 @@ export class ExplainPanel implements vscode.Disposable {
         void vscode.window.showErrorMessage(message.message);
         return;
       case 'exportPng':
-        return this.savePng(message.suggestedName, message.bytes);
+        return savePng(vscode.Uri.joinPath(this.images[0] ?? this.model, '..', message.suggestedName), message.bytes);
       case 'rendered':
         return;
     }
@@ -66,11 +66,8 @@ export class ExplainPanel implements vscode.Disposable {
   private async sendImages(): Promise<void> {
     const images = [];
     for (const uri of this.images) {
-      try {
-        images.push({ name: baseName(uri), bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) });
-      } catch {
-        void vscode.window.showErrorMessage(`${baseName(uri)} cannot be read.`);
-      }
+      const image = await readImageFile(uri);
+      if (image) images.push(image);
     }
     this.post({
       type: 'explain',
@@ -105,14 +102,6 @@ export class ExplainPanel implements vscode.Disposable {
       });
     }
     this.progressReport?.(done, total);
-  }
-
-  private async savePng(suggestedName: string, bytes: ArrayBuffer): Promise<void> {
-    const folder = vscode.Uri.joinPath(this.images[0] ?? this.model, '..');
-    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, suggestedName), filters: { 'PNG image': ['png'] } });
-    if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
-    void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
   }
 
   private post(message: ExplainHostMessage): void {

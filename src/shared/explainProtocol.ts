@@ -4,6 +4,7 @@
  */
 import type { Method } from '../engine/explain/methods';
 import type { Colormap } from '../engine/render/colormaps';
+import type { BackendPreference } from './protocol';
 
 export interface ExplainImage {
   /** The file name shown to the user. */
@@ -21,7 +22,7 @@ export interface ExplainSettings {
 
 export type ExplainHostMessage =
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
-  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: 'auto' | 'webgl' | 'cpu' }
+  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference }
   /** The answer to `readFile`: the bytes, or why they cannot be read. */
   | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
   /** The user cancelled the long computation in VS Code's progress notification. */

@@ -10,7 +10,7 @@ import type { PreprocessingSettings } from '../engine/preprocess';
 
 export type HostMessage =
   /** The model to show; sent whenever the webview reports it is ready. */
-  | { type: 'showModel'; model: ModelSummary; backend: 'auto' | 'webgl' | 'cpu' }
+  | { type: 'showModel'; model: ModelSummary; backend: BackendPreference }
   /** The model could not be read: `message` names the file and the problem. */
   | { type: 'showError'; message: string }
   /** Select a layer (by its id) and scroll it into view, e.g. after a click in the sidebar tree. */
@@ -40,9 +40,13 @@ export type WebviewMessage =
   /** Save these settings to the model's `<model>.convlens.json` sidecar (other keys there are kept). */
   | { type: 'savePreprocessing'; settings: PreprocessingSettings };
 
+/** The `convlens.backend` setting. */
+export type BackendPreference = 'auto' | 'webgl' | 'cpu';
+
 /** What the webview keeps across being hidden and shown again (vscode.setState). */
 export interface WebviewState {
   model?: ModelSummary;
+  backend?: BackendPreference;
   error?: string;
   selectedLayerId?: string;
   inspectorTab?: 'filters' | 'feature-maps';

@@ -34,6 +34,7 @@ export interface FeatureMapsViewOptions {
 
 export interface FeatureMapsView {
   element: HTMLElement;
+  /** The image for the next `show`. */
   setImage(image: FeatureMapsImage): void;
   show(model: RunnableModel, preprocessing: Preprocessing, layer: LayerInfo): Promise<void>;
 }
@@ -210,7 +211,6 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     setImage(next) {
       image = next;
       imageName.textContent = next.name;
-      rerun();
     },
     show,
   };

@@ -112,7 +112,9 @@ export function createInspector(options: InspectorOptions): Inspector {
     },
     setImage(image) {
       featureMaps.setImage(image);
+      // Computed once, for the tab the user will see.
       if (tab !== 'feature-maps') chooseTab('feature-maps');
+      else void refresh();
     },
   };
 }
