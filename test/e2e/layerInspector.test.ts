@@ -8,13 +8,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Frame } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { answerOpenDialog, clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
 
 describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
-  const session = workbenchSession(sampleWorkspace);
+  const session = workbenchSession(sampleWorkspace, {
+    prepare: (workspace) => writeFileSync(path.join(workspace, 'images', 'notes.png'), 'not a picture'),
+  });
   let frame: Frame;
 
   test('Visualize Layers opens on the first layer with weights: conv1’s 16 filters, with values under the pointer', async () => {
@@ -98,6 +100,21 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await waitFor(async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore), 'the feature maps never changed');
   });
 
+  test('bad input gets a message naming the file, and the user’s files stay as they are', async () => {
+    // A file named .png that is no image.
+    await clickContextMenu(session.page, 'Show Feature Maps', 'images', 'notes.png');
+    await notification(session.page, /^notes\.png is not an image ConvLens can decode/);
+    assert.equal(await text(frame, '#feature-image'), 'trouser.png', 'the maps shown stay');
+    // A sidecar broken by hand is not overwritten.
+    const sidecar = path.join(session.server.workspace, 'fashion-mnist-cnn', 'model.json.convlens.json');
+    writeFileSync(sidecar, '{"scale": "0-1",');
+    await frame.click('#edit-preprocessing');
+    await frame.click('#save-preprocessing');
+    await notification(session.page, /^model\.json\.convlens\.json is not a JSON object; fix or delete it, then save again\.$/);
+    assert.equal(readFileSync(sidecar, 'utf8'), '{"scale": "0-1",');
+    writeFileSync(sidecar, JSON.stringify({ size: '28x28', channels: 'gray', scale: '0-1' }));
+  });
+
   test('the inspector follows the light theme', async () => {
     mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
     writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
@@ -110,6 +127,11 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await screenshot(session.page, 'filters-light');
   });
 });
+
+async function notification(page: Page, pattern: RegExp): Promise<void> {
+  const messages = page.locator('.notification-toast .notification-list-item-message');
+  await waitFor(async () => (await messages.allTextContents()).some((m) => pattern.test(m.trim())), `no notification matched ${pattern}`);
+}
 
 async function waitFor(condition: () => Promise<boolean>, message: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
