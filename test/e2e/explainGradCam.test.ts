@@ -1,7 +1,8 @@
 /**
  * End to end, in a real VS Code: select two images in the explorer, choose Explain with Grad-CAM, and
  * check the Explain panel as a user sees it — predictions with class names, overlays, another method,
- * another class, PNG export — in the dark and the light theme.
+ * another class, methods side by side, PNG export, copying — in the dark, light and high-contrast
+ * themes; and a file that is not an image is named and left out.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
 describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
-  const session = workbenchSession(sampleWorkspace);
+  const session = workbenchSession(sampleWorkspace, {
+    prepare: (workspace) => writeFileSync(path.join(workspace, 'images', 'notes.png'), 'not a picture'),
+  });
   let frame: Frame;
 
   test('two images selected in the explorer: top-5 predictions with class names and a Grad-CAM overlay each', async () => {
@@ -83,15 +86,77 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     assert.deepEqual([...readFileSync(saved).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   });
 
-  test('the panel follows the light theme', async () => {
+  test('Compare methods shows the chosen methods beside the main one, for every image', async () => {
     await frame.selectOption('#method-select', 'gradcam');
-    await waitForCaption(frame, 0, /^Grad-CAM for/);
+    await frame.click('#compare-summary');
+    await frame.check('#compare-menu input[data-method="gradcam++"]');
+    await frame.check('#compare-menu input[data-method="integrated"]');
+    await frame.press('#compare-menu input[data-method="integrated"]', 'Escape');
+    assert.equal(await frame.$eval('#compare-menu', (el) => (el as HTMLDetailsElement).open), false, 'Escape closes the menu');
+    assert.equal((await frame.textContent('#compare-summary'))?.trim(), 'Compare methods (2)');
+    for (const card of [0, 1]) {
+      const figures = frame.locator('.card').nth(card).locator('figure');
+      await waitFor(async () => /^Integrated gradients for/.test(((await figures.nth(2).locator('.caption').textContent()) ?? '').trim()), 120_000, () => `card ${card} never showed integrated gradients`);
+      assert.deepEqual(await figures.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.method)), ['gradcam', 'gradcam++', 'integrated']);
+      const captions = (await figures.locator('.caption').allTextContents()).map((c) => c.trim());
+      assert.match(captions[0], /^Grad-CAM for/);
+      assert.match(captions[1], /^Grad-CAM\+\+ for/);
+    }
+    // The three pictures differ: they are three methods, not one picture drawn three times.
+    const sums = await frame.locator('.card').first().locator('canvas').evaluateAll((canvases) =>
+      canvases.map((canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).reduce((a, b) => a + b, 0);
+      }),
+    );
+    assert.equal(new Set(sums).size, 3, `picture sums ${sums}`);
+    await screenshot(session.page, 'explain-compare-dark');
+  });
+
+  test('Copy puts the picture on the clipboard as a PNG', async () => {
+    await session.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await frame.locator('.card').first().locator('figure').first().getByRole('button', { name: 'Copy' }).click();
+    await waitFor(async () => /^Copied Grad-CAM of sneaker\.png to the clipboard\.$/.test(((await frame.textContent('#explain-status')) ?? '').trim()), 10_000, () => 'no copy confirmation');
+    const copied = await frame.evaluate(async () => {
+      const [item] = await navigator.clipboard.read();
+      const bitmap = await createImageBitmap(await item.getType('image/png'));
+      return { types: item.types, width: bitmap.width, height: bitmap.height };
+    });
+    assert.deepEqual(copied, { types: ['image/png'], width: 28, height: 28 });
+  });
+
+  test('the panel follows the light theme', async () => {
     mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
     writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     const background = await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor);
     assert.equal(background, 'rgb(255, 255, 255)');
     await screenshot(session.page, 'explain-gradcam-light');
+  });
+
+  test('and the high-contrast theme', async () => {
+    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default High Contrast' }));
+    await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), undefined, { timeout: 30_000 });
+    // High contrast draws borders in its contrast colour around the cards and the pressed prediction.
+    const border = await frame.$eval('.prediction[aria-pressed="true"]', (el) => getComputedStyle(el).borderTopColor);
+    assert.notEqual(border, 'rgba(0, 0, 0, 0)');
+    await screenshot(session.page, 'explain-gradcam-high-contrast');
+  });
+
+  test('a chosen file that is not an image is named and left out; the others are explained', async () => {
+    await revealInExplorer(session.page, 'images', 'bag.png');
+    await explorerRow(session.page, 'bag.png').first().click();
+    await session.page.waitForTimeout(1500);
+    await explorerRow(session.page, 'notes.png').first().click({ modifiers: ['Control'] });
+    await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="notes.png"]').waitFor();
+    await chooseFromContextMenu(session.page, explorerRow(session.page, 'notes.png').first(), 'Explain with Grad-CAM');
+    const second = await webviewFrame(session.page, '.left-out', 120_000);
+    assert.match(((await second.textContent('.left-out')) ?? '').trim(), /^Left out: notes\.png is not an image ConvLens can decode/);
+    assert.deepEqual(await second.$$eval('.card', (els) => els.map((el) => (el as HTMLElement).dataset.image)), ['bag.png']);
+    const messages = session.page.locator('.notification-toast .notification-list-item-message');
+    await waitFor(async () => (await messages.allTextContents()).some((m) => /^notes\.png is not an image ConvLens can decode/.test(m.trim())), 30_000, () => 'no notification named notes.png');
+    assert.equal(readFileSync(path.join(session.server.workspace, 'images', 'notes.png'), 'utf8'), 'not a picture');
+    await screenshot(session.page, 'explain-left-out');
   });
 });
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { singleInput, predict } from '../../src/engine/execute';
 import { explain } from '../../src/engine/explain';
-import { isCamMethod, LONG_METHODS, METHOD_LABELS } from '../../src/engine/explain/methods';
+import { isCamMethod, LONG_METHODS, METHOD_LABELS, type Method } from '../../src/engine/explain/methods';
 import { ExplanationCancelled } from '../../src/engine/explain/progress';
 import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
@@ -33,6 +33,8 @@ let images: LoadedImage[] = [];
 let input: tf.Tensor4D | undefined;
 let view: ExplainView | undefined;
 let settings: ExplainSettings;
+/** Methods shown beside the main one, for comparison. */
+let compared: Method[] = [];
 let layer: string | undefined;
 let backend = 'cpu';
 let cancelToken = { cancelled: false };
@@ -41,11 +43,12 @@ let running: Promise<void> = Promise.resolve();
 
 async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>): Promise<void> {
   settings = message.settings;
+  let problems: string[] = [];
   const choice = await initBackend(message.backend);
   backend = choice.backend;
   try {
     opened = await openModel(hostModelSource(message.modelFileName));
-    images = await loadImages(message.images, opened);
+    ({ loaded: images, problems } = await loadImages(message.images, opened));
   } catch (error) {
     // The panel shows only the error now: free the model's weights.
     opened?.model.dispose();
@@ -65,6 +68,7 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     layer,
     settings,
     images: images.map(({ name, predictions, classIndex }) => ({ name, predictions, classIndex })),
+    leftOut: problems,
     onMethod: (method) => {
       settings = { ...settings, method };
       rerender();
@@ -85,19 +89,29 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
       images[imageIndex].classIndex = classIndex;
       rerender();
     },
-    onExport: (imageIndex, canvas) => void exportPng(imageIndex, canvas),
+    onCompare: (methods) => {
+      compared = methods;
+      rerender();
+    },
+    onExport: (imageIndex, method, canvas) => void exportPng(imageIndex, method, canvas),
+    onCopy: (canvas) => void copyPicture(canvas),
   });
   app.replaceChildren(view.element);
+  for (const problem of problems) postToHost({ type: 'error', message: problem });
   rerender();
 }
 
-async function loadImages(files: ExplainImage[], { model, input: resolved, labels }: OpenedModel): Promise<LoadedImage[]> {
-  const pixels = await Promise.all(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes))));
+/** Decodes and ranks the images; one that cannot be decoded is left out and named in `problems`. */
+async function loadImages(files: ExplainImage[], { model, input: resolved, labels }: OpenedModel): Promise<{ loaded: LoadedImage[]; problems: string[] }> {
+  const decoded = await Promise.allSettled(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes))));
+  const problems = decoded.flatMap((d) => (d.status === 'rejected' ? [d.reason instanceof Error ? d.reason.message : String(d.reason)] : []));
+  const good = files.flatMap((file, i) => (decoded[i].status === 'fulfilled' ? [{ name: file.name, pixels: (decoded[i] as PromiseFulfilledResult<RgbaImage>).value }] : []));
+  if (good.length === 0) throw new Error(problems.join(' '));
   input?.dispose();
-  input = tf.tidy(() => tf.concat(pixels.map((p) => imageToInput(p, resolved.preprocessing))) as tf.Tensor4D);
+  input = tf.tidy(() => tf.concat(good.map((g) => imageToInput(g.pixels, resolved.preprocessing))) as tf.Tensor4D);
   const outputs = predict(model, singleInput(model, input));
   const ranked = await topPredictions(outputs[0], 5, labels?.names).finally(() => tf.dispose(outputs));
-  return files.map((file, i) => ({ name: file.name, pixels: pixels[i], predictions: ranked[i], classIndex: ranked[i][0].index }));
+  return { loaded: good.map((g, i) => ({ ...g, predictions: ranked[i], classIndex: ranked[i][0].index })), problems };
 }
 
 function rerender(): void {
@@ -109,7 +123,17 @@ function rerender(): void {
 
 async function render(token: { cancelled: boolean }): Promise<void> {
   if (!opened || !input || !view) return;
-  const { method } = settings;
+  const methods = [settings.method, ...compared.filter((m) => m !== settings.method)];
+  view.setMethods(methods);
+  for (const method of methods) {
+    if (token.cancelled || !(await renderMethod(method, token))) return;
+  }
+  view.setBusy(undefined);
+}
+
+/** Explains every image with one method and shows the overlays; false when it stopped (cancelled or failed). */
+async function renderMethod(method: Method, token: { cancelled: boolean }): Promise<boolean> {
+  if (!opened || !input || !view) return false;
   const long = LONG_METHODS.includes(method);
   view.setBusy(`Computing ${METHOD_LABELS[method]}…`);
   try {
@@ -130,26 +154,36 @@ async function render(token: { cancelled: boolean }): Promise<void> {
       const picture = overlay(images[b].pixels, maps.subarray(b * height * width, (b + 1) * height * width), width, height, settings.colormap, settings.alpha);
       view.showExplanation(b, picture, { method, layer: result.layer, classIndex: result.classIndex[b], score: result.score[b] });
     }
-    view.setBusy(undefined);
     postToHost({ type: 'rendered', method, layer: result.layer, classIndex: result.classIndex, backend });
+    return true;
   } catch (error) {
     if (error instanceof ExplanationCancelled) {
       view.setBusy(token === cancelToken ? `${METHOD_LABELS[method]} was cancelled.` : undefined);
-      return;
+      return false;
     }
     const message = `${METHOD_LABELS[method]} failed: ${error instanceof Error ? error.message : String(error)}.`;
     view.setBusy(undefined);
     view.showProblem(message);
     postToHost({ type: 'error', message: `${opened.source.fileName}: ${message}` });
+    return false;
   } finally {
     if (long) postToHost({ type: 'progressEnd' });
   }
 }
 
-async function exportPng(imageIndex: number, canvas: HTMLCanvasElement): Promise<void> {
-  const image = images[imageIndex];
-  const stem = image.name.replace(/\.[^.]+$/, '');
-  postToHost({ type: 'exportPng', suggestedName: `${stem}-${settings.method}.png`, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
+async function exportPng(imageIndex: number, method: Method, canvas: HTMLCanvasElement): Promise<void> {
+  const stem = images[imageIndex].name.replace(/\.[^.]+$/, '');
+  postToHost({ type: 'exportPng', suggestedName: `${stem}-${method}.png`, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
+}
+
+async function copyPicture(canvas: HTMLCanvasElement): Promise<void> {
+  try {
+    const png = await canvasPng(canvas);
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }) })]);
+    view?.announce(`Copied ${canvas.getAttribute('aria-label')} to the clipboard.`);
+  } catch (error) {
+    view?.showProblem(`The clipboard did not take the picture (${error instanceof Error ? error.message : String(error)}); Export PNG saves it instead.`);
+  }
 }
 
 function fail(error: unknown): void {

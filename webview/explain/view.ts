@@ -1,6 +1,7 @@
 /**
- * The Explain panel's page: a toolbar (method, target layer, colormap, opacity) and one card per
- * image with its overlay and its top-5 predictions, each a button that explains that class.
+ * The Explain panel's page: a toolbar (method, methods to compare, target layer, colormap, opacity)
+ * and one card per image with its overlays side by side and its top-5 predictions, each a button
+ * that explains that class.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { isCamMethod, METHOD_LABELS, METHODS, type Method } from '../../src/engine/explain/methods';
@@ -23,18 +24,33 @@ export interface ExplainViewOptions {
   layer?: string;
   settings: ExplainSettings;
   images: { name: string; predictions: Prediction[]; classIndex: number }[];
+  /** Why chosen files are not shown (they could not be decoded). */
+  leftOut: string[];
   onMethod(method: Method): void;
   onLayer(layer: string): void;
   onColormap(colormap: Colormap): void;
   onAlpha(alpha: number): void;
   onClass(imageIndex: number, classIndex: number): void;
-  onExport(imageIndex: number, canvas: HTMLCanvasElement): void;
+  onCompare(methods: Method[]): void;
+  onExport(imageIndex: number, method: Method, canvas: HTMLCanvasElement): void;
+  onCopy(canvas: HTMLCanvasElement): void;
+}
+
+export interface Shown {
+  method: Method;
+  layer?: string;
+  classIndex: number;
+  score: number;
 }
 
 export interface ExplainView {
   element: HTMLElement;
-  showExplanation(imageIndex: number, picture: RgbaImage, shown: { method: Method; layer?: string; classIndex: number; score: number }): void;
+  /** The methods each card shows, side by side, in this order; their pictures follow. */
+  setMethods(methods: Method[]): void;
+  showExplanation(imageIndex: number, picture: RgbaImage, shown: Shown): void;
   setBusy(message: string | undefined): void;
+  /** A short note in the status line, such as what was copied. */
+  announce(message: string): void;
   showProblem(message: string): void;
 }
 
@@ -59,9 +75,11 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     layerField,
     field('Colormap', 'colormap-select', select('colormap-select', COLORMAPS.map((c) => [c, c]), options.settings.colormap, (value) => options.onColormap(value as Colormap))),
     field('Opacity', 'alpha-input', alpha),
+    compareMenu(options.onCompare),
   );
 
   const cards = options.images.map((image, index) => imageCard(image, index, options));
+  for (const card of cards) card.setMethods([options.settings.method]);
   const header = h(
     'header',
     { class: 'model-header' },
@@ -79,6 +97,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       h('div', { class: 'stat' }, h('dt', {}, 'Class names'), h('dd', { id: 'labels-origin' }, options.labelsOrigin ?? 'none found (class numbers)')),
     ),
     options.backendNotice ? h('p', { class: 'notice', role: 'status' }, options.backendNotice) : null,
+    ...options.leftOut.map((reason) => h('p', { class: 'notice left-out', role: 'alert' }, `Left out: ${reason}`)),
     toolbar,
     status,
     problem,
@@ -87,6 +106,9 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
 
   return {
     element,
+    setMethods(methods) {
+      for (const card of cards) card.setMethods(methods);
+    },
     showExplanation(imageIndex, picture, shown) {
       problem.hidden = true;
       cards[imageIndex].show(picture, shown);
@@ -95,6 +117,9 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       status.textContent = message ?? '';
       element.toggleAttribute('aria-busy', Boolean(message));
     },
+    announce(message) {
+      status.textContent = message;
+    },
     showProblem(message) {
       problem.textContent = message;
       problem.hidden = false;
@@ -102,9 +127,30 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
   };
 }
 
+/** A drop-down of checkboxes: the methods shown beside the main one, for comparison. */
+function compareMenu(onCompare: (methods: Method[]) => void): HTMLElement {
+  const summary = h('summary', { id: 'compare-summary' }, 'Compare methods');
+  const boxes = METHODS.map((method) => {
+    const box = h('input', { type: 'checkbox', value: method, 'data-method': method });
+    return { method, box, label: h('label', { class: 'compare-choice' }, box, h('span', {}, METHOD_LABELS[method])) };
+  });
+  const menu = h('details', { class: 'compare', id: 'compare-menu' }, summary, h('div', { class: 'compare-list', role: 'group', 'aria-label': 'Methods to compare' }, ...boxes.map((b) => b.label)));
+  const changed = () => {
+    const chosen = boxes.filter((b) => b.box.checked).map((b) => b.method);
+    summary.textContent = chosen.length ? `Compare methods (${chosen.length})` : 'Compare methods';
+    onCompare(chosen);
+  };
+  for (const { box } of boxes) box.addEventListener('change', changed);
+  menu.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && menu.open) {
+      menu.open = false;
+      summary.focus();
+    }
+  });
+  return menu;
+}
+
 function imageCard(image: ExplainViewOptions['images'][number], index: number, options: ExplainViewOptions) {
-  const canvas = h('canvas', { class: 'overlay', role: 'img', 'aria-label': `Explanation of ${image.name}` });
-  const caption = h('figcaption', { class: 'caption' });
   const buttons = image.predictions.map((prediction) => {
     const button = h(
       'button',
@@ -121,24 +167,46 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
     for (const button of buttons) button.setAttribute('aria-pressed', String(Number(button.dataset.class) === classIndex));
   };
   markSelected(image.classIndex);
-  const exportButton = h('button', { class: 'secondary', type: 'button', title: 'Save this picture as a PNG file' }, 'Export PNG');
-  exportButton.addEventListener('click', () => options.onExport(index, canvas));
 
+  const figures = h('div', { class: 'figures' });
+  let slots = new Map<Method, ReturnType<typeof methodFigure>>();
   const element = h(
     'section',
     { class: 'card', 'aria-label': image.name, 'data-image': image.name },
     h('h2', {}, image.name),
-    h('figure', {}, canvas, caption),
+    figures,
     h('div', { class: 'predictions', role: 'group', 'aria-label': `Top predictions for ${image.name}` }, ...buttons),
-    h('div', { class: 'card-actions' }, exportButton),
   );
   return {
     element,
-    show(picture: RgbaImage, shown: { method: Method; layer?: string; classIndex: number; score: number }) {
-      paint(canvas, picture);
+    setMethods(methods: Method[]) {
+      // Keep the pictures already drawn for methods that stay, so nothing flickers while the rest compute.
+      slots = new Map(methods.map((method) => [method, slots.get(method) ?? methodFigure(image.name, method, index, options)]));
+      figures.replaceChildren(...[...slots.values()].map((slot) => slot.element));
+      element.classList.toggle('comparing', methods.length > 1);
+    },
+    show(picture: RgbaImage, shown: Shown) {
       const label = image.predictions.find((p) => p.index === shown.classIndex)?.label ?? `class ${shown.classIndex}`;
-      caption.textContent = `${METHOD_LABELS[shown.method]} for “${label}” (class ${shown.classIndex}, score ${shown.score.toPrecision(4)})${shown.layer ? ` at ${shown.layer}` : ''}`;
+      slots.get(shown.method)?.show(picture, `${METHOD_LABELS[shown.method]} for “${label}” (class ${shown.classIndex}, score ${shown.score.toPrecision(4)})${shown.layer ? ` at ${shown.layer}` : ''}`);
       markSelected(shown.classIndex);
+    },
+  };
+}
+
+/** One method's overlay in a card, with its caption, Copy and Export PNG. */
+function methodFigure(imageName: string, method: Method, imageIndex: number, options: ExplainViewOptions) {
+  const canvas = h('canvas', { class: 'overlay', role: 'img', 'aria-label': `${METHOD_LABELS[method]} of ${imageName}` });
+  const caption = h('figcaption', { class: 'caption' }, `${METHOD_LABELS[method]}…`);
+  const copyButton = h('button', { class: 'secondary', type: 'button', title: 'Copy this picture to the clipboard' }, 'Copy');
+  copyButton.addEventListener('click', () => options.onCopy(canvas));
+  const exportButton = h('button', { class: 'secondary', type: 'button', title: 'Save this picture as a PNG file' }, 'Export PNG');
+  exportButton.addEventListener('click', () => options.onExport(imageIndex, method, canvas));
+  const element = h('figure', { 'data-method': method }, canvas, caption, h('div', { class: 'card-actions' }, copyButton, exportButton));
+  return {
+    element,
+    show(picture: RgbaImage, text: string) {
+      paint(canvas, picture);
+      caption.textContent = text;
     },
   };
 }
