@@ -1,0 +1,169 @@
+/**
+ * Features of a folder of images, computed in batches: each image's feature vector at a layer (spatial
+ * layers averaged over space, as a global average pooling would), the model's prediction, and for the
+ * "maximally activating patches" view each channel's peak value and where it occurs.
+ *
+ * Only these small per-image summaries are kept, never activations, so memory grows with the number of
+ * images times the feature width, whatever the layer's spatial size.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { runGraph, singleInput } from '../execute';
+import { nodeIndex, type RunnableModel } from '../graph';
+import { checkpoint, type Progress } from '../explain/progress';
+
+/** The classifier's input: the features a network's last layer reads ("penultimate layer"). */
+export function defaultFeatureLayer(model: RunnableModel): string {
+  const byId = nodeIndex(model);
+  let id = model.logits ?? model.outputs[0];
+  for (let hops = 0; hops < 8; hops++) {
+    const node = byId.get(id);
+    if (!node || node.inputs.length !== 1) break;
+    const input = node.inputs[0];
+    if (/^(dense|matmul|gemm|_?fusedmatmul|conv2d|conv)$/i.test(node.type ?? '') && byId.has(input)) return skipPassThrough(model, input);
+    id = input;
+  }
+  throw new Error('the model has no single classifier layer to read features before; choose a layer');
+}
+
+/** Dropout and the like copy their input at inference: report the layer that computed the features. */
+function skipPassThrough(model: RunnableModel, id: string): string {
+  const byId = nodeIndex(model);
+  let node = byId.get(id);
+  while (node && /^(dropout|spatialdropout2d|gaussiannoise|identity)$/i.test(node.type ?? '') && byId.has(node.inputs[0])) {
+    node = byId.get(node.inputs[0]);
+  }
+  return node?.id ?? id;
+}
+
+export interface BatchSummary {
+  /** batch × dim feature vectors. */
+  features: Float32Array;
+  dim: number;
+  /** The model's first output, batch × classes. */
+  scores: Float32Array;
+  classCount: number;
+  /** Per image and channel of `peakLayer`: the largest activation, and its flat position y·width + x. */
+  peaks?: { values: Float32Array; positions: Int32Array; channels: number; height: number; width: number };
+}
+
+/** One batch through the model, once: features at `featureLayer`, scores, and channel peaks at `peakLayer`. */
+export async function summariseBatch(model: RunnableModel, input: tf.Tensor4D, featureLayer: string, peakLayer?: string): Promise<BatchSummary> {
+  const wanted = [featureLayer, model.outputs[0], ...(peakLayer ? [peakLayer] : [])];
+  const computed = tf.tidy(() => {
+    const [feature, output, peak] = runGraph(model, singleInput(model, input), wanted);
+    const batch = input.shape[0];
+    const pooled = feature.rank === 4 ? tf.mean(feature, [1, 2]) : tf.reshape(feature, [batch, -1]);
+    const scores = tf.reshape(output, [batch, -1]);
+    if (!peak) return { pooled, scores };
+    if (peak.rank !== 4) throw new Error(`layer "${peakLayer}" has no spatial channels (its output is ${peak.rank}-D)`);
+    const [, height, width, channels] = peak.shape;
+    const flat = tf.reshape(peak, [batch, height * width, channels]);
+    return { pooled, scores, peakValues: tf.max(flat, 1), peakPositions: tf.argMax(flat, 1), size: [height, width, channels] };
+  });
+  try {
+    const [features, scores, values, positions] = await Promise.all([
+      computed.pooled.data() as Promise<Float32Array>,
+      computed.scores.data() as Promise<Float32Array>,
+      computed.peakValues?.data() as Promise<Float32Array> | undefined,
+      computed.peakPositions?.data() as Promise<Int32Array> | undefined,
+    ]);
+    const batch = input.shape[0];
+    const summary: BatchSummary = { features, dim: features.length / batch, scores, classCount: scores.length / batch };
+    if (values && positions && computed.size) {
+      const [height, width, channels] = computed.size;
+      summary.peaks = { values, positions, channels, height, width };
+    }
+    return summary;
+  } finally {
+    tf.dispose([computed.pooled, computed.scores, computed.peakValues, computed.peakPositions].filter((t): t is tf.Tensor => t !== undefined));
+  }
+}
+
+/** Everything the dataset views need, for every image of the folder. */
+export interface FolderFeatures {
+  count: number;
+  featureLayer: string;
+  /** count × dim. */
+  features: Float32Array;
+  dim: number;
+  /** The predicted class of each image and its probability (softmax of the scores unless they already are one). */
+  predicted: Int32Array;
+  confidence: Float32Array;
+  peakLayer?: string;
+  peaks?: { values: Float32Array; positions: Int32Array; channels: number; height: number; width: number };
+}
+
+export interface AnalyseOptions {
+  count: number;
+  /** The images [start, end) as one model-ready batch; the caller's decoding and preprocessing. */
+  loadBatch(start: number, end: number): Promise<tf.Tensor4D>;
+  featureLayer: string;
+  peakLayer?: string;
+  batchSize?: number;
+  progress?: Progress;
+}
+
+/** Streams the folder through the model in batches, keeping only the per-image summaries. */
+export async function analyseFolder(model: RunnableModel, options: AnalyseOptions): Promise<FolderFeatures> {
+  const { count, featureLayer, peakLayer } = options;
+  const batchSize = options.batchSize ?? 32;
+  let result: FolderFeatures | undefined;
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const input = await options.loadBatch(start, end);
+    let summary: BatchSummary;
+    try {
+      summary = await summariseBatch(model, input, featureLayer, peakLayer);
+    } finally {
+      input.dispose();
+    }
+    result ??= allocate(count, featureLayer, summary, peakLayer);
+    result.features.set(summary.features, start * summary.dim);
+    for (let b = 0; b < end - start; b++) {
+      const [index, probability] = topClass(summary.scores.subarray(b * summary.classCount, (b + 1) * summary.classCount));
+      result.predicted[start + b] = index;
+      result.confidence[start + b] = probability;
+    }
+    if (summary.peaks && result.peaks) {
+      result.peaks.values.set(summary.peaks.values, start * summary.peaks.channels);
+      result.peaks.positions.set(summary.peaks.positions, start * summary.peaks.channels);
+    }
+    await checkpoint(options.progress, end, count);
+  }
+  if (!result) throw new Error('the folder has no images');
+  return result;
+}
+
+function allocate(count: number, featureLayer: string, first: BatchSummary, peakLayer: string | undefined): FolderFeatures {
+  const peaks = first.peaks && {
+    values: new Float32Array(count * first.peaks.channels),
+    positions: new Int32Array(count * first.peaks.channels),
+    channels: first.peaks.channels,
+    height: first.peaks.height,
+    width: first.peaks.width,
+  };
+  return {
+    count,
+    featureLayer,
+    features: new Float32Array(count * first.dim),
+    dim: first.dim,
+    predicted: new Int32Array(count),
+    confidence: new Float32Array(count),
+    ...(peaks ? { peakLayer, peaks } : {}),
+  };
+}
+
+/** The best class and its probability; a single output unit is a binary classifier (class 1 above 0.5). */
+function topClass(scores: Float32Array): [number, number] {
+  if (scores.length === 1) {
+    const p = scores[0] >= 0 && scores[0] <= 1 ? scores[0] : 1 / (1 + Math.exp(-scores[0]));
+    return p >= 0.5 ? [1, p] : [0, 1 - p];
+  }
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+  const isDistribution = scores.every((s) => s >= 0) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
+  if (isDistribution) return [best, scores[best]];
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(s - scores[best]);
+  return [best, 1 / sum];
+}
