@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
  * machine and backend (TensorFlow.js CPU backend in Node).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, webview)
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, dataset, webview)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { loadModel } from '../src/engine/readers';
 import { fileModelSource } from '../src/node/fileModelSource';
 import { isMethod, METHODS } from '../src/engine/explain/methods';
 import { type BenchModel, benchExplanations } from './explanations';
+import { benchDataset } from './dataset';
 import { benchLayerTree } from './layerTree';
 import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
@@ -18,7 +19,7 @@ import { resnet18 } from './resnet';
 async function main(): Promise<void> {
   await useCpuBackend();
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,webview').split(',');
+  const sections = (process.argv[2] ?? 'layer-tree,explain,dataset,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log('## Time to the layer tree (ratio = layer tree / reading the files\' bytes)\n');
     console.log(await benchLayerTree(sharedModels));
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
     console.log(await benchExplanations(models, methods));
     models.forEach(({ model }) => model.dispose());
+  }
+  if (sections.includes('dataset')) {
+    console.log('\n## Dataset views: a folder of Fashion-MNIST test images through the sample model (ratio = time / forward pass)\n');
+    console.log(await benchDataset());
   }
   if (sections.includes('webview')) {
     console.log('\n## In VS Code: from the explorer menu to the picture (code-server, headless Chromium; ratio = time / VS Code\'s own image preview)\n');

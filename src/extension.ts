@@ -1,5 +1,7 @@
 /** ConvLens: entry point of the extension host. Wires commands, the model viewer and the layer tree. */
 import * as vscode from 'vscode';
+import { FeatureCache } from './analyze/featureCache';
+import { analyzeImages } from './commands/analyzeImages';
 import { explainGradCam } from './commands/explainGradCam';
 import { showFeatureMaps } from './commands/showFeatureMaps';
 import { visualizeLayers } from './commands/visualizeLayers';
@@ -49,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('convlens.explainGradCam', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
       explainGradCam(context, registry, clicked, selected),
     ),
+    vscode.commands.registerCommand('convlens.analyzeImages', (folder?: vscode.Uri) => analyzeImages(context, registry, new FeatureCache(context.globalStorageUri), folder)),
     vscode.commands.registerCommand('convlens.showFeatureMaps', (clicked?: vscode.Uri) => showFeatureMaps(context, registry, clicked)),
     vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),

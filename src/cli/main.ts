@@ -3,11 +3,14 @@
  * Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage. Errors are one line, never a stack.
  */
 import { parseArgs } from 'node:util';
+import { EMBEDDING_METHODS, isEmbeddingMethod } from '../engine/dataset/embedding';
 import { ModelReadError } from '../engine/errors';
 import { METHODS, isMethod } from '../engine/explain/methods';
 import { applySettings, type PreprocessingSettings } from '../engine/preprocess';
 import { COLORMAPS, isColormap } from '../engine/render/colormaps';
+import { embedCommand } from './embedCommand';
 import { type ExplainOptions, explainCommand } from './explainCommand';
+import { neighboursCommand } from './neighboursCommand';
 import { useCpuBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
 import { summaryCommand } from './summaryCommand';
@@ -34,6 +37,8 @@ const COMMAND_OPTIONS = {
     colormap: { type: 'string' },
     alpha: { type: 'string' },
   },
+  embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' } },
+  neighbours: { ...PREPROCESSING, json: { type: 'boolean' }, k: { type: 'string' }, layer: { type: 'string' } },
 } as const;
 
 export async function run(argv: string[]): Promise<{ code: number; output: string }> {
@@ -104,6 +109,18 @@ async function dispatch(argv: string[]): Promise<string> {
       const top = values.top === undefined ? 5 : Number(values.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive whole number (got "${values.top}")`);
       return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings);
+    }
+    case 'embed': {
+      if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');
+      const method = String(values.method ?? '');
+      if (!isEmbeddingMethod(method)) throw new UsageError(`--method must be one of ${EMBEDDING_METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
+      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings });
+    }
+    case 'neighbours': {
+      if (rest.length !== 3) throw new UsageError('neighbours takes a model file, a folder of images and one image');
+      const k = values.k === undefined ? 5 : Number(values.k);
+      if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a positive whole number (got "${values.k}")`);
+      return neighboursCommand(rest[0], rest[1], rest[2], { k, layer: values.layer as string | undefined, json: values.json === true, settings });
     }
     default: {
       if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');

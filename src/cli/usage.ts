@@ -15,6 +15,17 @@ Commands:
                                            xgradcam layercam hirescam scorecam ablationcam eigencam
                                            saliency guided smoothgrad integrated occlusion
                                            --colormap jet|turbo|viridis|inferno, --alpha 0-1 (0.5)
+  embed <model> <folder> --method pca|tsne|umap [--layer NAME] [--json points.json]
+                                           a 2-D map of the folder's images (searched recursively;
+                                           class subfolders label them): with --json, the points
+                                           (file, x, y, label, predicted); else a summary with the
+                                           5-NN accuracy of the classes in 2-D and in feature space
+  neighbours <model> <folder> <image> [--k K] [--layer NAME] [--json]
+                                           the K (5) images of the folder nearest to <image> by cosine
+                                           distance of their features
+
+Dataset commands read features at --layer NAME (default: the layer before the classifier; list the
+layers with convlens summary <model>).
 
 Preprocessing (commands that take images; also read from <model>.convlens.json):
   --size WxH                               resize images to W x H (default: the model's input size)

@@ -24,6 +24,10 @@ export function explainHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
   return page(webview, extensionUri, 'explain.js', 'Loading the model…');
 }
 
+export function analyzeHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  return page(webview, extensionUri, 'analyze.js', 'Loading the model…');
+}
+
 function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();

@@ -20,7 +20,37 @@ export interface GraphNode {
   type?: string;
   /** The output is a ReLU's (or ReLU6's): guided backpropagation changes how gradients pass it. */
   endsWithRelu?: boolean;
+  /**
+   * How the node maps positions of its (NHWC) input to positions of its output, for receptive
+   * fields. Absent for pointwise nodes (activations, normalisation, add, concat on channels…).
+   */
+  geometry?: SpatialGeometry;
 }
+
+/** [rows, columns]. */
+export type SpatialPair = [number, number];
+
+/**
+ * The spatial effect of a node along H and W.
+ *  - `window`: each output position reads a (dilated) window of input positions, as convolutions
+ *    and pooling do. `same` pads as TensorFlow (and ONNX SAME_UPPER) do, the odd pixel after;
+ *    `same-lower` (ONNX SAME_LOWER) puts it before. `ceilMode` keeps a last, partial window.
+ *  - `pad`: rows and columns added at each side; negative amounts crop.
+ *  - `global`: every input position feeds every output (global pooling, flatten).
+ *  - `untraceable`: moves positions in a way none of the above describes.
+ */
+export type SpatialGeometry =
+  | {
+      kind: 'window';
+      kernel: SpatialPair;
+      strides: SpatialPair;
+      dilations: SpatialPair;
+      padding: 'same' | 'same-lower' | 'valid' | { top: number; bottom: number; left: number; right: number };
+      ceilMode?: boolean;
+    }
+  | { kind: 'pad'; top: number; bottom: number; left: number; right: number }
+  | { kind: 'global' }
+  | { kind: 'untraceable'; why: string };
 
 export interface GraphInput {
   id: string;

@@ -9,11 +9,11 @@ import { baseName } from '../editor/workspaceModelSource';
 import { explainHtml, webviewOptions } from '../editor/webviewHtml';
 import type { ExplainHostMessage, ExplainWebviewMessage } from '../shared/explainProtocol';
 import { backendSetting, explainSettings } from '../settings';
+import { WebviewProgress } from '../editor/webviewProgress';
 
 export class ExplainPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private progressEnd: (() => void) | undefined;
-  private progressReport: ((done: number, total: number) => void) | undefined;
+  private readonly progress = new WebviewProgress(() => this.post({ type: 'cancel' }));
 
   static open(extensionUri: vscode.Uri, model: vscode.Uri, images: vscode.Uri[]): ExplainPanel {
     const title = `Explain: ${images.map(baseName).join(', ')}`;
@@ -38,7 +38,7 @@ export class ExplainPanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.progressEnd?.();
+    this.progress.dispose();
     for (const d of this.disposables) d.dispose();
   }
 
@@ -49,10 +49,9 @@ export class ExplainPanel implements vscode.Disposable {
       case 'readFile':
         return this.serveFile(message.requestId, message.path);
       case 'progress':
-        return this.showProgress(message.title, message.done, message.total);
+        return this.progress.show(message.title, message.done, message.total);
       case 'progressEnd':
-        this.progressEnd?.();
-        return;
+        return this.progress.dispose();
       case 'error':
         void vscode.window.showErrorMessage(message.message);
         return;
@@ -80,28 +79,6 @@ export class ExplainPanel implements vscode.Disposable {
 
   private async serveFile(requestId: number, path: string): Promise<void> {
     this.post({ type: 'fileContents', requestId, ...(await readModelFile(this.model, path)) });
-  }
-
-  private showProgress(title: string, done: number, total: number): void {
-    if (!this.progressReport) {
-      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-        let reported = 0;
-        token.onCancellationRequested(() => this.post({ type: 'cancel' }));
-        this.progressReport = (doneNow, totalNow) => {
-          const percent = (100 * doneNow) / Math.max(1, totalNow);
-          progress.report({ increment: percent - reported, message: `${doneNow} of ${totalNow}` });
-          reported = percent;
-        };
-        return new Promise<void>((resolve) => {
-          this.progressEnd = () => {
-            this.progressReport = undefined;
-            this.progressEnd = undefined;
-            resolve();
-          };
-        });
-      });
-    }
-    this.progressReport?.(done, total);
   }
 
   private post(message: ExplainHostMessage): void {

@@ -66,7 +66,7 @@ async function waitForHttp(url: string, server: ChildProcess, log: () => string,
 
 export interface CodeServerOptions {
   /** Adds files to the workspace copy before the server starts. */
-  prepare?: (workspace: string) => void;
+  prepare?: (workspace: string) => void | Promise<void>;
   /** A fixed port (the demo prints its address); a free one otherwise. */
   port?: number;
 }
@@ -80,7 +80,7 @@ export async function startCodeServer(workspaceSource: string, options: CodeServ
   const userData = path.join(scratch, 'user-data');
   const extensions = path.join(scratch, 'extensions');
   cpSync(workspaceSource, workspace, { recursive: true });
-  options.prepare?.(workspace);
+  await options.prepare?.(workspace);
   mkdirSync(path.join(userData, 'User'), { recursive: true });
   writeFileSync(
     path.join(userData, 'User', 'settings.json'),

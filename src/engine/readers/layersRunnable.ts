@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { GraphInput, GraphNode, RunnableModel } from '../graph';
+import type { GraphInput, GraphNode, RunnableModel, SpatialGeometry, SpatialPair } from '../graph';
 import type { ModelSummary } from '../model';
 import { unfusedRun } from './unfusedLayers';
 
@@ -44,11 +44,13 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
       nodes.push({ id, inputs: inner, run: ([x]) => x.clone() });
     } else {
       const run = unfusedRun(layer) ?? ((xs: tf.Tensor[]) => layer.apply(xs.length === 1 ? xs[0] : xs, { training: false }) as tf.Tensor);
+      const geometry = layerGeometry(layer);
       nodes.push({
         id,
         inputs: layerInputs,
         type: layer.getClassName(),
         endsWithRelu: endsWithRelu(layer),
+        ...(geometry ? { geometry } : {}),
         // Some layers (ReLU with a maximum, for one) leave intermediates behind: tidy frees them.
         run: (xs) => tf.tidy(() => run(xs)),
       });
@@ -74,6 +76,53 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
     idOfLayer.set(layer.name, emit(layer, inbound.inboundLayers.map((source) => idOfLayer.get(source.name)!)));
   }
   return container.outputLayers.map((layer) => idOfLayer.get(layer.name)!);
+}
+
+const WINDOW_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'MaxPooling2D', 'AveragePooling2D']);
+const POOL_LAYERS = new Set(['MaxPooling2D', 'AveragePooling2D']);
+const GLOBAL_LAYERS = new Set(['GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten']);
+
+interface SpatialConfig {
+  kernelSize?: number | number[];
+  poolSize?: number | number[];
+  strides?: number | number[];
+  dilationRate?: number | number[];
+  padding?: unknown;
+  cropping?: [[number, number], [number, number]];
+  dataFormat?: string;
+}
+
+/** How the layer moves positions along H and W (tfjs-layers' config: camelCase, pairs as arrays). */
+function layerGeometry(layer: Layer): SpatialGeometry | undefined {
+  const className = layer.getClassName();
+  if (GLOBAL_LAYERS.has(className)) return { kind: 'global' };
+  // Keeps the size with stride 1 and 'same' padding, yet mixes positions: not pointwise.
+  if (className === 'Conv2DTranspose') return { kind: 'untraceable', why: 'spreads each position over a window of its output' };
+  if (!WINDOW_LAYERS.has(className) && className !== 'ZeroPadding2D' && className !== 'Cropping2D') return undefined;
+  const config = layer.getConfig() as SpatialConfig;
+  // H and W are then axes 2 and 3, not the 1 and 2 receptive fields follow.
+  if (config.dataFormat === 'channelsFirst') return { kind: 'untraceable', why: 'works on channels-first tensors' };
+  if (className === 'ZeroPadding2D') {
+    const [[top, bottom], [left, right]] = config.padding as [[number, number], [number, number]];
+    return { kind: 'pad', top, bottom, left, right };
+  }
+  if (className === 'Cropping2D') {
+    const [[top, bottom], [left, right]] = config.cropping!;
+    return { kind: 'pad', top: -top, bottom: -bottom, left: -left, right: -right };
+  }
+  const kernel = spatialPair(config.kernelSize ?? config.poolSize ?? 1);
+  return {
+    kind: 'window',
+    kernel,
+    // A pooling layer without strides steps by its pool size.
+    strides: spatialPair(config.strides ?? (POOL_LAYERS.has(className) ? kernel : 1)),
+    dilations: spatialPair(config.dilationRate ?? 1),
+    padding: config.padding === 'same' ? 'same' : 'valid',
+  };
+}
+
+function spatialPair(value: number | number[]): SpatialPair {
+  return Array.isArray(value) ? [value[0], value[1] ?? value[0]] : [value, value];
 }
 
 function activationOf(layer: Layer): string | undefined {

@@ -6,12 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelReadError } from '../../errors';
-import type { GraphInput, GraphNode, RunnableModel } from '../../graph';
+import type { GraphInput, GraphNode, RunnableModel, SpatialGeometry } from '../../graph';
 import type { ModelSummary } from '../../model';
 import type { AnalyzedNode, GraphAnalysis } from './analysis';
 import { inOnnxOrder, storedShape, toNchw, toNhwc, type Layout } from './layout';
 import { HOST_VALUE_LIMIT, knownHostValues, readHostValues, tensorFromHost } from './runtimeHost';
 import type { HostTensor } from './tensors';
+import { geometry as convWindow } from './ops/conv';
+import { geometry as poolWindow } from './ops/pool';
+import { padSpatialAmounts } from './ops/shape';
+import type { AutoPad, WindowAxis } from './ops/shapes';
 import { OpError, type BuildContext, type Inputs, type Operand, type Run, type ValueDesc } from './ops/types';
 
 /** Thrown while building, for the loader to name the node in its message. */
@@ -100,6 +104,7 @@ function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorS
     const weights = new Map<number, tf.Tensor>();
     weightsByNode.set(analyzed.id, weights);
     const built = buildNode(analysis, analyzed, store, constantTensor, weights);
+    const geometry = geometryOf(analyzed);
     analyzed.node.outputs.forEach((name, k) => {
       if (k > 0 && !readOutputs.has(name)) return;
       const outputId = analyzed.outputIds[k];
@@ -113,6 +118,7 @@ function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorS
         run: built.run(k),
         type: analyzed.node.opType,
         ...(endsWithRelu(analyzed) ? { endsWithRelu: true } : {}),
+        ...(geometry ? { geometry } : {}),
       });
     });
     // The node's float initializers not already taken as weights, for `weights()`.
@@ -348,6 +354,65 @@ function buildContext(
       if (weightOf !== undefined) weights.set(weightOf, tensor);
       return tensor;
     },
+  };
+}
+
+/** How the node moves positions along H and W of its stored (NHWC) input, for receptive fields. */
+function geometryOf(analyzed: AnalyzedNode): SpatialGeometry | undefined {
+  try {
+    return spatialGeometry(analyzed);
+  } catch (error) {
+    // Never a reason not to load the model: the node ran (or was folded) all the same.
+    if (error instanceof OpError) return { kind: 'untraceable', why: `has a window ConvLens cannot read (${error.message})` };
+    throw error;
+  }
+}
+
+function spatialGeometry(analyzed: AnalyzedNode): SpatialGeometry | undefined {
+  const { view } = analyzed;
+  switch (view.opType) {
+    case 'Conv': {
+      const { axes, autoPad } = convWindow(view);
+      return windowGeometry(axes, autoPad, false);
+    }
+    case 'MaxPool':
+    case 'AveragePool': {
+      const { axes, autoPad, ceilMode } = poolWindow(view);
+      return windowGeometry(axes, autoPad, ceilMode);
+    }
+    case 'Pad': {
+      const input = view.inputs[0];
+      if (input?.shape?.length !== 4) return undefined;
+      // A value stored NHWC is NCHW to ONNX; one kept in ONNX order is a graph input that already is NHWC.
+      const [rows, columns] = input.layout === 'nhwc' ? [2, 3] : [1, 2];
+      const amounts = padSpatialAmounts(view, rows, columns);
+      return amounts && { kind: 'pad', ...amounts };
+    }
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+    case 'Flatten':
+      return { kind: 'global' };
+    case 'Reshape': {
+      // A flatten written as a reshape: H and W merged with the other axes.
+      const outputRank = analyzed.outputs[0]?.shape?.length;
+      return view.inputs[0]?.shape?.length === 4 && outputRank !== undefined && outputRank < 4 ? { kind: 'global' } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function windowGeometry([rows, columns]: WindowAxis[], autoPad: AutoPad, ceilMode: boolean): SpatialGeometry {
+  const padding =
+    autoPad === 'SAME_UPPER' ? 'same' : autoPad === 'SAME_LOWER' ? 'same-lower' : autoPad === 'VALID' ? 'valid'
+      : { top: rows.padBegin, bottom: rows.padEnd, left: columns.padBegin, right: columns.padEnd };
+  return {
+    kind: 'window',
+    kernel: [rows.kernel, columns.kernel],
+    strides: [rows.stride, columns.stride],
+    dilations: [rows.dilation, columns.dilation],
+    padding,
+    ...(ceilMode ? { ceilMode } : {}),
   };
 }
 

@@ -7,10 +7,11 @@
  * output 0 and `name:k` output k. Each runs the op again, which costs little for the ops that have them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode, RunnableModel } from '../../graph';
-import type { ModelSummary } from '../../model';
+import type { GraphNode, RunnableModel, SpatialGeometry, SpatialPair } from '../../graph';
+import type { ModelSummary, Shape } from '../../model';
+import { smallIntegerValues } from './constantTensors';
 import { isWeight, type ConstantInfo } from './constants';
-import { attrStrings, type NodeDefJson } from './graphJson';
+import { attrInts, attrString, attrStrings, type NodeDefJson } from './graphJson';
 import { opRunner, type OpNode } from './opExecutor';
 import { isConstant, isPlaceholder, tensorId, type OpGraph, type TensorRef } from './opGraph';
 
@@ -36,12 +37,18 @@ export function graphRunnable(
       constantNames.filter((name) => isWeight(constants.get(name))).map((name) => constantTensors.get(name)!),
     );
     const inputs = tensorRefs.map(tensorId);
+    const constantInput = (i: number): ConstantInput | undefined =>
+      refs[i] && readsConstant(refs[i])
+        ? { shape: constants.get(refs[i].node)?.shape, values: () => smallIntegerValues(constantTensors.get(refs[i].node)) }
+        : undefined;
+    const geometry = opGeometry(node, constantInput);
     for (const index of [0, ...(extraOutputs.get(node.name) ?? [])]) {
       nodes.push({
         id: tensorId({ node: node.name, index }),
         inputs,
         type: node.op,
         endsWithRelu: endsWithRelu(node),
+        ...(geometry ? { geometry } : {}),
         run: opRunner(opNodes[node.name], index, tensorRefs, nodeConstants),
       });
     }
@@ -76,6 +83,61 @@ const PASS_THROUGH = new Set(['Identity', 'StopGradient', 'Snapshot']);
 function endsWithRelu(node: NodeDefJson): boolean {
   if (RELUS.has(node.op)) return true;
   return FUSED_ACTIVATIONS.has(node.op) && RELUS.has(attrStrings(node, 'fused_ops')?.at(-1) ?? '');
+}
+
+interface ConstantInput {
+  shape: Shape | undefined;
+  /** Its values, for a small integer constant (paddings, axes, a target shape). */
+  values(): number[] | undefined;
+}
+
+const CONVOLUTIONS = new Set(['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
+const REDUCTIONS = new Set(['Mean', 'Max', 'Min', 'Sum', 'Prod']);
+
+/** How the op moves positions along H and W of its NHWC input (see `SpatialGeometry`). */
+function opGeometry(node: NodeDefJson, constantInput: (index: number) => ConstantInput | undefined): SpatialGeometry | undefined {
+  const isConvolution = CONVOLUTIONS.has(node.op);
+  if (isConvolution || node.op === 'MaxPool' || node.op === 'AvgPool') {
+    if ((attrString(node, 'data_format') ?? 'NHWC') !== 'NHWC') return { kind: 'untraceable', why: 'works on NCHW tensors' };
+    // A convolution's kernel size is its filter's (HWIO, or HW·channels·multiplier); a pool's is its ksize.
+    const filter = isConvolution ? constantInput(1)?.shape : undefined;
+    const kernel = isConvolution ? filter?.slice(0, 2) : attrInts(node, 'ksize')?.slice(1, 3);
+    if (kernel?.length !== 2 || kernel.some((k) => typeof k !== 'number')) return { kind: 'untraceable', why: 'has a kernel of unknown size' };
+    const padding = attrString(node, 'padding') ?? 'VALID';
+    const explicit = attrInts(node, 'explicit_paddings') ?? [];
+    return {
+      kind: 'window',
+      kernel: kernel as SpatialPair,
+      strides: middlePair(attrInts(node, 'strides')),
+      dilations: middlePair(attrInts(node, 'dilations')),
+      padding:
+        padding === 'SAME' ? 'same' : padding === 'EXPLICIT' && explicit.length === 8
+          ? { top: explicit[2], bottom: explicit[3], left: explicit[4], right: explicit[5] }
+          : 'valid',
+    };
+  }
+  if (node.op === 'Pad' || node.op === 'PadV2' || node.op === 'MirrorPad') {
+    // [[before, after] per NHWC axis], flattened.
+    const amounts = constantInput(1)?.values();
+    return amounts?.length === 8 ? { kind: 'pad', top: amounts[2], bottom: amounts[3], left: amounts[4], right: amounts[5] } : undefined;
+  }
+  if (REDUCTIONS.has(node.op)) {
+    const axes = constantInput(1)?.values();
+    return axes?.some((axis) => [1, 2, -3, -2].includes(axis)) ? { kind: 'global' } : undefined;
+  }
+  // A transposed convolution keeps the size with stride 1 and SAME padding, yet mixes positions.
+  if (node.op === 'Conv2DBackpropInput') return { kind: 'untraceable', why: 'spreads each position over a window of its output' };
+  if (node.op === 'Reshape') {
+    // The converter's Flatten: a target of lower rank merges H and W with the rest.
+    const target = constantInput(1)?.values();
+    return target && target.length < 4 ? { kind: 'global' } : undefined;
+  }
+  return undefined;
+}
+
+/** H and W of an NHWC attribute list (`strides`, `dilations`); 1 where absent. */
+function middlePair(values: number[] | undefined): SpatialPair {
+  return values?.length === 4 ? [values[1], values[2]] : [1, 1];
 }
 
 /**

@@ -19,7 +19,7 @@ interface ConvGeometry {
   weightShape: (number | null)[];
 }
 
-function geometry(node: NodeView): ConvGeometry {
+export function geometry(node: NodeView): ConvGeometry {
   const weight = node.inputs[1];
   const kernelShape = node.attributes.ints('kernel_shape');
   const weightShape = weight?.shape ?? (kernelShape ? [null, null, ...kernelShape] : undefined);

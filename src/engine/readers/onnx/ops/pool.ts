@@ -16,7 +16,7 @@ interface PoolGeometry {
   ceilMode: boolean;
 }
 
-function geometry(node: NodeView): PoolGeometry {
+export function geometry(node: NodeView): PoolGeometry {
   const kernel = node.attributes.ints('kernel_shape');
   if (!kernel) throw new OpError('has no kernel_shape');
   if (kernel.length !== 2) throw new OpError(`pools over ${kernel.length} axes; ConvLens runs 2-D pooling`);

@@ -473,6 +473,18 @@ function padAmounts(node: NodeView): number[] | undefined | null {
   return staticParam(node, PAD_AMOUNTS);
 }
 
+/**
+ * The rows and columns a Pad adds to (or, negative, crops from) a 4-D image whose ONNX axes `rows`
+ * and `columns` are H and W, when its amounts are known before running.
+ */
+export function padSpatialAmounts(node: NodeView, rows: number, columns: number): { top: number; bottom: number; left: number; right: number } | undefined {
+  const pads = padAmounts(node);
+  const axes = staticParam(node, PAD_AXES);
+  if (!pads || axes === null) return undefined;
+  const pairs = padPairs(4, pads, axes);
+  return { top: pairs[rows][0], bottom: pairs[rows][1], left: pairs[columns][0], right: pairs[columns][1] };
+}
+
 const pad: OpSpec = {
   infer: (node) => {
     const x = node.inputs[0];

@@ -1,0 +1,56 @@
+/**
+ * Dataset views over a folder: images per second for the feature pass (decoded pixels → features,
+ * predictions and channel peaks) and for each 2-D map, on Fashion-MNIST test images through the sample
+ * model. Baseline: the model's plain forward pass over the same images in the same batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, TSNE_MAX_POINTS } from '../src/engine/dataset/embedding';
+import { analyseFolder, defaultFeatureLayer } from '../src/engine/dataset/features';
+import { predict, singleInput } from '../src/engine/execute';
+import { imageToInput, type Preprocessing } from '../src/engine/preprocess';
+import { loadModel } from '../src/engine/readers';
+import { fileModelSource } from '../src/node/fileModelSource';
+import { fashionMnistTest, skipWithoutFashionMnist } from '../test/support/fashionMnist';
+import { sampleModel } from '../test/support/paths';
+import { table } from './timing';
+
+export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMAGES ?? 2000)): Promise<string> {
+  if (skipWithoutFashionMnist) return `Skipped: ${skipWithoutFashionMnist}`;
+  const model = await loadModel(fileModelSource(sampleModel));
+  const { images } = fashionMnistTest(count);
+  const preprocessing: Preprocessing = { width: 28, height: 28, channels: 'gray', scale: '0-255' };
+  const batchSize = 64;
+  const loadBatch = async (start: number, end: number) => tf.tidy(() => tf.concat(images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D);
+  const seconds = async (run: () => Promise<unknown>) => {
+    const start = performance.now();
+    await run();
+    return (performance.now() - start) / 1000;
+  };
+  try {
+    await seconds(() => analyseFolder(model, { count: Math.min(count, 128), loadBatch, featureLayer: defaultFeatureLayer(model), batchSize })); // warm-up
+    const forward = await seconds(async () => {
+      for (let start = 0; start < images.length; start += batchSize) {
+        const input = await loadBatch(start, Math.min(images.length, start + batchSize));
+        const outputs = predict(model, singleInput(model, input));
+        await outputs[0].data();
+        tf.dispose([input, ...outputs]);
+      }
+    });
+    let features!: Awaited<ReturnType<typeof analyseFolder>>;
+    const pass = await seconds(async () => {
+      features = await analyseFolder(model, { count: images.length, loadBatch, featureLayer: defaultFeatureLayer(model), peakLayer: 'conv3', batchSize });
+    });
+    const rows: (string | number)[][] = [
+      ['Forward pass only (baseline)', images.length, (images.length / forward).toFixed(0), '1.00'],
+      [`Feature pass: ${features.featureLayer} features, predictions, conv3 peaks`, images.length, (images.length / pass).toFixed(0), (pass / forward).toFixed(2)],
+    ];
+    for (const method of EMBEDDING_METHODS) {
+      const mapped = method === 'tsne' ? Math.min(TSNE_MAX_POINTS, images.length) : images.length;
+      const time = await seconds(() => embed(features.features, features.dim, method, { seed: 1 }));
+      rows.push([`${EMBEDDING_LABELS[method]} map of the ${features.dim}-D features`, mapped, (mapped / time).toFixed(0), (time / forward).toFixed(2)]);
+    }
+    return table(['Step (CPU backend, batches of 64)', 'images', 'images/s', 'time / forward pass'], rows);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Folders of images for the dataset commands (`embed`, `neighbours`): listing them, and running them
+ * through a model batch by batch, decoding each batch only when it is needed, so a folder of 10,000
+ * images never sits in memory at once.
+ */
+import { type Dirent, existsSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { analyseFolder, defaultFeatureLayer, type FolderFeatures } from '../engine/dataset/features';
+import { labelByFolder, type FolderImage } from '../engine/dataset/imageFolder';
+import type { Progress } from '../engine/explain/progress';
+import { nodeIndex } from '../engine/graph';
+import { imageToInput } from '../engine/preprocess';
+import { IMAGE_EXTENSIONS, readImageFile } from '../node/imageFile';
+import type { OpenedModel } from './modelFiles';
+import { InputError } from './usage';
+
+/**
+ * The images under `folder`, recursively, hidden files and folders skipped, sorted and labelled by
+ * their class subfolder (paths relative to the folder, with '/' separators).
+ */
+export async function listImages(folder: string): Promise<FolderImage[]> {
+  const info = await stat(folder).catch(() => undefined);
+  if (!info) throw new InputError(`${folder}: no such folder`);
+  if (!info.isDirectory()) throw new InputError(`${folder} is not a folder`);
+  const found: string[] = [];
+  const visited = new Set<string>();
+  const visit = async (directory: string, prefix: string): Promise<void> => {
+    // Symbolic links are followed, but a folder is never listed twice (a link cycle would never end).
+    const real = await realpath(directory).catch(() => directory);
+    if (visited.has(real)) return;
+    visited.add(real);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch {
+      throw new InputError(`${directory}: cannot list this folder`);
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(directory, entry.name);
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await stat(full).catch(() => undefined);
+        isDirectory = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDirectory) await visit(full, `${prefix}${entry.name}/`);
+      else if (isFile && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) found.push(`${prefix}${entry.name}`);
+    }
+  };
+  await visit(folder, '');
+  if (found.length === 0) throw new InputError(`${folder} has no images (png, jpeg, bmp, tiff or webp)`);
+  return labelByFolder(found);
+}
+
+/** The layer features are read at: the one asked for, checked, or the one before the classifier. */
+export function featureLayer(opened: OpenedModel, modelFile: string, layer: string | undefined): string {
+  const name = path.basename(modelFile);
+  if (layer !== undefined) {
+    if (!nodeIndex(opened.model).has(layer)) {
+      throw new InputError(`${name} has no layer "${layer}" (list its layers with: convlens summary ${modelFile})`);
+    }
+    return layer;
+  }
+  try {
+    return defaultFeatureLayer(opened.model);
+  } catch (error) {
+    throw new InputError(`${name}: ${(error as Error).message} with --layer (list its layers with: convlens summary ${modelFile})`);
+  }
+}
+
+/**
+ * Every file through the model, in batches: features at `layer`, and predictions. `files` are paths
+ * as the user can find them, which name them in messages.
+ */
+export async function analyseFiles(opened: OpenedModel, modelFile: string, files: readonly string[], layer: string, progress?: Progress): Promise<FolderFeatures> {
+  const loadBatch = async (start: number, end: number): Promise<tf.Tensor4D> => {
+    const inputs: tf.Tensor4D[] = [];
+    try {
+      for (const file of files.slice(start, end)) inputs.push(imageToInput(await decode(file), opened.input.preprocessing));
+      return inputs.length === 1 ? inputs.pop()! : tf.concat(inputs);
+    } finally {
+      tf.dispose(inputs);
+    }
+  };
+  try {
+    return await analyseFolder(opened.model, { count: files.length, loadBatch, featureLayer: layer, progress });
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${path.basename(modelFile)}: ${(error as Error).message}`);
+  }
+}
+
+/** One image's pixels; a file that cannot be decoded is named by its path, not just its base name. */
+async function decode(file: string) {
+  if (!existsSync(file)) throw new InputError(`${file}: no such file`);
+  try {
+    return await readImageFile(file);
+  } catch (error) {
+    const message = (error as Error).message;
+    const base = path.basename(file);
+    throw new InputError(message.startsWith(base) ? `${file}${message.slice(base.length)}` : `${file}: cannot be read`);
+  }
+}
+
+/** The predicted class's name: the model's label, else "class N". */
+export function className(opened: OpenedModel, index: number): string {
+  return opened.labels?.names[index] ?? `class ${index}`;
+}
+
+/**
+ * Progress on stderr, only where stderr is a terminal: stdout stays clean for JSON and pipes.
+ * `done()` clears the line.
+ */
+export function terminalProgress(): { progress(task: string): Progress | undefined; status(text: string): void; done(): void } {
+  const stream = process.stderr;
+  if (!stream.isTTY) return { progress: () => undefined, status: () => undefined, done: () => undefined };
+  let shown = '';
+  const status = (text: string) => {
+    if (text !== shown) stream.write(`\r\x1b[K${text}`);
+    shown = text;
+  };
+  return {
+    progress: (task) => ({ report: (done, total) => status(`${task} ${Math.round((100 * done) / total)}%`) }),
+    status,
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+      shown = '';
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * `convlens neighbours <model> <folder> <image> [--k K] [--layer NAME] [--json]`: the Neighbours view
+ * on the command line: the K images of the folder nearest to <image> by cosine distance between their
+ * features. An image of the folder is left out of its own results; one from elsewhere is run through
+ * the model with the folder, so an identical copy inside the folder is found at distance 0.
+ */
+import { existsSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { nearestNeighbours, unitRows } from '../engine/dataset/neighbours';
+import type { PreprocessingSettings } from '../engine/preprocess';
+import { analyseFiles, className, featureLayer, listImages, terminalProgress } from './imageFolder';
+import { openModel } from './modelFiles';
+import { InputError } from './usage';
+
+export interface NeighboursOptions {
+  k: number;
+  layer?: string;
+  json: boolean;
+  settings: PreprocessingSettings;
+}
+
+export interface NeighbourRow {
+  rank: number;
+  /** Relative to the folder, with '/' separators. */
+  file: string;
+  /** 1 − cosine similarity of the features: 0 for the same direction, 2 for opposite ones. */
+  distance: number;
+  /** The class subfolder's name; null for images directly in the folder. */
+  label: string | null;
+  /** The model's predicted class, by name. */
+  predicted: string;
+}
+
+export async function neighboursCommand(modelFile: string, folder: string, image: string, options: NeighboursOptions): Promise<string> {
+  const images = await listImages(folder);
+  if (!existsSync(image)) throw new InputError(`${image}: no such file`);
+  // The query's place in the folder's list, when it is one of the folder's images.
+  const relative = path.relative(await realpath(folder), await realpath(image)).split(path.sep).join('/');
+  const inside = images.findIndex((entry) => entry.path === relative);
+  const opened = await openModel(modelFile, options.settings);
+  const terminal = terminalProgress();
+  try {
+    const layer = featureLayer(opened, modelFile, options.layer);
+    // An outside query goes first: a file that cannot be decoded is reported before the folder is read.
+    const files = images.map((entry) => path.join(folder, entry.path));
+    if (inside < 0) files.unshift(image);
+    const features = await analyseFiles(opened, modelFile, files, layer, terminal.progress(`Reading ${files.length} images`));
+    terminal.done();
+    const query = inside < 0 ? 0 : inside;
+    const offset = inside < 0 ? 1 : 0;
+    const found = nearestNeighbours(unitRows(features.features, features.dim), features.dim, query, options.k);
+    if (found.length === 0) throw new InputError(`${folder} has no other image to compare ${path.basename(image)} with`);
+    const rows: NeighbourRow[] = found.map((neighbour, i) => {
+      const entry = images[neighbour.index - offset];
+      return {
+        rank: i + 1,
+        file: entry.path,
+        // 1 − a dot product of unit vectors: rounding can take an identical image a hair below 0.
+        distance: Math.max(0, Number(neighbour.distance.toFixed(6))),
+        label: entry.label ?? null,
+        predicted: className(opened, features.predicted[neighbour.index]),
+      };
+    });
+    if (options.json) {
+      const queryPredicted = className(opened, features.predicted[query]);
+      return JSON.stringify({ query: image, inFolder: inside >= 0, predicted: queryPredicted, layer, neighbours: rows }, null, 2);
+    }
+    return table(image, inside >= 0, className(opened, features.predicted[query]), layer, features.dim, images.length, rows);
+  } finally {
+    terminal.done();
+    opened.model.dispose();
+  }
+}
+
+function table(image: string, inside: boolean, predicted: string, layer: string, dim: number, count: number, rows: NeighbourRow[]): string {
+  const header = ['Rank', 'File', 'Distance', 'Label', 'Predicted'];
+  const cells = rows.map((row) => [String(row.rank), row.file, row.distance.toFixed(4), row.label ?? '-', row.predicted]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  // Numbers right-aligned, text left-aligned; no trailing spaces.
+  const line = (values: string[]) =>
+    values
+      .map((value, i) => (i === 0 || i === 2 ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i])))
+      .join('  ');
+  return [
+    `${image} (predicted ${predicted}): nearest of ${inside ? `the ${count - 1} other` : `the ${count}`} images by cosine distance at layer ${layer} (${dim} features)`,
+    line(header),
+    ...cells.map(line),
+  ].join('\n');
+}

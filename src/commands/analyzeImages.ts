@@ -1,0 +1,16 @@
+/** Analyze Images with Model, on a folder chosen in the Explorer: picks the model and opens the Analyze panel. */
+import * as vscode from 'vscode';
+import { AnalyzePanel } from '../analyze/analyzePanel';
+import type { FeatureCache } from '../analyze/featureCache';
+import type { ModelViewerRegistry } from '../editor/modelEditorProvider';
+import { pickModel } from '../explain/pickModel';
+
+export async function analyzeImages(context: vscode.ExtensionContext, registry: ModelViewerRegistry, cache: FeatureCache, folder?: vscode.Uri): Promise<AnalyzePanel | undefined> {
+  if (!folder) {
+    void vscode.window.showInformationMessage('Right-click a folder of images in the Explorer and choose Analyze Images with Model.');
+    return undefined;
+  }
+  const model = await pickModel(registry, context.workspaceState);
+  if (!model) return undefined;
+  return AnalyzePanel.open(context.extensionUri, cache, model, folder);
+}

@@ -1,0 +1,119 @@
+/**
+ * End to end, in a real VS Code: right-click a folder of Fashion-MNIST images (one subfolder per
+ * class, one file that is not an image) → Analyze Images with Model, and use every view as a person
+ * would: the map (another method, a click on a dot), nearest neighbours, top patches with the
+ * receptive field outlined, the confusion matrix and a mistake's Grad-CAM.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { writePng } from '../../src/node/pngFile';
+import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
+import { sampleWorkspace } from '../support/paths';
+import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+
+const FOLDERS = ['t-shirt-top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+
+async function writeFashionFolder(workspace: string): Promise<void> {
+  const { images, labels } = fashionMnistTest(100);
+  for (const name of FOLDERS) mkdirSync(path.join(workspace, 'fashion', name), { recursive: true });
+  await Promise.all(images.map((image, i) => writePng(path.join(workspace, 'fashion', FOLDERS[labels[i]], `test-${String(i).padStart(3, '0')}.png`), image)));
+  writeFileSync(path.join(workspace, 'fashion', 'bag', 'notes.png'), 'not a picture');
+}
+
+describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer || skipWithoutFashionMnist, timeout: 400_000 }, () => {
+  const session = workbenchSession(sampleWorkspace, { prepare: writeFashionFolder });
+  let frame: Frame;
+
+  test('right-click a folder: a PCA map of 100 images coloured by class folder; the file that is not an image is named', async () => {
+    await chooseFromContextMenu(session.page, await revealInExplorer(session.page, 'fashion'), 'Analyze Images with Model');
+    frame = await webviewFrame(session.page, '#folder-name', 120_000);
+    await waitForText(frame, '#map-note', /^PCA of gap features: 100 images/);
+    assert.equal(await frame.textContent('#folder-name'), 'fashion');
+    assert.match((await frame.textContent('#classes')) ?? '', /^10 subfolders, 10 matching the model's classes$/);
+    assert.match((await frame.textContent('.left-out')) ?? '', /^Left out: bag\/notes\.png is not an image ConvLens can decode/);
+    assert.equal((await frame.textContent('#analyze-status'))?.trim(), 'Features of gap for 100 images.');
+    const legend = (await frame.locator('.map-legend li').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(legend, ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    await screenshot(session.page, 'analyze-map-pca');
+  });
+
+  test('UMAP, then a click on a dot shows its image with what to do next', async () => {
+    await frame.selectOption('#map-method', 'umap');
+    await waitForText(frame, '#map-note', /^UMAP of gap features: 100 images/);
+    await screenshot(session.page, 'analyze-map-umap');
+    // Find a drawn dot the way a person finds one: by looking for colour on the canvas.
+    const dot = await frame.$eval('.map-canvas', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const ratio = c.width / c.getBoundingClientRect().width;
+      for (let y = 0; y < c.height; y++) {
+        for (let x = 0; x < c.width; x++) {
+          const i = (y * c.width + x) * 4;
+          if (data[i + 3] === 255) return { x: (x + 2) / ratio, y: (y + 3) / ratio };
+        }
+      }
+      return undefined;
+    });
+    assert.ok(dot, 'the map has dots');
+    await frame.locator('.map-canvas').click({ position: dot! });
+    await frame.locator('#image-preview[open]').waitFor();
+    assert.match((await frame.textContent('#image-preview .caption')) ?? '', /^[a-z-]+\/test-\d{3}\.png · [a-z-]+ · predicted /);
+    await frame.getByRole('button', { name: 'Nearest neighbours' }).click();
+  });
+
+  test('nearest neighbours of an image mostly share its class', async () => {
+    await frame.fill('#neighbours-query', 'sneaker/test-009.png');
+    await frame.press('#neighbours-query', 'Enter');
+    await frame.dispatchEvent('#neighbours-query', 'change');
+    await waitForText(frame, '.neighbours-results h3:nth-of-type(2)', /^10 nearest by cosine distance in gap$/);
+    await waitFor(async () => ((await frame.textContent('.neighbours-results .tile-caption')) ?? '').startsWith('sneaker/test-009.png'));
+    const captions = await frame.locator('.neighbours-results ul[aria-label="Nearest images"] .tile-caption').allTextContents();
+    assert.equal(captions.length, 10);
+    const sneakers = captions.filter((c) => / · sneaker$/.test(c.trim())).length;
+    assert.ok(sneakers >= 6, `neighbours: ${captions.join(' | ')}`);
+    await screenshot(session.page, 'analyze-neighbours');
+  });
+
+  test('top patches of a channel, each opening its image with the receptive field outlined', async () => {
+    await frame.click('#tab-patches');
+    await frame.fill('#patch-channel', '5');
+    await frame.dispatchEvent('#patch-channel', 'change');
+    await waitForText(frame, '#patch-note', /^The 16 images where conv3 channel 5 peaks highest, strongest first; each patch is the unit's receptive field, \d+×\d+ input pixels/);
+    assert.equal(await frame.locator('.patch-results .tile').count(), 16);
+    await screenshot(session.page, 'analyze-top-patches');
+    await frame.locator('.patch-results .tile-open').first().click();
+    await waitForText(frame, '#image-preview .caption', /outlined: the unit's receptive field, x \d+–\d+, y \d+–\d+$/);
+    await screenshot(session.page, 'analyze-patch-in-image');
+    await frame.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('the confusion matrix, and a mistake explained with Grad-CAM', async () => {
+    await frame.click('#tab-confusion');
+    await waitForText(frame, '#accuracy', /^Accuracy \d+\.\d% on 100 labelled images; \d+ mistakes\.$/);
+    assert.equal(await frame.locator('#confusion-matrix tbody tr').count(), 10);
+    const diagonal = (await frame.locator('#confusion-matrix td.diagonal').allTextContents()).reduce((n, t) => n + Number(t), 0);
+    const accuracy = Number(/Accuracy (\d+\.\d)%/.exec((await frame.textContent('#accuracy'))!)![1]);
+    assert.equal(diagonal, Math.round(accuracy), 'the diagonal holds the correct predictions');
+    await screenshot(session.page, 'analyze-confusion');
+    await frame.locator('.confusion-results .tile').first().getByRole('button', { name: 'Grad-CAM' }).click();
+    const explain = await webviewFrame(session.page, '.card canvas', 120_000);
+    await waitForText(explain, '.card .caption', /^Grad-CAM for/);
+  });
+});
+
+async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
+  await waitFor(async () => pattern.test(((await frame.textContent(selector).catch(() => '')) ?? '').trim()), 180_000, () => `${selector} never matched ${pattern}`);
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
+}
