@@ -14,22 +14,14 @@ import type { ModelSource } from '../../src/engine/modelSource';
 import { loadModel, readModelSummary } from '../../src/engine/readers';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { repoRoot, sampleModel } from '../support/paths';
+import { seededRandom } from '../../src/engine/dataset/random';
 
 before(() => useCpuBackend());
 
 const VARIANTS = Number(process.env.CONVLENS_FUZZ_COUNT ?? 2000);
 
-/** A small deterministic generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator, so that a failure can be replayed. */
+const random = seededRandom;
 
 type Mutation = (bytes: Uint8Array, next: () => number) => Uint8Array;
 

@@ -24,6 +24,7 @@ import { FolderImages, toCanvas } from './folderImages';
 import { createMapView } from './mapView';
 import { classColour } from './palette';
 import { confusionTable, gallery } from './views';
+import { safely } from '../safely';
 
 const app = document.getElementById('app')!;
 let opened: OpenedModel;
@@ -448,14 +449,6 @@ function createPreview() {
     open.focus();
   };
   return { element, show };
-}
-
-function safely<T>(compute: () => T): T | undefined {
-  try {
-    return compute();
-  } catch {
-    return undefined;
-  }
 }
 
 onHostMessage((message) => {

@@ -19,6 +19,7 @@ import { initBackend } from '../tfBackend';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { canvasPng, decodeImage } from './images';
 import { createExplainView, type ExplainView } from './view';
+import { safely } from '../safely';
 
 interface LoadedImage {
   name: string;
@@ -194,14 +195,6 @@ function fail(error: unknown): void {
 
 function errorBox(message: string): HTMLElement {
   return h('div', { class: 'error', id: 'explain-error', role: 'alert' }, h('h1', {}, 'These images cannot be explained'), h('p', {}, message));
-}
-
-function safely<T>(compute: () => T): T | undefined {
-  try {
-    return compute();
-  } catch {
-    return undefined;
-  }
 }
 
 onHostMessage((message) => {
