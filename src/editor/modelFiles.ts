@@ -13,10 +13,15 @@ export async function readModelFile(model: vscode.Uri, path: string): Promise<Fi
   const segments = path.split(/[\\/]/).filter((s) => s && s !== '.');
   if (segments.includes('..')) return { error: `"${path}" lies outside the model's folder` };
   const uri = segments.length ? vscode.Uri.joinPath(model, '..', ...segments) : model;
+  return readFileAnswer(uri, `no file "${path}" beside the model`);
+}
+
+/** A file's bytes for a webview, or `error` when it cannot be read. */
+export async function readFileAnswer(uri: vscode.Uri, error: string): Promise<FileAnswer> {
   try {
     return { bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) };
   } catch {
-    return { error: `no file "${path}" beside the model` };
+    return { error };
   }
 }
 
@@ -24,18 +29,16 @@ export async function readModelFile(model: vscode.Uri, path: string): Promise<Fi
  * The bytes as an ArrayBuffer of their own: webviews receive ArrayBuffers intact, while a Uint8Array
  * (often a view into a larger pooled buffer) does not survive the trip.
  */
-export function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
 }
 
 /** An image's name and bytes for a webview, or undefined (after telling the user) when it cannot be read. */
 export async function readImageFile(uri: vscode.Uri): Promise<{ name: string; bytes: ArrayBuffer } | undefined> {
-  try {
-    return { name: baseName(uri), bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) };
-  } catch {
-    void vscode.window.showErrorMessage(`${baseName(uri)} cannot be read.`);
-    return undefined;
-  }
+  const answer = await readFileAnswer(uri, `${baseName(uri)} cannot be read.`);
+  if (answer.bytes) return { name: baseName(uri), bytes: answer.bytes };
+  void vscode.window.showErrorMessage(answer.error);
+  return undefined;
 }
 
 /** Asks where to save a PNG a webview made (suggesting `suggested`), and writes it there. */

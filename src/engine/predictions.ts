@@ -15,22 +15,18 @@ export async function topPredictions(output: tf.Tensor, k: number, labels?: read
   const batch = output.shape[0] ?? 1;
   const scores = (await output.data()) as Float32Array;
   const classCount = scores.length / batch;
-  const result: Prediction[][] = [];
-  for (let b = 0; b < batch; b++) {
-    const row = Array.from(scores.subarray(b * classCount, (b + 1) * classCount));
-    if (classCount === 1) {
-      result.push(binaryPredictions(row[0], labels).slice(0, Math.max(1, k)));
-      continue;
-    }
-    const probabilities = isDistribution(row) ? row : softmax(row);
-    result.push(
-      row
-        .map((score, index) => ({ index, label: labels?.[index] ?? `class ${index}`, score, probability: probabilities[index] }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, Math.max(1, k)),
-    );
-  }
-  return result;
+  return Array.from({ length: batch }, (_, b) => rankScores(scores.subarray(b * classCount, (b + 1) * classCount), k, labels));
+}
+
+/** The `k` best classes of one image's scores, best first. */
+export function rankScores(scores: ArrayLike<number>, k: number, labels?: readonly string[]): Prediction[] {
+  const row = Array.from(scores);
+  if (row.length === 1) return binaryPredictions(row[0], labels).slice(0, Math.max(1, k));
+  const probabilities = isDistribution(row) ? row : softmax(row);
+  return row
+    .map((score, index) => ({ index, label: labels?.[index] ?? `class ${index}`, score, probability: probabilities[index] }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, Math.max(1, k));
 }
 
 /**

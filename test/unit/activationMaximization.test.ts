@@ -19,6 +19,7 @@ import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { sampleModel } from '../support/paths';
+import { pearson } from '../support/statistics';
 
 before(async () => {
   await useCpuBackend();
@@ -47,17 +48,6 @@ async function noLeak<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function pearson(a: number[], b: number[]): number {
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(a), mean(b)];
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** One channel of an RGBA image's window, row by row. */
 function channelPatch(image: RgbaImage, channel: number, top: number, left: number, size: number): number[] {

@@ -24,6 +24,7 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { PNG } from 'pngjs';
 import { sampleModel, sampleWorkspace } from '../support/paths';
+import { pearson } from '../support/statistics';
 
 let model: RunnableModel;
 let images: tf.Tensor4D;
@@ -50,17 +51,6 @@ async function mapsOf(method: (typeof METHODS)[number], extra: object = {}): Pro
   return values.map((m) => m.flat());
 }
 
-function pearson(a: number[], b: number[]): number {
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(a), mean(b)];
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 function ranks(values: number[]): number[] {
   const order = values.map((v, i) => [v, i]).sort((x, y) => x[0] - y[0]);

@@ -18,6 +18,7 @@ import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
+import { pearson } from '../support/statistics';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -45,24 +46,6 @@ const reference: { models: Record<string, ModelReference> } = JSON.parse(readFil
 /** Methods whose maps must match most closely (their formulas leave no room for float32 rounding to matter). */
 const STRICT: readonly string[] = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'cam'];
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let meanA = 0;
-  let meanB = 0;
-  for (let i = 0; i < n; i++) {
-    meanA += a[i] / n;
-    meanB += b[i] / n;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - meanA) * (b[i] - meanB);
-    aa += (a[i] - meanA) ** 2;
-    bb += (b[i] - meanB) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** An NCHW .npy fixture as an NHWC tensor. */
 function readNchwAsNhwc(file: string): tf.Tensor4D {

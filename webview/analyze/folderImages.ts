@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { imageToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
-import { decodeImage } from '../explain/images';
+import { decodeImage, paint } from '../explain/images';
 import { readImages } from './channel';
 
 export class FolderImages {
@@ -58,9 +58,7 @@ export class FolderImages {
 
 export function toCanvas(image: RgbaImage): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  paint(canvas, image);
   return canvas;
 }
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../execute';
 import { nodeIndex, type RunnableModel } from '../graph';
 import { checkpoint, type Progress } from '../explain/progress';
+import { rankScores } from '../predictions';
 
 /** The classifier's input: the features a network's last layer reads ("penultimate layer"). */
 export function defaultFeatureLayer(model: RunnableModel): string {
@@ -120,9 +121,9 @@ export async function analyseFolder(model: RunnableModel, options: AnalyseOption
     result ??= allocate(count, featureLayer, summary, peakLayer);
     result.features.set(summary.features, start * summary.dim);
     for (let b = 0; b < end - start; b++) {
-      const [index, probability] = topClass(summary.scores.subarray(b * summary.classCount, (b + 1) * summary.classCount));
-      result.predicted[start + b] = index;
-      result.confidence[start + b] = probability;
+      const [best] = rankScores(summary.scores.subarray(b * summary.classCount, (b + 1) * summary.classCount), 1);
+      result.predicted[start + b] = best.index;
+      result.confidence[start + b] = best.probability;
     }
     if (summary.peaks && result.peaks) {
       result.peaks.values.set(summary.peaks.values, start * summary.peaks.channels);
@@ -151,19 +152,4 @@ function allocate(count: number, featureLayer: string, first: BatchSummary, peak
     confidence: new Float32Array(count),
     ...(peaks ? { peakLayer, peaks } : {}),
   };
-}
-
-/** The best class and its probability; a single output unit is a binary classifier (class 1 above 0.5). */
-function topClass(scores: Float32Array): [number, number] {
-  if (scores.length === 1) {
-    const p = scores[0] >= 0 && scores[0] <= 1 ? scores[0] : 1 / (1 + Math.exp(-scores[0]));
-    return p >= 0.5 ? [1, p] : [0, 1 - p];
-  }
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
-  const isDistribution = scores.every((s) => s >= 0) && Math.abs(scores.reduce((a, b) => a + b, 0) - 1) < 1e-3;
-  if (isDistribution) return [best, scores[best]];
-  let sum = 0;
-  for (const s of scores) sum += Math.exp(s - scores[best]);
-  return [best, 1 / sum];
 }
