@@ -4,7 +4,7 @@
  * batches, keeps the feature cache, shows long work in VS Code's progress UI, and opens images.
  */
 import * as vscode from 'vscode';
-import { exactBuffer, readModelFile, savePng } from '../editor/modelFiles';
+import { readFileAnswer, readModelFile, savePng } from '../editor/modelFiles';
 import { WebviewProgress } from '../editor/webviewProgress';
 import { analyzeHtml, webviewOptions } from '../editor/webviewHtml';
 import { baseName } from '../editor/workspaceModelSource';
@@ -17,6 +17,8 @@ export class AnalyzePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly progress = new WebviewProgress(() => this.post({ type: 'cancel' }));
   private images: FolderEntry[] = [];
+  /** Cache keys found missing at lookup, by the webview's key: the store after the pass reuses them. */
+  private readonly missedKeys = new Map<string, string>();
 
   static open(extensionUri: vscode.Uri, cache: FeatureCache, model: vscode.Uri, folder: vscode.Uri): AnalyzePanel {
     const panel = vscode.window.createWebviewPanel('convlens.analyze', `Analyze: ${baseName(folder)}`, vscode.ViewColumn.Active, {
@@ -52,13 +54,23 @@ export class AnalyzePanel implements vscode.Disposable {
       case 'readFile':
         return this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.model, message.path)) });
       case 'readImages':
-        return this.post({ type: 'images', requestId: message.requestId, files: await Promise.all(message.paths.map((path) => this.readImage(path))) });
+        return this.post({
+          type: 'images',
+          requestId: message.requestId,
+          files: await Promise.all(message.paths.map(async (path) => ({ path, ...(await readFileAnswer(imageUri(this.folder, path), `${path} cannot be read`)) }))),
+        });
       case 'lookupCache': {
-        const features = await this.cache.read(await this.cacheKey(message.key));
+        const key = await this.cacheKey(message.key);
+        const features = await this.cache.read(key);
+        if (!features) this.missedKeys.set(message.key, key);
         return this.post({ type: 'cached', requestId: message.requestId, ...(features ? { features } : {}) });
       }
-      case 'storeCache':
-        return this.cache.write(await this.cacheKey(message.key), message.features).catch(() => undefined); // a cache that cannot be written only costs time
+      case 'storeCache': {
+        // The key of the files as they were read, and no second stat of every image.
+        const key = this.missedKeys.get(message.key) ?? (await this.cacheKey(message.key));
+        this.missedKeys.delete(message.key);
+        return this.cache.write(key, message.features).catch(() => undefined); // a cache that cannot be written only costs time
+      }
       case 'progress':
         return this.progress.show(message.title, message.done, message.total);
       case 'progressEnd':
@@ -90,14 +102,6 @@ export class AnalyzePanel implements vscode.Disposable {
       void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (png, jpeg, bmp, gif or webp) to analyse.`);
     }
     this.post({ type: 'analyze', modelFileName: baseName(this.model), folderName: baseName(this.folder), images: this.images, backend: backendSetting() });
-  }
-
-  private async readImage(path: string): Promise<{ path: string; bytes?: ArrayBuffer; error?: string }> {
-    try {
-      return { path, bytes: exactBuffer(await vscode.workspace.fs.readFile(imageUri(this.folder, path))) };
-    } catch {
-      return { path, error: `${path} cannot be read` };
-    }
   }
 
   private cacheKey(viewKey: string): Promise<string> {

@@ -380,7 +380,8 @@ function confusionTab(show: Show): Tab {
   const results = h('div', { class: 'confusion-results' });
   const refresh = async () => {
     if (!features) return;
-    const known = Int32Array.from(truth, (t, i) => (skipped().has(i) ? -1 : t));
+    const skip = skipped();
+    const known = Int32Array.from(truth, (t, i) => (skip.has(i) ? -1 : t));
     if (!known.some((t) => t >= 0)) {
       results.replaceChildren(h('p', { class: 'status' }, "A confusion matrix needs one subfolder per class, named like the model's classes."));
       return;

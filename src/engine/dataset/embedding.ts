@@ -68,23 +68,26 @@ export async function embed(rows: Float32Array, dim: number, method: EmbeddingMe
  */
 export function principalComponents(rows: Float32Array, dim: number, components: number): Float32Array {
   const count = rows.length / dim;
-  const covariance = tf.tidy(() => {
+  const centred = tf.tidy(() => {
     const x = tf.tensor2d(rows, [count, dim]);
-    const centred = tf.sub(x, tf.mean(x, 0));
-    return tf.div(tf.matMul(centred, centred, true, false), Math.max(1, count - 1)).arraySync() as number[][];
+    return tf.sub(x, tf.mean(x, 0));
   });
-  const axes = new PCA(covariance, { isCovarianceMatrix: true }).getEigenvectors().subMatrix(0, dim - 1, 0, Math.min(components, dim) - 1);
-  for (let c = 0; c < axes.columns; c++) {
-    const column = axes.getColumn(c);
-    const largest = column.reduce((best, v) => (Math.abs(v) > Math.abs(best) ? v : best), 0);
-    if (largest < 0) axes.setColumn(c, column.map((v) => -v));
+  try {
+    const covariance = tf.tidy(() => tf.div(tf.matMul(centred, centred, true, false), Math.max(1, count - 1)).arraySync() as number[][]);
+    const axes = new PCA(covariance, { isCovarianceMatrix: true }).getEigenvectors().subMatrix(0, dim - 1, 0, Math.min(components, dim) - 1);
+    for (let c = 0; c < axes.columns; c++) {
+      const column = axes.getColumn(c);
+      const largest = column.reduce((best, v) => (Math.abs(v) > Math.abs(best) ? v : best), 0);
+      if (largest < 0) axes.setColumn(c, column.map((v) => -v));
+    }
+    return tf.tidy(() => {
+      const projected = tf.matMul(centred, tf.tensor2d(axes.to2DArray()));
+      const padded = axes.columns < components ? tf.pad(projected, [[0, 0], [0, components - axes.columns]]) : projected;
+      return padded.dataSync() as Float32Array;
+    });
+  } finally {
+    centred.dispose();
   }
-  return tf.tidy(() => {
-    const x = tf.tensor2d(rows, [count, dim]);
-    const projected = tf.matMul(tf.sub(x, tf.mean(x, 0)), tf.tensor2d(axes.to2DArray()));
-    const padded = axes.columns < components ? tf.pad(projected, [[0, 0], [0, components - axes.columns]]) : projected;
-    return padded.dataSync() as Float32Array;
-  });
 }
 
 function reduceForNeighbours(rows: Float32Array, dim: number): number[][] {
