@@ -200,6 +200,18 @@ interface Tab {
 
 let views: { refresh(): void };
 
+/**
+ * Views redraw after awaiting thumbnails, patches or a map: a redraw started later (another query,
+ * channel or method) must win, so each call gets a check that says whether it is still the latest.
+ */
+function latestOnly(): () => () => boolean {
+  let generation = 0;
+  return () => {
+    const mine = ++generation;
+    return () => mine === generation;
+  };
+}
+
 function createTabs() {
   const preview = createPreview();
   const tabs: Tab[] = [mapTab(preview.show), neighboursTab(preview.show), patchesTab(preview.show), confusionTab(preview.show)];
@@ -251,8 +263,10 @@ function mapTab(show: Show): Tab {
     void refresh();
   });
   let computed: { key: string; indices: Int32Array; points: Float32Array; note?: string } | undefined;
+  const nextDraw = latestOnly();
   const refresh = async () => {
     if (!features) return;
+    const isLatest = nextDraw();
     const key = `${features.featureLayer}|${method}`;
     if (computed?.key !== key) {
       const mine = { cancelled: false };
@@ -262,8 +276,10 @@ function mapTab(show: Show): Tab {
         const title = `ConvLens: ${EMBEDDING_LABELS[method]} map of ${features.count} images`;
         const kept = keptRows();
         const result = await embed(kept.rows, features.dim, method, { progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) } });
+        if (!isLatest()) return;
         computed = { key, indices: Int32Array.from(result.indices, (i) => kept.images[i]), points: result.points, note: result.note };
       } catch (error) {
+        if (!isLatest()) return;
         note.textContent = error instanceof ExplanationCancelled ? 'Cancelled.' : `The map failed: ${(error as Error).message}`;
         return;
       } finally {
@@ -306,13 +322,16 @@ function neighboursTab(show: Show): Tab {
       void refresh();
     }
   });
+  const nextDraw = latestOnly();
   const refresh = async () => {
     if (!features || !unitFeatures) return;
+    const isLatest = nextDraw();
     if (options.childElementCount !== entries.length) options.replaceChildren(...entries.map((e) => h('option', { value: e.path })));
     input.value = entries[neighboursQuery].path;
     const skip = skipped();
     const found = nearestNeighbours(unitFeatures, features.dim, neighboursQuery, Number(k.value) + skip.size).filter((n) => !skip.has(n.index)).slice(0, Number(k.value));
     const thumbnails = await Promise.all([neighboursQuery, ...found.map((n) => n.index)].map((i) => folder.thumbnail(entries[i].path)));
+    if (!isLatest()) return;
     const label = (i: number) => entries[i].label ?? className(features!.predicted[i]);
     results.replaceChildren(
       h('h3', {}, 'Query'),
@@ -342,8 +361,10 @@ function patchesTab(show: Show): Tab {
   channel.addEventListener('change', () => void refresh());
   const note = h('p', { class: 'status', id: 'patch-note' });
   const results = h('div', { class: 'patch-results' });
+  const nextDraw = latestOnly();
   const refresh = async () => {
     if (!features) return;
+    const isLatest = nextDraw();
     const layer = layerSelect.value;
     try {
       note.textContent = `Finding where ${layer} channel ${channel.value} fires hardest…`;
@@ -353,6 +374,7 @@ function patchesTab(show: Show): Tab {
       const { width, height } = opened.input.preprocessing;
       const field = receptiveField(opened.model, layer, [height, width]);
       const images = await folder.decode(top.map((t) => entries[t.image].path));
+      if (!isLatest()) return;
       const items = top.map((t, i) => {
         const image = images[i]!;
         const rect = fieldInImage(field, t.y, t.x, image);
@@ -363,7 +385,7 @@ function patchesTab(show: Show): Tab {
       note.textContent = `The ${top.length} images where ${layer} channel ${channel.value} peaks highest, strongest first; ${fieldText}. Click one to see it in its image.`;
       postToHost({ type: 'rendered', view: 'patches', detail: `${layer} ${channel.value} ${top.length}` });
     } catch (error) {
-      note.textContent = error instanceof ExplanationCancelled ? 'Cancelled.' : `No patches: ${(error as Error).message}`;
+      if (isLatest()) note.textContent = error instanceof ExplanationCancelled ? 'Cancelled.' : `No patches: ${(error as Error).message}`;
     }
   };
   const panel = h(
@@ -378,8 +400,10 @@ function patchesTab(show: Show): Tab {
 
 function confusionTab(show: Show): Tab {
   const results = h('div', { class: 'confusion-results' });
+  const nextDraw = latestOnly();
   const refresh = async () => {
     if (!features) return;
+    const isLatest = nextDraw();
     const skip = skipped();
     const known = Int32Array.from(truth, (t, i) => (skip.has(i) ? -1 : t));
     if (!known.some((t) => t >= 0)) {
@@ -390,6 +414,7 @@ function confusionTab(show: Show): Tab {
     const confusion = confusionMatrix(known, features.predicted, features.confidence, classCount);
     const mistakes = confusion.mistakes.slice(0, 48);
     const thumbnails = await Promise.all(mistakes.map((m) => folder.thumbnail(entries[m.index].path)));
+    if (!isLatest()) return;
     results.replaceChildren(
       h('p', { id: 'accuracy' }, `Accuracy ${(confusion.accuracy * 100).toFixed(1)}% on ${known.filter((t) => t >= 0).length} labelled images; ${confusion.mistakes.length} mistakes.`),
       confusionTable(confusion, className),
