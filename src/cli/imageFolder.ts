@@ -1,7 +1,7 @@
 /**
- * Folders of images for the dataset commands (`embed`, `neighbours`): listing them, and running them
- * through a model batch by batch, decoding each batch only when it is needed, so a folder of 10,000
- * images never sits in memory at once.
+ * Folders of images for the dataset commands (`embed`, `neighbours`, `top-patches`): listing them, and
+ * running them through a model batch by batch, decoding each batch only when it is needed, so a folder
+ * of 10,000 images never sits in memory at once.
  */
 import { type Dirent, existsSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
@@ -76,7 +76,14 @@ export function featureLayer(opened: OpenedModel, modelFile: string, layer: stri
  * Every file through the model, in batches: features at `layer`, and predictions. `files` are paths
  * as the user can find them, which name them in messages.
  */
-export async function analyseFiles(opened: OpenedModel, modelFile: string, files: readonly string[], layer: string, progress?: Progress): Promise<FolderFeatures> {
+export async function analyseFiles(
+  opened: OpenedModel,
+  modelFile: string,
+  files: readonly string[],
+  layer: string,
+  progress?: Progress,
+  peakLayer?: string,
+): Promise<FolderFeatures> {
   const loadBatch = async (start: number, end: number): Promise<tf.Tensor4D> => {
     const inputs: tf.Tensor4D[] = [];
     try {
@@ -87,7 +94,7 @@ export async function analyseFiles(opened: OpenedModel, modelFile: string, files
     }
   };
   try {
-    return await analyseFolder(opened.model, { count: files.length, loadBatch, featureLayer: layer, progress });
+    return await analyseFolder(opened.model, { count: files.length, loadBatch, featureLayer: layer, peakLayer, progress });
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(`${path.basename(modelFile)}: ${(error as Error).message}`);
@@ -95,7 +102,7 @@ export async function analyseFiles(opened: OpenedModel, modelFile: string, files
 }
 
 /** One image's pixels; a file that cannot be decoded is named by its path, not just its base name. */
-async function decode(file: string) {
+export async function decode(file: string) {
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
   try {
     return await readImageFile(file);

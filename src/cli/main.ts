@@ -14,6 +14,7 @@ import { neighboursCommand } from './neighboursCommand';
 import { useCpuBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
 import { summaryCommand } from './summaryCommand';
+import { topPatchesCommand } from './topPatchesCommand';
 import { InputError, USAGE, UsageError } from './usage';
 
 const PREPROCESSING = {
@@ -39,6 +40,7 @@ const COMMAND_OPTIONS = {
   },
   embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' } },
   neighbours: { ...PREPROCESSING, json: { type: 'boolean' }, k: { type: 'string' }, layer: { type: 'string' } },
+  'top-patches': { ...PREPROCESSING, json: { type: 'boolean' }, layer: { type: 'string' }, channel: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } },
 } as const;
 
 export async function run(argv: string[]): Promise<{ code: number; output: string }> {
@@ -121,6 +123,15 @@ async function dispatch(argv: string[]): Promise<string> {
       const k = values.k === undefined ? 5 : Number(values.k);
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a positive whole number (got "${values.k}")`);
       return neighboursCommand(rest[0], rest[1], rest[2], { k, layer: values.layer as string | undefined, json: values.json === true, settings });
+    }
+    case 'top-patches': {
+      if (rest.length !== 2) throw new UsageError('top-patches takes a model file and a folder of images');
+      if (typeof values.layer !== 'string') throw new UsageError('top-patches needs --layer NAME (a layer with height, width and channels)');
+      const channel = Number(values.channel);
+      if (values.channel === undefined || !Number.isInteger(channel) || channel < 0) throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
+      const n = values.n === undefined ? 16 : Number(values.n);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive whole number (got "${values.n}")`);
+      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings });
     }
     default: {
       if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');

@@ -23,8 +23,12 @@ Commands:
   neighbours <model> <folder> <image> [--k K] [--layer NAME] [--json]
                                            the K (5) images of the folder nearest to <image> by cosine
                                            distance of their features
+  top-patches <model> <folder> --layer NAME --channel C [--n N] [--out grid.png] [--json]
+                                           the N (16) images where the channel fires hardest, each
+                                           cut to the receptive field of the unit that fired; --out
+                                           writes them as a grid, strongest first
 
-Dataset commands read features at --layer NAME (default: the layer before the classifier; list the
+embed and neighbours read features at --layer NAME (default: the layer before the classifier; list the
 layers with convlens summary <model>).
 
 Preprocessing (commands that take images; also read from <model>.convlens.json):

@@ -2,7 +2,8 @@
  * End to end, in a real VS Code: right-click a folder of Fashion-MNIST images (one subfolder per
  * class, one file that is not an image) → Analyze Images with Model, and use every view as a person
  * would: the map (another method, a click on a dot), nearest neighbours, top patches with the
- * receptive field outlined, the confusion matrix and a mistake's Grad-CAM.
+ * receptive field outlined, what a channel looks for (activation maximisation), the confusion matrix
+ * and a mistake's Grad-CAM.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -89,6 +90,40 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     await waitForText(frame, '#image-preview .caption', /outlined: the unit's receptive field, x \d+–\d+, y \d+–\d+$/);
     await screenshot(session.page, 'analyze-patch-in-image');
     await frame.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test("what a channel looks for: a synthesised image drawn live, beside the folder's top patches; Stop ends a run", async () => {
+    await frame.click('#tab-patches');
+    await frame.click('#patch-looks-for');
+    assert.equal(await frame.getAttribute('#tab-maximize', 'aria-selected'), 'true');
+    assert.equal(await frame.inputValue('#maximize-target'), 'conv3');
+    assert.equal(await frame.inputValue('#maximize-channel'), '5');
+    await frame.selectOption('#maximize-steps', '64');
+    await frame.click('#maximize-run');
+    await waitForText(frame, '#maximize-note', /^What conv3 channel 5 looks for: 64 steps of gradient ascent \(seed 1\)/);
+    await waitFor(async () => (await frame.locator('.maximize-patches .tile').count()) === 9);
+    const chart = (await frame.getAttribute('#maximize-chart', 'aria-label')) ?? '';
+    const [first, last] = [...chart.matchAll(/-?\d+\.\d+/g)].map((m) => Number(m[0]));
+    assert.ok(last > first + 0.5, `the objective rises: ${chart}`);
+    // The picture is an image, not a flat grey square.
+    const spread = await frame.$eval('#maximize-picture', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const values = Array.from({ length: data.length / 4 }, (_, i) => data[4 * i]);
+      return { width: c.width, range: Math.max(...values) - Math.min(...values) };
+    });
+    assert.equal(spread.width, 28);
+    assert.ok(spread.range > 100, `pixel range ${spread.range}`);
+    await screenshot(session.page, 'analyze-looks-for');
+
+    await frame.selectOption('#maximize-target', '(class score)');
+    await frame.selectOption('#maximize-class', { label: 'Trouser' });
+    await frame.selectOption('#maximize-steps', '512');
+    await frame.click('#maximize-run');
+    await waitForText(frame, '#maximize-note', /^Step \d+ of 512/);
+    await frame.click('#maximize-stop');
+    await waitForText(frame, '#maximize-note', /^Stopped/);
+    assert.equal(await frame.locator('.maximize-patches .tile').count(), 0, 'a class has no top patches');
   });
 
   test('the confusion matrix, and a mistake explained with Grad-CAM', async () => {

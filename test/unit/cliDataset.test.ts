@@ -1,6 +1,7 @@
 /**
- * The dataset commands, `convlens embed` and `convlens neighbours`, on a folder of real Fashion-MNIST
- * test images written as PNGs, one subfolder per class named after the sample model's classes.
+ * The dataset commands, `convlens embed`, `neighbours` and `top-patches`, on a folder of real
+ * Fashion-MNIST test images written as PNGs, one subfolder per class named after the sample model's
+ * classes.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
 import { run } from '../../src/cli/main';
+import { runGraph, singleInput } from '../../src/engine/execute';
+import { imageToInput } from '../../src/engine/preprocess';
+import { loadModel } from '../../src/engine/readers';
+import { fileModelSource } from '../../src/node/fileModelSource';
+import { readImageFile } from '../../src/node/imageFile';
 import { writePng } from '../../src/node/pngFile';
 import { useCpuBackend } from '../../src/node/tfBackend';
 import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
@@ -27,6 +35,14 @@ interface Point {
   label: string | null;
   predicted: string;
 }
+interface PatchRow {
+  rank: number;
+  file: string;
+  value: number;
+  unit: { x: number; y: number };
+  patch: { left: number; top: number; right: number; bottom: number };
+  label: string | null;
+}
 interface NeighbourRow {
   rank: number;
   file: string;
@@ -35,7 +51,7 @@ interface NeighbourRow {
   predicted: string;
 }
 
-describe('convlens embed and neighbours on a folder of Fashion-MNIST images', { skip: skipWithoutFashionMnist }, () => {
+describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIST images', { skip: skipWithoutFashionMnist }, () => {
   let root: string;
   let folder: string;
   /** Relative path → class index, for every image written. */
@@ -63,6 +79,31 @@ describe('convlens embed and neighbours on a folder of Fashion-MNIST images', { 
     writeFileSync(path.join(folder, '.cache', 'broken.png'), 'not a png');
   });
   after(() => rmSync(root, { recursive: true, force: true }));
+
+  /** Each image's strongest unit of one channel, from the layer's whole output for all images at once. */
+  async function channelPeaks(files: string[], layer: string, channel: number): Promise<{ value: number; x: number; y: number }[]> {
+    const model = await loadModel(fileModelSource(sampleModel));
+    try {
+      const images = await Promise.all(files.map((file) => readImageFile(file)));
+      const preprocessing = { width: 28, height: 28, scale: '0-255', channels: 'gray' } as const;
+      const [output] = tf.tidy(() => runGraph(model, singleInput(model, tf.concat(images.map((image) => imageToInput(image, preprocessing)))), [layer]));
+      const [, height, width, channels] = output.shape;
+      const values = await output.data();
+      output.dispose();
+      return files.map((_, image) => {
+        let best = { value: -Infinity, x: 0, y: 0 };
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            const value = values[((image * height + y) * width + x) * channels + channel];
+            if (value > best.value) best = { value, x, y };
+          }
+        }
+        return best;
+      });
+    } finally {
+      model.dispose();
+    }
+  }
 
   /** The first image of the trouser folder: a class the model keeps well apart from the others. */
   const trouser = () => [...written.keys()].filter((file) => file.startsWith('trouser/')).sort()[0];
@@ -197,6 +238,71 @@ describe('convlens embed and neighbours on a folder of Fashion-MNIST images', { 
       ['embed', sampleModel, folder, '--method', 'pca', '--layer', 'nope'],
       `model.json has no layer "nope" (list its layers with: convlens summary ${sampleModel})`,
     );
+  });
+
+  test('top-patches: the N images where a channel peaks highest, each cut to its unit\'s field, and a grid of them', async () => {
+    const out = path.join(root, 'grid.png');
+    const { code, output } = await run(['top-patches', sampleModel, folder, '--layer', 'conv2', '--channel', '7', '--n', '5', '--out', out, '--json']);
+    assert.equal(code, 0, output);
+    const result = JSON.parse(output) as { receptiveField: string; grid: string; patches: PatchRow[] };
+    // conv1 3×3 → pool1 2×2 stride 2 → conv2 3×3: fields of 3, then 4, then 4 + 2·(3 − 1) = 8 pixels.
+    assert.equal(result.receptiveField, '8×8 input pixels');
+    assert.equal(result.grid, out);
+    assert.deepEqual(result.patches.map((p) => p.rank), [1, 2, 3, 4, 5]);
+
+    // The ranking, checked on the whole folder in one batch through the model: each image's strongest
+    // conv2 channel-7 unit, highest first.
+    const files = [...written.keys()].sort();
+    const strongest = await channelPeaks(files.map((file) => path.join(folder, file)), 'conv2', 7);
+    const order = files.map((file, i) => ({ file, ...strongest[i] })).sort((a, b) => b.value - a.value);
+    result.patches.forEach((patch, i) => {
+      assert.equal(patch.file, order[i].file);
+      assert.ok(Math.abs(patch.value - order[i].value) < 1e-4, `${patch.value} vs ${order[i].value}`);
+      assert.deepEqual(patch.unit, { x: order[i].x, y: order[i].y });
+      // 'same' padding, stride 2 between conv2's units: unit (y, x) sees rows 2y − 3 … 2y + 4, clipped to the image.
+      const span = (u: number) => [Math.max(0, 2 * u - 3), Math.min(28, 2 * u + 5)];
+      assert.deepEqual([patch.patch.left, patch.patch.right], span(patch.unit.x));
+      assert.deepEqual([patch.patch.top, patch.patch.bottom], span(patch.unit.y));
+      assert.equal(patch.label, folderName(CLASSES[written.get(patch.file)!]));
+    });
+
+    // 5 tiles of 64×64 in rows of 3 with 2-pixel gaps; the first tile is the first patch, enlarged.
+    const grid = PNG.sync.read(readFileSync(out));
+    assert.deepEqual([grid.width, grid.height], [3 * 64 + 2 * 2, 2 * 64 + 2]);
+    const first = result.patches[0];
+    const image = PNG.sync.read(readFileSync(path.join(folder, first.file)));
+    const { left, top, right, bottom } = first.patch;
+    const scale = 64 / Math.max(right - left, bottom - top);
+    const offsetX = Math.floor((64 - Math.round((right - left) * scale)) / 2);
+    const offsetY = Math.floor((64 - Math.round((bottom - top) * scale)) / 2);
+    for (const [py, px] of [[top, left], [bottom - 1, right - 1], [top + 2, left + 1]]) {
+      const ty = offsetY + Math.floor((py - top) * scale + scale / 2);
+      const tx = offsetX + Math.floor((px - left) * scale + scale / 2);
+      assert.equal(grid.data[(ty * grid.width + tx) * 4], image.data[(py * image.width + px) * 4], `tile pixel for image pixel (${px}, ${py})`);
+    }
+
+    const text = await run(['top-patches', sampleModel, folder, '--layer', 'conv2', '--channel', '7', '--n', '2']);
+    assert.equal(text.code, 0, text.output);
+    const lines = text.output.split('\n');
+    assert.equal(lines[0], `conv2 channel 7: the 2 strongest of ${written.size} images; each unit sees 8×8 input pixels`);
+    assert.match(lines[1], /^Rank {2}File +Value {2}Patch \(x, y\) +Label +Predicted$/);
+    assert.match(lines[2], new RegExp(`^ +1 {2}${result.patches[0].file} +${result.patches[0].value.toPrecision(4)} {2}`));
+    assert.equal(lines.length, 4);
+  });
+
+  test('top-patches names a layer without height and width, a channel it lacks, and missing options', async () => {
+    const { code, output } = await run(['top-patches', sampleModel, folder, '--layer', 'gap', '--channel', '0']);
+    assert.equal(code, 1);
+    assert.equal(output, 'convlens: model.json: layer "gap" has output shape (None, 48); top patches need a layer with height, width and channels');
+    const channel = await run(['top-patches', sampleModel, folder, '--layer', 'conv3', '--channel', '48']);
+    assert.equal(channel.code, 1);
+    assert.equal(channel.output, 'convlens: model.json: layer "conv3" has channels 0 to 47; there is no channel 48');
+    const noLayer = await run(['top-patches', sampleModel, folder, '--channel', '1']);
+    assert.equal(noLayer.code, 2);
+    assert.match(noLayer.output, /^convlens: top-patches needs --layer NAME/);
+    const noChannel = await run(['top-patches', sampleModel, folder, '--layer', 'conv3']);
+    assert.equal(noChannel.code, 2);
+    assert.match(noChannel.output, /^convlens: --channel must be a channel number\n/);
   });
 
   test('the executable keeps stdout to the JSON and writes nothing else when stderr is not a terminal', () => {

@@ -12,7 +12,7 @@ import { nearestNeighbours, unitRows } from '../../src/engine/dataset/neighbours
 import { receptiveField } from '../../src/engine/dataset/receptiveField';
 import { cropToTile, fieldInImage, topActivations, type ChannelPeaks, type PixelRect } from '../../src/engine/dataset/topPatches';
 import { ExplanationCancelled } from '../../src/engine/explain/progress';
-import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
+import { camTargetLayers, defaultTargetLayer, outputShapes } from '../../src/engine/explain/targetLayer';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { describePreprocessing } from '../../src/engine/preprocess';
 import type { AnalyzeHostMessage, FolderEntry } from '../../src/shared/analyzeProtocol';
@@ -22,6 +22,7 @@ import { initBackend } from '../tfBackend';
 import { hostModelSource, lookupCache, onHostMessage, postToHost } from './channel';
 import { FolderImages, toCanvas } from './folderImages';
 import { createMapView } from './mapView';
+import { maximizeTab } from './maximizeTab';
 import { classColour } from './palette';
 import { confusionTable, gallery } from './views';
 import { safely } from '../safely';
@@ -214,7 +215,7 @@ function latestOnly(): () => () => boolean {
 
 function createTabs() {
   const preview = createPreview();
-  const tabs: Tab[] = [mapTab(preview.show), neighboursTab(preview.show), patchesTab(preview.show), confusionTab(preview.show)];
+  const tabs: Tab[] = [mapTab(preview.show), neighboursTab(preview.show), patchesTab(preview.show), lookForTab(preview.show), confusionTab(preview.show)];
   let current = tabs[0];
   const buttons = tabs.map((tab) => {
     const button = h('button', { class: 'tab', role: 'tab', type: 'button', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}` }, tab.label);
@@ -353,12 +354,35 @@ function neighboursTab(show: Show): Tab {
   return { id: 'neighbours', label: 'Neighbours', panel, refresh };
 }
 
+/** The images where a channel peaks highest, each tile cut to the unit's receptive field. */
+async function topPatchItems(layer: string, channel: number, count: number) {
+  const peaks = await peaksAt(layer);
+  const top = topActivations(peaks, channel, count, skipped());
+  const { width, height } = opened.input.preprocessing;
+  const field = receptiveField(opened.model, layer, [height, width]);
+  const images = await folder.decode(top.map((t) => entries[t.image].path));
+  const items = top.map((t, i) => {
+    const image = images[i]!;
+    const rect = fieldInImage(field, t.y, t.x, image);
+    return { image: t.image, caption: `${t.value.toPrecision(3)} · ${entries[t.image].path}`, picture: cropToTile(image, rect, 64), rect };
+  });
+  return { items, field, channels: peaks.channels };
+}
+
+function patchGallery(items: Awaited<ReturnType<typeof topPatchItems>>['items'], show: Show, label: string): HTMLElement {
+  return gallery(items, (image) => show(image, items.find((item) => item.image === image)?.rect), label);
+}
+
+let lookFor: (layer: string, channel: number) => void = () => undefined;
+
 function patchesTab(show: Show): Tab {
   const layers = camTargetLayers(opened.model);
   const layerSelect = select('patch-layer', layers.map((id) => [id, id]), safely(() => defaultTargetLayer(opened.model)) ?? layers.at(-1) ?? '', () => void refresh());
   const channel = h('input', { id: 'patch-channel', type: 'number', min: '0', value: '0', 'aria-label': 'Channel' });
   const count = select('patch-count', ['9', '16', '25', '36'].map((v) => [v, v]), '16', () => void refresh());
+  const looksFor = h('button', { class: 'secondary', type: 'button', id: 'patch-looks-for', title: 'Synthesise the image this channel responds to most' }, 'What it looks for');
   channel.addEventListener('change', () => void refresh());
+  looksFor.addEventListener('click', () => lookFor(layerSelect.value, Number(channel.value)));
   const note = h('p', { class: 'status', id: 'patch-note' });
   const results = h('div', { class: 'patch-results' });
   const nextDraw = latestOnly();
@@ -368,22 +392,13 @@ function patchesTab(show: Show): Tab {
     const layer = layerSelect.value;
     try {
       note.textContent = `Finding where ${layer} channel ${channel.value} fires hardest…`;
-      const peaks = await peaksAt(layer);
-      channel.max = String(peaks.channels - 1);
-      const top = topActivations(peaks, Number(channel.value), Number(count.value), skipped());
-      const { width, height } = opened.input.preprocessing;
-      const field = receptiveField(opened.model, layer, [height, width]);
-      const images = await folder.decode(top.map((t) => entries[t.image].path));
+      const { items, field, channels } = await topPatchItems(layer, Number(channel.value), Number(count.value));
+      channel.max = String(channels - 1);
       if (!isLatest()) return;
-      const items = top.map((t, i) => {
-        const image = images[i]!;
-        const rect = fieldInImage(field, t.y, t.x, image);
-        return { image: t.image, caption: `${t.value.toPrecision(3)} · ${entries[t.image].path}`, picture: cropToTile(image, rect, 64), rect };
-      });
-      results.replaceChildren(gallery(items, (image) => show(image, items.find((item) => item.image === image)?.rect), `Top patches of ${layer} channel ${channel.value}`));
+      results.replaceChildren(patchGallery(items, show, `Top patches of ${layer} channel ${channel.value}`));
       const fieldText = field.kind === 'local' ? `each patch is the unit's receptive field, ${field.rows.size}×${field.columns.size} input pixels` : `every unit sees the whole image (${field.reason})`;
-      note.textContent = `The ${top.length} images where ${layer} channel ${channel.value} peaks highest, strongest first; ${fieldText}. Click one to see it in its image.`;
-      postToHost({ type: 'rendered', view: 'patches', detail: `${layer} ${channel.value} ${top.length}` });
+      note.textContent = `The ${items.length} images where ${layer} channel ${channel.value} peaks highest, strongest first; ${fieldText}. Click one to see it in its image.`;
+      postToHost({ type: 'rendered', view: 'patches', detail: `${layer} ${channel.value} ${items.length}` });
     } catch (error) {
       if (isLatest()) note.textContent = error instanceof ExplanationCancelled ? 'Cancelled.' : `No patches: ${(error as Error).message}`;
     }
@@ -391,11 +406,45 @@ function patchesTab(show: Show): Tab {
   const panel = h(
     'div',
     { class: 'tab-panel' },
-    h('div', { class: 'toolbar' }, field('Layer', 'patch-layer', layerSelect), field('Channel', 'patch-channel', channel), field('Patches', 'patch-count', count)),
+    h('div', { class: 'toolbar' }, field('Layer', 'patch-layer', layerSelect), field('Channel', 'patch-channel', channel), field('Patches', 'patch-count', count), looksFor),
     note,
     results,
   );
   return { id: 'patches', label: 'Top patches', panel, refresh };
+}
+
+function lookForTab(show: Show): Tab {
+  const shapes = outputShapes(opened.model);
+  // Units worth maximising: channels of spatial layers and units of flat ones (the logits are the class score).
+  const layers = opened.model.nodes.map((n) => n.id).filter((id) => id !== opened.model.logits && [2, 4].includes(shapes.get(id)?.length ?? 0));
+  const classCount = opened.model.summary.outputShapes[0]?.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1) ?? 0;
+  const tab = maximizeTab({
+    model: opened.model,
+    preprocessing: opened.input.preprocessing,
+    layers,
+    defaultLayer: safely(() => defaultTargetLayer(opened.model)) ?? layers.at(-1) ?? '',
+    classCount: classCount === 1 ? 2 : classCount,
+    className,
+    claimToken: () => {
+      token = { cancelled: false };
+      return token;
+    },
+    topPatches: async (layer, channel, count) => {
+      if (!features || !camTargetLayers(opened.model).includes(layer)) return h('p', { class: 'status' }, `Top patches need a layer with height and width; ${layer} has none.`);
+      try {
+        const { items } = await topPatchItems(layer, channel, count);
+        return patchGallery(items, show, `Top patches of ${layer} channel ${channel}`);
+      } catch (error) {
+        return h('p', { class: 'status' }, `No patches: ${(error as Error).message}`);
+      }
+    },
+  });
+  lookFor = (layer, channel) => {
+    tab.choose(layer, channel);
+    document.getElementById('tab-maximize')?.click();
+    document.getElementById('maximize-run')?.focus();
+  };
+  return tab;
 }
 
 function confusionTab(show: Show): Tab {

@@ -3,7 +3,8 @@ import { descendantsOf, nodeIndex, type RunnableModel } from '../graph';
 import { walkLayers, type Shape } from '../model';
 import { scoreNode } from './scores';
 
-function outputShapes(model: RunnableModel): Map<string, Shape> {
+/** Each layer's (first) output shape, as the model's summary gives it. */
+export function outputShapes(model: RunnableModel): Map<string, Shape> {
   const shapes = new Map<string, Shape>();
   for (const layer of walkLayers(model.summary.layers)) if (layer.outputShapes[0]) shapes.set(layer.id, layer.outputShapes[0]);
   return shapes;
