@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CachedFeatures, FolderEntry } from '../shared/analyzeProtocol';
+import { decodeFeatures, encodeFeatures } from './featureFile';
 import { imageUri } from './folderImages';
 
 export class FeatureCache {
@@ -27,7 +28,7 @@ export class FeatureCache {
   async read(key: string): Promise<CachedFeatures | undefined> {
     try {
       const bytes = await vscode.workspace.fs.readFile(this.file(key));
-      return decode(bytes);
+      return decodeFeatures(bytes);
     } catch {
       return undefined; // not cached yet, or unreadable: computing afresh is always correct
     }
@@ -35,32 +36,10 @@ export class FeatureCache {
 
   async write(key: string, features: CachedFeatures): Promise<void> {
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(this.storage, 'features'));
-    await vscode.workspace.fs.writeFile(this.file(key), encode(features));
+    await vscode.workspace.fs.writeFile(this.file(key), encodeFeatures(features));
   }
 
   private file(key: string): vscode.Uri {
     return vscode.Uri.joinPath(this.storage, 'features', `${key}.bin`);
   }
-}
-
-/** A JSON header line (layer, sizes), then the three arrays' bytes one after another. */
-function encode(features: CachedFeatures): Uint8Array {
-  const header = Buffer.from(
-    `${JSON.stringify({ featureLayer: features.featureLayer, dim: features.dim, problems: features.problems, sizes: [features.features.byteLength, features.predicted.byteLength, features.confidence.byteLength] })}\n`,
-  );
-  return Buffer.concat([header, Buffer.from(features.features), Buffer.from(features.predicted), Buffer.from(features.confidence)]);
-}
-
-function decode(bytes: Uint8Array): CachedFeatures {
-  const newline = bytes.indexOf(10);
-  const header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString()) as { featureLayer: string; dim: number; problems: [string, string][]; sizes: number[] };
-  let offset = newline + 1;
-  const next = (size: number) => {
-    const part = bytes.slice(offset, offset + size).buffer as ArrayBuffer;
-    offset += size;
-    return part;
-  };
-  const [features, predicted, confidence] = header.sizes.map(next);
-  if (offset !== bytes.length) throw new Error('cache file has the wrong size');
-  return { featureLayer: header.featureLayer, dim: header.dim, features, predicted, confidence, problems: header.problems ?? [] };
 }

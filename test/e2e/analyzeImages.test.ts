@@ -3,7 +3,7 @@
  * class, one file that is not an image) → Analyze Images with Model, and use every view as a person
  * would: the map (another method, a click on a dot), nearest neighbours, top patches with the
  * receptive field outlined, what a channel looks for (activation maximisation), the confusion matrix
- * and a mistake's Grad-CAM.
+ * and a mistake's Grad-CAM; then the feature cache (a layer switched back, the folder analysed again).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -138,10 +138,38 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     const explain = await webviewFrame(session.page, '.card canvas', 120_000);
     await waitForText(explain, '.card .caption', /^Grad-CAM for/);
   });
+
+  test('features come from the cache: when the layer comes back, and when the folder is analysed again unchanged; not after an image changes', async () => {
+    const analyzeTab = session.page.locator('.tabs-container .tab', { hasText: 'Analyze: fashion' });
+    await analyzeTab.click();
+    await frame.selectOption('#feature-layer', 'conv3');
+    await waitForText(frame, '#analyze-status', /^Features of conv3 for 100 images\.$/);
+    await frame.selectOption('#feature-layer', 'gap');
+    await waitForText(frame, '#analyze-status', /^Features of gap for 100 images, from the cache\.$/);
+
+    const reopen = async () => {
+      await analyzeTab.hover();
+      await analyzeTab.locator('.codicon-close').click();
+      await analyzeTab.waitFor({ state: 'detached' });
+      await chooseFromContextMenu(session.page, await revealInExplorer(session.page, 'fashion'), 'Analyze Images with Model');
+      frame = await webviewFrame(session.page, '#analyze-status:not(:empty)', 120_000);
+      await waitForText(frame, '#analyze-status', /^Features of gap for 100 images/);
+      return (await frame.textContent('#analyze-status'))!.trim();
+    };
+    assert.equal(await reopen(), 'Features of gap for 100 images, from the cache.');
+
+    // Another picture under the same name: the cache no longer describes the folder.
+    const changed = path.join(session.server.workspace, 'fashion', 'trouser', 'test-002.png');
+    const { images } = fashionMnistTest(1);
+    await writePng(changed, images[0]);
+    assert.equal(await reopen(), 'Features of gap for 100 images.');
+  });
 });
 
 async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
-  await waitFor(async () => pattern.test(((await frame.textContent(selector).catch(() => '')) ?? '').trim()), 180_000, () => `${selector} never matched ${pattern}`);
+  let seen = '';
+  const check = async () => pattern.test((seen = ((await frame.textContent(selector).catch(() => '')) ?? '').trim()));
+  await waitFor(check, 180_000, () => `${selector} never matched ${pattern} (it says "${seen}")`);
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {

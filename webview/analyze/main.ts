@@ -15,7 +15,7 @@ import { ExplanationCancelled } from '../../src/engine/explain/progress';
 import { camTargetLayers, defaultTargetLayer, outputShapes } from '../../src/engine/explain/targetLayer';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { describePreprocessing } from '../../src/engine/preprocess';
-import type { AnalyzeHostMessage, FolderEntry } from '../../src/shared/analyzeProtocol';
+import type { AnalyzeHostMessage, CachedFeatures, FolderEntry } from '../../src/shared/analyzeProtocol';
 import { field, select } from '../controls';
 import { h } from '../dom';
 import { initBackend } from '../tfBackend';
@@ -102,7 +102,7 @@ async function computeFeatures(layer: string): Promise<void> {
   token = mine;
   const peakLayer = safely(() => defaultTargetLayer(opened.model));
   const key = `${describePreprocessing(opened.input.preprocessing)}|${layer}|${peakLayer ?? ''}`;
-  const cached = await lookupCache(key);
+  const cached = fitsFolder(await lookupCache(key));
   try {
     if (cached) {
       features = {
@@ -132,6 +132,12 @@ async function computeFeatures(layer: string): Promise<void> {
   unitFeatures = unitRows(features.features, features.dim);
   showProblems();
   views.refresh();
+}
+
+/** Cached features are used only when they have one row per image of the folder (else: computed afresh). */
+function fitsFolder(cached: CachedFeatures | undefined): CachedFeatures | undefined {
+  const count = entries.length;
+  return cached && cached.dim > 0 && cached.features.byteLength === count * cached.dim * 4 && cached.predicted.byteLength === count * 4 && cached.confidence.byteLength === count * 4 ? cached : undefined;
 }
 
 async function streamFolder(layer: string, peakLayer: string | undefined, mine: { cancelled: boolean }): Promise<FolderFeatures> {
