@@ -1,10 +1,13 @@
 /**
  * Dataset views over a folder: images per second for the feature pass (decoded pixels → features,
  * predictions and channel peaks) and for each 2-D map, on Fashion-MNIST test images through the sample
- * model. Baseline: the model's plain forward pass over the same images in the same batches.
+ * model, and reading the features back from the cache. Baseline: the model's plain forward pass over
+ * the same images in the same batches. Then activation maximisation steps against a one-image pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, TSNE_MAX_POINTS } from '../src/engine/dataset/embedding';
+import { decodeFeatures, encodeFeatures } from '../src/analyze/featureFile';
+import { maximizeActivation } from '../src/engine/dataset/activationMaximization';
 import { analyseFolder, defaultFeatureLayer } from '../src/engine/dataset/features';
 import { predict, singleInput } from '../src/engine/execute';
 import { imageToInput, type Preprocessing } from '../src/engine/preprocess';
@@ -49,7 +52,38 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
       const time = await seconds(() => embed(features.features, features.dim, method, { seed: 1 }));
       rows.push([`${EMBEDDING_LABELS[method]} map of the ${features.dim}-D features`, mapped, (mapped / time).toFixed(0), (time / forward).toFixed(2)]);
     }
-    return table(['Step (CPU backend, batches of 64)', 'images', 'images/s', 'time / forward pass'], rows);
+    // Reopening a folder: the cache file back to arrays (the host's stat of every image is not included).
+    const cacheFile = encodeFeatures({
+      featureLayer: features.featureLayer,
+      dim: features.dim,
+      features: features.features.slice().buffer,
+      predicted: features.predicted.slice().buffer,
+      confidence: features.confidence.slice().buffer,
+      problems: [],
+    });
+    const reread = await seconds(async () => decodeFeatures(Buffer.from(cacheFile)));
+    rows.push([`Features read back from the cache (${(cacheFile.byteLength / 1024).toFixed(0)} KiB file)`, images.length, (images.length / reread).toFixed(0), (reread / forward).toFixed(3)]);
+    const folderTable = table(['Step (CPU backend, batches of 64)', 'images', 'images/s', 'time / forward pass'], rows);
+
+    // Activation maximisation: each step is a forward and a backward pass of one transformed image.
+    const steps = 64;
+    const single = await seconds(async () => {
+      for (let i = 0; i < steps; i++) {
+        const input = await loadBatch(i % images.length, (i % images.length) + 1);
+        const outputs = predict(model, singleInput(model, input));
+        await outputs[0].data();
+        tf.dispose([input, ...outputs]);
+      }
+    });
+    const maximize = await seconds(() => maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing, steps, seed: 1 }));
+    const stepTable = table(
+      ['Step (CPU backend, one image)', 'steps', 'steps/s', 'time / forward pass'],
+      [
+        ['Forward pass of one image (baseline)', steps, (steps / single).toFixed(0), '1.00'],
+        ['Activation maximisation step (conv3 channel 5)', steps, (steps / maximize).toFixed(0), (maximize / single).toFixed(2)],
+      ],
+    );
+    return `${folderTable}\n\n${stepTable}`;
   } finally {
     model.dispose();
   }
