@@ -13,7 +13,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /**
- * Both pages run models: HDF5 files are read by WebAssembly (h5wasm), which the policy must allow
+ * Every page runs models: HDF5 files are read by WebAssembly (h5wasm), which the policy must allow
  * ('wasm-unsafe-eval', and nothing like 'unsafe-eval').
  */
 export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {

@@ -6,27 +6,23 @@
  * and a mistake's Grad-CAM; then the feature cache (a layer switched back, the folder analysed again).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { writePng } from '../../src/node/pngFile';
-import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
+import { fashionMnistTest, skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
-const FOLDERS = ['t-shirt-top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
-
-async function writeFashionFolder(workspace: string): Promise<void> {
-  const { images, labels } = fashionMnistTest(100);
-  for (const name of FOLDERS) mkdirSync(path.join(workspace, 'fashion', name), { recursive: true });
-  await Promise.all(images.map((image, i) => writePng(path.join(workspace, 'fashion', FOLDERS[labels[i]], `test-${String(i).padStart(3, '0')}.png`), image)));
+async function prepareWorkspace(workspace: string): Promise<void> {
+  await writeFashionFolder(path.join(workspace, 'fashion'), 100);
   writeFileSync(path.join(workspace, 'fashion', 'bag', 'notes.png'), 'not a picture');
 }
 
 describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer || skipWithoutFashionMnist, timeout: 400_000 }, () => {
-  const session = workbenchSession(sampleWorkspace, { prepare: writeFashionFolder });
+  const session = workbenchSession(sampleWorkspace, { prepare: prepareWorkspace });
   let frame: Frame;
 
   test('right-click a folder: a PCA map of 100 images coloured by class folder; the file that is not an image is named', async () => {

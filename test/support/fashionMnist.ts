@@ -2,10 +2,11 @@
  * Fashion-MNIST test images from Debian's `dataset-fashion-mnist` package (IDX files, gzipped), as
  * the RGBA pictures a user's image files would decode to.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { RgbaImage } from '../../src/engine/preprocess';
+import { writePng } from '../../src/node/pngFile';
 
 export const fashionMnistFolder = process.env.CONVLENS_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 
@@ -36,4 +37,15 @@ export function fashionMnistTest(count: number): LabelledImages {
     result.labels.push(labels[8 + i]);
   }
   return result;
+}
+
+/** The sample model's classes as folder names ("T-shirt/top" → "t-shirt-top"). */
+export const CLASS_FOLDERS = ['t-shirt-top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+
+/** The first `count` test images as PNGs in `folder`, one subfolder per class: `<class>/test-NNN.png`. */
+export async function writeFashionFolder(folder: string, count: number): Promise<void> {
+  const { images, labels } = fashionMnistTest(count);
+  for (const name of CLASS_FOLDERS) mkdirSync(path.join(folder, name), { recursive: true });
+  const digits = String(count - 1).length;
+  await Promise.all(images.map((image, i) => writePng(path.join(folder, CLASS_FOLDERS[labels[i]], `test-${String(i).padStart(Math.max(3, digits), '0')}.png`), image)));
 }

@@ -280,8 +280,8 @@ function mapTab(show: Show): Tab {
       token = mine;
       note.textContent = `Computing the ${EMBEDDING_LABELS[method]} map…`;
       try {
-        const title = `ConvLens: ${EMBEDDING_LABELS[method]} map of ${features.count} images`;
         const kept = keptRows();
+        const title = `ConvLens: ${EMBEDDING_LABELS[method]} map of ${kept.images.length} images`;
         const result = await embed(kept.rows, features.dim, method, { progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) } });
         if (!isLatest()) return;
         computed = { key, indices: Int32Array.from(result.indices, (i) => kept.images[i]), points: result.points, note: result.note };
