@@ -72,7 +72,7 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
       h(
         'header',
         { class: 'model-header' },
-        h('div', { class: 'title' }, h('h1', { id: 'folder-name' }, message.folderName), h('span', { class: 'format' }, `${entries.length} images · ${model.summary.name} (${message.modelFileName})`), h('vscode-badge', {}, backend === 'webgl' ? 'WebGL' : 'CPU')),
+        h('div', { class: 'title' }, h('h1', { id: 'folder-name' }, message.folderName), h('span', { class: 'format' }, `${entries.length} image files · ${model.summary.name} (${message.modelFileName})`), h('vscode-badge', {}, backend === 'webgl' ? 'WebGL' : 'CPU')),
         h(
           'dl',
           { class: 'stats' },
