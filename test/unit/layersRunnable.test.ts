@@ -136,4 +136,21 @@ describe('TensorFlow.js layers models run layer by layer', () => {
     tf.dispose([ours, theirs, image]);
     model.dispose();
   });
+
+  test('a channels-first convolution gives what tfjs-layers gives (its axes are not those of the plain-op run)', () => {
+    const layers = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, dataFormat: 'channelsFirst', activation: 'relu', inputShape: [3, 9, 7] }),
+        tfl.layers.flatten(),
+      ],
+    });
+    const model = layersRunnable(layers, summarizeLayersModel(layers, { format: 'tfjs-layers', fileName: 'channels-first.json' }));
+    const image = tf.randomUniform([2, 3, 9, 7], -1, 1, 'float32', 11);
+    const [ours] = predict(model, singleInput(model, image));
+    const theirs = layers.predict(image) as tf.Tensor;
+    assert.deepEqual(ours.shape, theirs.shape);
+    assert.ok(maxAbsDifference(ours, theirs) < 1e-5, `differs by ${maxAbsDifference(ours, theirs)}`);
+    tf.dispose([ours, theirs, image]);
+    model.dispose();
+  });
 });

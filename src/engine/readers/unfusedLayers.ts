@@ -24,7 +24,8 @@ export function unfusedRun(layer: Layer): Run | undefined {
   if (!activation) return undefined;
   const className = layer.getClassName();
   const config = layer.getConfig() as ConvConfig;
-  if (className === 'Conv2D' && config.dataFormat !== 'channels_first' && (config.padding === 'same' || config.padding === 'valid')) {
+  // tfjs-layers names data formats in camelCase; channels-first convolutions keep their own apply.
+  if (className === 'Conv2D' && config.dataFormat !== 'channelsFirst' && (config.padding === 'same' || config.padding === 'valid')) {
     const strides = pair(config.strides ?? 1);
     const dilations = pair(config.dilationRate ?? 1);
     return ([x]) => {
