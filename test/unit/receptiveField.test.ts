@@ -196,6 +196,26 @@ describe('receptive fields of Keras layers, by hand', () => {
     assert.deepEqual(field.outputSize, [6, 6]);
     model.dispose();
   });
+
+  test('a Permute that swaps height and width gives the whole input (on a square map no shape shows it); one that keeps them, a local field', () => {
+    const model = layersModel(
+      tfl.sequential({
+        layers: [
+          conv('c', 3, { padding: 'same', inputShape: [6, 6, 1] }),
+          tfl.layers.permute({ name: 'keep', dims: [1, 2, 3] }),
+          conv('d', 3, { padding: 'same' }),
+          tfl.layers.permute({ name: 'swap', dims: [2, 1, 3] }),
+          conv('e', 3, { padding: 'same' }),
+        ],
+      }),
+    );
+    // d: two 3×3 'same' convolutions, size 5, start −2.
+    assert.deepEqual(local(receptiveField(model, 'd', [6, 6])).rows, { jump: 1, size: 5, start: -2 });
+    const field = receptiveField(model, 'e', [6, 6]);
+    assert.equal(field.kind, 'whole-input');
+    assert.match(field.kind === 'whole-input' ? field.reason : '', /Permute "swap" reorders the height and width axes/);
+    model.dispose();
+  });
 });
 
 describe('receptive fields of the sample model (fashion-mnist-cnn, 28×28)', () => {
@@ -455,6 +475,32 @@ describe('receptive fields of ONNX models, by hand', () => {
       assert.deepEqual([sum.rows, sum.columns, sum.outputSize], [{ jump: 1, size: 3, start: -2 }, { jump: 1, size: 3, start: -2 }, [9, 9]]);
       const next = local(receptiveField(model, 'next', [9, 9]));
       assert.deepEqual([next.rows, next.outputSize], [{ jump: 2, size: 5, start: -2 }, [4, 4]]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('a Transpose that swaps H and W gives the whole input; an NHWC input transposed to NCHW keeps its positions', async () => {
+    // As tf2onnx writes a Keras model: the NHWC image transposed to NCHW first.
+    const graph = onnxModel({
+      nodes: [
+        onnxNode('toNchw', 'Transpose', ['x'], { perm: [0, 3, 1, 2] }),
+        onnxNode('a', 'Conv', ['toNchw', 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+        onnxNode('b', 'Conv', ['a', 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+        onnxNode('swap', 'Transpose', ['b'], { perm: [0, 1, 3, 2] }),
+        onnxNode('c', 'Conv', ['swap', 'w'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      ],
+      initializers: [onnxTensor('w', [2, 2, 3, 3], weights(36, 6))],
+      input: onnxValueInfo('x', [1, 8, 8, 2]),
+      output: onnxValueInfo('c', [1, 2, 8, 8]),
+    });
+    const model = await loadOnnx(memorySource('transpose.onnx', graph));
+    try {
+      // b: two 3×3 convolutions padded by 1, size 5, start −2.
+      assert.deepEqual(local(receptiveField(model, 'b', [8, 8])).columns, { jump: 1, size: 5, start: -2 });
+      const field = receptiveField(model, 'c', [8, 8]);
+      assert.equal(field.kind, 'whole-input');
+      assert.match(field.kind === 'whole-input' ? field.reason : '', /swaps the height and width axes/);
     } finally {
       model.dispose();
     }

@@ -98,6 +98,12 @@ function layerGeometry(layer: Layer): SpatialGeometry | undefined {
   if (GLOBAL_LAYERS.has(className)) return { kind: 'global' };
   // Keeps the size with stride 1 and 'same' padding, yet mixes positions: not pointwise.
   if (className === 'Conv2DTranspose') return { kind: 'untraceable', why: 'spreads each position over a window of its output' };
+  // dims name the new order of the axes after the batch (1: height, 2: width); on a square map no
+  // shape would show height and width trading places.
+  if (className === 'Permute') {
+    const { dims } = layer.getConfig() as { dims: number[] };
+    return dims[0] === 1 && dims[1] === 2 ? undefined : { kind: 'untraceable', why: 'reorders the height and width axes' };
+  }
   if (!WINDOW_LAYERS.has(className) && className !== 'ZeroPadding2D' && className !== 'Cropping2D') return undefined;
   const config = layer.getConfig() as SpatialConfig;
   // H and W are then axes 2 and 3, not the 1 and 2 receptive fields follow.

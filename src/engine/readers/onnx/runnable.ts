@@ -388,6 +388,15 @@ function spatialGeometry(analyzed: AnalyzedNode): SpatialGeometry | undefined {
       const amounts = padSpatialAmounts(view, rows, columns);
       return amounts && { kind: 'pad', ...amounts };
     }
+    case 'Transpose': {
+      const input = view.inputs[0];
+      if (input?.shape?.length !== 4) return undefined;
+      const perm = view.attributes.ints('perm') ?? [3, 2, 1, 0];
+      const [rows, columns] = input.layout === 'nhwc' ? [2, 3] : [1, 2];
+      // The result's rows and columns are its ONNX axes 2 and 3: swapping the input's is not pointwise,
+      // and on a square map no shape would show it. (Other orders are left to the walk's shape check.)
+      return perm[2] === columns && perm[3] === rows ? { kind: 'untraceable', why: 'swaps the height and width axes' } : undefined;
+    }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
     case 'Flatten':
