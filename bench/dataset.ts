@@ -2,7 +2,8 @@
  * Dataset views over a folder: images per second for the feature pass (decoded pixels → features,
  * predictions and channel peaks) and for each 2-D map, on Fashion-MNIST test images through the sample
  * model, and reading the features back from the cache. Baseline: the model's plain forward pass over
- * the same images in the same batches. Then activation maximisation steps against a one-image pass.
+ * the same images in the same batches. Then the pass's peak tensor memory against one batch's, and
+ * activation maximisation steps against a one-image pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, TSNE_MAX_POINTS } from '../src/engine/dataset/embedding';
@@ -65,6 +66,28 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
     rows.push([`Features read back from the cache (${(cacheFile.byteLength / 1024).toFixed(0)} KiB file)`, images.length, (images.length / reread).toFixed(0), (reread / forward).toFixed(3)]);
     const folderTable = table(['Step (CPU backend, batches of 64)', 'images', 'images/s', 'time / forward pass'], rows);
 
+    // Memory: tensors live one batch at a time, so the pass's peak should be one batch's, whatever the
+    // folder's size; what stays is the per-image summary.
+    const oneBatch = await tf.profile(async () => {
+      const input = await loadBatch(0, batchSize);
+      const outputs = predict(model, singleInput(model, input));
+      await outputs[0].data();
+      tf.dispose([input, ...outputs]);
+    });
+    const wholePass = await tf.profile(async () => {
+      await analyseFolder(model, { count: images.length, loadBatch, featureLayer: defaultFeatureLayer(model), peakLayer: 'conv3', batchSize });
+    });
+    const kept = [features.features, features.predicted, features.confidence, features.peaks?.values, features.peaks?.positions].reduce((sum, array) => sum + (array?.byteLength ?? 0), 0);
+    const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    const memoryTable = table(
+      ['Memory (CPU backend, batches of 64)', 'images', 'MiB', 'ratio'],
+      [
+        ['Peak tensor memory: forward pass of one batch (baseline)', batchSize, megabytes(oneBatch.peakBytes), '1.00'],
+        ['Peak tensor memory: feature pass over the folder', images.length, megabytes(wholePass.peakBytes), (wholePass.peakBytes / oneBatch.peakBytes).toFixed(2)],
+        [`Kept after the pass (${(kept / images.length).toFixed(0)} bytes per image)`, images.length, megabytes(kept), (kept / oneBatch.peakBytes).toFixed(2)],
+      ],
+    );
+
     // Activation maximisation: each step is a forward and a backward pass of one transformed image.
     const steps = 64;
     const single = await seconds(async () => {
@@ -83,7 +106,7 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
         ['Activation maximisation step (conv3 channel 5)', steps, (steps / maximize).toFixed(0), (maximize / single).toFixed(2)],
       ],
     );
-    return `${folderTable}\n\n${stepTable}`;
+    return `${folderTable}\n\n${memoryTable}\n\n${stepTable}`;
   } finally {
     model.dispose();
   }
