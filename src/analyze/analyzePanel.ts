@@ -1,58 +1,45 @@
 /**
  * The Analyze Images panel: a webview that runs the model over a folder of images and shows what a
- * layer responds to across it. The host lists the folder, serves the model's files and the images in
- * batches, keeps the feature cache, shows long work in VS Code's progress UI, and opens images.
+ * layer responds to across it. Besides what every model panel gets (the model's files, progress with
+ * cancel, errors), the host lists the folder, serves the images in batches, keeps the feature cache,
+ * and opens images and their explanations.
  */
 import * as vscode from 'vscode';
-import { readFileAnswer, readModelFile, savePng } from '../editor/modelFiles';
-import { WebviewProgress } from '../editor/webviewProgress';
-import { analyzeHtml, webviewOptions } from '../editor/webviewHtml';
+import { readFileAnswer, savePng } from '../editor/modelFiles';
+import { ModelPanel } from '../editor/modelPanel';
+import { analyzeHtml } from '../editor/webviewHtml';
 import { baseName } from '../editor/workspaceModelSource';
 import type { AnalyzeHostMessage, AnalyzeWebviewMessage, FolderEntry } from '../shared/analyzeProtocol';
+import type { ModelPanelWebviewMessage } from '../shared/modelPanelProtocol';
 import { backendSetting } from '../settings';
 import type { FeatureCache } from './featureCache';
 import { imageUri, listFolderImages } from './folderImages';
 
-export class AnalyzePanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly progress = new WebviewProgress(() => this.post({ type: 'cancel' }));
+type AnalyzeMessage = Exclude<AnalyzeWebviewMessage, ModelPanelWebviewMessage>;
+
+export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage> {
   private images: FolderEntry[] = [];
   /** Cache keys found missing at lookup, by the webview's key: the store after the pass reuses them. */
   private readonly missedKeys = new Map<string, string>();
 
   static open(extensionUri: vscode.Uri, cache: FeatureCache, model: vscode.Uri, folder: vscode.Uri): AnalyzePanel {
-    const panel = vscode.window.createWebviewPanel('convlens.analyze', `Analyze: ${baseName(folder)}`, vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: true, // features of thousands of images are worth keeping while hidden
-    });
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'convlens.svg');
-    panel.webview.html = analyzeHtml(panel.webview, extensionUri);
+    const panel = ModelPanel.createPanel(extensionUri, 'convlens.analyze', `Analyze: ${baseName(folder)}`, analyzeHtml);
     return new AnalyzePanel(panel, cache, model, folder);
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly cache: FeatureCache,
-    readonly model: vscode.Uri,
+    model: vscode.Uri,
     readonly folder: vscode.Uri,
   ) {
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: AnalyzeWebviewMessage) => void this.receive(message)),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(panel, model);
   }
 
-  dispose(): void {
-    this.progress.dispose();
-    for (const d of this.disposables) d.dispose();
-  }
-
-  private async receive(message: AnalyzeWebviewMessage): Promise<void> {
+  protected async receive(message: AnalyzeMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
         return this.start();
-      case 'readFile':
-        return this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.model, message.path)) });
       case 'readImages':
         return this.post({
           type: 'images',
@@ -71,13 +58,6 @@ export class AnalyzePanel implements vscode.Disposable {
         this.missedKeys.delete(message.key);
         return this.cache.write(key, message.features).catch(() => undefined); // a cache that cannot be written only costs time
       }
-      case 'progress':
-        return this.progress.show(message.title, message.done, message.total);
-      case 'progressEnd':
-        return this.progress.dispose();
-      case 'error':
-        void vscode.window.showErrorMessage(message.message);
-        return;
       case 'openImage':
         await vscode.commands.executeCommand('vscode.open', imageUri(this.folder, message.path), vscode.ViewColumn.Beside);
         return;
@@ -106,9 +86,5 @@ export class AnalyzePanel implements vscode.Disposable {
 
   private cacheKey(viewKey: string): Promise<string> {
     return this.cache.key(this.model, this.folder, this.images, viewKey);
-  }
-
-  private post(message: AnalyzeHostMessage): void {
-    void this.panel.webview.postMessage(message);
   }
 }

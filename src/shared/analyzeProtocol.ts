@@ -3,6 +3,7 @@
  * model over the folder (TensorFlow.js); the host lists the folder, serves the files, keeps the
  * feature cache, and opens images and explanations the user asks for.
  */
+import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
 import type { BackendPreference } from './protocol';
 
 export interface FolderEntry {
@@ -32,24 +33,20 @@ export interface ImageRect {
 }
 
 export type AnalyzeHostMessage =
+  | ModelPanelHostMessage
   | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference }
   /** Features found in the cache for this model, preprocessing, layer and the folder as it is now. */
   | { type: 'cached'; requestId: number; features?: CachedFeatures }
-  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
   /** The answer to `readImages`: each image's bytes, or why it cannot be read. */
-  | { type: 'images'; requestId: number; files: { path: string; bytes?: ArrayBuffer; error?: string }[] }
-  | { type: 'cancel' };
+  | { type: 'images'; requestId: number; files: { path: string; bytes?: ArrayBuffer; error?: string }[] };
 
 export type AnalyzeWebviewMessage =
+  | ModelPanelWebviewMessage
   | { type: 'ready' }
-  | { type: 'readFile'; requestId: number; path: string }
   | { type: 'readImages'; requestId: number; paths: string[] }
   /** Asks for cached features; `key` names the model's preprocessing and the layer. */
   | { type: 'lookupCache'; requestId: number; key: string }
   | { type: 'storeCache'; key: string; features: CachedFeatures }
-  | { type: 'progress'; title: string; done: number; total: number }
-  | { type: 'progressEnd' }
-  | { type: 'error'; message: string }
   /** Open an image of the folder in VS Code (the webview marks regions in its own preview). */
   | { type: 'openImage'; path: string }
   | { type: 'explainImage'; path: string }

@@ -4,6 +4,7 @@
  */
 import type { Method } from '../engine/explain/methods';
 import type { Colormap } from '../engine/render/colormaps';
+import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
 import type { BackendPreference } from './protocol';
 
 export interface ExplainImage {
@@ -21,22 +22,13 @@ export interface ExplainSettings {
 }
 
 export type ExplainHostMessage =
+  | ModelPanelHostMessage
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
-  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference }
-  /** The answer to `readFile`: the bytes, or why they cannot be read. */
-  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
-  /** The user cancelled the long computation in VS Code's progress notification. */
-  | { type: 'cancel' };
+  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference };
 
 export type ExplainWebviewMessage =
+  | ModelPanelWebviewMessage
   | { type: 'ready' }
-  /** A file of the model, by its path relative to the model file's folder ('' for the model file itself). */
-  | { type: 'readFile'; requestId: number; path: string }
-  /** A long computation started (show progress), advanced, or ended. */
-  | { type: 'progress'; title: string; done: number; total: number }
-  | { type: 'progressEnd' }
-  /** Something went wrong: `message` names the file and the reason. */
-  | { type: 'error'; message: string }
   /** A PNG (as bytes) the user asked to save. */
   | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer }
   /** The maps are on screen: the method, layer and class shown, for tests and the status bar. */
