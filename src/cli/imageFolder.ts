@@ -56,19 +56,23 @@ export async function listImages(folder: string): Promise<FolderImage[]> {
   return labelByFolder(found);
 }
 
+/** A layer named on the command line must be one of the model's. */
+export function requireLayer(opened: OpenedModel, modelFile: string, layer: string): void {
+  if (!nodeIndex(opened.model).has(layer)) {
+    throw new InputError(`${path.basename(modelFile)} has no layer "${layer}" (list its layers with: convlens summary ${modelFile})`);
+  }
+}
+
 /** The layer features are read at: the one asked for, checked, or the one before the classifier. */
 export function featureLayer(opened: OpenedModel, modelFile: string, layer: string | undefined): string {
-  const name = path.basename(modelFile);
   if (layer !== undefined) {
-    if (!nodeIndex(opened.model).has(layer)) {
-      throw new InputError(`${name} has no layer "${layer}" (list its layers with: convlens summary ${modelFile})`);
-    }
+    requireLayer(opened, modelFile, layer);
     return layer;
   }
   try {
     return defaultFeatureLayer(opened.model);
   } catch (error) {
-    throw new InputError(`${name}: ${(error as Error).message} with --layer (list its layers with: convlens summary ${modelFile})`);
+    throw new InputError(`${path.basename(modelFile)}: ${(error as Error).message} with --layer (list its layers with: convlens summary ${modelFile})`);
   }
 }
 

@@ -11,6 +11,7 @@ import { nearestNeighbours, unitRows } from '../engine/dataset/neighbours';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { analyseFiles, className, featureLayer, listImages, terminalProgress } from './imageFolder';
 import { openModel } from './modelFiles';
+import { textTable } from './textTable';
 import { InputError } from './usage';
 
 export interface NeighboursOptions {
@@ -76,15 +77,8 @@ export async function neighboursCommand(modelFile: string, folder: string, image
 function table(image: string, inside: boolean, predicted: string, layer: string, dim: number, count: number, rows: NeighbourRow[]): string {
   const header = ['Rank', 'File', 'Distance', 'Label', 'Predicted'];
   const cells = rows.map((row) => [String(row.rank), row.file, row.distance.toFixed(4), row.label ?? '-', row.predicted]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  // Numbers right-aligned, text left-aligned; no trailing spaces.
-  const line = (values: string[]) =>
-    values
-      .map((value, i) => (i === 0 || i === 2 ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i])))
-      .join('  ');
   return [
     `${image} (predicted ${predicted}): nearest of ${inside ? `the ${count - 1} other` : `the ${count}`} images by cosine distance at layer ${layer} (${dim} features)`,
-    line(header),
-    ...cells.map(line),
+    ...textTable(header, cells, new Set([0, 2])),
   ].join('\n');
 }

@@ -8,11 +8,11 @@ import path from 'node:path';
 import { receptiveField } from '../engine/dataset/receptiveField';
 import { cropToTile, fieldInImage, tileGrid, topActivations, type PixelRect } from '../engine/dataset/topPatches';
 import { outputShapes } from '../engine/explain/targetLayer';
-import { nodeIndex } from '../engine/graph';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { writePng } from '../node/pngFile';
-import { analyseFiles, className, decode, listImages, terminalProgress } from './imageFolder';
+import { analyseFiles, className, decode, listImages, requireLayer, terminalProgress } from './imageFolder';
 import { openModel, type OpenedModel } from './modelFiles';
+import { textTable } from './textTable';
 import { InputError } from './usage';
 
 export interface TopPatchesOptions {
@@ -78,8 +78,8 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
 
 /** The layer must exist and have height, width and channels; the channel must be one of them. */
 function checkLayer(opened: OpenedModel, modelFile: string, layer: string, channel: number): void {
+  requireLayer(opened, modelFile, layer);
   const name = path.basename(modelFile);
-  if (!nodeIndex(opened.model).has(layer)) throw new InputError(`${name} has no layer "${layer}" (list its layers with: convlens summary ${modelFile})`);
   const shape = outputShapes(opened.model).get(layer);
   if (shape && shape.length !== 4) {
     throw new InputError(`${name}: layer "${layer}" has output shape (${shape.map((d) => d ?? 'None').join(', ')}); top patches need a layer with height, width and channels`);
@@ -98,10 +98,5 @@ function table(rows: PatchRow[]): string[] {
     row.label ?? '-',
     row.predicted,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (values: string[]) =>
-    values
-      .map((value, i) => (i === 0 || i === 2 ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i])))
-      .join('  ');
-  return [line(header), ...cells.map(line)];
+  return textTable(header, cells, new Set([0, 2]));
 }

@@ -1,0 +1,12 @@
+/** Columns of text for the terminal, two spaces apart. */
+
+/**
+ * One line per row, header first: the `rightAligned` columns (numbers) padded on the left, the others
+ * on the right, except the last, so no line ends in spaces.
+ */
+export function textTable(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (values: string[]) =>
+    values.map((value, i) => (rightAligned.has(i) ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
