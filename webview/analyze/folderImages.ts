@@ -62,6 +62,23 @@ export function toCanvas(image: RgbaImage): HTMLCanvasElement {
   return canvas;
 }
 
+/** The image `scale` times its size, each pixel a sharp square (small images stay readable). */
+export function enlarged(image: RgbaImage, scale: number): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  drawEnlarged(canvas, image, scale);
+  return canvas;
+}
+
+/** Sizes `canvas` to the image `scale` times over and draws it there, pixels kept sharp. */
+export function drawEnlarged(canvas: HTMLCanvasElement, image: RgbaImage, scale: number): CanvasRenderingContext2D {
+  canvas.width = image.width * scale;
+  canvas.height = image.height * scale;
+  const context = canvas.getContext('2d')!;
+  context.imageSmoothingEnabled = false;
+  context.drawImage(toCanvas(image), 0, 0, canvas.width, canvas.height);
+  return context;
+}
+
 function scaled(image: RgbaImage, size: number): HTMLCanvasElement {
   const full = toCanvas(image);
   const scale = Math.min(1, size / Math.max(image.width, image.height));

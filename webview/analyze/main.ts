@@ -20,7 +20,7 @@ import { field, select } from '../controls';
 import { h } from '../dom';
 import { initBackend } from '../tfBackend';
 import { hostModelSource, lookupCache, onHostMessage, postToHost } from './channel';
-import { FolderImages, toCanvas } from './folderImages';
+import { drawEnlarged, FolderImages } from './folderImages';
 import { createMapView } from './mapView';
 import { maximizeTab } from './maximizeTab';
 import { classColour } from './palette';
@@ -514,11 +514,7 @@ function createPreview() {
     if (!pixels) return;
     // Small images (28×28) are drawn at a readable size, pixels kept sharp.
     const scale = Math.max(1, Math.floor(256 / Math.max(pixels.width, pixels.height)));
-    canvas.width = pixels.width * scale;
-    canvas.height = pixels.height * scale;
-    const context = canvas.getContext('2d')!;
-    context.imageSmoothingEnabled = false;
-    context.drawImage(toCanvas(pixels), 0, 0, canvas.width, canvas.height);
+    const context = drawEnlarged(canvas, pixels, scale);
     if (mark) {
       context.strokeStyle = '#ffd200';
       context.lineWidth = 2;

@@ -12,6 +12,7 @@ import { field, select } from '../controls';
 import { h } from '../dom';
 import { canvasPng, paint } from '../explain/images';
 import { postToHost } from './channel';
+import { enlarged } from './folderImages';
 
 export interface MaximizeContext {
   model: RunnableModel;
@@ -142,8 +143,7 @@ export function maximizeTab(context: MaximizeContext) {
 
   function draw(image: RgbaImage, label: string): void {
     paint(picture, image);
-    const scale = Math.max(1, Math.round(SHOWN_SIZE / Math.max(image.width, image.height)));
-    picture.style.width = `${image.width * scale}px`;
+    picture.style.width = `${image.width * shownScale(image)}px`;
     picture.setAttribute('aria-label', label);
   }
 
@@ -151,13 +151,7 @@ export function maximizeTab(context: MaximizeContext) {
     if (!shown) return;
     // Small images are saved enlarged with sharp pixels, as they are shown.
     const { image, name } = shown;
-    const scale = Math.max(1, Math.round(SHOWN_SIZE / Math.max(image.width, image.height)));
-    const canvas = h('canvas', { width: String(image.width * scale), height: String(image.height * scale) });
-    const context2d = canvas.getContext('2d')!;
-    context2d.imageSmoothingEnabled = false;
-    const source = h('canvas');
-    paint(source, image);
-    context2d.drawImage(source, 0, 0, canvas.width, canvas.height);
+    const canvas = enlarged(image, shownScale(image));
     postToHost({ type: 'exportPng', suggestedName: `looks-for-${name.replace(/[^\w.-]+/g, '-')}.png`, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
   }
 
@@ -191,6 +185,11 @@ export function maximizeTab(context: MaximizeContext) {
       updateUnitChoice();
     },
   };
+}
+
+/** The whole enlargement that shows an image about SHOWN_SIZE pixels across. */
+function shownScale(image: RgbaImage): number {
+  return Math.max(1, Math.round(SHOWN_SIZE / Math.max(image.width, image.height)));
 }
 
 /** The objective per reported step as a line, in the theme's colours. */
