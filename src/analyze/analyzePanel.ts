@@ -65,7 +65,8 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
         await vscode.commands.executeCommand('convlens.explainGradCam', imageUri(this.folder, message.path));
         return;
       case 'exportPng':
-        return savePng(vscode.Uri.joinPath(this.folder, message.suggestedName), message.bytes);
+        // Beside the folder, not in it: a picture saved among the images would join the data analysed.
+        return savePng(vscode.Uri.joinPath(this.folder, '..', message.suggestedName), message.bytes);
       case 'rendered':
         return;
     }

@@ -6,7 +6,7 @@
  * and a mistake's Grad-CAM; then the feature cache (a layer switched back, the folder analysed again).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
@@ -111,6 +111,19 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     assert.equal(spread.width, 28);
     assert.ok(spread.range > 100, `pixel range ${spread.range}`);
     await screenshot(session.page, 'analyze-looks-for');
+
+    // Export PNG: saved beside the folder (in it, the picture would join the images analysed), enlarged
+    // 8× with sharp pixels as shown (28 → 224).
+    await frame.click('#maximize-export');
+    const input = session.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await waitFor(async () => /workspace\/looks-for-conv3-channel-5\.png$/.test(await input.inputValue()), 10_000, () => 'the save dialog never suggested workspace/looks-for-conv3-channel-5.png');
+    await input.press('Enter');
+    const saved = path.join(session.server.workspace, 'looks-for-conv3-channel-5.png');
+    await waitFor(() => existsSync(saved) && readFileSync(saved).length > 24);
+    const png = readFileSync(saved);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [224, 224], 'width and height in the IHDR chunk');
 
     await frame.selectOption('#maximize-target', '(class score)');
     await frame.selectOption('#maximize-class', { label: 'Trouser' });
