@@ -25,6 +25,13 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
   const preprocessing: Preprocessing = { width: 28, height: 28, channels: 'gray', scale: '0-255' };
   const batchSize = 64;
   const loadBatch = async (start: number, end: number) => tf.tidy(() => tf.concat(images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D);
+  /** The baseline: the model's plain forward pass over images [start, end), output read back. */
+  const forwardPass = async (start: number, end: number) => {
+    const input = await loadBatch(start, end);
+    const outputs = predict(model, singleInput(model, input));
+    await outputs[0].data();
+    tf.dispose([input, ...outputs]);
+  };
   const seconds = async (run: () => Promise<unknown>) => {
     const start = performance.now();
     await run();
@@ -33,12 +40,7 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
   try {
     await seconds(() => analyseFolder(model, { count: Math.min(count, 128), loadBatch, featureLayer: defaultFeatureLayer(model), batchSize })); // warm-up
     const forward = await seconds(async () => {
-      for (let start = 0; start < images.length; start += batchSize) {
-        const input = await loadBatch(start, Math.min(images.length, start + batchSize));
-        const outputs = predict(model, singleInput(model, input));
-        await outputs[0].data();
-        tf.dispose([input, ...outputs]);
-      }
+      for (let start = 0; start < images.length; start += batchSize) await forwardPass(start, Math.min(images.length, start + batchSize));
     });
     let features!: Awaited<ReturnType<typeof analyseFolder>>;
     const pass = await seconds(async () => {
@@ -68,12 +70,7 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
 
     // Memory: tensors live one batch at a time, so the pass's peak should be one batch's, whatever the
     // folder's size; what stays is the per-image summary.
-    const oneBatch = await tf.profile(async () => {
-      const input = await loadBatch(0, batchSize);
-      const outputs = predict(model, singleInput(model, input));
-      await outputs[0].data();
-      tf.dispose([input, ...outputs]);
-    });
+    const oneBatch = await tf.profile(() => forwardPass(0, batchSize));
     const wholePass = await tf.profile(async () => {
       await analyseFolder(model, { count: images.length, loadBatch, featureLayer: defaultFeatureLayer(model), peakLayer: 'conv3', batchSize });
     });
@@ -91,12 +88,7 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
     // Activation maximisation: each step is a forward and a backward pass of one transformed image.
     const steps = 64;
     const single = await seconds(async () => {
-      for (let i = 0; i < steps; i++) {
-        const input = await loadBatch(i % images.length, (i % images.length) + 1);
-        const outputs = predict(model, singleInput(model, input));
-        await outputs[0].data();
-        tf.dispose([input, ...outputs]);
-      }
+      for (let i = 0; i < steps; i++) await forwardPass(i % images.length, (i % images.length) + 1);
     });
     const maximize = await seconds(() => maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing, steps, seed: 1 }));
     const stepTable = table(
