@@ -5,7 +5,7 @@
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import path from 'node:path';
-import { useCpuBackend } from '../src/node/tfBackend';
+import { useNodeBackend } from '../src/node/tfBackend';
 import { existsSync } from 'node:fs';
 import { loadModel } from '../src/engine/readers';
 import { fileModelSource } from '../src/node/fileModelSource';
@@ -17,7 +17,7 @@ import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
 
 async function main(): Promise<void> {
-  await useCpuBackend();
+  await useNodeBackend();
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
   const sections = (process.argv[2] ?? 'layer-tree,explain,dataset,webview').split(',');
   if (sections.includes('layer-tree')) {

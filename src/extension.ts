@@ -8,12 +8,12 @@ import { visualizeLayers } from './commands/visualizeLayers';
 import { ModelEditorProvider, ModelViewerRegistry } from './editor/modelEditorProvider';
 import { pickModel } from './explain/pickModel';
 import type { ModelViewer } from './editor/modelViewer';
-import { useCpuBackend } from './node/tfBackend';
+import { useNodeBackend } from './node/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 
 export function activate(context: vscode.ExtensionContext): void {
   // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference.
-  void useCpuBackend();
+  void useNodeBackend();
 
   const registry = new ModelViewerRegistry();
   const layers = new LayerTreeProvider();

@@ -15,6 +15,7 @@ import { colorize, gradientImage, overlay } from '../engine/render/overlay';
 import { readImageFile } from '../node/imageFile';
 import { writePng } from '../node/pngFile';
 import { readInput } from './inputs';
+import { forwardPass, medianMs, since, timingLine } from './timing';
 import { openModel } from './modelFiles';
 import { InputError } from './usage';
 
@@ -27,19 +28,25 @@ export interface ExplainOptions {
   colormap: Colormap;
   alpha: number;
   settings: PreprocessingSettings;
+  /** Also time loading, the forward pass and the explanation (see timing.ts). */
+  timing?: boolean;
 }
 
 export async function explainCommand(modelFile: string, inputFile: string, options: ExplainOptions): Promise<string> {
+  const loadStart = performance.now();
   const { model, labels, input } = await openModel(modelFile, options.settings);
+  const loadMs = since(loadStart);
   const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
   try {
     if (tensor.shape.length !== 4 || tensor.shape[0] !== 1) {
       throw new InputError(`${path.basename(inputFile)} must be one image; explanations take inputs of shape (1, height, width, channels)`);
     }
     const x = tensor as tf.Tensor4D;
-    const explanation = await explain(model, x, { method: options.method, layer: options.layer, classIndex: options.classIndex }).catch((error: Error) => {
-      throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
-    });
+    const run = () =>
+      explain(model, x, { method: options.method, layer: options.layer, classIndex: options.classIndex }).catch((error: Error) => {
+        throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
+      });
+    const explanation = await run();
     const [, height, width] = x.shape;
     const map = (await explanation.maps.data()) as Float32Array;
     explanation.maps.dispose();
@@ -57,10 +64,16 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
       written.push(options.out);
     }
     const label = labels?.names[classIndex] ?? `class ${classIndex}`;
-    return [
+    const lines = [
       `${METHOD_LABELS[options.method]} of ${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})${explanation.layer ? ` at layer ${explanation.layer}` : ''}`,
       ...written.map((file) => `wrote ${file}`),
-    ].join('\n');
+    ];
+    if (options.timing) {
+      const forwardMs = await medianMs(() => forwardPass(model, x));
+      const explainMs = await medianMs(async () => (await run()).maps.dispose());
+      lines.push(timingLine([['load', loadMs], ['forward', forwardMs], ['explain', explainMs]]));
+    }
+    return lines.join('\n');
   } finally {
     tensor.dispose();
     model.dispose();

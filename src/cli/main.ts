@@ -1,5 +1,6 @@
 /**
- * The `convlens` command line: the extension's engine in Node, on TensorFlow.js's CPU backend.
+ * The `convlens` command line: the extension's engine in Node, on TensorFlow.js's WebAssembly backend
+ * (the CPU backend where WebAssembly cannot start, said on stderr).
  * Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage. Errors are one line, never a stack.
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import { COLORMAPS, isColormap } from '../engine/render/colormaps';
 import { embedCommand } from './embedCommand';
 import { type ExplainOptions, explainCommand } from './explainCommand';
 import { neighboursCommand } from './neighboursCommand';
-import { useCpuBackend } from '../node/tfBackend';
+import { useNodeBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
 import { summaryCommand } from './summaryCommand';
 import { topPatchesCommand } from './topPatchesCommand';
@@ -27,7 +28,7 @@ const PREPROCESSING = {
 /** Each command's options: `--json` is a switch for tables, a file name for maps. */
 const COMMAND_OPTIONS = {
   summary: { json: { type: 'boolean' }, help: PREPROCESSING.help },
-  predict: { ...PREPROCESSING, json: { type: 'boolean' }, top: { type: 'string' } },
+  predict: { ...PREPROCESSING, json: { type: 'boolean' }, top: { type: 'string' }, timing: { type: 'boolean' } },
   explain: {
     ...PREPROCESSING,
     json: { type: 'string' },
@@ -37,6 +38,7 @@ const COMMAND_OPTIONS = {
     out: { type: 'string' },
     colormap: { type: 'string' },
     alpha: { type: 'string' },
+    timing: { type: 'boolean' },
   },
   embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' } },
   neighbours: { ...PREPROCESSING, json: { type: 'boolean' }, k: { type: 'string' }, layer: { type: 'string' } },
@@ -81,6 +83,7 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
     colormap,
     alpha,
     settings,
+    timing: values.timing === true,
   };
 }
 
@@ -101,7 +104,8 @@ async function dispatch(argv: string[]): Promise<string> {
   for (const key of ['size', 'scale', 'channels'] as const) if (typeof values[key] === 'string') settings[key] = values[key] as string;
   checkSettings(settings);
 
-  await useCpuBackend();
+  const { fallbackReason } = await useNodeBackend();
+  if (fallbackReason) process.stderr.write(`convlens: ${fallbackReason}; running on the slower CPU backend\n`);
   switch (command) {
     case 'summary':
       if (rest.length !== 1) throw new UsageError('summary takes one model file');
@@ -110,7 +114,7 @@ async function dispatch(argv: string[]): Promise<string> {
       if (rest.length < 2) throw new UsageError('predict takes a model file and at least one input');
       const top = values.top === undefined ? 5 : Number(values.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive whole number (got "${values.top}")`);
-      return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings);
+      return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings, values.timing === true);
     }
     case 'embed': {
       if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');

@@ -4,15 +4,20 @@ import { describePreprocessing, type PreprocessingSettings } from '../engine/pre
 import { topPredictions, type Prediction } from '../engine/predictions';
 import { readInput } from './inputs';
 import { openModel } from './modelFiles';
+import { forwardPass, medianMs, since, timingLine } from './timing';
 
 export interface PredictResult {
   input: string;
   predictions: Prediction[];
 }
 
-export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings): Promise<string> {
+/** With `timing`, the text ends with a timing line for the first input (see timing.ts). */
+export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings, timing = false): Promise<string> {
+  const loadStart = performance.now();
   const { model, labels, input } = await openModel(file, settings);
+  const loadMs = since(loadStart);
   const results: PredictResult[] = [];
+  let timed: string | undefined;
   try {
     for (const inputFile of inputs) {
       const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
@@ -21,6 +26,7 @@ export async function predictCommand(file: string, inputs: string[], top: number
         const ranked = await topPredictions(output, top, labels?.names);
         output.dispose();
         ranked.forEach((predictions, i) => results.push({ input: ranked.length > 1 ? `${inputFile}[${i}]` : inputFile, predictions }));
+        if (timing && !timed) timed = timingLine([['load', loadMs], ['forward', await medianMs(() => forwardPass(model, tensor))]]);
       } finally {
         tensor.dispose();
       }
@@ -29,7 +35,8 @@ export async function predictCommand(file: string, inputs: string[], top: number
     model.dispose();
   }
   if (json) {
-    return JSON.stringify({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, null, 2);
+    const record = JSON.stringify({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, null, 2);
+    return timed ? `${record}\n${timed}` : record;
   }
   const lines = [`Preprocessing: ${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`];
   for (const result of results) {
@@ -38,5 +45,6 @@ export async function predictCommand(file: string, inputs: string[], top: number
       lines.push(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}  (class ${p.index}, score ${p.score.toPrecision(4)})`);
     }
   }
+  if (timed) lines.push('', timed);
   return lines.join('\n');
 }

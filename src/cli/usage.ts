@@ -8,13 +8,16 @@ export const USAGE = `Usage: convlens <command> [options]
 
 Commands:
   summary <model> [--json]                 the layer table: name, type, output shape, parameters
-  predict <model> <input...> [--top K] [--json]
+  predict <model> <input...> [--top K] [--json] [--timing]
                                            top-K classes for each image or .npy array
   explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json]
                                            an explanation map: <m> is one of cam gradcam gradcam++
                                            xgradcam layercam hirescam scorecam ablationcam eigencam
                                            saliency guided smoothgrad integrated occlusion
                                            --colormap jet|turbo|viridis|inferno, --alpha 0-1 (0.5)
+                                           --timing (here and in predict): also print "timing: load
+                                           <ms> ms, forward <ms> ms, explain <ms> ms" (forward and
+                                           explain: the median of 5 runs after a warm-up)
   embed <model> <folder> --method pca|tsne|umap [--layer NAME] [--json points.json]
                                            a 2-D map of the folder's images (searched recursively;
                                            class subfolders label them): with --json, the points

@@ -16,11 +16,11 @@ import { explain } from '../../src/engine/explain';
 import { METHODS } from '../../src/engine/explain/methods';
 import { loadModel, readModelSummary } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
 import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const sneaker = path.join(sampleWorkspace, 'images', 'sneaker.png');
 
@@ -113,6 +113,16 @@ describe('convlens exit codes and messages', () => {
     const result = convlens('predict', sampleModel, sneaker, '--top', '1');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /sneaker\.png\n\s+\d+\.\d+%  \S/);
+  });
+
+  test('--timing adds one line of load, forward and explain milliseconds; nothing says it fell back to the CPU', () => {
+    const explained = convlens('explain', sampleModel, sneaker, '--method', 'gradcam', '--timing');
+    assert.equal(explained.status, 0, explained.stderr);
+    assert.equal(explained.stderr, '', 'the WebAssembly backend started');
+    assert.match(explained.stdout, /^Grad-CAM of Sneaker .*\ntiming: load \d+ ms, forward \d+ ms, explain \d+ ms\n$/);
+    const predicted = convlens('predict', sampleModel, sneaker, '--top', '1', '--timing');
+    assert.equal(predicted.status, 0, predicted.stderr);
+    assert.match(predicted.stdout, /\n\ntiming: load \d+ ms, forward \d+ ms\n$/);
   });
 
   test('2 for wrong usage, with the reason and the usage text', () => {

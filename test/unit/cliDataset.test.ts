@@ -18,7 +18,7 @@ import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { readImageFile } from '../../src/node/imageFile';
 import { writePng } from '../../src/node/pngFile';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
 import { repoRoot, sampleModel } from '../support/paths';
 
@@ -58,7 +58,7 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
   const written = new Map<string, number>();
 
   before(async () => {
-    await useCpuBackend();
+    await useNodeBackend();
     root = mkdtempSync(path.join(os.tmpdir(), 'convlens-dataset-'));
     folder = path.join(root, 'images');
     const data = fashionMnistTest(400);

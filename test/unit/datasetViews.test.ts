@@ -16,12 +16,12 @@ import type { RunnableModel } from '../../src/engine/graph';
 import { imageToInput, type Preprocessing } from '../../src/engine/preprocess';
 import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
 import { sampleModel } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 describe('neighbours and class separation by hand', () => {
   // Four 2-D vectors: a and b point nearly the same way, c at right angles, d opposite to a.

@@ -21,7 +21,7 @@ import { loadModel } from '../../src/engine/readers';
 import { layersRunnable } from '../../src/engine/readers/layersRunnable';
 import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { PNG } from 'pngjs';
 import { sampleModel, sampleWorkspace } from '../support/paths';
 import { pearson } from '../support/statistics';
@@ -35,7 +35,7 @@ function readGray(name: string): Float32Array {
 }
 
 before(async () => {
-  await useCpuBackend();
+  await useNodeBackend();
   model = await loadModel(fileModelSource(sampleModel));
   images = tf.tensor4d([...readGray('sneaker.png'), ...readGray('trouser.png')], [2, 28, 28, 1]);
 });

@@ -16,7 +16,7 @@ import { isCamMethod, type Method } from '../../src/engine/explain/methods';
 import { parseNpy } from '../../src/engine/npy';
 import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
 
@@ -62,7 +62,7 @@ function noiseOf(file: string, image: number): tf.Tensor4D {
 }
 
 before(async () => {
-  await useCpuBackend();
+  await useNodeBackend();
 });
 
 for (const [name, ref] of Object.entries(reference.models)) {

@@ -12,11 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModelReadError } from '../../src/engine/errors';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { loadModel, readModelSummary } from '../../src/engine/readers';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot, sampleModel } from '../support/paths';
 import { seededRandom } from '../../src/engine/dataset/random';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const VARIANTS = Number(process.env.CONVLENS_FUZZ_COUNT ?? 2000);
 

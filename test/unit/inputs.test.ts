@@ -11,7 +11,7 @@ import { parseNpy } from '../../src/engine/npy';
 import { topPredictions } from '../../src/engine/predictions';
 import { applySettings, imageToInput, type Preprocessing } from '../../src/engine/preprocess';
 import { readImageFile } from '../../src/node/imageFile';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
 import { repoRoot } from '../support/paths';
 
@@ -62,7 +62,7 @@ describe('image preprocessing', () => {
   const image = { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 255, 0, 0, 255, 255]) };
   const base: Preprocessing = { width: 2, height: 1, scale: '0-1', channels: 'rgb' };
   const pixels = async (p: Partial<Preprocessing>) => {
-    await useCpuBackend();
+    await useNodeBackend();
     const input = imageToInput(image, { ...base, ...p });
     const values = Array.from(await input.data());
     input.dispose();
@@ -87,7 +87,7 @@ describe('image preprocessing', () => {
   });
 
   test('images are resized to the model input size', async () => {
-    await useCpuBackend();
+    await useNodeBackend();
     const input = imageToInput(image, { ...base, width: 4, height: 3 });
     assert.deepEqual(input.shape, [1, 3, 4, 3]);
     input.dispose();
@@ -127,7 +127,7 @@ describe('class names', () => {
 
   test('a one-unit (sigmoid) classifier has two classes: its label file names both', async () => {
     assert.deepEqual((await readLabels(folder({ 'labels.txt': 'cat\ndog\n' }), 1))?.names, ['cat', 'dog']);
-    await useCpuBackend();
+    await useNodeBackend();
     // A probability of 0.8 for class 1, and a logit of −2: class 0 with 1 − σ(−2) = 0.8808.
     const outputs = tf.tensor2d([[0.8], [-2]]);
     const [first, second] = await topPredictions(outputs, 5, ['cat', 'dog']);

@@ -14,7 +14,7 @@ import { findLayer } from '../../src/engine/model';
 import { loadModel } from '../../src/engine/readers';
 import { colormapTable, divergingTable } from '../../src/engine/render/colormaps';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { sampleModel } from '../support/paths';
 
 /** RGBA of picture pixel (x, y). */
@@ -112,7 +112,7 @@ describe('weight pictures', () => {
 });
 
 describe('feature map grids', () => {
-  before(() => useCpuBackend());
+  before(() => useNodeBackend());
   const gray = new Uint8Array(256 * 3).map((_, i) => Math.floor(i / 3));
 
   test('min-max: each channel stretched over its own range, laid out in a grid with transparent gaps', async () => {
@@ -167,7 +167,7 @@ describe('feature map grids', () => {
 describe('the sample model in the viewer', () => {
   let model: RunnableModel;
   before(async () => {
-    await useCpuBackend();
+    await useNodeBackend();
     model = await loadModel(fileModelSource(sampleModel));
   });
   after(() => model.dispose());

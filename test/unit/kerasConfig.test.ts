@@ -13,10 +13,10 @@ import {
   type JsonObject,
 } from '../../src/engine/readers/keras3Config';
 import { SavedNameCounter, toSnakeCase } from '../../src/engine/readers/kerasWeights';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, shared } from '../support/paths';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 // Small configs in the shape Keras 3 writes them (abridged: keys tfjs ignores are left out).
 const policy = (name = 'float32'): JsonObject => ({ module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null });

@@ -13,11 +13,11 @@ import { loadKerasH5 } from '../../src/engine/readers/kerasH5';
 import { loadKerasZip } from '../../src/engine/readers/kerasZip';
 import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, repoRoot, shared } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'keras');
 const fixture = (name: string) => path.join(fixtures, name);

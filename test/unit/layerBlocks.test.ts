@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { type LayerInfo, walkLayers } from '../../src/engine/model';
 import { readModelSummary } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { groupIntoBlocks, isBlock } from '../../src/shared/layerBlocks';
 import { repoRoot } from '../support/paths';
 
@@ -66,7 +66,7 @@ describe('layer blocks', () => {
   });
 
   test('the mini-Xception Keras model: its four residual modules become blocks', async () => {
-    await useCpuBackend();
+    await useNodeBackend();
     const summary = await readModelSummary(fileModelSource(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5')));
     const grouped = groupIntoBlocks(summary.layers);
     const blocks = grouped.filter(isBlock);

@@ -14,11 +14,11 @@ import { layersRunnable } from '../../src/engine/readers/layersRunnable';
 import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { loadTfjsLayers } from '../../src/engine/readers/tfjsLayers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, sampleModel, shared } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 /** The same file loaded by TensorFlow.js's own loader: the reference. */
 async function referenceModel(modelJsonPath: string): Promise<tfl.LayersModel> {

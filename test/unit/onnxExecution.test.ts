@@ -13,11 +13,11 @@ import type { RunnableModel } from '../../src/engine/graph';
 import { parseNpy, type NpyArray } from '../../src/engine/npy';
 import { loadOnnx } from '../../src/engine/readers/onnx';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, repoRoot, shared } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
 

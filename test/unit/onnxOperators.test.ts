@@ -14,13 +14,13 @@ import type { RunnableModel } from '../../src/engine/graph';
 import { parseNpy } from '../../src/engine/npy';
 import { loadOnnx } from '../../src/engine/readers/onnx';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
 const caseFiles: { model: string; input: string; expected: string }[] = JSON.parse(readFileSync(path.join(fixtures, 'fixtures.json'), 'utf8')).operatorCases;
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 /** Every 4-D activation comes out NHWC; the references are in ONNX (NCHW) order. */
 function inOnnxOrder(output: tf.Tensor): tf.Tensor {
@@ -37,7 +37,7 @@ for (const files of caseFiles) {
     const outputs = new Map<string, tf.Tensor>();
 
     before(async () => {
-      await useCpuBackend();
+      await useNodeBackend();
       tensorsBefore = tf.memory().numTensors;
       model = await loadOnnx(fileModelSource(path.join(fixtures, files.model)));
       const x = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, files.input))));

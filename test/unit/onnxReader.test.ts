@@ -13,10 +13,10 @@ import { findLayer, type ModelSummary } from '../../src/engine/model';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { loadOnnx, readOnnxSummary } from '../../src/engine/readers/onnx';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, repoRoot, shared } from '../support/paths';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
 

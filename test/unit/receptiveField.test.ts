@@ -19,10 +19,10 @@ import { layersRunnable } from '../../src/engine/readers/layersRunnable';
 import { summarizeLayersModel } from '../../src/engine/readers/layersModelSummary';
 import { loadOnnx } from '../../src/engine/readers/onnx';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot, sampleModel } from '../support/paths';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 function local(field: ReceptiveField): LocalField {
   assert.equal(field.kind, 'local', field.kind === 'whole-input' ? field.reason : '');

@@ -17,11 +17,11 @@ import { findLayer } from '../../src/engine/model';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { loadTfjsGraph, readTfjsGraphSummary } from '../../src/engine/readers/tfjsGraph';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'tfjs-graph');
 const smallCnn = path.join(fixtures, 'small-cnn', 'model.json');

@@ -6,11 +6,11 @@ import { findLayer, walkLayers, type ModelSummary } from '../../src/engine/model
 import type { ModelSource } from '../../src/engine/modelSource';
 import { readModelSummary } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
-import { useCpuBackend } from '../../src/node/tfBackend';
+import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, sampleModel, shared } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
-before(() => useCpuBackend());
+before(() => useNodeBackend());
 
 /** Total weight values a tfjs model.json declares in its manifest: an independent parameter count. */
 function manifestValueCount(modelJsonPath: string): number {

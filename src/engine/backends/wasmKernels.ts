@@ -1,0 +1,301 @@
+/**
+ * Kernels the TensorFlow.js WebAssembly backend lacks, or has only as slow reference loops, for what the
+ * explanation methods differentiate. Each is written on the backend's own XNNPACK-backed kernels:
+ *  - Conv2DBackpropInput (every input gradient through a convolution): the backend's loop took 80% of a
+ *    ResNet-18 saliency map; as a stride-1 convolution of the (zero-dilated) gradient with the flipped
+ *    filter it runs at convolution speed.
+ *  - DepthwiseConv2dNativeBackpropInput (MobileNets, EfficientNets): missing, the same way round.
+ *  - UnsortedSegmentSum (the gradient of Gather, which attention models and embeddings use): missing,
+ *    as a one-hot matrix product.
+ *  - MaxPoolGrad: the backend's sends a window's gradient to the last of equal maxima; PyTorch and the
+ *    other backends send it to the first (post-ReLU windows tie often), so maps would differ by backend.
+ *  - Identity: shares its input instead of copying it.
+ * Registered once, for the 'wasm' backend only; the other backends keep their own.
+ */
+import {
+  backend_util,
+  type DataId,
+  findBackend,
+  getKernel,
+  type KernelBackend,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  registerKernel,
+  type TensorInfo,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+/** Runs the backend's registered kernels, freeing every intermediate result it made unless kept. */
+class KernelCalls {
+  private readonly made: TensorInfo[] = [];
+  constructor(private readonly backend: KernelBackend) {}
+
+  run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = getKernel(name, BACKEND);
+    if (!kernel) throw new Error(`the WebAssembly backend has no ${name} kernel`);
+    const output = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as TensorInfo;
+    this.made.push(output);
+    return output;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Frees everything made except `result`, which the caller hands on. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const info of this.made) if (info !== result) this.backend.disposeData(info.dataId as DataId);
+    return result;
+  }
+
+  /** Frees everything made (on failure). */
+  abandon(): void {
+    for (const info of this.made) this.backend.disposeData(info.dataId as DataId);
+  }
+}
+
+function withCalls(backend: KernelBackend, body: (calls: KernelCalls) => TensorInfo): TensorInfo {
+  const calls = new KernelCalls(backend);
+  try {
+    return calls.finish(body(calls));
+  } catch (error) {
+    calls.abandon();
+    throw error;
+  }
+}
+
+/**
+ * dy [n, oh, ow, c] spread to [n, (oh-1)·sh+1, (ow-1)·sw+1, c] with zeros between rows and columns:
+ * a strided convolution's gradient is a stride-1 convolution of this.
+ */
+function dilateSpatially(calls: KernelCalls, dy: TensorInfo, strideHeight: number, strideWidth: number): TensorInfo {
+  if (strideHeight === 1 && strideWidth === 1) return dy;
+  const [n, oh, ow, c] = dy.shape;
+  const spread = calls.run('PadV2', { x: calls.reshape(dy, [n, oh, 1, ow, 1, c]) }, {
+    paddings: [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]],
+    constantValue: 0,
+  });
+  const full = calls.reshape(spread, [n, oh * strideHeight, ow * strideWidth, c]);
+  return calls.run('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [n, (oh - 1) * strideHeight + 1, (ow - 1) * strideWidth + 1, c] });
+}
+
+/**
+ * The explicit padding that makes a stride-1 convolution of the dilated gradient with the flipped
+ * filter produce exactly the input's rows and columns; null where the forward convolution's padding
+ * exceeds the filter (never for the padding modes models use), so the caller keeps the reference kernel.
+ */
+function transposedPadding(info: backend_util.Conv2DInfo): [number, number][] | null {
+  const effectiveHeight = info.effectiveFilterHeight;
+  const effectiveWidth = info.effectiveFilterWidth;
+  const top = effectiveHeight - 1 - info.padInfo.top;
+  const left = effectiveWidth - 1 - info.padInfo.left;
+  const dilatedHeight = (info.outHeight - 1) * info.strideHeight + 1;
+  const dilatedWidth = (info.outWidth - 1) * info.strideWidth + 1;
+  const bottom = info.inHeight + effectiveHeight - 1 - top - dilatedHeight;
+  const right = info.inWidth + effectiveWidth - 1 - left - dilatedWidth;
+  if (Math.min(top, left, bottom, right) < 0) return null;
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/**
+ * Filters flipped for the transposed convolutions, kept while their filter lives: flipping in the backend
+ * (Reverse) took longer than the convolution itself, and a fresh filter makes XNNPACK pack it again.
+ * Freed with their filter (see `freeWithFilters`).
+ */
+const flippedFilters = new Map<DataId, TensorInfo>();
+
+/**
+ * W[a, b, i, o] → W'[fh-1-a, fw-1-b, o, i] for a convolution (`swapChannels`), or → W'[fh-1-a, fw-1-b,
+ * i·m + o, 0] for a depthwise one, computed once per filter.
+ */
+function flippedFilter(backend: KernelBackend, filter: TensorInfo, swapChannels: boolean): TensorInfo {
+  const cached = flippedFilters.get(filter.dataId);
+  if (cached) return cached;
+  const [fh, fw, inner, outer] = filter.shape;
+  const source = backend.readSync(filter.dataId) as Float32Array;
+  const flipped = new Float32Array(source.length);
+  for (let a = 0; a < fh; a++) {
+    for (let b = 0; b < fw; b++) {
+      const from = (a * fw + b) * inner * outer;
+      const to = ((fh - 1 - a) * fw + (fw - 1 - b)) * inner * outer;
+      if (!swapChannels) {
+        flipped.set(source.subarray(from, from + inner * outer), to);
+        continue;
+      }
+      for (let i = 0; i < inner; i++) {
+        for (let o = 0; o < outer; o++) flipped[to + o * inner + i] = source[from + i * outer + o];
+      }
+    }
+  }
+  const shape = swapChannels ? [fh, fw, outer, inner] : [fh, fw, inner * outer, 1];
+  const info: TensorInfo = { dataId: backend.write(flipped, shape, 'float32'), shape, dtype: 'float32' };
+  flippedFilters.set(filter.dataId, info);
+  return info;
+}
+
+/** Frees a filter's flipped copy when the backend frees the filter itself. */
+function freeWithFilters(backend: KernelBackend): void {
+  const disposeData = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: DataId, force?: boolean): boolean => {
+    const freed = disposeData(dataId, force);
+    const flipped = freed ? flippedFilters.get(dataId) : undefined;
+    if (flipped) {
+      flippedFilters.delete(dataId);
+      disposeData(flipped.dataId, true);
+    }
+    return freed;
+  };
+}
+
+function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as KernelBackend;
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const padding = info.dataFormat === 'channelsLast' ? transposedPadding(info) : null;
+    if (!padding) return reference(args);
+    return withCalls(backend, (calls) => {
+      const flipped = flippedFilter(backend, filter, true);
+      const spread = dilateSpatially(calls, dy, info.strideHeight, info.strideWidth);
+      return calls.run('Conv2D', { x: spread, filter: flipped }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: 1 });
+    });
+  };
+}
+
+function depthwiseConv2dBackpropInput(): KernelFunc {
+  return ({ inputs, backend: kernelBackend, attrs }) => {
+    const backend = kernelBackend as KernelBackend;
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      dilations: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    const [, , channels, multiplier] = filter.shape;
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true);
+    const padding = transposedPadding(info);
+    if (!padding) throw new Error('the WebAssembly backend cannot differentiate a depthwise convolution padded wider than its filter');
+    return withCalls(backend, (calls) => {
+      // Each of the c·m output channels is a one-channel convolution of input channel c: transposed, every
+      // output channel goes back through its own flipped kernel, and the m results of an input channel add up.
+      const flipped = flippedFilter(backend, filter, false);
+      const spread = dilateSpatially(calls, dy, info.strideHeight, info.strideWidth);
+      const each = calls.run('DepthwiseConv2dNative', { x: spread, filter: flipped }, { strides: 1, pad: padding, dilations: [info.dilationHeight, info.dilationWidth] });
+      if (multiplier === 1) return each;
+      const [n, h, w] = each.shape;
+      return calls.run('Sum', { x: calls.reshape(each, [n, h, w, channels, multiplier]) }, { axis: [4], keepDims: false });
+    });
+  };
+}
+
+function unsortedSegmentSum(): KernelFunc {
+  return ({ inputs, backend: kernelBackend, attrs }) => {
+    const backend = kernelBackend as KernelBackend;
+    const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const { numSegments } = attrs as unknown as { numSegments: number };
+    return withCalls(backend, (calls) => {
+      // sum_i [ids_i = s] · x_i for every segment s: a [segments, n] one-hot matrix times x as [n, rest].
+      const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+      const rest = x.shape.slice(segmentIds.shape.length);
+      const width = rest.reduce((a, b) => a * b, 1);
+      const ids = calls.reshape(segmentIds, [rows]);
+      // The backend's OneHot writes zeros when asked for floats: made as int32, then cast.
+      const oneHot = calls.run('Cast', { x: calls.run('OneHot', { indices: ids }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' }) }, { dtype: x.dtype });
+      const flat = calls.reshape(x, [1, rows, width]);
+      const product = calls.run('BatchMatMul', { a: calls.reshape(oneHot, [1, rows, numSegments]), b: flat }, { transposeA: true, transposeB: false });
+      return calls.reshape(product, [numSegments, ...rest]);
+    });
+  };
+}
+
+/** The gradient of max pooling: each window's gradient goes to its first largest input (row-major). */
+const maxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
+  const backend = kernelBackend as KernelBackend;
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const x = backend.readSync(input.dataId) as Float32Array;
+  const gradient = backend.readSync(dy.dataId) as Float32Array;
+  const dx = new Float32Array(x.length);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  for (let b = 0; b < batchSize; b++) {
+    for (let r = 0; r < outHeight; r++) {
+      const rowStart = Math.max(0, r * info.strideHeight - info.padInfo.top);
+      const rowEnd = Math.min(inHeight, r * info.strideHeight - info.padInfo.top + info.filterHeight);
+      for (let c = 0; c < outWidth; c++) {
+        const colStart = Math.max(0, c * info.strideWidth - info.padInfo.left);
+        const colEnd = Math.min(inWidth, c * info.strideWidth - info.padInfo.left + info.filterWidth);
+        const out = ((b * outHeight + r) * outWidth + c) * channels;
+        for (let d = 0; d < channels; d++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let i = rowStart; i < rowEnd; i++) {
+            for (let j = colStart; j < colEnd; j++) {
+              const index = ((b * inHeight + i) * inWidth + j) * channels + d;
+              if (x[index] > best || at < 0) {
+                best = x[index];
+                at = index;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += gradient[out + d];
+        }
+      }
+    }
+  }
+  return { dataId: backend.write(dx, input.shape, 'float32'), shape: input.shape, dtype: 'float32' };
+};
+
+/**
+ * Identity shares its input's buffer, as the CPU and WebGL backends' do; the backend's own copies it.
+ * Every tensor a gradient keeps for the backward pass goes through Identity, so the copy cost a tenth
+ * of a forward pass and gave each kept filter a new buffer (never found in `flippedFilters`).
+ * Safe: no kernel writes into its inputs, and variables are reassigned, not overwritten.
+ */
+const identity: KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: TensorInfo };
+  (backend as KernelBackend).incRef(x.dataId as DataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+let registered = false;
+
+/** Registers the kernels above for the 'wasm' backend; call once it is the active backend. */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  freeWithFilters(findBackend(BACKEND)!);
+  const reference = getKernel('Conv2DBackpropInput', BACKEND);
+  if (reference) {
+    unregisterKernel('Conv2DBackpropInput', BACKEND);
+    registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: BACKEND, kernelFunc: conv2dBackpropInput(reference.kernelFunc) });
+  }
+  unregisterKernel('MaxPoolGrad', BACKEND);
+  registerKernel({ kernelName: 'MaxPoolGrad', backendName: BACKEND, kernelFunc: maxPoolGrad });
+  unregisterKernel('Identity', BACKEND);
+  registerKernel({ kernelName: 'Identity', backendName: BACKEND, kernelFunc: identity });
+  if (!getKernel('DepthwiseConv2dNativeBackpropInput', BACKEND)) {
+    registerKernel({ kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: BACKEND, kernelFunc: depthwiseConv2dBackpropInput() });
+  }
+  if (!getKernel('UnsortedSegmentSum', BACKEND)) {
+    registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: BACKEND, kernelFunc: unsortedSegmentSum() });
+  }
+}
