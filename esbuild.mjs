@@ -53,6 +53,13 @@ function copyRuntimeAssets() {
   for (const file of ['codicon.css', 'codicon.ttf']) {
     cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
   }
+  // TensorFlow.js's WebAssembly backend, plain and SIMD, read from beside each bundle: the webviews fetch it
+  // from dist/webview/, the command line reads it from dist/. Not the threaded
+  // binary: webviews are not cross-origin isolated, so they have no SharedArrayBuffer, and Node has no
+  // worker for it.
+  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
+    for (const folder of ['dist', 'dist/webview']) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, `${folder}/${file}`);
+  }
   // The WebP decoder of the command line reads its WebAssembly from beside the bundle.
   cpSync('node_modules/@cwasm/webp/webp.wasm', 'dist/webp.wasm');
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
- * machine and backend (TensorFlow.js CPU backend in Node).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, dataset, webview)
+ * machine: its own forward pass on the same backend (TensorFlow.js's WebAssembly backend in Node; set
+ * CONVLENS_BACKEND=cpu for the CPU backend), and PyTorch doing the same computation (section torch).
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, torch, dataset, webview)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
+import os from 'node:os';
 import path from 'node:path';
 import { useNodeBackend } from '../src/node/tfBackend';
 import { existsSync } from 'node:fs';
@@ -15,11 +17,14 @@ import { benchDataset } from './dataset';
 import { benchLayerTree } from './layerTree';
 import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
+import { benchSideBySide } from './sideBySide';
 
 async function main(): Promise<void> {
-  await useNodeBackend();
+  const { backend, fallbackReason } = await useNodeBackend();
+  if (fallbackReason) console.error(`${fallbackReason}; timing the CPU backend`);
+  console.error(`TensorFlow.js backend: ${backend}`);
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,dataset,webview').split(',');
+  const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log('## Time to the layer tree (ratio = layer tree / reading the files\' bytes)\n');
     console.log(await benchLayerTree(sharedModels));
@@ -36,10 +41,14 @@ async function main(): Promise<void> {
       const mobilenet = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment', 'model.json');
       if (existsSync(mobilenet)) models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
     }
-    console.log('\n## Explanations: time of each method / time of one forward pass (CPU backend)\n');
+    console.log(`\n## Explanations: time of each method / time of one forward pass (${backend} backend)\n`);
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
     console.log(await benchExplanations(models, methods));
     models.forEach(({ model }) => model.dispose());
+  }
+  if (sections.includes('torch')) {
+    console.log('\n## Side by side with PyTorch: the same ONNX models, input and methods, median ms\n');
+    console.log(await benchSideBySide(process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models')));
   }
   if (sections.includes('dataset')) {
     console.log('\n## Dataset views: a folder of Fashion-MNIST test images through the sample model (ratio = time / forward pass)\n');

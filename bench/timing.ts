@@ -1,15 +1,5 @@
-/** Timing helpers: the median of repeated runs, after a warm-up run. */
-export async function medianMs(run: () => Promise<unknown> | unknown, repeats = 5): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+/** Timing helpers: the median of repeated runs after a warm-up (the command line's --timing), and tables. */
+export { medianMs } from '../src/cli/timing';
 
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];

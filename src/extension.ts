@@ -12,8 +12,9 @@ import { useNodeBackend } from './node/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 
 export function activate(context: vscode.ExtensionContext): void {
-  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference.
-  void useNodeBackend();
+  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference;
+  // models run in the webviews, so the light CPU backend serves.
+  void useNodeBackend('cpu');
 
   const registry = new ModelViewerRegistry();
   const layers = new LayerTreeProvider();

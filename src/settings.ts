@@ -7,7 +7,7 @@ import type { BackendPreference } from './shared/protocol';
 
 export function backendSetting(): BackendPreference {
   const value = vscode.workspace.getConfiguration('convlens').get('backend');
-  return (['auto', 'webgl', 'cpu'] as const).find((b) => b === value) ?? 'auto';
+  return (['auto', 'webgl', 'wasm', 'cpu'] as const).find((b) => b === value) ?? 'auto';
 }
 
 export function explainSettings(): ExplainSettings {

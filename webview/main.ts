@@ -13,7 +13,7 @@ import { createInspector, type Inspector } from './inspector/inspector';
 import { createLayerTree, type LayerTreeView } from './layerTree';
 import { createModelHeader } from './modelHeader';
 import { createPreprocessingEditor, type PreprocessingEditor } from './preprocessingEditor';
-import { initBackend, type BackendChoice } from './tfBackend';
+import { BACKEND_LABELS, backendTitle, initBackend, type BackendChoice } from './tfBackend';
 import { hostModelSource, loadState, onHostMessage, postToHost, saveState } from './vscodeApi';
 
 const app = document.getElementById('app')!;
@@ -105,16 +105,19 @@ function showBackend(choice: BackendChoice): void {
   const badge = document.getElementById('backend');
   const notice = document.getElementById('backend-notice');
   if (!badge || !notice) return;
-  badge.textContent = choice.backend === 'webgl' ? 'WebGL' : 'CPU';
-  if (choice.fallbackReason) {
-    notice.textContent = `Running on the CPU, which is slower: ${choice.fallbackReason}`;
+  badge.textContent = BACKEND_LABELS[choice.backend];
+  badge.title = backendTitle(choice);
+  if (choice.fallback) {
+    notice.textContent = choice.reason;
     notice.hidden = false;
   }
 }
 
 async function startBackend(preference: BackendPreference): Promise<BackendChoice> {
   const choice = await initBackend(preference);
-  postToHost({ type: 'backendReady', ...choice });
+  // The host warns that the window runs on the CPU: only when it does, and was not asked to.
+  const fallbackReason = choice.backend === 'cpu' && choice.fallback ? choice.reason : undefined;
+  postToHost({ type: 'backendReady', backend: choice.backend, fallbackReason });
   return choice;
 }
 

@@ -14,16 +14,16 @@ export function since(start: number): number {
   return performance.now() - start;
 }
 
-/** The median duration of `RUNS` runs of `task`, after one run that warms caches and compiled kernels. */
-export async function medianMs(task: () => Promise<void>): Promise<number> {
+/** The median duration of `runs` runs of `task`, after one run that warms caches and compiled kernels. */
+export async function medianMs(task: () => Promise<unknown> | unknown, runs = RUNS): Promise<number> {
   await task();
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const start = performance.now();
     await task();
     times.push(since(start));
   }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
 /** One forward pass to the model's outputs, read back as a caller would. */

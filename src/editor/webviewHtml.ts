@@ -13,8 +13,9 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /**
- * Every page runs models: HDF5 files are read by WebAssembly (h5wasm), which the policy must allow
- * ('wasm-unsafe-eval', and nothing like 'unsafe-eval').
+ * Every page runs models: HDF5 files are read by WebAssembly (h5wasm), and models may run on
+ * TensorFlow.js's WebAssembly backend, which the policy must allow ('wasm-unsafe-eval', and nothing
+ * like 'unsafe-eval').
  */
 export function modelViewerHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   return page(webview, extensionUri, 'main.js', 'Reading the model…');
@@ -37,6 +38,8 @@ function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string,
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
+    // The WebAssembly backend fetches its .wasm binary from dist/webview/ (the extension's own files).
+    `connect-src ${webview.cspSource}`,
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -41,7 +41,7 @@ export type WebviewMessage =
   | { type: 'savePreprocessing'; settings: PreprocessingSettings };
 
 /** The `convlens.backend` setting. */
-export type BackendPreference = 'auto' | 'webgl' | 'cpu';
+export type BackendPreference = 'auto' | 'webgl' | 'wasm' | 'cpu';
 
 /** What the webview keeps across being hidden and shown again (vscode.setState). */
 export interface WebviewState {

@@ -14,7 +14,7 @@ import { writePng } from '../../src/node/pngFile';
 import { fashionMnistTest, skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { assertWasmBadge, chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
 async function prepareWorkspace(workspace: string): Promise<void> {
   await writeFashionFolder(path.join(workspace, 'fashion'), 100);
@@ -30,6 +30,7 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     frame = await webviewFrame(session.page, '#folder-name', 120_000);
     await waitForText(frame, '#map-note', /^PCA of gap features: 100 images/);
     assert.equal(await frame.textContent('#folder-name'), 'fashion');
+    await assertWasmBadge(frame);
     assert.match((await frame.textContent('#classes')) ?? '', /^10 subfolders, 10 matching the model's classes$/);
     assert.match((await frame.textContent('.left-out')) ?? '', /^Left out: bag\/notes\.png is not an image ConvLens can decode/);
     assert.equal((await frame.textContent('#analyze-status'))?.trim(), 'Features of gap for 100 images.');

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 
 describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
   const session = workbenchSession(sampleWorkspace, {
@@ -41,6 +41,7 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     assert.equal(top[1][0], 'Trouser');
     assert.match(await caption(frame, 0), /^Grad-CAM for “Sneaker” \(class 7, score [-\d.]+\) at conv3$/);
     assert.equal(await frame.textContent('#labels-origin'), 'labels.txt');
+    await assertWasmBadge(frame);
     // The overlay is a picture at the image's size, not blank: its pixels vary.
     const spread = await frame.$eval('.card canvas', (canvas) => {
       const c = canvas as HTMLCanvasElement;

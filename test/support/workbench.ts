@@ -2,6 +2,7 @@
  * Driving the VS Code workbench in Chromium as a person would: explorer rows, context menus,
  * the activity bar, and the webview inside its nested iframes.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Frame, type Locator, type Page } from 'playwright-core';
@@ -113,4 +114,22 @@ export async function answerOpenDialog(page: Page, filePath: string): Promise<vo
   await input.fill(filePath);
   await page.waitForTimeout(300);
   await input.press('Enter');
+}
+
+/**
+ * The backend badge in a webview, once TensorFlow.js has started. This headless Chromium draws WebGL
+ * with SwiftShader, a software renderer, so the webviews run on WebAssembly and the badge's tooltip
+ * says why; that is the expected choice, not a fallback, so no notice is shown.
+ */
+export async function assertWasmBadge(frame: Frame): Promise<void> {
+  await frame.waitForFunction(() => {
+    const badge = document.getElementById('backend')?.textContent?.trim();
+    return badge !== undefined && badge !== 'starting…';
+  });
+  assert.equal((await frame.textContent('#backend'))?.trim(), 'WASM');
+  assert.match(
+    (await frame.getAttribute('#backend', 'title')) ?? '',
+    /^TensorFlow\.js backend: WebGL here is a software renderer \(Google SwiftShader\), so models run on WebAssembly, which is faster\.$/,
+  );
+  assert.equal(await frame.locator('#backend-notice:not([hidden])').count(), 0, 'no backend notice');
 }

@@ -1,6 +1,6 @@
 /**
  * The kernels ConvLens adds to the WebAssembly backend (src/engine/backends/wasmKernels.ts): each input
- * gradient equals the CPU backend's reference result, for the strides, paddings and channel
+ * or filter gradient equals the CPU backend's reference result, for the strides, paddings and channel
  * multipliers real networks use, and frees every intermediate buffer.
  */
 import assert from 'node:assert/strict';
@@ -72,6 +72,25 @@ describe('Conv2D input gradient on WebAssembly', () => {
       );
       assertClose(wasm, cpu);
     });
+
+    test(`${kernel}×${kernel}, stride ${stride}, padding ${pad}, ${size}×${size}: the filter's gradient`, async () => {
+      const [inC, outC] = channels;
+      const xShape = [2, size, size, inC];
+      const wShape = [kernel, kernel, inC, outC];
+      const padding = Array.isArray(pad) ? ([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] as tf.backend_util.ExplicitPadding) : pad;
+      const { cpu, wasm } = await onBothBackends(() =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(values(xShape, 1), xShape as [number, number, number, number]);
+          const w = tf.tensor4d(values(wShape, 2), wShape as [number, number, number, number]);
+          const f = (filter: tf.Tensor4D) => {
+            const y = tf.conv2d(x, filter, stride, padding);
+            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 3), y.shape)));
+          };
+          return tf.grad((filter) => f(filter as tf.Tensor4D))(w);
+        }),
+      );
+      assertClose(wasm, cpu);
+    });
   }
 });
 
@@ -99,7 +118,40 @@ describe('Depthwise convolution input gradient on WebAssembly', () => {
       );
       assertClose(wasm, cpu);
     });
+
+    test(`${kernel}×${kernel}, stride ${stride}, multiplier ${multiplier}, ${pad}: the filter's gradient`, async () => {
+      const xShape = [2, 11, 11, 4];
+      const wShape = [kernel, kernel, 4, multiplier];
+      const { cpu, wasm } = await onBothBackends(() =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(values(xShape, 4), xShape as [number, number, number, number]);
+          const w = tf.tensor4d(values(wShape, 5), wShape as [number, number, number, number]);
+          const f = (filter: tf.Tensor4D) => {
+            const y = tf.depthwiseConv2d(x, filter, stride, pad);
+            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 6), y.shape)));
+          };
+          return tf.grad((filter) => f(filter as tf.Tensor4D))(w);
+        }),
+      );
+      assertClose(wasm, cpu);
+    });
   }
+});
+
+test('a fused convolution (TensorFlow.js graph models) differentiates on WebAssembly', async () => {
+  const { cpu, wasm } = await onBothBackends(() =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(values([1, 9, 9, 3], 9), [1, 9, 9, 3]);
+      const w = tf.tensor4d(values([3, 3, 3, 4], 10), [3, 3, 3, 4]);
+      const dw = tf.tensor4d(values([3, 3, 4, 1], 11), [3, 3, 4, 1]);
+      const f = (input: tf.Tensor4D) => {
+        const y = tf.fused.conv2d({ x: input, filter: w, strides: 2, pad: 'same', bias: tf.ones([4]), activation: 'relu6' });
+        return tf.sum(tf.fused.depthwiseConv2d({ x: y, filter: dw, strides: 1, pad: 'same', bias: tf.ones([4]), activation: 'relu' }));
+      };
+      return tf.grad((input) => f(input as tf.Tensor4D))(x);
+    }),
+  );
+  assertClose(wasm, cpu);
 });
 
 test('the gradient of a gather (embeddings, attention) on WebAssembly', async () => {

@@ -18,7 +18,7 @@ import { describePreprocessing } from '../../src/engine/preprocess';
 import type { AnalyzeHostMessage, CachedFeatures, FolderEntry } from '../../src/shared/analyzeProtocol';
 import { field, select } from '../controls';
 import { h } from '../dom';
-import { initBackend } from '../tfBackend';
+import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../tfBackend';
 import { hostModelSource, lookupCache, onHostMessage, postToHost } from './channel';
 import { drawEnlarged, FolderImages } from './folderImages';
 import { createMapView } from './mapView';
@@ -36,12 +36,13 @@ let features: FolderFeatures | undefined;
 let unitFeatures: Float32Array | undefined;
 const peaksByLayer = new Map<string, ChannelPeaks>();
 let token = { cancelled: false };
-let backend = 'cpu';
+let backend: BackendName = 'cpu';
 const status = h('p', { id: 'analyze-status', class: 'status', role: 'status' });
 const notices = h('div', { class: 'notices' });
 
 async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>): Promise<void> {
-  backend = (await initBackend(message.backend)).backend;
+  const choice = await initBackend(message.backend);
+  backend = choice.backend;
   entries = message.images;
   try {
     if (entries.length === 0) throw new Error(`${message.folderName} holds no images to analyse.`);
@@ -72,13 +73,14 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
       h(
         'header',
         { class: 'model-header' },
-        h('div', { class: 'title' }, h('h1', { id: 'folder-name' }, message.folderName), h('span', { class: 'format' }, `${entries.length} image files · ${model.summary.name} (${message.modelFileName})`), h('vscode-badge', {}, backend === 'webgl' ? 'WebGL' : 'CPU')),
+        h('div', { class: 'title' }, h('h1', { id: 'folder-name' }, message.folderName), h('span', { class: 'format' }, `${entries.length} image files · ${model.summary.name} (${message.modelFileName})`), h('vscode-badge', { id: 'backend', title: backendTitle(choice) }, BACKEND_LABELS[choice.backend])),
         h(
           'dl',
           { class: 'stats' },
           h('div', { class: 'stat' }, h('dt', {}, 'Preprocessing'), h('dd', {}, describePreprocessing(input.preprocessing))),
           h('div', { class: 'stat' }, h('dt', {}, 'Classes'), h('dd', { id: 'classes' }, describeClasses(matched, unmatched))),
         ),
+        choice.fallback ? h('p', { id: 'backend-notice', class: 'notice', role: 'status' }, choice.reason) : null,
         h('div', { class: 'toolbar' }, field('Features of layer', 'feature-layer', layerSelect)),
         status,
         notices,
@@ -149,6 +151,7 @@ async function streamFolder(layer: string, peakLayer: string | undefined, mine: 
       loadBatch: (start, end) => folder.batch(start, end),
       featureLayer: layer,
       peakLayer,
+      // WebAssembly takes the CPU's batch until its own is measured.
       batchSize: backend === 'webgl' ? 64 : 16,
       progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) },
     });

@@ -15,7 +15,7 @@ import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/e
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainHostMessage, ExplainImage, ExplainSettings } from '../../src/shared/explainProtocol';
 import { h } from '../dom';
-import { initBackend } from '../tfBackend';
+import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../tfBackend';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { canvasPng, decodeImage } from './images';
 import { createExplainView, type ExplainView } from './view';
@@ -37,7 +37,7 @@ let settings: ExplainSettings;
 /** Methods shown beside the main one, for comparison. */
 let compared: Method[] = [];
 let layer: string | undefined;
-let backend = 'cpu';
+let backend: BackendName = 'cpu';
 let cancelToken = { cancelled: false };
 /** Explanations run one at a time; a newer request supersedes a waiting one. */
 let running: Promise<void> = Promise.resolve();
@@ -63,8 +63,8 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     modelFileName: message.modelFileName,
     preprocessing: `${describePreprocessing(resolved.preprocessing)}${resolved.sidecar ? ` (from ${resolved.sidecar})` : ''}`,
     labelsOrigin: labels?.origin,
-    backend: choice.backend === 'webgl' ? 'WebGL' : 'CPU',
-    backendNotice: choice.fallbackReason && `Running on the CPU, which is slower: ${choice.fallbackReason}`,
+    backend: BACKEND_LABELS[choice.backend],
+    backendNotice: choice.fallback ? choice.reason : undefined,
     layers: camTargetLayers(model),
     layer,
     settings,
@@ -97,6 +97,7 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     onExport: (imageIndex, method, canvas) => void exportPng(imageIndex, method, canvas),
     onCopy: (canvas) => void copyPicture(canvas),
   });
+  view.element.querySelector('#backend')?.setAttribute('title', backendTitle(choice));
   app.replaceChildren(view.element);
   for (const problem of problems) postToHost({ type: 'error', message: problem });
   rerender();
@@ -142,6 +143,7 @@ async function renderMethod(method: Method, token: { cancelled: boolean }): Prom
       method,
       layer: isCamMethod(method) ? layer : undefined,
       classIndex: images.map((image) => image.classIndex),
+      // WebAssembly takes the CPU's batch until its own is measured.
       batchSize: backend === 'webgl' ? 32 : 8,
       progress: {
         token,

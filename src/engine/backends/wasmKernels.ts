@@ -5,6 +5,9 @@
  *    ResNet-18 saliency map; as a stride-1 convolution of the (zero-dilated) gradient with the flipped
  *    filter it runs at convolution speed.
  *  - DepthwiseConv2dNativeBackpropInput (MobileNets, EfficientNets): missing, the same way round.
+ *  - Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter: missing. The explanations never need
+ *    a filter's gradient, but the gradient of a fused convolution (TensorFlow.js graph models) computes it
+ *    anyway: as a dilated convolution of the input by the output gradient, and (depthwise, small) in JS.
  *  - UnsortedSegmentSum (the gradient of Gather, which attention models and embeddings use): missing,
  *    as a one-hot matrix product.
  *  - MaxPoolGrad: the backend's sends a window's gradient to the last of equal maxima; PyTorch and the
@@ -201,6 +204,81 @@ function depthwiseConv2dBackpropInput(): KernelFunc {
   };
 }
 
+/** Where a forward convolution's padding leaves rows at the end unread, the gradient slices them off. */
+function readExtent(inSize: number, padBefore: number, filterSize: number, outSize: number, stride: number): { padAfter: number; used: number } {
+  const padAfter = filterSize + (outSize - 1) * stride - inSize - padBefore;
+  return padAfter >= 0 ? { padAfter, used: inSize } : { padAfter: 0, used: inSize + padAfter };
+}
+
+/** dW[a, b, i, o] = Σ x[n, a + s·y − pad, b + s·x − pad, i] · dy[n, y, x, o]: a convolution of x, batch and channels swapped, by dy dilated by the stride. */
+function conv2dBackpropFilter(): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new Error('the WebAssembly backend differentiates channels-last convolutions only');
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const rows = readExtent(info.inHeight, info.padInfo.top, info.filterHeight, info.outHeight, info.strideHeight);
+    const columns = readExtent(info.inWidth, info.padInfo.left, info.filterWidth, info.outWidth, info.strideWidth);
+    return withCalls(backend as KernelBackend, (calls) => {
+      const read = rows.used === info.inHeight && columns.used === info.inWidth ? x : calls.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [-1, rows.used, columns.used, -1] });
+      const channelsAsBatch = calls.run('Transpose', { x: read }, { perm: [3, 1, 2, 0] });
+      const gradientAsFilter = calls.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+      const padding = [[0, 0], [info.padInfo.top, rows.padAfter], [info.padInfo.left, columns.padAfter], [0, 0]];
+      const product = calls.run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] });
+      return calls.run('Transpose', { x: product }, { perm: [1, 2, 0, 3] });
+    });
+  };
+}
+
+/** dW[a, b, c, m] = Σ x[n, a·d + s·y − pad, b·d + s·x − pad, c] · dy[n, y, x, c·M + m], summed in JS (depthwise filters are small). */
+function depthwiseConv2dBackpropFilter(): KernelFunc {
+  return ({ inputs, backend: kernelBackend, attrs }) => {
+    const backend = kernelBackend as KernelBackend;
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      dilations: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true);
+    const [fh, fw, channels, multiplier] = filterShape;
+    const input = backend.readSync(x.dataId) as Float32Array;
+    const gradient = backend.readSync(dy.dataId) as Float32Array;
+    const dw = new Float32Array(fh * fw * channels * multiplier);
+    const outChannels = channels * multiplier;
+    for (let n = 0; n < info.batchSize; n++) {
+      for (let y = 0; y < info.outHeight; y++) {
+        for (let xo = 0; xo < info.outWidth; xo++) {
+          const g = ((n * info.outHeight + y) * info.outWidth + xo) * outChannels;
+          for (let a = 0; a < fh; a++) {
+            const row = y * info.strideHeight + a * info.dilationHeight - info.padInfo.top;
+            if (row < 0 || row >= info.inHeight) continue;
+            for (let b = 0; b < fw; b++) {
+              const column = xo * info.strideWidth + b * info.dilationWidth - info.padInfo.left;
+              if (column < 0 || column >= info.inWidth) continue;
+              const at = ((n * info.inHeight + row) * info.inWidth + column) * channels;
+              const to = (a * fw + b) * outChannels;
+              for (let c = 0; c < channels; c++) {
+                const value = input[at + c];
+                for (let m = 0; m < multiplier; m++) dw[to + c * multiplier + m] += value * gradient[g + c * multiplier + m];
+              }
+            }
+          }
+        }
+      }
+    }
+    return { dataId: backend.write(dw, filterShape, 'float32'), shape: filterShape, dtype: 'float32' };
+  };
+}
+
 function unsortedSegmentSum(): KernelFunc {
   return ({ inputs, backend: kernelBackend, attrs }) => {
     const backend = kernelBackend as KernelBackend;
@@ -278,11 +356,13 @@ const identity: KernelFunc = ({ inputs, backend }) => {
 
 let registered = false;
 
-/** Registers the kernels above for the 'wasm' backend; call once it is the active backend. */
+/** Registers the kernels above for the 'wasm' backend, once; call after the backend has started. */
 export function registerWasmKernels(): void {
   if (registered) return;
+  const backend = findBackend(BACKEND);
+  if (!backend) throw new Error('the WebAssembly backend must start before its kernels are added');
   registered = true;
-  freeWithFilters(findBackend(BACKEND)!);
+  freeWithFilters(backend);
   const reference = getKernel('Conv2DBackpropInput', BACKEND);
   if (reference) {
     unregisterKernel('Conv2DBackpropInput', BACKEND);
@@ -294,6 +374,12 @@ export function registerWasmKernels(): void {
   registerKernel({ kernelName: 'Identity', backendName: BACKEND, kernelFunc: identity });
   if (!getKernel('DepthwiseConv2dNativeBackpropInput', BACKEND)) {
     registerKernel({ kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: BACKEND, kernelFunc: depthwiseConv2dBackpropInput() });
+  }
+  if (!getKernel('Conv2DBackpropFilter', BACKEND)) {
+    registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: BACKEND, kernelFunc: conv2dBackpropFilter() });
+  }
+  if (!getKernel('DepthwiseConv2dNativeBackpropFilter', BACKEND)) {
+    registerKernel({ kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: BACKEND, kernelFunc: depthwiseConv2dBackpropFilter() });
   }
   if (!getKernel('UnsortedSegmentSum', BACKEND)) {
     registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: BACKEND, kernelFunc: unsortedSegmentSum() });

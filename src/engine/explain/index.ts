@@ -57,16 +57,16 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
     return { method: request.method, layer, classIndex, score, maps };
   }
 
+  if (request.method === 'saliency' || request.method === 'guided') {
+    // The class is read from the same forward pass as the gradient.
+    const { raw, classIndex, score } = await (request.method === 'saliency' ? saliency : guidedBackprop)(model, feeds, input, request.classIndex);
+    return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
+  }
+
   const [output] = runGraph(model, feeds, [scoreNode(model)]);
   const { classIndex, score } = await resolveClasses(output, request.classIndex).finally(() => output.dispose());
   let raw: tf.Tensor3D;
   switch (request.method) {
-    case 'saliency':
-      raw = saliency(model, feeds, input, classIndex);
-      break;
-    case 'guided':
-      raw = guidedBackprop(model, feeds, input, classIndex);
-      break;
     case 'smoothgrad':
       raw = await smoothGrad(model, feeds, input, classIndex, {
         samples: request.smoothGrad?.samples ?? request.smoothGrad?.noise?.shape[0] ?? 25,
@@ -89,8 +89,13 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
       raw = await occlusion(model, feeds, input, classIndex, { ...request.occlusion, batchSize, progress });
       break;
   }
+  return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
+}
+
+/** An input-space map scaled to [0, 1] by its maximum; frees the raw map. */
+function finishInputMap(raw: tf.Tensor3D, batch: number): tf.Tensor3D {
   const maps = normaliseByMax(raw);
   raw.dispose();
   if (maps.shape[0] !== batch) throw new Error('internal: one map per image expected');
-  return { method: request.method, classIndex, score, maps };
+  return maps;
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, runGraph, type RunOptions } from '../execute';
 import type { RunnableModel } from '../graph';
 import { batches, checkpoint, type Progress } from './progress';
-import { classScores, scoreNode } from './scores';
+import { classScores, type KeptTargets, readTargets, type RequestedClasses, scoreNode, targetScoreSum } from './scores';
 
 export interface GradientOptions {
   batchSize: number;
@@ -28,30 +28,75 @@ export interface IntegratedOptions extends GradientOptions {
   baseline?: tf.Tensor;
 }
 
-/** ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class. */
-export function inputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, classes: readonly number[], options: RunOptions = {}): tf.Tensor {
+/** ∂score(output)/∂x, the network run from `feeds` with `x` as its input. */
+function differentiate(model: RunnableModel, feeds: Feeds, x: tf.Tensor, score: (output: tf.Tensor) => tf.Scalar, options: RunOptions): tf.Tensor {
   const [inputId] = [...feeds.keys()];
   return tf.grad((input: tf.Tensor) => {
     const [output] = runGraph(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)], options);
-    return tf.sum(classScores(output, classes));
+    return score(output);
   })(x);
+}
+
+/** ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class. */
+export function inputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, classes: readonly number[], options: RunOptions = {}): tf.Tensor {
+  return differentiate(model, feeds, x, (output) => tf.sum(classScores(output, classes)), options);
+}
+
+export interface TargetGradient {
+  gradient: tf.Tensor;
+  classIndex: number[];
+  score: number[];
+}
+
+/**
+ * `inputGradient` for the requested classes or each image's top one, chosen in the same forward pass:
+ * saliency and guided backprop then cost one pass forwards and one backwards, as in PyTorch.
+ */
+export async function targetInputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, requested: RequestedClasses, options: RunOptions = {}): Promise<TargetGradient> {
+  let targets: KeptTargets | undefined;
+  const gradient = differentiate(
+    model,
+    feeds,
+    x,
+    (output) => {
+      const chosen = targetScoreSum(output, requested);
+      targets = chosen.targets;
+      return chosen.sum;
+    },
+    options,
+  );
+  return { gradient, ...(await readTargets(targets!)) };
 }
 
 /** Backpropagates through ReLU outputs with relu(grad): with the ReLU's own mask, guided backprop's rule. */
 const guidedRelu = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
 
-export function saliency(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor3D {
-  return tf.tidy(() => tf.max(tf.abs(inputGradient(model, feeds, x, classes)), -1) as tf.Tensor3D);
+const GUIDED: RunOptions = { afterNode: (node, output) => (node.endsWithRelu ? (guidedRelu(output) as tf.Tensor) : output) };
+
+/** Raw [batch, H, W] maps with the class each explains and its score. */
+export interface RawMaps {
+  raw: tf.Tensor3D;
+  classIndex: number[];
+  score: number[];
+}
+
+/** max over channels of |∂score/∂x| (Simonyan et al., 2014). */
+export async function saliency(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, requested: RequestedClasses): Promise<RawMaps> {
+  return channelMaxOfAbs(await targetInputGradient(model, feeds, x, requested));
 }
 
 export function guidedGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor4D {
-  return tf.tidy(
-    () => inputGradient(model, feeds, x, classes, { afterNode: (node, output) => (node.endsWithRelu ? (guidedRelu(output) as tf.Tensor) : output) }) as tf.Tensor4D,
-  );
+  return inputGradient(model, feeds, x, classes, GUIDED) as tf.Tensor4D;
 }
 
-export function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor3D {
-  return tf.tidy(() => tf.max(tf.abs(guidedGradient(model, feeds, x, classes)), -1) as tf.Tensor3D);
+export async function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, requested: RequestedClasses): Promise<RawMaps> {
+  return channelMaxOfAbs(await targetInputGradient(model, feeds, x, requested, GUIDED));
+}
+
+function channelMaxOfAbs({ gradient, classIndex, score }: TargetGradient): RawMaps {
+  const raw = tf.tidy(() => tf.max(tf.abs(gradient), -1) as tf.Tensor3D);
+  gradient.dispose();
+  return { raw, classIndex, score };
 }
 
 /** Runs `compute(b, image)` for each image and stacks the [H, W] maps it returns. */

@@ -29,8 +29,19 @@ export function classScores(output: tf.Tensor, classes: readonly number[]): tf.T
   });
 }
 
+export type RequestedClasses = number | readonly number[] | undefined;
+
+/** The requested classes, one per image, checked against the model's class count. */
+function requestedClasses(requested: number | readonly number[], batch: number, classCount: number): number[] {
+  const classIndex = typeof requested === 'number' ? new Array<number>(batch).fill(requested) : [...requested];
+  if (classIndex.length !== batch) throw new Error(`${classIndex.length} classes given for ${batch} images`);
+  const bad = classIndex.find((c) => !Number.isInteger(c) || c < 0 || c >= classCount);
+  if (bad !== undefined) throw new Error(`class ${bad} does not exist: the model has classes 0 to ${classCount - 1}`);
+  return classIndex;
+}
+
 /** The classes to explain — the requested ones, or each image's top prediction — and their scores. */
-export async function resolveClasses(output: tf.Tensor, requested: number | readonly number[] | undefined): Promise<{ classIndex: number[]; score: number[] }> {
+export async function resolveClasses(output: tf.Tensor, requested: RequestedClasses): Promise<{ classIndex: number[]; score: number[] }> {
   const batch = output.shape[0]!;
   const flat = scoreRows(output);
   try {
@@ -41,10 +52,7 @@ export async function resolveClasses(output: tf.Tensor, requested: number | read
       classIndex = Array.from(await top.data());
       top.dispose();
     } else {
-      classIndex = typeof requested === 'number' ? new Array(batch).fill(requested) : [...requested];
-      if (classIndex.length !== batch) throw new Error(`${classIndex.length} classes given for ${batch} images`);
-      const bad = classIndex.find((c) => !Number.isInteger(c) || c < 0 || c >= classCount);
-      if (bad !== undefined) throw new Error(`class ${bad} does not exist: the model has classes 0 to ${classCount - 1}`);
+      classIndex = requestedClasses(requested, batch, classCount);
     }
     const scores = classScores(flat, classIndex);
     const score = Array.from(await scores.data());
@@ -52,5 +60,33 @@ export async function resolveClasses(output: tf.Tensor, requested: number | read
     return { classIndex, score };
   } finally {
     flat.dispose();
+  }
+}
+
+/**
+ * Within a differentiated function: the summed scores of the requested classes, or of each image's top
+ * class picked from this same output (so the explained class costs no forward pass of its own). The
+ * chosen classes and their scores are kept for `readTargets` (the caller disposes them through it).
+ */
+export function targetScoreSum(output: tf.Tensor, requested: RequestedClasses): { sum: tf.Scalar; targets: KeptTargets } {
+  const flat = scoreRows(output);
+  const [batch, classCount] = flat.shape;
+  const classes =
+    requested === undefined ? (tf.argMax(flat, 1) as tf.Tensor1D) : tf.tensor1d(requestedClasses(requested, batch, classCount), 'int32');
+  const scores = tf.sum(tf.mul(flat, tf.oneHot(classes, classCount)), 1) as tf.Tensor1D;
+  return { sum: tf.sum(scores), targets: { classes: tf.keep(classes), scores: tf.keep(tf.clone(scores)) } };
+}
+
+export interface KeptTargets {
+  classes: tf.Tensor1D;
+  scores: tf.Tensor1D;
+}
+
+/** The classes and scores `targetScoreSum` chose, as numbers; frees their tensors. */
+export async function readTargets(targets: KeptTargets): Promise<{ classIndex: number[]; score: number[] }> {
+  try {
+    return { classIndex: Array.from(await targets.classes.data()), score: Array.from(await targets.scores.data()) };
+  } finally {
+    tf.dispose([targets.classes, targets.scores]);
   }
 }
