@@ -2,8 +2,7 @@
  * Kernels the TensorFlow.js WebAssembly backend lacks, or has only as slow reference loops, for what the
  * explanation methods differentiate. Each is written on the backend's own XNNPACK-backed kernels:
  *  - Conv2DBackpropInput (every input gradient through a convolution): the backend's loop took 80% of a
- *    ResNet-18 saliency map; as a stride-1 convolution of the (zero-dilated) gradient with the flipped
- *    filter it runs at convolution speed.
+ *    ResNet-18 saliency map; as a matrix product and col2im it runs at the forward convolution's speed.
  *  - DepthwiseConv2dNativeBackpropInput (MobileNets, EfficientNets): missing, the same way round.
  *  - Conv2DBackpropFilter and DepthwiseConv2dNativeBackpropFilter: missing. The explanations never need
  *    a filter's gradient, but the gradient of a fused convolution (TensorFlow.js graph models) computes it
@@ -54,8 +53,8 @@ class KernelCalls {
     return result;
   }
 
-  /** Frees everything made (on failure). */
-  abandon(): void {
+  /** Frees everything made (on failure, or when the results were read back). */
+  freeAll(): void {
     for (const info of this.made) this.backend.disposeData(info.dataId as DataId);
   }
 }
@@ -65,7 +64,7 @@ function withCalls(backend: KernelBackend, body: (calls: KernelCalls) => TensorI
   try {
     return calls.finish(body(calls));
   } catch (error) {
-    calls.abandon();
+    calls.freeAll();
     throw error;
   }
 }
@@ -104,55 +103,74 @@ function transposedPadding(info: backend_util.Conv2DInfo): [number, number][] | 
 }
 
 /**
- * Filters flipped for the transposed convolutions, kept while their filter lives: flipping in the backend
- * (Reverse) took longer than the convolution itself, and a fresh filter makes XNNPACK pack it again.
- * Freed with their filter (see `freeWithFilters`).
+ * Filters rearranged for the gradient kernels, kept while their filter lives: rearranging in the backend
+ * (Reverse, Transpose) took longer than the product itself, and a fresh filter makes XNNPACK pack it
+ * again. Freed with their filter (see `freeWithFilters`).
+ *  - `outputRows`: W[a, b, i, o] as the matrix [o, (a·fw + b)·in + i].
+ *  - `flipped`: W[a, b, i, o] → W'[fh-1-a, fw-1-b, o, i].
+ *  - `flippedDepthwise`: W[a, b, c, m] → W'[fh-1-a, fw-1-b, c·M + m, 0].
  */
-const flippedFilters = new Map<DataId, TensorInfo>();
+type FilterForm = 'outputRows' | 'flipped' | 'flippedDepthwise';
+const derivedFilters = new Map<DataId, Map<FilterForm, TensorInfo>>();
 
-/**
- * W[a, b, i, o] → W'[fh-1-a, fw-1-b, o, i] for a convolution (`swapChannels`), or → W'[fh-1-a, fw-1-b,
- * i·m + o, 0] for a depthwise one, computed once per filter.
- */
-function flippedFilter(backend: KernelBackend, filter: TensorInfo, swapChannels: boolean): TensorInfo {
-  const cached = flippedFilters.get(filter.dataId);
+function derivedFilter(backend: KernelBackend, filter: TensorInfo, form: FilterForm): TensorInfo {
+  const cached = derivedFilters.get(filter.dataId)?.get(form);
   if (cached) return cached;
   const [fh, fw, inner, outer] = filter.shape;
   const source = backend.readSync(filter.dataId) as Float32Array;
-  const flipped = new Float32Array(source.length);
-  for (let a = 0; a < fh; a++) {
-    for (let b = 0; b < fw; b++) {
-      const from = (a * fw + b) * inner * outer;
-      const to = ((fh - 1 - a) * fw + (fw - 1 - b)) * inner * outer;
-      if (!swapChannels) {
-        flipped.set(source.subarray(from, from + inner * outer), to);
-        continue;
-      }
-      for (let i = 0; i < inner; i++) {
-        for (let o = 0; o < outer; o++) flipped[to + o * inner + i] = source[from + i * outer + o];
+  const values = new Float32Array(source.length);
+  let shape: number[];
+  if (form === 'outputRows') {
+    const columns = fh * fw * inner;
+    for (let k = 0; k < columns; k++) for (let o = 0; o < outer; o++) values[o * columns + k] = source[k * outer + o];
+    shape = [outer, columns];
+  } else if (form === 'flipped') {
+    for (let a = 0; a < fh; a++) {
+      for (let b = 0; b < fw; b++) {
+        const from = (a * fw + b) * inner * outer;
+        const to = ((fh - 1 - a) * fw + (fw - 1 - b)) * inner * outer;
+        for (let i = 0; i < inner; i++) for (let o = 0; o < outer; o++) values[to + o * inner + i] = source[from + i * outer + o];
       }
     }
+    shape = [fh, fw, outer, inner];
+  } else {
+    const tap = inner * outer;
+    for (let a = 0; a < fh; a++) {
+      for (let b = 0; b < fw; b++) values.set(source.subarray((a * fw + b) * tap, (a * fw + b + 1) * tap), ((fh - 1 - a) * fw + (fw - 1 - b)) * tap);
+    }
+    shape = [fh, fw, tap, 1];
   }
-  const shape = swapChannels ? [fh, fw, outer, inner] : [fh, fw, inner * outer, 1];
-  const info: TensorInfo = { dataId: backend.write(flipped, shape, 'float32'), shape, dtype: 'float32' };
-  flippedFilters.set(filter.dataId, info);
+  const info: TensorInfo = { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+  const forms = derivedFilters.get(filter.dataId) ?? new Map<FilterForm, TensorInfo>();
+  forms.set(form, info);
+  derivedFilters.set(filter.dataId, forms);
   return info;
 }
 
-/** Frees a filter's flipped copy when the backend frees the filter itself. */
+/** Frees a filter's rearranged copies when the backend frees the filter itself. */
 function freeWithFilters(backend: KernelBackend): void {
   const disposeData = backend.disposeData.bind(backend);
   backend.disposeData = (dataId: DataId, force?: boolean): boolean => {
     const freed = disposeData(dataId, force);
-    const flipped = freed ? flippedFilters.get(dataId) : undefined;
-    if (flipped) {
-      flippedFilters.delete(dataId);
-      disposeData(flipped.dataId, true);
+    const forms = freed ? derivedFilters.get(dataId) : undefined;
+    if (forms) {
+      derivedFilters.delete(dataId);
+      for (const info of forms.values()) disposeData(info.dataId, true);
     }
     return freed;
   };
 }
 
+/** The column matrix of one batch chunk stays under this many values (64 MB). */
+const MAX_COLUMN_VALUES = 1 << 24;
+
+/**
+ * The input gradient of a convolution. With stride 1 it is a convolution of dy with the flipped filter, in
+ * and out swapped, at the forward convolution's speed. A strided one would need zeros between dy's rows
+ * and columns (4× the work at stride 2), so it is one matrix product and a scatter instead: the columns
+ * dy · Wᵀ hold, for every output position, what it sends back to each input position its window read
+ * (the transpose of im2col), and col2im adds them up.
+ */
 function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, attrs } = args;
@@ -166,14 +184,54 @@ function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
       inputShape: [number, number, number, number];
     };
     const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
-    const padding = info.dataFormat === 'channelsLast' ? transposedPadding(info) : null;
-    if (!padding) return reference(args);
-    return withCalls(backend, (calls) => {
-      const flipped = flippedFilter(backend, filter, true);
-      const spread = dilateSpatially(calls, dy, info.strideHeight, info.strideWidth);
-      return calls.run('Conv2D', { x: spread, filter: flipped }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: 1 });
-    });
+    if (info.dataFormat !== 'channelsLast') return reference(args);
+    const padding = info.strideHeight === 1 && info.strideWidth === 1 ? transposedPadding(info) : null;
+    if (padding) {
+      const flipped = derivedFilter(backend, filter, 'flipped');
+      return withCalls(backend, (calls) => calls.run('Conv2D', { x: dy, filter: flipped }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: 1 }));
+    }
+    const rows = derivedFilter(backend, filter, 'outputRows');
+    const [batch, outHeight, outWidth, outChannels] = dy.shape;
+    const [, columns] = rows.shape;
+    const dx = new Float32Array(batch * info.inHeight * info.inWidth * info.inChannels);
+    const chunk = Math.max(1, Math.floor(MAX_COLUMN_VALUES / (outHeight * outWidth * columns)));
+    for (let start = 0; start < batch; start += chunk) {
+      const count = Math.min(chunk, batch - start);
+      const calls = new KernelCalls(backend);
+      try {
+        const part = count === batch ? dy : calls.run('Slice', { x: dy }, { begin: [start, 0, 0, 0], size: [count, -1, -1, -1] });
+        const product = calls.run('BatchMatMul', { a: calls.reshape(part, [1, count * outHeight * outWidth, outChannels]), b: calls.reshape(rows, [1, outChannels, columns]) }, { transposeA: false, transposeB: false });
+        columnsToImage(backend.readSync(product.dataId) as Float32Array, info, start, count, dx);
+      } finally {
+        calls.freeAll();
+      }
+    }
+    return { dataId: backend.write(dx, inputShape, 'float32'), shape: inputShape, dtype: 'float32' };
   };
+}
+
+/** col2im: adds each output position's column [(a·fw + b)·in + i] into the input positions its window read. */
+function columnsToImage(columns: Float32Array, info: backend_util.Conv2DInfo, firstImage: number, images: number, dx: Float32Array): void {
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const width = filterHeight * filterWidth * inChannels;
+  let row = 0;
+  for (let n = firstImage; n < firstImage + images; n++) {
+    for (let y = 0; y < outHeight; y++) {
+      for (let x = 0; x < outWidth; x++, row++) {
+        for (let a = 0; a < filterHeight; a++) {
+          const inY = y * strideHeight + a * dilationHeight - info.padInfo.top;
+          if (inY < 0 || inY >= inHeight) continue;
+          for (let b = 0; b < filterWidth; b++) {
+            const inX = x * strideWidth + b * dilationWidth - info.padInfo.left;
+            if (inX < 0 || inX >= inWidth) continue;
+            const to = ((n * inHeight + inY) * inWidth + inX) * inChannels;
+            const from = row * width + (a * filterWidth + b) * inChannels;
+            for (let i = 0; i < inChannels; i++) dx[to + i] += columns[from + i];
+          }
+        }
+      }
+    }
+  }
 }
 
 function depthwiseConv2dBackpropInput(): KernelFunc {
@@ -194,7 +252,7 @@ function depthwiseConv2dBackpropInput(): KernelFunc {
     return withCalls(backend, (calls) => {
       // Each of the c·m output channels is a one-channel convolution of input channel c: transposed, every
       // output channel goes back through its own flipped kernel, and the m results of an input channel add up.
-      const flipped = flippedFilter(backend, filter, false);
+      const flipped = derivedFilter(backend, filter, 'flippedDepthwise');
       const spread = dilateSpatially(calls, dy, info.strideHeight, info.strideWidth);
       const each = calls.run('DepthwiseConv2dNative', { x: spread, filter: flipped }, { strides: 1, pad: padding, dilations: [info.dilationHeight, info.dilationWidth] });
       if (multiplier === 1) return each;
@@ -314,6 +372,8 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
   const gradient = backend.readSync(dy.dataId) as Float32Array;
   const dx = new Float32Array(x.length);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const best = new Float32Array(channels);
+  const at = new Int32Array(channels);
   for (let b = 0; b < batchSize; b++) {
     for (let r = 0; r < outHeight; r++) {
       const rowStart = Math.max(0, r * info.strideHeight - info.padInfo.top);
@@ -321,21 +381,22 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
       for (let c = 0; c < outWidth; c++) {
         const colStart = Math.max(0, c * info.strideWidth - info.padInfo.left);
         const colEnd = Math.min(inWidth, c * info.strideWidth - info.padInfo.left + info.filterWidth);
-        const out = ((b * outHeight + r) * outWidth + c) * channels;
-        for (let d = 0; d < channels; d++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let i = rowStart; i < rowEnd; i++) {
-            for (let j = colStart; j < colEnd; j++) {
-              const index = ((b * inHeight + i) * inWidth + j) * channels + d;
-              if (x[index] > best || at < 0) {
-                best = x[index];
-                at = index;
+        // Window positions in row-major order, channels innermost (contiguous); `>` keeps the first maximum.
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let i = rowStart; i < rowEnd; i++) {
+          for (let j = colStart; j < colEnd; j++) {
+            const base = ((b * inHeight + i) * inWidth + j) * channels;
+            for (let d = 0; d < channels; d++) {
+              if (x[base + d] > best[d] || at[d] < 0) {
+                best[d] = x[base + d];
+                at[d] = base + d;
               }
             }
           }
-          if (at >= 0) dx[at] += gradient[out + d];
         }
+        const out = ((b * outHeight + r) * outWidth + c) * channels;
+        for (let d = 0; d < channels; d++) if (at[d] >= 0) dx[at[d]] += gradient[out + d];
       }
     }
   }
@@ -345,7 +406,7 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
 /**
  * Identity shares its input's buffer, as the CPU and WebGL backends' do; the backend's own copies it.
  * Every tensor a gradient keeps for the backward pass goes through Identity, so the copy cost a tenth
- * of a forward pass and gave each kept filter a new buffer (never found in `flippedFilters`).
+ * of a forward pass and gave each kept filter a new buffer (never found in `derivedFilters`).
  * Safe: no kernel writes into its inputs, and variables are reassigned, not overwritten.
  */
 const identity: KernelFunc = ({ inputs, backend }) => {
