@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   if (fallbackReason) console.error(`${fallbackReason}; timing the CPU backend`);
   console.error(`TensorFlow.js backend: ${backend}`);
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
+  // The torchvision models exported by bench/pytorch/export_models.py (section torch writes them).
+  const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
   const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log('## Time to the layer tree (ratio = layer tree / reading the files\' bytes)\n');
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   }
   if (sections.includes('torch')) {
     console.log('\n## Side by side with PyTorch: the same ONNX models, input and methods, median ms\n');
-    console.log(await benchSideBySide(process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models')));
+    console.log(await benchSideBySide(exported));
   }
   if (sections.includes('dataset')) {
     console.log('\n## Dataset views: a folder of Fashion-MNIST test images through the sample model (ratio = time / forward pass)\n');
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   }
   if (sections.includes('webview')) {
     console.log('\n## In VS Code: from the explorer menu to the picture (code-server, headless Chromium; ratio = time / VS Code\'s own image preview)\n');
-    console.log(await benchWebview(sharedModels));
+    console.log(await benchWebview(sharedModels, exported));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * What the user waits for in VS Code, measured in a real one (code-server in headless Chromium, WebGL
- * on SwiftShader): from choosing Visualize Layers in the explorer's menu to the first layer tree on
+ * What the user waits for in VS Code, measured in a real one (code-server in headless Chromium, whose
+ * WebGL is SwiftShader, so models run on WebAssembly): from choosing Visualize Layers in the explorer's menu to the first layer tree on
  * screen, and from choosing Explain with Grad-CAM to the overlay. The baseline, measured in the same
  * run, is VS Code's own image preview opened from the same menu: another webview editor showing a file.
  */
@@ -20,21 +20,28 @@ interface WebviewBenchModel {
 
 const REPEATS = 3;
 
-export async function benchWebview(sharedModels: string): Promise<string> {
+/** `exported`: the folder of bench/pytorch/export_models.py, whose ResNet-18 is timed where it was written. */
+export async function benchWebview(sharedModels: string, exported: string): Promise<string> {
   if (!codeServerInstalled()) return `Skipped: code-server is not installed in ${e2eCache} (run scripts/install-e2e.sh).`;
   const models: WebviewBenchModel[] = [
     { label: 'sample Fashion-MNIST CNN (tfjs-layers, 28×28)', segments: ['fashion-mnist-cnn', 'model.json'] },
     { label: 'MobileNetV2 0.35 (ONNX from torchvision, 64×64)', segments: ['mobilenet-onnx', 'mobilenet_small.onnx'] },
   ];
   const teachable = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment');
+  const resnet = path.join(exported, 'resnet18.onnx');
   const server = await startCodeServer(sampleWorkspace, {
     prepare: (workspace) => {
       mkdirSync(path.join(workspace, 'mobilenet-onnx'));
       copyFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'), path.join(workspace, 'mobilenet-onnx', 'mobilenet_small.onnx'));
       if (existsSync(teachable)) cpSync(teachable, path.join(workspace, 'mobilenet-teachable'), { recursive: true });
+      if (existsSync(resnet)) {
+        mkdirSync(path.join(workspace, 'resnet18-onnx'));
+        copyFileSync(resnet, path.join(workspace, 'resnet18-onnx', 'resnet18.onnx'));
+      }
     },
   });
   if (existsSync(teachable)) models.push({ label: 'MobileNetV2 0.35 (Teachable Machine, tfjs-layers, 224×224)', segments: ['mobilenet-teachable', 'model.json'] });
+  if (existsSync(resnet)) models.push({ label: 'ResNet-18 (ONNX from torchvision, 224×224)', segments: ['resnet18-onnx', 'resnet18.onnx'] });
 
   const browser = await launchBrowser();
   try {

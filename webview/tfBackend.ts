@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-webgl';
 // Importing the package registers the 'wasm' backend.
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Explanations differentiate the network: the gradients of every op are registered apart from the ops.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../src/engine/gradients';
 import { registerWasmKernels } from '../src/engine/backends/wasmKernels';
 import type { BackendPreference } from '../src/shared/protocol';
 import { softwareRendererName } from './softwareRenderer';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Gradients are registered separately from the ops; explanations need them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../engine/gradients';
 import { registerWasmKernels } from '../engine/backends/wasmKernels';
 
 export type NodeBackend = 'wasm' | 'cpu';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The gradients of every op: registered apart from the ops themselves.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../gradients';
 import { runGraph, singleInput } from '../execute';
 import type { RunnableModel } from '../graph';
 import { rawCam } from './cam';
