@@ -3,7 +3,6 @@
  * Embedding view's 2-D map of a folder of images, as JSON points, or a summary of how well the map
  * (and the feature space it comes from) keeps the class folders apart.
  */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EMBEDDING_LABELS, embed, type EmbeddingMethod } from '../engine/dataset/embedding';
 import type { FolderFeatures } from '../engine/dataset/features';
@@ -14,6 +13,8 @@ import { sampleIndices, seededRandom } from '../engine/dataset/random';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { analyseFiles, className, featureLayer, listImages, terminalProgress } from './imageFolder';
 import { openModel, type OpenedModel } from './modelFiles';
+import { checkOutput, writeOutput } from './outputFile';
+import { jsonText, oneLine } from './terminalText';
 import { InputError } from './usage';
 
 export interface EmbedOptions {
@@ -22,6 +23,8 @@ export interface EmbedOptions {
   /** Where to write the points; without it, a summary is printed. */
   json?: string;
   settings: PreprocessingSettings;
+  /** Replace an existing --json file (never the model's files or an image). */
+  force?: boolean;
 }
 
 export interface EmbeddedPoint {
@@ -46,10 +49,13 @@ export async function embedCommand(modelFile: string, folder: string, options: E
   const terminal = terminalProgress();
   try {
     const layer = featureLayer(opened, modelFile, options.layer);
+    const files = images.map((image) => path.join(folder, image.path));
+    // Before the folder is read, so a refused file costs no waiting.
+    if (options.json) await checkOutput(options.json, '--json', { force: options.force === true, reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))] });
     const features = await analyseFiles(
       opened,
       modelFile,
-      images.map((image) => path.join(folder, image.path)),
+      files,
       layer,
       terminal.progress(`Reading ${images.length} images`),
     );
@@ -67,8 +73,8 @@ export async function embedCommand(modelFile: string, folder: string, options: E
         predicted: className(opened, features.predicted[image]),
       }));
       const record = { method: options.method, layer, ...(map.note ? { note: map.note } : {}), points };
-      await writeFile(options.json, JSON.stringify(record));
-      return [`wrote ${options.json}: ${points.length} points, ${label} of layer ${layer}`, ...(map.note ? [map.note] : [])].join('\n');
+      await writeOutput(options.json, jsonText(record), '--json', options.force === true);
+      return [`wrote ${options.json}: ${points.length} points, ${label} of layer ${oneLine(layer)}`, ...(map.note ? [map.note] : [])].join('\n');
     }
     terminal.status(`Measuring ${KNN_K}-NN accuracy`);
     return summary(opened, images, features, map.indices, map.points, options.method, layer, map.note);
@@ -101,7 +107,7 @@ function summary(
   const rows: [string, string][] = [
     ['Images', `${images.length} (${organisation})`],
     ['Method', `${EMBEDDING_LABELS[method]}${indices.length < images.length ? `, of ${indices.length} images` : ''}`],
-    ['Layer', `${layer} (${plural(features.dim, 'feature')})`],
+    ['Layer', `${oneLine(layer)} (${plural(features.dim, 'feature')})`],
   ];
   if (folders.length >= 2) {
     const { flat, full, sampled } = knnAccuracies(images, features, indices, points, folders);

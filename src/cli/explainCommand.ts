@@ -2,7 +2,6 @@
  * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json out.json]`:
  * one explanation, as an overlay picture and/or the map as JSON (at the model input's resolution, in [0, 1]).
  */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { singleInput } from '../engine/execute';
@@ -13,10 +12,12 @@ import type { PreprocessingSettings, RgbaImage } from '../engine/preprocess';
 import type { Colormap } from '../engine/render/colormaps';
 import { colorize, gradientImage, overlay } from '../engine/render/overlay';
 import { readImageFile } from '../node/imageFile';
-import { writePng } from '../node/pngFile';
+import { encodePng } from '../node/pngFile';
 import { readInput } from './inputs';
 import { forwardPass, medianMs, since, timingLine } from './timing';
 import { openModel } from './modelFiles';
+import { checkOutput, writeOutput } from './outputFile';
+import { jsonText, oneLine } from './terminalText';
 import { InputError } from './usage';
 
 export interface ExplainOptions {
@@ -30,14 +31,20 @@ export interface ExplainOptions {
   settings: PreprocessingSettings;
   /** Also time loading, the forward pass and the explanation (see timing.ts). */
   timing?: boolean;
+  /** Replace existing --out and --json files (never the model's files or the input). */
+  force?: boolean;
 }
 
 export async function explainCommand(modelFile: string, inputFile: string, options: ExplainOptions): Promise<string> {
   const loadStart = performance.now();
-  const { model, labels, input } = await openModel(modelFile, options.settings);
+  const { model, labels, input, filesRead } = await openModel(modelFile, options.settings);
   const loadMs = since(loadStart);
   const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
   try {
+    // Before the explanation is computed, so a refused file costs no waiting.
+    const rules = { force: options.force === true, reads: [...filesRead, { file: inputFile, role: 'the input' }] };
+    if (options.json) await checkOutput(options.json, '--json', rules);
+    if (options.out) await checkOutput(options.out, '--out', rules);
     if (tensor.shape.length !== 4 || tensor.shape[0] !== 1) {
       throw new InputError(`${path.basename(inputFile)} must be one image; explanations take inputs of shape (1, height, width, channels)`);
     }
@@ -56,16 +63,16 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
     if (options.json) {
       const rows = Array.from({ length: height }, (_, r) => Array.from(map.subarray(r * width, (r + 1) * width), (v) => Math.round(v * 1e6) / 1e6));
       const record = { method: options.method, layer: explanation.layer ?? null, class: classIndex, score: explanation.score[0], width, height, map: rows };
-      await writeFile(options.json, JSON.stringify(record));
+      await writeOutput(options.json, jsonText(record), '--json', options.force === true);
       written.push(options.json);
     }
     if (options.out) {
-      await writePng(options.out, await picture(model, x, inputFile, map, width, height, classIndex, options));
+      await writeOutput(options.out, encodePng(await picture(model, x, inputFile, map, width, height, classIndex, options)), '--out', options.force === true);
       written.push(options.out);
     }
-    const label = labels?.names[classIndex] ?? `class ${classIndex}`;
+    const label = oneLine(labels?.names[classIndex] ?? `class ${classIndex}`);
     const lines = [
-      `${METHOD_LABELS[options.method]} of ${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})${explanation.layer ? ` at layer ${explanation.layer}` : ''}`,
+      `${METHOD_LABELS[options.method]} of ${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})${explanation.layer ? ` at layer ${oneLine(explanation.layer)}` : ''}`,
       ...written.map((file) => `wrote ${file}`),
     ];
     if (options.timing) {

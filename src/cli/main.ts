@@ -3,6 +3,7 @@
  * (the CPU backend where WebAssembly cannot start, said on stderr).
  * Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage. Errors are one line, never a stack.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDING_METHODS, isEmbeddingMethod } from '../engine/dataset/embedding';
 import { ModelReadError } from '../engine/errors';
@@ -15,6 +16,7 @@ import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
 import { summaryCommand } from './summaryCommand';
+import { terminalText, oneLine } from './terminalText';
 import { topPatchesCommand } from './topPatchesCommand';
 import { InputError, USAGE, UsageError } from './usage';
 
@@ -39,18 +41,33 @@ const COMMAND_OPTIONS = {
     colormap: { type: 'string' },
     alpha: { type: 'string' },
     timing: { type: 'boolean' },
+    force: { type: 'boolean' },
   },
-  embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' } },
+  embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' }, force: { type: 'boolean' } },
   neighbours: { ...PREPROCESSING, json: { type: 'boolean' }, k: { type: 'string' }, layer: { type: 'string' } },
-  'top-patches': { ...PREPROCESSING, json: { type: 'boolean' }, layer: { type: 'string' }, channel: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } },
+  'top-patches': {
+    ...PREPROCESSING,
+    json: { type: 'boolean' },
+    layer: { type: 'string' },
+    channel: { type: 'string' },
+    n: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+  },
 } as const;
 
+/** What a command prints: names in it come from models and folders, so no escape sequence gets through. */
 export async function run(argv: string[]): Promise<{ code: number; output: string }> {
+  const { code, output } = await outcome(argv);
+  return { code, output: terminalText(output) };
+}
+
+async function outcome(argv: string[]): Promise<{ code: number; output: string }> {
   try {
     return { code: 0, output: await dispatch(argv) };
   } catch (error) {
     if (error instanceof UsageError) return { code: 2, output: `convlens: ${error.message}\n\n${USAGE}` };
-    if (error instanceof ModelReadError || error instanceof InputError) return { code: 1, output: `convlens: ${error.message}` };
+    if (error instanceof ModelReadError || error instanceof InputError) return { code: 1, output: `convlens: ${oneLine(error.message)}` };
     const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     return { code: 1, output: `convlens: ${message}` };
   }
@@ -74,6 +91,9 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
   if (!isColormap(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAPS.join(', ')} (got "${colormap}")`);
   const alpha = values.alpha === undefined ? 0.5 : Number(values.alpha);
   if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be between 0 and 1 (got "${values.alpha}")`);
+  if (typeof values.out === 'string' && typeof values.json === 'string' && path.resolve(values.out) === path.resolve(values.json)) {
+    throw new UsageError('--out and --json name the same file');
+  }
   return {
     method,
     layer: values.layer as string | undefined,
@@ -84,6 +104,7 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
     alpha,
     settings,
     timing: values.timing === true,
+    force: values.force === true,
   };
 }
 
@@ -120,7 +141,7 @@ async function dispatch(argv: string[]): Promise<string> {
       if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');
       const method = String(values.method ?? '');
       if (!isEmbeddingMethod(method)) throw new UsageError(`--method must be one of ${EMBEDDING_METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
-      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings });
+      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings, force: values.force === true });
     }
     case 'neighbours': {
       if (rest.length !== 3) throw new UsageError('neighbours takes a model file, a folder of images and one image');
@@ -135,7 +156,7 @@ async function dispatch(argv: string[]): Promise<string> {
       if (values.channel === undefined || !Number.isInteger(channel) || channel < 0) throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
       const n = values.n === undefined ? 16 : Number(values.n);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive whole number (got "${values.n}")`);
-      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings });
+      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings, force: values.force === true });
     }
     default: {
       if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');

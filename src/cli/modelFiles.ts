@@ -1,18 +1,37 @@
-/** Opening the model a command names, with the messages a user needs when that fails. */
+/**
+ * Opening the model a command names, with the messages a user needs when that fails, and a record of
+ * the files it read (the model and the files beside it), which no output may replace.
+ */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ModelSource } from '../engine/modelSource';
-import { openModel as openModelSource, type OpenedModel } from '../engine/openModel';
+import { openModel as openModelSource, type OpenedModel as EngineOpenedModel } from '../engine/openModel';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { fileModelSource } from '../node/fileModelSource';
+import type { ReadFile } from './outputFile';
 import { InputError } from './usage';
 
-export type { OpenedModel };
+export type OpenedModel = EngineOpenedModel & {
+  /** The model file and every file read beside it. */
+  readonly filesRead: readonly ReadFile[];
+};
 
-export function modelSource(file: string): ModelSource {
+export function modelSource(file: string, filesRead: ReadFile[] = []): ModelSource {
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
-  return fileModelSource(file);
+  const source = fileModelSource(file);
+  filesRead.push({ file, role: 'the model file' });
+  return {
+    ...source,
+    async readSibling(relativePath, options) {
+      const bytes = await source.readSibling(relativePath, options);
+      filesRead.push({ file: path.resolve(path.dirname(file), relativePath), role: "one of the model's files" });
+      return bytes;
+    },
+  };
 }
 
-export function openModel(file: string, settings: PreprocessingSettings): Promise<OpenedModel> {
-  return openModelSource(modelSource(file), settings, (error) => new InputError(error.message));
+export async function openModel(file: string, settings: PreprocessingSettings): Promise<OpenedModel> {
+  const filesRead: ReadFile[] = [];
+  const opened = await openModelSource(modelSource(file, filesRead), settings, (error) => new InputError(error.message));
+  return { ...opened, filesRead };
 }

@@ -11,6 +11,7 @@ import { nearestNeighbours, unitRows } from '../engine/dataset/neighbours';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { analyseFiles, className, featureLayer, listImages, terminalProgress } from './imageFolder';
 import { openModel } from './modelFiles';
+import { jsonText, oneLine } from './terminalText';
 import { textTable } from './textTable';
 import { InputError } from './usage';
 
@@ -65,7 +66,7 @@ export async function neighboursCommand(modelFile: string, folder: string, image
     });
     if (options.json) {
       const queryPredicted = className(opened, features.predicted[query]);
-      return JSON.stringify({ query: image, inFolder: inside >= 0, predicted: queryPredicted, layer, neighbours: rows }, null, 2);
+      return jsonText({ query: image, inFolder: inside >= 0, predicted: queryPredicted, layer, neighbours: rows }, 2);
     }
     return table(image, inside >= 0, className(opened, features.predicted[query]), layer, features.dim, images.length, rows);
   } finally {
@@ -78,7 +79,7 @@ function table(image: string, inside: boolean, predicted: string, layer: string,
   const header = ['Rank', 'File', 'Distance', 'Label', 'Predicted'];
   const cells = rows.map((row) => [String(row.rank), row.file, row.distance.toFixed(4), row.label ?? '-', row.predicted]);
   return [
-    `${image} (predicted ${predicted}): nearest of ${inside ? `the ${count - 1} other` : `the ${count}`} images by cosine distance at layer ${layer} (${dim} features)`,
+    `${image} (predicted ${oneLine(predicted)}): nearest of ${inside ? `the ${count - 1} other` : `the ${count}`} images by cosine distance at layer ${oneLine(layer)} (${dim} features)`,
     ...textTable(header, cells, new Set([0, 2])),
   ].join('\n');
 }

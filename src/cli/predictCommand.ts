@@ -4,6 +4,7 @@ import { describePreprocessing, type PreprocessingSettings } from '../engine/pre
 import { topPredictions, type Prediction } from '../engine/predictions';
 import { readInput } from './inputs';
 import { openModel } from './modelFiles';
+import { jsonText, oneLine } from './terminalText';
 import { forwardPass, medianMs, since, timingLine } from './timing';
 
 export interface PredictResult {
@@ -35,14 +36,14 @@ export async function predictCommand(file: string, inputs: string[], top: number
     model.dispose();
   }
   if (json) {
-    const record = JSON.stringify({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, null, 2);
+    const record = jsonText({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, 2);
     return timed ? `${record}\n${timed}` : record;
   }
   const lines = [`Preprocessing: ${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`];
   for (const result of results) {
     lines.push('', result.input);
     for (const p of result.predictions) {
-      lines.push(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${p.label}  (class ${p.index}, score ${p.score.toPrecision(4)})`);
+      lines.push(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${oneLine(p.label)}  (class ${p.index}, score ${p.score.toPrecision(4)})`);
     }
   }
   if (timed) lines.push('', timed);

@@ -3,10 +3,11 @@ import { formatCount, formatShape } from '../shared/format';
 import { FORMAT_LABELS, type LayerInfo, type ModelSummary } from '../engine/model';
 import { readModelSummary } from '../engine/readers';
 import { modelSource } from './modelFiles';
+import { jsonText, oneLine } from './terminalText';
 
 export async function summaryCommand(file: string, json: boolean): Promise<string> {
   const summary = await readModelSummary(modelSource(file));
-  return json ? JSON.stringify(summary, null, 2) : summaryTable(summary);
+  return json ? jsonText(summary, 2) : summaryTable(summary);
 }
 
 export function summaryTable(summary: ModelSummary): string {
@@ -14,7 +15,8 @@ export function summaryTable(summary: ModelSummary): string {
   const visit = (layers: readonly LayerInfo[], depth: number) => {
     for (const layer of layers) {
       const shapes = layer.outputShapes.map(formatShape).join(' ') || '?';
-      rows.push([`${'  '.repeat(depth)}${layer.name}`, layer.type, shapes, formatCount(layer.params)]);
+      // Names and types come from the file: one line each, without escapes, so the table stays a table.
+      rows.push([`${'  '.repeat(depth)}${oneLine(layer.name)}`, oneLine(layer.type), shapes, formatCount(layer.params)]);
       if (layer.children) visit(layer.children, depth + 1);
     }
   };
@@ -25,7 +27,7 @@ export function summaryTable(summary: ModelSummary): string {
     cells.map((cell, i) => (i === cells.length - 1 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
   const rule = '-'.repeat(widths.reduce((s, w) => s + w + 2, -2));
   return [
-    `${summary.name} (${FORMAT_LABELS[summary.format]}, ${summary.fileName})`,
+    `${oneLine(summary.name)} (${FORMAT_LABELS[summary.format]}, ${oneLine(summary.fileName)})`,
     `Input ${summary.inputShapes.map(formatShape).join(', ')}  Output ${summary.outputShapes.map(formatShape).join(', ')}`,
     rule,
     line(header),

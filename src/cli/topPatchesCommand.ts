@@ -9,9 +9,11 @@ import { receptiveField } from '../engine/dataset/receptiveField';
 import { cropToTile, fieldInImage, tileGrid, topActivations, type PixelRect } from '../engine/dataset/topPatches';
 import { outputShapes } from '../engine/explain/targetLayer';
 import type { PreprocessingSettings } from '../engine/preprocess';
-import { writePng } from '../node/pngFile';
+import { encodePng } from '../node/pngFile';
 import { analyseFiles, className, decode, listImages, requireLayer, terminalProgress } from './imageFolder';
 import { openModel, type OpenedModel } from './modelFiles';
+import { checkOutput, writeOutput } from './outputFile';
+import { jsonText } from './terminalText';
 import { textTable } from './textTable';
 import { InputError } from './usage';
 
@@ -22,6 +24,8 @@ export interface TopPatchesOptions {
   out?: string;
   json: boolean;
   settings: PreprocessingSettings;
+  /** Replace an existing --out file (never the model's files or an image). */
+  force?: boolean;
 }
 
 export interface PatchRow {
@@ -48,6 +52,8 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
   try {
     checkLayer(opened, modelFile, options.layer, options.channel);
     const files = images.map((entry) => path.join(folder, entry.path));
+    // Before the folder is read, so a refused file costs no waiting.
+    if (options.out) await checkOutput(options.out, '--out', { force: options.force === true, reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))] });
     const { peaks, predicted } = await analyseFiles(opened, modelFile, files, options.layer, terminal.progress(`Reading ${files.length} images`), options.layer);
     terminal.done();
     const { width, height } = opened.input.preprocessing;
@@ -62,9 +68,9 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
       const entry = images[unit.image];
       rows.push({ rank: i + 1, file: entry.path, value: unit.value, unit: { x: unit.x, y: unit.y }, patch, label: entry.label ?? null, predicted: className(opened, predicted[unit.image]) });
     }
-    if (options.out) await writePng(options.out, tileGrid(tiles, Math.ceil(Math.sqrt(tiles.length))));
+    if (options.out) await writeOutput(options.out, encodePng(tileGrid(tiles, Math.ceil(Math.sqrt(tiles.length)))), '--out', options.force === true);
     const fieldText = field.kind === 'local' ? `${field.rows.size}×${field.columns.size} input pixels` : `the whole image (${field.reason})`;
-    if (options.json) return JSON.stringify({ layer: options.layer, channel: options.channel, receptiveField: fieldText, grid: options.out ?? null, patches: rows }, null, 2);
+    if (options.json) return jsonText({ layer: options.layer, channel: options.channel, receptiveField: fieldText, grid: options.out ?? null, patches: rows }, 2);
     return [
       `${options.layer} channel ${options.channel}: the ${rows.length} strongest of ${images.length} images; each unit sees ${fieldText}`,
       ...table(rows),

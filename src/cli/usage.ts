@@ -10,7 +10,7 @@ Commands:
   summary <model> [--json]                 the layer table: name, type, output shape, parameters
   predict <model> <input...> [--top K] [--json] [--timing]
                                            top-K classes for each image or .npy array
-  explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json]
+  explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json] [--force]
                                            an explanation map: <m> is one of cam gradcam gradcam++
                                            xgradcam layercam hirescam scorecam ablationcam eigencam
                                            saliency guided smoothgrad integrated occlusion
@@ -18,7 +18,7 @@ Commands:
                                            --timing (here and in predict): also print "timing: load
                                            <ms> ms, forward <ms> ms, explain <ms> ms" (forward and
                                            explain: the median of 5 runs after a warm-up)
-  embed <model> <folder> --method pca|tsne|umap [--layer NAME] [--json points.json]
+  embed <model> <folder> --method pca|tsne|umap [--layer NAME] [--json points.json] [--force]
                                            a 2-D map of the folder's images (searched recursively;
                                            class subfolders label them): with --json, the points
                                            (file, x, y, label, predicted); else a summary with the
@@ -26,7 +26,7 @@ Commands:
   neighbours <model> <folder> <image> [--k K] [--layer NAME] [--json]
                                            the K (5) images of the folder nearest to <image> by cosine
                                            distance of their features
-  top-patches <model> <folder> --layer NAME --channel C [--n N] [--out grid.png] [--json]
+  top-patches <model> <folder> --layer NAME --channel C [--n N] [--out grid.png] [--json] [--force]
                                            the N (16) images where the channel fires hardest, each
                                            cut to the receptive field of the unit that fired; --out
                                            writes them as a grid, strongest first
@@ -34,11 +34,15 @@ Commands:
 embed and neighbours read features at --layer NAME (default: the layer before the classifier; list the
 layers with convlens summary <model>).
 
+Output files (--out, --json FILE): an existing file is replaced only with --force, never through a
+symbolic link, and never when it is the model, a file beside it that the model uses, or an input.
+
 Preprocessing (commands that take images; also read from <model>.convlens.json):
   --size WxH                               resize images to W x H (default: the model's input size)
   --scale 0-1|-1-1|0-255|torch|caffe       pixel scaling (torch = ImageNet mean/std after 0-1)
   --channels rgb|bgr|gray                  channel order
 
-Models: TensorFlow.js model.json, Keras .h5/.keras, ONNX .onnx.
+Models: TensorFlow.js model.json, Keras .h5/.keras, ONNX .onnx. The files a model names (weights,
+external data, labels) are read only from its own folder.
 Inputs: png, jpeg, bmp, tiff, webp images, or .npy arrays used as the model input as they are.
 Exit codes: 0 ok, 1 a file cannot be read or run, 2 wrong usage.`;

@@ -4,22 +4,50 @@
  * ConvLens read outside its own folder), images to run, and PNGs the user saves.
  */
 import * as vscode from 'vscode';
-import { baseName } from './workspaceModelSource';
+import { isInsideFolder, pathSegments, pathShapeProblem, RefusedFileError } from '../engine/confinedPath';
+import { ModelReadError } from '../engine/errors';
+import { readFileBytes } from './diskFiles';
+import { baseName, readModelItself, readSiblingFile } from './workspaceModelSource';
 
-export type FileAnswer = { bytes: ArrayBuffer; error?: undefined } | { bytes?: undefined; error: string };
+export type FileAnswer =
+  | { bytes: ArrayBuffer; error?: undefined; refused?: undefined }
+  /** `refused`: why the file may not be read (confinedPath.ts), for the webview to report as the host would. */
+  | { bytes?: undefined; error: string; refused?: string };
 
-/** `path` is relative to the model file's folder; '' is the model file itself. */
-export async function readModelFile(model: vscode.Uri, path: string): Promise<FileAnswer> {
-  const segments = path.split(/[\\/]/).filter((s) => s && s !== '.');
-  if (segments.includes('..')) return { error: `"${path}" lies outside the model's folder` };
-  const uri = segments.length ? vscode.Uri.joinPath(model, '..', ...segments) : model;
-  return readFileAnswer(uri, `no file "${path}" beside the model`);
+/**
+ * A file of the model for a webview: `path` is relative to the model file's folder ('' is the model
+ * file itself), under the same rule as the host's own reads, whatever the webview asks for.
+ */
+export async function readModelFile(model: vscode.Uri, path: string, maxBytes?: number): Promise<FileAnswer> {
+  try {
+    return { bytes: exactBuffer(path === '' ? await readModelItself(model) : await readSiblingFile(model, path, maxBytes)) };
+  } catch (error) {
+    if (error instanceof RefusedFileError) return { error: error.message, refused: error.reason };
+    if (error instanceof ModelReadError) return { error: error.message, refused: error.problem };
+    return { error: `no file "${path}" beside the model` };
+  }
+}
+
+/**
+ * The file at `path` (relative, '/'-separated, as a webview names it) in `folder`, or undefined when the
+ * path would lead out of it: the shape rule of confinedPath.ts, since a webview's word is not the host's.
+ */
+export function uriInFolder(folder: vscode.Uri, path: string): vscode.Uri | undefined {
+  if (pathShapeProblem(path)) return undefined;
+  const uri = vscode.Uri.joinPath(folder, ...pathSegments(path));
+  return isInsideFolder(folder.path, uri.path) ? uri : undefined;
+}
+
+/** A file of `folder` for a webview (see `uriInFolder`), or `error` when it cannot or may not be read. */
+export async function readFileInFolder(folder: vscode.Uri, path: string, error: string): Promise<FileAnswer> {
+  const uri = uriInFolder(folder, path);
+  return uri ? readFileAnswer(uri, error) : { error: `${path} is outside the folder; ConvLens reads only files in it.` };
 }
 
 /** A file's bytes for a webview, or `error` when it cannot be read. */
 export async function readFileAnswer(uri: vscode.Uri, error: string): Promise<FileAnswer> {
   try {
-    return { bytes: exactBuffer(await vscode.workspace.fs.readFile(uri)) };
+    return { bytes: exactBuffer(await readFileBytes(uri)) };
   } catch {
     return { error };
   }

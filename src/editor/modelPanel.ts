@@ -52,7 +52,7 @@ export abstract class ModelPanel<Incoming extends { type: string }, Outgoing ext
     if (!isModelPanelMessage(message)) return this.receive(message);
     switch (message.type) {
       case 'readFile':
-        return this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.model, message.path)) });
+        return this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.model, message.path, message.maxBytes)) });
       case 'progress':
         return this.progress.show(message.title, message.done, message.total);
       case 'progressEnd':

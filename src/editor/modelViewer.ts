@@ -82,7 +82,7 @@ export class ModelViewer implements vscode.Disposable {
   private async receive(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'readFile':
-        this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.uri, message.path)) });
+        this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.uri, message.path, message.maxBytes)) });
         break;
       case 'chooseImage':
         await this.chooseImage();

@@ -2,6 +2,7 @@
  * The preprocessing in use for a model: detected from the model, then the `<model>.convlens.json`
  * sidecar beside it, then explicit options (command line, webview), each overriding the one before.
  */
+import { readOptionalBeside } from './confinedPath';
 import type { ModelSummary } from './model';
 import type { ModelSource } from './modelSource';
 import { applySettings, detectPreprocessing, parseSidecar, type Preprocessing, type PreprocessingSettings } from './preprocess';
@@ -23,11 +24,11 @@ export async function resolvePreprocessing(
 ): Promise<ResolvedPreprocessing> {
   let preprocessing = detectPreprocessing(summary);
   // Teachable Machine image models are MobileNets fed pixels scaled to [-1, 1].
-  const metadata = await source.readSibling('metadata.json').catch(() => undefined);
+  const metadata = await readOptionalBeside(source, 'metadata.json', 'has the metadata file');
   if (metadata && /"tmVersion"/.test(new TextDecoder().decode(metadata))) preprocessing = { ...preprocessing, scale: '-1-1' };
 
   const name = sidecarName(source.fileName);
-  const sidecarBytes = await source.readSibling(name).catch(() => undefined);
+  const sidecarBytes = await readOptionalBeside(source, name, 'has the settings file');
   if (sidecarBytes) preprocessing = applySettings(preprocessing, parseSidecar(new TextDecoder().decode(sidecarBytes), name), name);
   preprocessing = applySettings(preprocessing, options, 'option');
   return { preprocessing, ...(sidecarBytes ? { sidecar: name } : {}) };

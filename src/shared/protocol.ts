@@ -15,8 +15,8 @@ export type HostMessage =
   | { type: 'showError'; message: string }
   /** Select a layer (by its id) and scroll it into view, e.g. after a click in the sidebar tree. */
   | { type: 'revealLayer'; layerId: string }
-  /** The answer to `readFile`: the bytes, or why they cannot be read. */
-  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string }
+  /** The answer to `readFile`: the bytes, or why they cannot be read (`refused`: the rule forbids it, see confinedPath.ts). */
+  | { type: 'fileContents'; requestId: number; bytes?: ArrayBuffer; error?: string; refused?: string }
   /** An image to show feature maps for (picked in a dialog, dropped, or chosen in the explorer). */
   | { type: 'showImage'; name: string; bytes: ArrayBuffer }
   /** The sidecar was written (reload the model to use it), or could not be (`error`). */
@@ -27,8 +27,11 @@ export type WebviewMessage =
   /** Which TensorFlow.js backend the webview runs on, and why it fell back to CPU if it did. */
   | { type: 'backendReady'; backend: string; fallbackReason?: string }
   | { type: 'layerSelected'; layerId: string }
-  /** A file of the model, by its path relative to the model file's folder ('' for the model file itself). */
-  | { type: 'readFile'; requestId: number; path: string }
+  /**
+   * A file of the model, by its path relative to the model file's folder ('' for the model file itself),
+   * of at most `maxBytes` where the model declares its size.
+   */
+  | { type: 'readFile'; requestId: number; path: string; maxBytes?: number }
   /** The user wants to choose an image (a file dialog on the host). */
   | { type: 'chooseImage' }
   /** Files dropped from VS Code's explorer arrive as URIs, which only the host can read. */

@@ -3,6 +3,7 @@
  * Machine's metadata.json, labels.txt / classes.txt (one name per line, or `index,name`), Labels.json
  * (an array, or an object keyed by index); ImageNet's names when the model has 1000 classes.
  */
+import { readOptionalBeside } from '../confinedPath';
 import type { ModelSource } from '../modelSource';
 import { IMAGENET_CLASSES } from './imagenetClasses';
 
@@ -18,7 +19,7 @@ const JSON_FILES = ['metadata.json', 'labels.json', 'Labels.json'];
 /** The first label file beside the model that names exactly `classCount` classes, if any. */
 export async function readLabels(source: ModelSource, classCount: number): Promise<ClassLabels | undefined> {
   for (const file of [...JSON_FILES, ...TEXT_FILES]) {
-    const bytes = await source.readSibling(file).catch(() => undefined);
+    const bytes = await readOptionalBeside(source, file, 'has the label file');
     if (!bytes) continue;
     const text = new TextDecoder().decode(bytes);
     const names = file.endsWith('.json') ? namesFromJson(text) : namesFromText(text);

@@ -1,5 +1,6 @@
 /** The binary weight shards a TensorFlow.js model.json lists (layers and graph models alike). */
 import type { io } from '@tensorflow/tfjs-core';
+import { readBeside, RefusedFileError } from '../confinedPath';
 import { ModelReadError } from '../errors';
 import type { ModelSource } from '../modelSource';
 
@@ -15,20 +16,24 @@ export async function readWeightShards(
     if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
       throw new ModelReadError(source.fileName, 'has a "weightsManifest" entry without "paths" and "weights".');
     }
+    // Known before any shard is read: together the shards may hold no more than the group's weights need.
+    const expected = group.weights.reduce((sum, spec) => sum + weightByteLength(source.fileName, spec), 0);
     const groupShards: Uint8Array[] = [];
+    let bytesRead = 0;
     for (const shardPath of group.paths) {
       try {
-        groupShards.push(await source.readSibling(shardPath));
-      } catch {
+        const shard = await readBeside(source, shardPath, 'lists the weight file', expected - bytesRead);
+        groupShards.push(shard);
+        bytesRead += shard.byteLength;
+      } catch (error) {
+        if (error instanceof RefusedFileError) throw error;
         throw new ModelReadError(source.fileName, `lists the weight file "${shardPath}", which cannot be read beside it.`);
       }
     }
-    const expected = group.weights.reduce((sum, spec) => sum + weightByteLength(source.fileName, spec), 0);
-    const actual = groupShards.reduce((sum, shard) => sum + shard.byteLength, 0);
-    if (actual !== expected) {
+    if (bytesRead !== expected) {
       throw new ModelReadError(
         source.fileName,
-        `needs ${expected} bytes of weights from ${group.paths.join(', ')}, but ${actual === 1 ? 'there is 1 byte' : `there are ${actual} bytes`}.`,
+        `needs ${expected} bytes of weights from ${group.paths.join(', ')}, but ${bytesRead === 1 ? 'there is 1 byte' : `there are ${bytesRead} bytes`}.`,
       );
     }
     specs.push(...group.weights);

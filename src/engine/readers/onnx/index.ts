@@ -14,6 +14,7 @@
  * callers must not dispose them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readBeside, RefusedFileError } from '../../confinedPath';
 import { asModelReadError, ModelReadError } from '../../errors';
 import type { RunnableModel } from '../../graph';
 import type { ModelSummary } from '../../model';
@@ -26,7 +27,7 @@ import type { ValueDesc } from './ops/types';
 import { isFullyKnown, product } from './ops/shapes';
 import { buildRunnable, evaluateNode, NodeBuildError } from './runnable';
 import { summarizeGraph } from './summary';
-import { elementCount, externalLocation, hostTensor, isExternal, TensorDataError, type HostTensor } from './tensors';
+import { elementCount, externalLocation, hostTensor, isExternal, storedByteLength, TensorDataError, type HostTensor } from './tensors';
 
 /** Initializers up to this size are decoded for a summary (shape vectors, not weights). */
 const SUMMARY_DECODE_LIMIT = 1024;
@@ -118,6 +119,7 @@ function decode(fileName: string, bytes: Uint8Array): OnnxModel {
 async function readInitializers(source: ModelSource, initializers: readonly OnnxTensor[]): Promise<Map<string, HostTensor>> {
   const files = new Map<string, Promise<Uint8Array>>();
   const values = new Map<string, HostTensor>();
+  const declaredSizes = externalFileSizes(initializers);
   for (const tensor of initializers) {
     if (!isExternal(tensor)) {
       values.set(tensor.name, hostTensor(tensor));
@@ -126,7 +128,8 @@ async function readInitializers(source: ModelSource, initializers: readonly Onnx
     const { location, offset, length } = externalLocation(tensor);
     let file = files.get(location);
     if (!file) {
-      file = source.readSibling(location).catch((error: unknown) => {
+      file = readBeside(source, location, 'keeps its weights in', declaredSizes.get(location)).catch((error: unknown) => {
+        if (error instanceof RefusedFileError) throw error;
         throw fail(source.fileName, `keeps its weights in "${location}", which cannot be read beside it.`, error);
       });
       files.set(location, file);
@@ -139,6 +142,31 @@ async function readInitializers(source: ModelSource, initializers: readonly Onnx
     values.set(tensor.name, hostTensor(tensor, bytes.subarray(offset, end)));
   }
   return values;
+}
+
+/**
+ * How large each external data file can be, from what the model declares: the furthest end of a
+ * tensor stored in it. A file is left out (the default limit applies) where a tensor's size cannot be
+ * told; reading it then reports that tensor.
+ */
+function externalFileSizes(initializers: readonly OnnxTensor[]): Map<string, number | undefined> {
+  const sizes = new Map<string, number | undefined>();
+  for (const tensor of initializers) {
+    if (!isExternal(tensor)) continue;
+    let location: string;
+    let end: number | undefined;
+    try {
+      const place = externalLocation(tensor);
+      location = place.location;
+      const length = place.length ?? storedByteLength(tensor);
+      end = length === undefined ? undefined : place.offset + length;
+    } catch {
+      continue; // reported when the tensor itself is read
+    }
+    const known = sizes.has(location) ? sizes.get(location) : 0;
+    sizes.set(location, known === undefined || end === undefined ? undefined : Math.max(known, end));
+  }
+  return sizes;
 }
 
 function rejectUnsupported(analysis: GraphAnalysis): void {

@@ -91,7 +91,10 @@ export function elementCount(dims: readonly number[], what: string): number {
   return count;
 }
 
-/** Where the values of an external tensor are, checked to be a plain path inside the model's folder. */
+/**
+ * Where the values of an external tensor are. The path is the model's word only: it is confined to the
+ * model's folder where it is read (confinedPath.ts), like every file a model names.
+ */
 export interface ExternalLocation {
   location: string;
   offset: number;
@@ -103,15 +106,23 @@ export function externalLocation(tensor: OnnxTensor): ExternalLocation {
   const location = entries.get('location') ?? '';
   const what = `the tensor "${tensor.name}"`;
   if (!location) throw new TensorDataError(`${what} is stored in another file but does not say which`);
-  if (/^([\\/]|[a-z]:)/i.test(location) || location.split(/[\\/]/).includes('..')) {
-    throw new TensorDataError(`${what} is stored in "${location}", outside the model's folder`);
-  }
   const offset = Number(entries.get('offset') ?? 0);
   const length = entries.has('length') ? Number(entries.get('length')) : undefined;
   if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
     throw new TensorDataError(`${what} has an invalid offset or length into "${location}"`);
   }
   return { location, offset, length };
+}
+
+/** The bytes a tensor's values take as stored, from its type and dimensions; undefined where they cannot be told. */
+export function storedByteLength(tensor: OnnxTensor): number | undefined {
+  const bytesPerValue = BYTES_PER_VALUE[tensor.dataType];
+  if (!bytesPerValue) return undefined;
+  try {
+    return elementCount(tensor.dims, 'a tensor') * bytesPerValue;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the tensor's values must be read from another file. */
