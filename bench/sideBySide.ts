@@ -40,9 +40,12 @@ const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'sc
   { name: 'integrated gradients (32)', torch: 'integrated', ours: 'integrated', repeats: 1 },
 ];
 
-/** The same settings as side_by_side.py: Score-CAM's batches of 16, all samples and steps in one batch. */
+/**
+ * The same samples and steps as side_by_side.py. PyTorch runs all of them in one batch and Score-CAM in
+ * batches of 16; ConvLens runs the engine's default batches (on WebAssembly a batch costs what its images
+ * cost one by one, and 32 MobileNetV2 images at 224×224 outgrow its memory).
+ */
 const REQUEST: Partial<ExplainRequest> = { smoothGrad: { samples: 25, seed: 1 }, integrated: { steps: 32 } };
-const BATCH_SIZE: Partial<Record<Method, number>> = { scorecam: 16, smoothgrad: 25, integrated: 32 };
 
 interface TorchRun {
   threads: number;
@@ -92,7 +95,7 @@ async function oursMs(model: RunnableModel, input: tf.Tensor4D, method: (typeof 
   }
   const ours = method.ours!;
   return medianMs(async () => {
-    const { maps } = await explain(model, input, { ...REQUEST, method: ours, layer, batchSize: BATCH_SIZE[ours] ?? 32 });
+    const { maps } = await explain(model, input, { ...REQUEST, method: ours, layer });
     await maps.data();
     maps.dispose();
   }, method.repeats);

@@ -143,8 +143,8 @@ async function renderMethod(method: Method, token: { cancelled: boolean }): Prom
       method,
       layer: isCamMethod(method) ? layer : undefined,
       classIndex: images.map((image) => image.classIndex),
-      // WebAssembly takes the CPU's batch until its own is measured.
-      batchSize: backend === 'webgl' ? 32 : 8,
+      // WebGL wants large batches (one program per op, not per image); the others the engine's default.
+      batchSize: backend === 'webgl' ? 32 : undefined,
       progress: {
         token,
         report: long ? (done, total) => postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total }) : undefined,

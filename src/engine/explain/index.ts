@@ -23,7 +23,7 @@ export interface ExplainRequest {
   layer?: string;
   /** One class for every image, or one per image; the top prediction by default. */
   classIndex?: number | readonly number[];
-  /** Forward passes batched together in the many-forward methods. */
+  /** Forward passes batched together in the many-forward methods; by default `defaultBatchSize`. */
   batchSize?: number;
   smoothGrad?: { samples?: number; level?: number; noise?: tf.Tensor4D; seed?: number };
   integrated?: { steps?: number; baseline?: tf.Tensor };
@@ -45,7 +45,7 @@ export interface Explanation {
 export async function explain(model: RunnableModel, input: tf.Tensor4D, request: ExplainRequest): Promise<Explanation> {
   const feeds = singleInput(model, input);
   const [batch, height, width] = input.shape;
-  const batchSize = request.batchSize ?? 32;
+  const batchSize = request.batchSize ?? defaultBatchSize(tf.getBackend(), height * width);
   const progress = request.progress;
 
   if (isCamMethod(request.method)) {
@@ -90,6 +90,17 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
       break;
   }
   return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
+}
+
+/**
+ * Images per forward pass in the many-forward methods. On WebAssembly a batch costs what its images cost
+ * one by one, and its memory (a 32-bit heap of at most 4 GB, never returned) runs out first: SmoothGrad
+ * on a 224×224 MobileNetV2 in batches of 32 exhausted it, so 224×224 inputs go 5 at a time. WebGL and the
+ * CPU backend keep batches of 32.
+ */
+export function defaultBatchSize(backend: string, pixels: number): number {
+  if (backend !== 'wasm') return 32;
+  return Math.min(32, Math.max(1, Math.floor(2 ** 18 / pixels)));
 }
 
 /** An input-space map scaled to [0, 1] by its maximum; frees the raw map. */
