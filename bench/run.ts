@@ -2,7 +2,7 @@
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
  * machine: its own forward pass on the same backend (TensorFlow.js's WebAssembly backend in Node; set
  * CONVLENS_BACKEND=cpu for the CPU backend), and PyTorch doing the same computation (section torch).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, torch, dataset, webview)
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, torch, dataset, analyze-webview, webview)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import os from 'node:os';
@@ -18,6 +18,7 @@ import { benchLayerTree } from './layerTree';
 import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
 import { benchSideBySide } from './sideBySide';
+import { benchAnalyzeWebview } from './analyzeWebview';
 
 async function main(): Promise<void> {
   const { backend, fallbackReason } = await useNodeBackend();
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
   // The torchvision models exported by bench/pytorch/export_models.py (section torch writes them).
   const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,webview').split(',');
+  const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,analyze-webview,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log('## Time to the layer tree (ratio = layer tree / reading the files\' bytes)\n');
     console.log(await benchLayerTree(sharedModels));
@@ -55,6 +56,10 @@ async function main(): Promise<void> {
   if (sections.includes('dataset')) {
     console.log('\n## Dataset views: a folder of Fashion-MNIST test images through the sample model (ratio = time / forward pass)\n');
     console.log(await benchDataset());
+  }
+  if (sections.includes('analyze-webview')) {
+    console.log('\n## The Analyze panel\'s folder pass in VS Code against the engine on the same backend (images/s)\n');
+    console.log(await benchAnalyzeWebview());
   }
   if (sections.includes('webview')) {
     console.log('\n## In VS Code: from the explorer menu to the picture (code-server, headless Chromium; ratio = time / VS Code\'s own image preview)\n');

@@ -6,23 +6,36 @@
  */
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import { statFile } from '../editor/diskFiles';
 import type { CachedFeatures, FolderEntry } from '../shared/analyzeProtocol';
 import { decodeFeatures, encodeFeatures } from './featureFile';
 import { imageUri } from './folderImages';
 
+/** Stats in flight at once while the key is computed. */
+const STATS_AT_ONCE = 256;
+
 export class FeatureCache {
   constructor(private readonly storage: vscode.Uri) {}
 
-  async key(model: vscode.Uri, folder: vscode.Uri, images: FolderEntry[], viewKey: string): Promise<string> {
+  /** The key, and the images' total size in bytes that the same stats found. */
+  async key(model: vscode.Uri, folder: vscode.Uri, images: FolderEntry[], viewKey: string): Promise<{ key: string; imageBytes: number }> {
     const hash = createHash('sha256');
+    let imageBytes = 0;
     const stamp = async (uri: vscode.Uri) => {
-      const stat = await vscode.workspace.fs.stat(uri);
-      return `${uri.toString()}\t${stat.size}\t${stat.mtime}\n`;
+      const stat = await statFile(uri);
+      return { line: `${uri.toString()}\t${stat.size}\t${stat.mtime}\n`, size: stat.size };
     };
-    hash.update(await stamp(model));
+    hash.update((await stamp(model)).line);
     hash.update(`${viewKey}\n`);
-    for (const image of images) hash.update(await stamp(imageUri(folder, image.path)));
-    return hash.digest('hex').slice(0, 32);
+    // The images' stats asked for together: one after another, 500 of them took seconds in code-server.
+    for (let start = 0; start < images.length; start += STATS_AT_ONCE) {
+      const stamps = await Promise.all(images.slice(start, start + STATS_AT_ONCE).map((image) => stamp(imageUri(folder, image.path))));
+      for (const { line, size } of stamps) {
+        hash.update(line);
+        imageBytes += size;
+      }
+    }
+    return { key: hash.digest('hex').slice(0, 32), imageBytes };
   }
 
   async read(key: string): Promise<CachedFeatures | undefined> {

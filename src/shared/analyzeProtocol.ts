@@ -35,8 +35,11 @@ export interface ImageRect {
 export type AnalyzeHostMessage =
   | ModelPanelHostMessage
   | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference }
-  /** Features found in the cache for this model, preprocessing, layer and the folder as it is now. */
-  | { type: 'cached'; requestId: number; features?: CachedFeatures }
+  /**
+   * Features found in the cache for this model, preprocessing, layer and the folder as it is now; and
+   * the folder's images' total size (from the same stats), by which the webview plans its reads.
+   */
+  | { type: 'cached'; requestId: number; features?: CachedFeatures; imageBytes: number }
   /** The answer to `readImages`: each image's bytes, or why it cannot be read. */
   | { type: 'images'; requestId: number; files: { path: string; bytes?: ArrayBuffer; error?: string }[] };
 

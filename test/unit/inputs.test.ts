@@ -9,7 +9,7 @@ import { namesFromJson, namesFromText, readLabels } from '../../src/engine/label
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy } from '../../src/engine/npy';
 import { topPredictions } from '../../src/engine/predictions';
-import { applySettings, imageToInput, type Preprocessing } from '../../src/engine/preprocess';
+import { applySettings, CHANNEL_ORDERS, imagesToInput, imageToInput, PIXEL_SCALES, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
 import { readImageFile } from '../../src/node/imageFile';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
@@ -92,6 +92,27 @@ describe('image preprocessing', () => {
     assert.deepEqual(input.shape, [1, 3, 4, 3]);
     input.dispose();
     assert.equal(tf.memory().numTensors, 0);
+  });
+
+  test('a batch holds exactly the input of each of its images, for every scale and channel order, sizes mixed or not', async () => {
+    await useNodeBackend();
+    let seed = 3;
+    const random = (width: number, height: number): RgbaImage => ({ width, height, data: Uint8Array.from({ length: width * height * 4 }, () => (seed = (seed * 16807) % 2147483647) % 256) });
+    const sized = [random(5, 4), random(5, 4), random(5, 4)];
+    const before = tf.memory().numTensors;
+    for (const scale of PIXEL_SCALES) {
+      for (const channels of CHANNEL_ORDERS) {
+        const p: Preprocessing = { width: 5, height: 4, scale, channels };
+        for (const images of [sized, [sized[0], random(7, 3), sized[2]]]) {
+          const batch = imagesToInput(images, p);
+          const each = tf.tidy(() => tf.concat(images.map((image) => imageToInput(image, p))));
+          assert.deepEqual(batch.shape, [3, 4, 5, channels === 'gray' ? 1 : 3]);
+          assert.deepEqual(await batch.data(), await each.data(), `${scale} ${channels}`);
+          tf.dispose([batch, each]);
+        }
+      }
+    }
+    assert.equal(tf.memory().numTensors, before);
   });
 
   test('settings that are not understood are refused, naming where they came from', () => {

@@ -41,13 +41,16 @@ export function hostModelSource(fileName: string): ModelSource {
   return files.modelSource(fileName);
 }
 
+/** A folder image as the host sends it: its bytes, or why it cannot be read. */
+export type HostImage = Extract<AnalyzeHostMessage, { type: 'images' }>['files'][number];
+
 /** The bytes of folder images (paths relative to the folder), each or why it cannot be read. */
-export async function readImages(paths: string[]): Promise<{ path: string; bytes?: ArrayBuffer; error?: string }[]> {
+export async function readImages(paths: string[]): Promise<HostImage[]> {
   const answer = await ask<Extract<AnalyzeHostMessage, { type: 'images' }>>((requestId) => ({ type: 'readImages', requestId, paths }));
   return answer.files;
 }
 
-export async function lookupCache(key: string): Promise<CachedFeatures | undefined> {
-  const answer = await ask<Extract<AnalyzeHostMessage, { type: 'cached' }>>((requestId) => ({ type: 'lookupCache', requestId, key }));
-  return answer.features;
+/** Cached features for `key` (or none), and the total size of the folder's images. */
+export async function lookupCache(key: string): Promise<{ features?: CachedFeatures; imageBytes: number }> {
+  return ask<Extract<AnalyzeHostMessage, { type: 'cached' }>>((requestId) => ({ type: 'lookupCache', requestId, key }));
 }

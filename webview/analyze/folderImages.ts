@@ -1,33 +1,97 @@
 /**
- * The folder's images in the webview: model-ready batches for the feature pass (decoded as they
- * come, so only one batch is ever in memory), and small cached thumbnails for the views.
+ * The folder's images in the webview: model-ready batches for the feature pass, and small cached
+ * thumbnails for the views. The pass asks the host for the files of many batches ahead while the
+ * model runs: an answer reaches the webview through the extension host, the window and two frames,
+ * each step waiting for the thread the model runs on (in code-server, the window's own), so one asked
+ * for a batch ahead arrived several batches late. Files are decoded only when their batch is due, so
+ * what is held is at most about READ_AHEAD_BYTES of encoded files and one batch of pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { imageToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
+import { imagesToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
 import { decodeImage, paint } from '../explain/images';
-import { readImages } from './channel';
+import { readImages, type HostImage } from './channel';
+
+/** Batches asked for ahead of the one the model runs, at most. */
+const READ_AHEAD = 16;
+/** Batches asked for ahead before the pass is known to be needed (while the cache is looked up). */
+const READ_AHEAD_UNSURE = 4;
+/** Encoded bytes asked for ahead, at most (about): a folder of large photos is read fewer batches ahead. */
+const READ_AHEAD_BYTES = 32 * 2 ** 20;
 
 export class FolderImages {
   /** Images that could not be read or decoded: path → reason. Their place in a batch is a blank image. */
   readonly problems = new Map<string, string>();
   private readonly thumbnails = new Map<string, Promise<HTMLCanvasElement | undefined>>();
+  /** The pass's reads asked of the host, by "start-end" of their batch. */
+  private readonly reading = new Map<string, Promise<HostImage[]>>();
+  private batchSize = 0;
+  /** The first image of the batch due next. */
+  private next = 0;
+  /** Encoded bytes per image: from the folder's total size when known, else from the last batch read. */
+  private bytesPerImage = 0;
 
   constructor(
     readonly paths: readonly string[],
     private readonly preprocessing: Preprocessing,
   ) {}
 
+  /**
+   * A pass over the folder in batches of `size` may begin: reads left by a cancelled pass are dropped
+   * and the first few batches asked for, so that they are read while the cache is looked up (on a hit
+   * they are not needed). The rest wait for `setFolderBytes` or the first batch.
+   */
+  beginPass(size: number): void {
+    this.reading.clear();
+    this.batchSize = size;
+    this.next = 0;
+    this.readAhead(READ_AHEAD_UNSURE);
+  }
+
+  /** The folder's images' total size: from it the reads go as far ahead as the budget allows. */
+  setFolderBytes(bytes: number): void {
+    this.bytesPerImage = bytes / Math.max(1, this.paths.length);
+    this.readAhead();
+  }
+
+  /** Images [start, end) as one batch. */
   async batch(start: number, end: number): Promise<tf.Tensor4D> {
-    const images = await this.decode(this.paths.slice(start, end));
+    const key = `${start}-${end}`;
+    const due = this.reading.get(key) ?? readImages(this.paths.slice(start, end));
+    this.reading.delete(key);
+    this.batchSize ||= end - start;
+    this.next = end;
+    this.readAhead();
+    const files = await due;
+    if (!this.bytesPerImage && files.length > 0) {
+      this.bytesPerImage = files.reduce((sum, file) => sum + (file.bytes?.byteLength ?? 0), 0) / files.length;
+      this.readAhead();
+    }
+    const images = await this.decodeFiles(files);
     const { width, height } = this.preprocessing;
-    return tf.tidy(
-      () => tf.concat(images.map((image) => imageToInput(image ?? { width, height, data: new Uint8Array(width * height * 4) }, this.preprocessing))) as tf.Tensor4D,
-    );
+    const blank = { width, height, data: new Uint8Array(width * height * 4) };
+    return imagesToInput(images.map((image) => image ?? blank), this.preprocessing);
+  }
+
+  /**
+   * Asks for the batch due next and those after it that are not asked for yet: one more while the
+   * size of the files is unknown, then as many as `most` and the byte budget allow.
+   */
+  private readAhead(most = READ_AHEAD): void {
+    const size = this.batchSize;
+    if (!size) return;
+    const ahead = this.bytesPerImage ? Math.max(1, Math.min(most, Math.floor(READ_AHEAD_BYTES / (this.bytesPerImage * size)))) : 1;
+    for (let from = this.next; from < Math.min(this.paths.length, this.next + (ahead + 1) * size); from += size) {
+      const key = `${from}-${Math.min(this.paths.length, from + size)}`;
+      if (!this.reading.has(key)) this.reading.set(key, readImages(this.paths.slice(from, from + size)));
+    }
   }
 
   /** Full-size pixels of some images (for patches and marked previews); undefined for one that fails. */
   async decode(paths: readonly string[]): Promise<(RgbaImage | undefined)[]> {
-    const files = await readImages([...paths]);
+    return this.decodeFiles(await readImages([...paths]));
+  }
+
+  private decodeFiles(files: HostImage[]): Promise<(RgbaImage | undefined)[]> {
     return Promise.all(
       files.map(async (file) => {
         if (!file.bytes) {

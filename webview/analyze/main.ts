@@ -6,7 +6,7 @@
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { confusionMatrix } from '../../src/engine/dataset/confusion';
 import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, type EmbeddingMethod } from '../../src/engine/dataset/embedding';
-import { analyseFolder, defaultFeatureLayer, type FolderFeatures } from '../../src/engine/dataset/features';
+import { analyseFolder, defaultFeatureLayer, folderBatchSize, type FolderFeatures } from '../../src/engine/dataset/features';
 import { matchLabels } from '../../src/engine/dataset/imageFolder';
 import { nearestNeighbours, unitRows } from '../../src/engine/dataset/neighbours';
 import { receptiveField } from '../../src/engine/dataset/receptiveField';
@@ -25,6 +25,7 @@ import { createMapView } from './mapView';
 import { maximizeTab } from './maximizeTab';
 import { classColour } from './palette';
 import { confusionTable, gallery } from './views';
+import { progressReports } from '../progressReports';
 import { safely } from '../safely';
 
 const app = document.getElementById('app')!;
@@ -104,7 +105,12 @@ async function computeFeatures(layer: string): Promise<void> {
   token = mine;
   const peakLayer = safely(() => defaultTargetLayer(opened.model));
   const key = `${describePreprocessing(opened.input.preprocessing)}|${layer}|${peakLayer ?? ''}`;
-  const cached = fitsFolder(await lookupCache(key));
+  // The pass's first batches are read while the cache is looked up: on a miss they arrive just
+  // behind the lookup's answer, on a hit they were read for nothing.
+  const looking = lookupCache(key);
+  folder.beginPass(passBatchSize());
+  const lookup = await looking;
+  const cached = fitsFolder(lookup.features);
   try {
     if (cached) {
       features = {
@@ -118,6 +124,7 @@ async function computeFeatures(layer: string): Promise<void> {
       for (const [path, reason] of cached.problems) folder.problems.set(path, reason);
       status.textContent = `Features of ${layer} for ${entries.length - folder.problems.size} images, from the cache.`;
     } else {
+      folder.setFolderBytes(lookup.imageBytes);
       features = await streamFolder(layer, peakLayer, mine);
       const f = features;
       const problems = [...folder.problems];
@@ -145,21 +152,27 @@ function fitsFolder(cached: CachedFeatures | undefined): CachedFeatures | undefi
 async function streamFolder(layer: string, peakLayer: string | undefined, mine: { cancelled: boolean }): Promise<FolderFeatures> {
   const title = `ConvLens: reading ${entries.length} images`;
   status.textContent = `Computing features of ${layer}…`;
+  // User Timing: the pass shows in DevTools' performance panel, and bench/analyzeWebview.ts reads it.
+  performance.mark('ConvLens folder pass start');
   try {
     const result = await analyseFolder(opened.model, {
       count: entries.length,
       loadBatch: (start, end) => folder.batch(start, end),
       featureLayer: layer,
       peakLayer,
-      // WebAssembly takes the CPU's batch until its own is measured.
-      batchSize: backend === 'webgl' ? 64 : 16,
-      progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) },
+      batchSize: passBatchSize(),
+      progress: { token: mine, report: progressReports((done, total) => postToHost({ type: 'progress', title, done, total })) },
     });
     if (result.peaks && peakLayer) peaksByLayer.set(peakLayer, result.peaks);
+    performance.measure('ConvLens folder pass', 'ConvLens folder pass start');
     return result;
   } finally {
     postToHost({ type: 'progressEnd' });
   }
+}
+
+function passBatchSize(): number {
+  return folderBatchSize(backend, opened.input.preprocessing.width * opened.input.preprocessing.height);
 }
 
 /** Channel peaks at another layer: one more pass over the folder, kept for the panel's life. */
@@ -168,6 +181,7 @@ async function peaksAt(layer: string): Promise<ChannelPeaks> {
   if (known) return known;
   const mine = { cancelled: false };
   token = mine;
+  folder.beginPass(passBatchSize());
   const result = await streamFolder(features!.featureLayer, layer, mine);
   return result.peaks!;
 }
