@@ -5,25 +5,14 @@
  * characters or escape sequences; a model naming files outside its folder is one line and exit 1.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { run } from '../../src/cli/main';
 import { oneLine, terminalText } from '../../src/cli/terminalText';
 import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
+import { temporaryFolder } from '../support/temporaryFolders';
 
-const temporaryFolders: string[] = [];
-after(() => {
-  for (const folder of temporaryFolders) rmSync(folder, { recursive: true, force: true });
-});
-
-/** A fresh folder (its real path), removed when the tests end. */
-function temporaryFolder(prefix: string): string {
-  const folder = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
-  temporaryFolders.push(folder);
-  return folder;
-}
 
 const SHARD = 'group1-shard1of1.bin';
 const sampleImages = path.join(sampleWorkspace, 'images');

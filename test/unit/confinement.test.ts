@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs, { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import fs, { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { isInsideFolder, pathShapeProblem, RefusedFileError, REFUSALS, readBeside } from '../../src/engine/confinedPath';
 import { ModelReadError } from '../../src/engine/errors';
 import { openModel } from '../../src/engine/openModel';
@@ -19,20 +18,10 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { hostFiles } from '../../webview/hostFiles';
 import { repoRoot, sampleModel } from '../support/paths';
+import { temporaryFolder } from '../support/temporaryFolders';
 
 before(() => useNodeBackend());
 
-const temporaryFolders: string[] = [];
-after(() => {
-  for (const folder of temporaryFolders) rmSync(folder, { recursive: true, force: true });
-});
-
-/** A fresh folder (its real path), removed when the tests end. */
-function temporaryFolder(prefix: string): string {
-  const folder = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
-  temporaryFolders.push(folder);
-  return folder;
-}
 
 const SHARD = 'group1-shard1of1.bin';
 const ONLY_IN_FOLDER = "ConvLens reads only files in the model's folder.";

@@ -8,25 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, promises as fs, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, promises as fs, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { REFUSALS } from '../../src/engine/confinedPath';
 import { sampleModel } from '../support/paths';
+import { temporaryFolder } from '../support/temporaryFolders';
 
-const temporaryFolders: string[] = [];
-after(() => {
-  for (const folder of temporaryFolders) rmSync(folder, { recursive: true, force: true });
-});
-
-/** A fresh folder (its real path), removed when the tests end. */
-function temporaryFolder(prefix: string): string {
-  const folder = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
-  temporaryFolders.push(folder);
-  return folder;
-}
 
 const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
 
