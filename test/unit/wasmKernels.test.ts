@@ -42,6 +42,25 @@ function assertClose(actual: Float32Array, expected: Float32Array): void {
   assert.ok(worst <= 1e-4 * scale, `largest difference ${worst} against values up to ${scale}`);
 }
 
+type Shape4 = [number, number, number, number];
+
+/**
+ * The gradient, with respect to the input or the filter, of a weighted sum of `convolve(x, w)`'s outputs
+ * (weighted, so that every output position's gradient differs), from seeded values.
+ */
+function convolutionGradient(of: 'input' | 'filter', xShape: Shape4, wShape: Shape4, seeds: [number, number, number], convolve: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D): () => tf.Tensor {
+  return () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(values(xShape, seeds[0]), xShape);
+      const w = tf.tensor4d(values(wShape, seeds[1]), wShape);
+      const score = (input: tf.Tensor4D, filter: tf.Tensor4D) => {
+        const y = convolve(input, filter);
+        return tf.sum(tf.mul(y, tf.tensor(values(y.shape, seeds[2]), y.shape)));
+      };
+      return of === 'input' ? tf.grad((v) => score(v as tf.Tensor4D, w))(x) : tf.grad((v) => score(x, v as tf.Tensor4D))(w);
+    });
+}
+
 describe('Conv2D input gradient on WebAssembly', () => {
   const cases: { kernel: number; stride: number; pad: 'same' | 'valid' | [number, number, number, number]; size: number; channels: [number, number] }[] = [
     { kernel: 3, stride: 1, pad: 'same', size: 9, channels: [4, 5] },
@@ -53,44 +72,16 @@ describe('Conv2D input gradient on WebAssembly', () => {
     { kernel: 2, stride: 2, pad: [0, 1, 0, 1], size: 7, channels: [2, 3] },
   ];
   for (const { kernel, stride, pad, size, channels } of cases) {
-    test(`${kernel}×${kernel}, stride ${stride}, padding ${pad}, ${size}×${size}`, async () => {
-      const [inC, outC] = channels;
-      const xShape = [2, size, size, inC];
-      const wShape = [kernel, kernel, inC, outC];
-      const padding = Array.isArray(pad) ? ([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] as tf.backend_util.ExplicitPadding) : pad;
-      const { cpu, wasm } = await onBothBackends(() =>
-        tf.tidy(() => {
-          const x = tf.tensor4d(values(xShape, 1), xShape as [number, number, number, number]);
-          const w = tf.tensor4d(values(wShape, 2), wShape as [number, number, number, number]);
-          // A weighted sum of the outputs, so every output position's gradient differs.
-          const f = (input: tf.Tensor4D) => {
-            const y = tf.conv2d(input, w, stride, padding);
-            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 3), y.shape)));
-          };
-          return tf.grad((input) => f(input as tf.Tensor4D))(x);
-        }),
-      );
-      assertClose(wasm, cpu);
-    });
-
-    test(`${kernel}×${kernel}, stride ${stride}, padding ${pad}, ${size}×${size}: the filter's gradient`, async () => {
-      const [inC, outC] = channels;
-      const xShape = [2, size, size, inC];
-      const wShape = [kernel, kernel, inC, outC];
-      const padding = Array.isArray(pad) ? ([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] as tf.backend_util.ExplicitPadding) : pad;
-      const { cpu, wasm } = await onBothBackends(() =>
-        tf.tidy(() => {
-          const x = tf.tensor4d(values(xShape, 1), xShape as [number, number, number, number]);
-          const w = tf.tensor4d(values(wShape, 2), wShape as [number, number, number, number]);
-          const f = (filter: tf.Tensor4D) => {
-            const y = tf.conv2d(x, filter, stride, padding);
-            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 3), y.shape)));
-          };
-          return tf.grad((filter) => f(filter as tf.Tensor4D))(w);
-        }),
-      );
-      assertClose(wasm, cpu);
-    });
+    for (const of of ['input', 'filter'] as const) {
+      test(`${kernel}×${kernel}, stride ${stride}, padding ${pad}, ${size}×${size}${of === 'filter' ? ": the filter's gradient" : ''}`, async () => {
+        const [inC, outC] = channels;
+        const padding = Array.isArray(pad) ? ([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] as tf.backend_util.ExplicitPadding) : pad;
+        const { cpu, wasm } = await onBothBackends(
+          convolutionGradient(of, [2, size, size, inC], [kernel, kernel, inC, outC], [1, 2, 3], (x, w) => tf.conv2d(x, w, stride, padding)),
+        );
+        assertClose(wasm, cpu);
+      });
+    }
   }
 });
 
@@ -102,39 +93,14 @@ describe('Depthwise convolution input gradient on WebAssembly', () => {
     { kernel: 3, stride: 1, multiplier: 2, pad: 'valid' as const },
   ];
   for (const { kernel, stride, multiplier, pad } of cases) {
-    test(`${kernel}×${kernel}, stride ${stride}, multiplier ${multiplier}, ${pad}`, async () => {
-      const xShape = [2, 11, 11, 4];
-      const wShape = [kernel, kernel, 4, multiplier];
-      const { cpu, wasm } = await onBothBackends(() =>
-        tf.tidy(() => {
-          const x = tf.tensor4d(values(xShape, 4), xShape as [number, number, number, number]);
-          const w = tf.tensor4d(values(wShape, 5), wShape as [number, number, number, number]);
-          const f = (input: tf.Tensor4D) => {
-            const y = tf.depthwiseConv2d(input, w, stride, pad);
-            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 6), y.shape)));
-          };
-          return tf.grad((input) => f(input as tf.Tensor4D))(x);
-        }),
-      );
-      assertClose(wasm, cpu);
-    });
-
-    test(`${kernel}×${kernel}, stride ${stride}, multiplier ${multiplier}, ${pad}: the filter's gradient`, async () => {
-      const xShape = [2, 11, 11, 4];
-      const wShape = [kernel, kernel, 4, multiplier];
-      const { cpu, wasm } = await onBothBackends(() =>
-        tf.tidy(() => {
-          const x = tf.tensor4d(values(xShape, 4), xShape as [number, number, number, number]);
-          const w = tf.tensor4d(values(wShape, 5), wShape as [number, number, number, number]);
-          const f = (filter: tf.Tensor4D) => {
-            const y = tf.depthwiseConv2d(x, filter, stride, pad);
-            return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 6), y.shape)));
-          };
-          return tf.grad((filter) => f(filter as tf.Tensor4D))(w);
-        }),
-      );
-      assertClose(wasm, cpu);
-    });
+    for (const of of ['input', 'filter'] as const) {
+      test(`${kernel}×${kernel}, stride ${stride}, multiplier ${multiplier}, ${pad}${of === 'filter' ? ": the filter's gradient" : ''}`, async () => {
+        const { cpu, wasm } = await onBothBackends(
+          convolutionGradient(of, [2, 11, 11, 4], [kernel, kernel, 4, multiplier], [4, 5, 6], (x, w) => tf.depthwiseConv2d(x, w, stride, pad)),
+        );
+        assertClose(wasm, cpu);
+      });
+    }
   }
 });
 
