@@ -69,9 +69,3 @@ async function startWasm(): Promise<string | undefined> {
     return `the WebAssembly backend did not start (${error instanceof Error ? error.message : String(error)})`;
   }
 }
-
-/** The CPU backend, whatever was chosen before: tests compare the two backends with it. */
-export async function useCpuBackend(): Promise<void> {
-  await useNodeBackend();
-  await tf.setBackend('cpu');
-}
