@@ -3,9 +3,13 @@
  * The extension host implements it over `vscode.workspace.fs`, the tests and tools over Node's `fs`,
  * so the engine itself never touches a file system.
  */
+import type { Limits } from './limits';
+
 export interface ModelSource {
   /** Base name of the opened file, used in messages and to pick a reader. */
   readonly fileName: string;
+  /** Budgets the readers check before work (limits.ts): the user's settings or flags; defaults where absent. */
+  readonly limits?: Partial<Limits>;
   read(): Promise<Uint8Array>;
   /**
    * Reads a file by a path relative to the opened file's folder. Every implementation keeps to the
