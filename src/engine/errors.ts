@@ -17,10 +17,32 @@ export class ModelReadError extends Error {
 export function asModelReadError(fileName: string, error: unknown): ModelReadError {
   if (error instanceof ModelReadError) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  const wrapped = new ModelReadError(fileName, `cannot be read (${firstLine(detail)}).`);
+  const wrapped = new ModelReadError(fileName, problemFor(detail));
   // Kept for tests and bug reports: an unforeseen error here is a reader bug to fix.
   wrapped.cause = error;
   return wrapped;
+}
+
+/**
+ * What the JavaScript engine's own failures mean for the file: a damaged file makes a reader recurse,
+ * allocate or read past its end, and the engine's words for that ("Invalid typed array length") tell a
+ * user nothing they can act on.
+ */
+const ENGINE_FAILURES: { pattern: RegExp; problem: string }[] = [
+  { pattern: /maximum call stack size exceeded|too much recursion/i, problem: 'is nested too deeply to read; it is damaged or not a model file.' },
+  {
+    pattern: /invalid typed array length|invalid array (buffer )?length|array buffer allocation failed|out of memory|allocation failed/i,
+    problem: 'has a size out of range for its data or for memory; it is damaged or not a model file.',
+  },
+  {
+    pattern: /outside the bounds of the dataview|offset is out of bounds|out of bounds access|is out of bounds|beyond the end/i,
+    problem: 'ends before the data it declares; it is truncated or damaged.',
+  },
+];
+
+function problemFor(detail: string): string {
+  const known = ENGINE_FAILURES.find(({ pattern }) => pattern.test(detail));
+  return known ? known.problem : `cannot be read (${firstLine(detail)}).`;
 }
 
 function firstLine(text: string): string {
