@@ -4,6 +4,7 @@
  * as its last consumer has run, so memory stays near the largest pair of adjacent activations.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ModelReadError } from './errors';
 import { descendantsOf, type GraphNode, nodeIndex, requiredNodes, type RunnableModel } from './graph';
 
 export type Feeds = ReadonlyMap<string, tf.Tensor>;
@@ -52,7 +53,7 @@ export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly st
   try {
     for (const node of model.nodes) {
       if (!required.has(node.id)) continue;
-      let output = node.run(node.inputs.map((id) => values.get(id)!));
+      let output = runNode(model, node, node.inputs.map((id) => values.get(id)!));
       if (options.afterNode) {
         const replaced = options.afterNode(node, output);
         if (replaced !== output) output.dispose();
@@ -73,6 +74,26 @@ export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly st
     handedOut.add(id);
     return tensor;
   });
+}
+
+/**
+ * A node's computation, with a failure reported as what is wrong with the model: a damaged or hostile
+ * file can declare weights whose shapes pass every check when read but do not fit the data at run time,
+ * and TensorFlow.js's words for that ("Error in matMul: inner shapes…") name neither the file nor the node.
+ */
+function runNode(model: RunnableModel, node: GraphNode, inputs: tf.Tensor[]): tf.Tensor {
+  try {
+    return node.run(inputs);
+  } catch (error) {
+    if (error instanceof ModelReadError) throw error;
+    const shapes = inputs.map((input) => (input.shape.length ? input.shape.join('×') : 'a scalar')).join(' and ');
+    const failure = new ModelReadError(
+      model.summary.fileName,
+      `cannot be run: its node "${node.id}"${node.type ? ` (${node.type})` : ''} fails on input${inputs.length === 1 ? '' : 's'} of shape ${shapes}; the file is damaged or uses the operation in a way ConvLens does not support.`,
+    );
+    failure.cause = error;
+    throw failure;
+  }
 }
 
 /** Runs the model to its outputs. */
