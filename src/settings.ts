@@ -1,6 +1,7 @@
 /** ConvLens's settings (`contributes.configuration`), read and checked in one place. */
 import * as vscode from 'vscode';
 import { isMethod } from './engine/explain/methods';
+import { limitsFromUserUnits, type Limits } from './engine/limits';
 import { isColormap } from './engine/render/colormaps';
 import type { ExplainSettings } from './shared/explainProtocol';
 import type { BackendPreference } from './shared/protocol';
@@ -20,4 +21,10 @@ export function explainSettings(): ExplainSettings {
     colormap: isColormap(colormap) ? colormap : 'jet',
     alpha: Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0.5,
   };
+}
+
+/** The budgets a user may raise for files they trust (`convlens.limits.*`); the engine's defaults elsewhere. */
+export function limitsSetting(): Partial<Limits> {
+  const config = vscode.workspace.getConfiguration('convlens.limits');
+  return limitsFromUserUnits({ modelMegabytes: config.get('modelMegabytes'), imageMegapixels: config.get('imageMegapixels') });
 }

@@ -6,6 +6,7 @@
  */
 import { RefusedFileError } from '../src/engine/confinedPath';
 import { ModelReadError } from '../src/engine/errors';
+import type { Limits } from '../src/engine/limits';
 import type { ModelSource } from '../src/engine/modelSource';
 
 export interface FileContents {
@@ -18,7 +19,7 @@ export interface FileContents {
 
 export interface HostFiles {
   /** The model file and the files beside it. */
-  modelSource(fileName: string): ModelSource;
+  modelSource(fileName: string, limits?: Partial<Limits>): ModelSource;
   /** Hands an answer from the host to the request waiting for it. */
   receive(answer: FileContents): void;
 }
@@ -35,8 +36,9 @@ export function hostFiles(ask: (request: ReadFileRequest) => void): HostFiles {
       ask({ type: 'readFile', requestId, path, ...(maxBytes === undefined ? {} : { maxBytes }) });
     });
   return {
-    modelSource: (fileName) => ({
+    modelSource: (fileName, limits) => ({
       fileName,
+      limits,
       read: () => readFile('', (reason) => new ModelReadError(fileName, reason)),
       readSibling: (path, { maxBytes } = {}) => readFile(path, (reason) => new RefusedFileError(fileName, path, reason), maxBytes),
     }),

@@ -66,7 +66,7 @@ function showModel(model: ModelSummary, preference: BackendPreference = 'auto'):
 function loadModel(model: ModelSummary): void {
   const previous = opened;
   void previous?.then((m) => m.model.dispose(), () => undefined);
-  const next = backend!.then(() => openModel(hostModelSource(model.fileName)));
+  const next = backend!.then(() => openModel(hostModelSource(model.fileName, loadState().limits)));
   opened = next;
   void next.then(({ input }) => preprocessing?.show(input.preprocessing, input.sidecar), () => undefined);
   inspector?.setModel(next);
@@ -124,7 +124,7 @@ async function startBackend(preference: BackendPreference): Promise<BackendChoic
 onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
   switch (message.type) {
     case 'showModel':
-      saveState({ model: message.model, backend: message.backend, error: undefined });
+      saveState({ model: message.model, backend: message.backend, limits: message.limits, error: undefined });
       showModel(message.model, message.backend);
       break;
     case 'showError':

@@ -1,4 +1,5 @@
 /** The webview's side of the host channel: typed posting and the state VS Code keeps for us. */
+import type { Limits } from '../src/engine/limits';
 import type { ModelSource } from '../src/engine/modelSource';
 import type { HostMessage, WebviewMessage, WebviewState } from '../src/shared/protocol';
 import { hostFiles } from './hostFiles';
@@ -27,8 +28,8 @@ export function onHostMessage(handler: (message: Exclude<HostMessage, { type: 'f
 }
 
 /** The model file and the files beside it, served by the host from the workspace. */
-export function hostModelSource(fileName: string): ModelSource {
-  return files.modelSource(fileName);
+export function hostModelSource(fileName: string, limits?: Partial<Limits>): ModelSource {
+  return files.modelSource(fileName, limits);
 }
 
 export function loadState(): WebviewState {

@@ -11,7 +11,7 @@ import { analyzeHtml } from '../editor/webviewHtml';
 import { baseName } from '../editor/workspaceModelSource';
 import type { AnalyzeHostMessage, AnalyzeWebviewMessage, FolderEntry } from '../shared/analyzeProtocol';
 import type { ModelPanelWebviewMessage } from '../shared/modelPanelProtocol';
-import { backendSetting } from '../settings';
+import { backendSetting, limitsSetting } from '../settings';
 import type { FeatureCache } from './featureCache';
 import { listFolderImages } from './folderImages';
 
@@ -99,7 +99,7 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
     if (this.images.length === 0) {
       void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (png, jpeg, bmp, gif or webp) to analyse.`);
     }
-    this.post({ type: 'analyze', modelFileName: baseName(this.model), folderName: baseName(this.folder), images: this.images, backend: backendSetting() });
+    this.post({ type: 'analyze', modelFileName: baseName(this.model), folderName: baseName(this.folder), images: this.images, backend: backendSetting(), limits: limitsSetting() });
   }
 
   /** Posts `answer` when it is ready and every answer asked for before it has been posted. */

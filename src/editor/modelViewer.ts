@@ -8,7 +8,7 @@ import { asModelReadError } from '../engine/errors';
 import type { ModelSummary } from '../engine/model';
 import { readModelSummary } from '../engine/readers';
 import type { HostMessage, WebviewMessage } from '../shared/protocol';
-import { backendSetting } from '../settings';
+import { backendSetting, limitsSetting } from '../settings';
 import { IMAGE_EXTENSIONS, readImageFile, readModelFile, savePng } from './modelFiles';
 import { writeSidecar } from './sidecar';
 import { workspaceModelSource } from './workspaceModelSource';
@@ -43,7 +43,7 @@ export class ModelViewer implements vscode.Disposable {
 
   async load(): Promise<void> {
     try {
-      this.setState({ kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri)) });
+      this.setState({ kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri, limitsSetting())) });
     } catch (error) {
       this.setState({ kind: 'failed', message: asModelReadError(this.uri.path.split('/').pop()!, error).message });
     }
@@ -73,7 +73,7 @@ export class ModelViewer implements vscode.Disposable {
 
   private sendState(): void {
     if (this.state.kind === 'loaded') {
-      this.post({ type: 'showModel', model: this.state.model, backend: backendSetting() });
+      this.post({ type: 'showModel', model: this.state.model, backend: backendSetting(), limits: limitsSetting() });
       if (this.image) this.post(this.image);
     }
     else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });

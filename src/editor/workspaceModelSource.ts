@@ -8,11 +8,13 @@ import nodePath from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_MAX_BYTES, isInsideFolder, notRegularFile, pathSegments, pathShapeProblem, RefusedFileError, REFUSALS, sizeLimit, tooLarge } from '../engine/confinedPath';
 import { ModelReadError } from '../engine/errors';
+import type { Limits } from '../engine/limits';
 import type { ModelSource } from '../engine/modelSource';
 
-export function workspaceModelSource(uri: vscode.Uri): ModelSource {
+export function workspaceModelSource(uri: vscode.Uri, limits?: Partial<Limits>): ModelSource {
   return {
     fileName: baseName(uri),
+    limits,
     read: () => readModelItself(uri),
     readSibling: (relativePath, { maxBytes } = {}) => readSiblingFile(uri, relativePath, maxBytes),
   };

@@ -10,7 +10,7 @@ import { explainHtml } from '../editor/webviewHtml';
 import { baseName } from '../editor/workspaceModelSource';
 import type { ModelPanelWebviewMessage } from '../shared/modelPanelProtocol';
 import type { ExplainHostMessage, ExplainWebviewMessage } from '../shared/explainProtocol';
-import { backendSetting, explainSettings } from '../settings';
+import { backendSetting, explainSettings, limitsSetting } from '../settings';
 
 type ExplainMessage = Exclude<ExplainWebviewMessage, ModelPanelWebviewMessage>;
 
@@ -51,6 +51,7 @@ export class ExplainPanel extends ModelPanel<ExplainMessage, ExplainHostMessage>
       images,
       settings: explainSettings(),
       backend: backendSetting(),
+      limits: limitsSetting(),
     });
   }
 }

@@ -3,6 +3,7 @@
  * model over the folder (TensorFlow.js); the host lists the folder, serves the files, keeps the
  * feature cache, and opens images and explanations the user asks for.
  */
+import type { Limits } from '../engine/limits';
 import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
 import type { BackendPreference } from './protocol';
 
@@ -34,7 +35,7 @@ export interface ImageRect {
 
 export type AnalyzeHostMessage =
   | ModelPanelHostMessage
-  | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference }
+  | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference; limits: Partial<Limits> }
   /**
    * Features found in the cache for this model, preprocessing, layer and the folder as it is now; and
    * the folder's images' total size (from the same stats), by which the webview plans its reads.

@@ -2,6 +2,7 @@
  * The contract between the extension host and the Explain webview. The webview runs the model
  * (TensorFlow.js on WebGL); the host only hands it files, since webviews cannot read the workspace.
  */
+import type { Limits } from '../engine/limits';
 import type { Method } from '../engine/explain/methods';
 import type { Colormap } from '../engine/render/colormaps';
 import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
@@ -24,7 +25,7 @@ export interface ExplainSettings {
 export type ExplainHostMessage =
   | ModelPanelHostMessage
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
-  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference };
+  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference; limits: Partial<Limits> };
 
 export type ExplainWebviewMessage =
   | ModelPanelWebviewMessage

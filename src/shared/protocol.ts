@@ -5,12 +5,13 @@
  * The host reads the model's summary (fast, no weights) for the layer tree; the webview loads the
  * model itself, through `readFile`, to draw filters and feature maps with TensorFlow.js.
  */
+import type { Limits } from '../engine/limits';
 import type { ModelSummary } from '../engine/model';
 import type { PreprocessingSettings } from '../engine/preprocess';
 
 export type HostMessage =
   /** The model to show; sent whenever the webview reports it is ready. */
-  | { type: 'showModel'; model: ModelSummary; backend: BackendPreference }
+  | { type: 'showModel'; model: ModelSummary; backend: BackendPreference; limits: Partial<Limits> }
   /** The model could not be read: `message` names the file and the problem. */
   | { type: 'showError'; message: string }
   /** Select a layer (by its id) and scroll it into view, e.g. after a click in the sidebar tree. */
@@ -50,6 +51,8 @@ export type BackendPreference = 'auto' | 'webgl' | 'wasm' | 'cpu';
 export interface WebviewState {
   model?: ModelSummary;
   backend?: BackendPreference;
+  /** The budgets the host's settings allow (limits.ts). */
+  limits?: Partial<Limits>;
   error?: string;
   selectedLayerId?: string;
   inspectorTab?: 'filters' | 'feature-maps';

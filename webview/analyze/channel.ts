@@ -1,4 +1,5 @@
 /** The Analyze webview's side of the host channel: model files, folder images in batches, the feature cache. */
+import type { Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
 import type { AnalyzeHostMessage, AnalyzeWebviewMessage, CachedFeatures } from '../../src/shared/analyzeProtocol';
 import { hostFiles } from '../hostFiles';
@@ -37,8 +38,8 @@ function ask<T extends AnalyzeHostMessage>(request: (requestId: number) => Analy
   });
 }
 
-export function hostModelSource(fileName: string): ModelSource {
-  return files.modelSource(fileName);
+export function hostModelSource(fileName: string, limits?: Partial<Limits>): ModelSource {
+  return files.modelSource(fileName, limits);
 }
 
 /** A folder image as the host sends it: its bytes, or why it cannot be read. */

@@ -47,7 +47,7 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
   entries = message.images;
   try {
     if (entries.length === 0) throw new Error(`${message.folderName} holds no images to analyse.`);
-    opened = await openModel(hostModelSource(message.modelFileName));
+    opened = await openModel(hostModelSource(message.modelFileName, message.limits));
   } catch (error) {
     app.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('h1', {}, 'This folder cannot be analysed'), h('p', {}, (error as Error).message)));
     postToHost({ type: 'error', message: (error as Error).message });

@@ -1,4 +1,5 @@
 /** The Explain webview's side of the host channel, and the model's files read through it. */
+import type { Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
 import type { ExplainHostMessage, ExplainWebviewMessage } from '../../src/shared/explainProtocol';
 import { hostFiles } from '../hostFiles';
@@ -25,6 +26,6 @@ export function onHostMessage(handler: (message: ExplainHostMessage) => void): v
 }
 
 /** The model file and the files beside it, served by the host from the workspace. */
-export function hostModelSource(fileName: string): ModelSource {
-  return files.modelSource(fileName);
+export function hostModelSource(fileName: string, limits?: Partial<Limits>): ModelSource {
+  return files.modelSource(fileName, limits);
 }

@@ -48,7 +48,7 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
   const choice = await initBackend(message.backend);
   backend = choice.backend;
   try {
-    opened = await openModel(hostModelSource(message.modelFileName));
+    opened = await openModel(hostModelSource(message.modelFileName, message.limits));
     ({ loaded: images, problems } = await loadImages(message.images, opened));
   } catch (error) {
     // The panel shows only the error now: free the model's weights.
