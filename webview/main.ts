@@ -15,6 +15,7 @@ import { createModelHeader } from './modelHeader';
 import { createPreprocessingEditor, type PreprocessingEditor } from './preprocessingEditor';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendChoice } from './tfBackend';
 import { hostModelSource, loadState, onHostMessage, postToHost, saveState } from './vscodeApi';
+import { limitsOf } from '../src/engine/limits';
 
 const app = document.getElementById('app')!;
 let layerTree: LayerTreeView | undefined;
@@ -68,7 +69,11 @@ function loadModel(model: ModelSummary): void {
   void previous?.then((m) => m.model.dispose(), () => undefined);
   const next = backend!.then(() => openModel(hostModelSource(model.fileName, loadState().limits)));
   opened = next;
-  void next.then(({ input }) => preprocessing?.show(input.preprocessing, input.sidecar), () => undefined);
+  // The inspector says why in the view; the notification says so where the user is looking.
+  void next.then(
+    ({ input }) => preprocessing?.show(input.preprocessing, input.sidecar),
+    (error: unknown) => postToHost({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+  );
   inspector?.setModel(next);
 }
 
@@ -78,7 +83,7 @@ function firstLayerWithWeights(layers: LayerInfo[]): LayerInfo | undefined {
 
 async function showImage(name: string, bytes: ArrayBuffer): Promise<void> {
   try {
-    inspector?.setImage({ name, pixels: await decodeImage(name, new Uint8Array(bytes)) });
+    inspector?.setImage({ name, pixels: await decodeImage(name, new Uint8Array(bytes), limitsOf({ limits: loadState().limits }).imagePixels) });
   } catch (error) {
     postToHost({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }

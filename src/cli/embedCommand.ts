@@ -16,6 +16,7 @@ import { openModel, type OpenedModel } from './modelFiles';
 import { checkOutput, writeOutput } from './outputFile';
 import { jsonText, oneLine } from './terminalText';
 import { InputError } from './usage';
+import type { Limits } from '../engine/limits';
 
 export interface EmbedOptions {
   method: EmbeddingMethod;
@@ -23,6 +24,7 @@ export interface EmbedOptions {
   /** Where to write the points; without it, a summary is printed. */
   json?: string;
   settings: PreprocessingSettings;
+  limits?: Partial<Limits>;
   /** Replace an existing --json file (never the model's files or an image). */
   force?: boolean;
 }
@@ -45,7 +47,7 @@ const KNN_MAX_POINTS = 2000;
 export async function embedCommand(modelFile: string, folder: string, options: EmbedOptions): Promise<string> {
   const images = await listImages(folder);
   if (images.length < 3) throw new InputError(`${folder} has ${images.length} image${images.length === 1 ? '' : 's'}; a map needs at least 3`);
-  const opened = await openModel(modelFile, options.settings);
+  const opened = await openModel(modelFile, options.settings, options.limits);
   const terminal = terminalProgress();
   try {
     const layer = featureLayer(opened, modelFile, options.layer);

@@ -19,6 +19,7 @@ import { openModel } from './modelFiles';
 import { checkOutput, writeOutput } from './outputFile';
 import { jsonText, oneLine } from './terminalText';
 import { InputError } from './usage';
+import { limitsOf, type Limits } from '../engine/limits';
 
 export interface ExplainOptions {
   method: Method;
@@ -29,6 +30,7 @@ export interface ExplainOptions {
   colormap: Colormap;
   alpha: number;
   settings: PreprocessingSettings;
+  limits?: Partial<Limits>;
   /** Also time loading, the forward pass and the explanation (see timing.ts). */
   timing?: boolean;
   /** Replace existing --out and --json files (never the model's files or the input). */
@@ -37,9 +39,10 @@ export interface ExplainOptions {
 
 export async function explainCommand(modelFile: string, inputFile: string, options: ExplainOptions): Promise<string> {
   const loadStart = performance.now();
-  const { model, labels, input, filesRead } = await openModel(modelFile, options.settings);
+  const { model, labels, input, filesRead, source } = await openModel(modelFile, options.settings, options.limits);
+  const maxPixels = limitsOf(source).imagePixels;
   const loadMs = since(loadStart);
-  const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
+  const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing, maxPixels);
   try {
     // Before the explanation is computed, so a refused file costs no waiting.
     const rules = { force: options.force === true, reads: [...filesRead, { file: inputFile, role: 'the input' }] };
@@ -105,5 +108,5 @@ async function picture(
     return gradientImage(values, width, height, x.shape[3]);
   }
   if (inputFile.toLowerCase().endsWith('.npy')) return colorize(map, width, height, options.colormap);
-  return overlay(await readImageFile(inputFile), map, width, height, options.colormap, options.alpha);
+  return overlay(await readImageFile(inputFile, limitsOf({ limits: options.limits }).imagePixels), map, width, height, options.colormap, options.alpha);
 }

@@ -3,14 +3,16 @@
  * running them through a model batch by batch, decoding each batch only when it is needed, so a folder
  * of 10,000 images never sits in memory at once.
  */
-import { type Dirent, existsSync } from 'node:fs';
+import { type Dirent, existsSync, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { isInsideFolder } from '../engine/confinedPath';
 import { analyseFolder, defaultFeatureLayer, type FolderFeatures } from '../engine/dataset/features';
 import { labelByFolder, type FolderImage } from '../engine/dataset/imageFolder';
 import type { Progress } from '../engine/explain/progress';
 import { nodeIndex } from '../engine/graph';
+import { DEFAULT_LIMITS, limitsOf } from '../engine/limits';
 import { imageToInput } from '../engine/preprocess';
 import { IMAGE_EXTENSIONS, readImageFile } from '../node/imageFile';
 import type { OpenedModel } from './modelFiles';
@@ -18,17 +20,18 @@ import { InputError } from './usage';
 
 /**
  * The images under `folder`, recursively, hidden files and folders skipped, sorted and labelled by
- * their class subfolder (paths relative to the folder, with '/' separators).
+ * their class subfolder (paths relative to the folder, with '/' separators). Only regular files are
+ * listed (a FIFO named x.png would block the pass), and symbolic links only where they lead to a file or
+ * folder inside the folder, each folder listed once however many links lead to it (a cycle would never end).
  */
 export async function listImages(folder: string): Promise<FolderImage[]> {
   const info = await stat(folder).catch(() => undefined);
   if (!info) throw new InputError(`${folder}: no such folder`);
   if (!info.isDirectory()) throw new InputError(`${folder} is not a folder`);
+  const root = await realpath(folder);
   const found: string[] = [];
   const visited = new Set<string>();
-  const visit = async (directory: string, prefix: string): Promise<void> => {
-    // Symbolic links are followed, but a folder is never listed twice (a link cycle would never end).
-    const real = await realpath(directory).catch(() => directory);
+  const visit = async (directory: string, real: string, prefix: string): Promise<void> => {
     if (visited.has(real)) return;
     visited.add(real);
     let entries: Dirent[];
@@ -40,18 +43,20 @@ export async function listImages(folder: string): Promise<FolderImage[]> {
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(directory, entry.name);
-      let isDirectory = entry.isDirectory();
-      let isFile = entry.isFile();
+      let kind: Stats | Dirent = entry;
+      let target = path.join(real, entry.name);
       if (entry.isSymbolicLink()) {
-        const target = await stat(full).catch(() => undefined);
-        isDirectory = target?.isDirectory() ?? false;
-        isFile = target?.isFile() ?? false;
+        target = await realpath(full).catch(() => '');
+        if (!target || !isInsideFolder(root, target, path.sep)) continue;
+        const linked = await stat(target).catch(() => undefined);
+        if (!linked) continue;
+        kind = linked;
       }
-      if (isDirectory) await visit(full, `${prefix}${entry.name}/`);
-      else if (isFile && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) found.push(`${prefix}${entry.name}`);
+      if (kind.isDirectory()) await visit(full, target, `${prefix}${entry.name}/`);
+      else if (kind.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) found.push(`${prefix}${entry.name}`);
     }
   };
-  await visit(folder, '');
+  await visit(folder, root, '');
   if (found.length === 0) throw new InputError(`${folder} has no images (png, jpeg, bmp, tiff or webp)`);
   return labelByFolder(found);
 }
@@ -78,7 +83,7 @@ export function featureLayer(opened: OpenedModel, modelFile: string, layer: stri
 
 /**
  * Every file through the model, in batches: features at `layer`, and predictions. `files` are paths
- * as the user can find them, which name them in messages.
+ * as the user can find them, which name them in messages; an image over `maxPixels` is refused.
  */
 export async function analyseFiles(
   opened: OpenedModel,
@@ -87,11 +92,12 @@ export async function analyseFiles(
   layer: string,
   progress?: Progress,
   peakLayer?: string,
+  maxPixels: number = limitsOf(opened.source).imagePixels,
 ): Promise<FolderFeatures> {
   const loadBatch = async (start: number, end: number): Promise<tf.Tensor4D> => {
     const inputs: tf.Tensor4D[] = [];
     try {
-      for (const file of files.slice(start, end)) inputs.push(imageToInput(await decode(file), opened.input.preprocessing));
+      for (const file of files.slice(start, end)) inputs.push(imageToInput(await decode(file, maxPixels), opened.input.preprocessing));
       return inputs.length === 1 ? inputs.pop()! : tf.concat(inputs);
     } finally {
       tf.dispose(inputs);
@@ -105,11 +111,14 @@ export async function analyseFiles(
   }
 }
 
-/** One image's pixels; a file that cannot be decoded is named by its path, not just its base name. */
-export async function decode(file: string) {
+/**
+ * One image's pixels, refused over `maxPixels`; a file that cannot be decoded is named by its path, not
+ * just its base name.
+ */
+export async function decode(file: string, maxPixels: number = DEFAULT_LIMITS.imagePixels) {
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
   try {
-    return await readImageFile(file);
+    return await readImageFile(file, maxPixels);
   } catch (error) {
     const message = (error as Error).message;
     const base = path.basename(file);

@@ -1,27 +1,47 @@
-/** Command-line inputs as model input tensors: images through the preprocessing, .npy arrays as they are. */
-import { readFile } from 'node:fs/promises';
+/**
+ * Command-line inputs as model input tensors: images through the preprocessing, .npy arrays as they are.
+ * An input is read only when it is a regular file of bounded size (a FIFO, a device or a folder given as
+ * an input is refused before it is opened), and an image only when its header's size is within the limit.
+ */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { byteSize } from '../engine/confinedPath';
+import { DEFAULT_LIMITS } from '../engine/limits';
 import type { Shape } from '../engine/model';
 import { parseNpy } from '../engine/npy';
 import { imageToInput, type Preprocessing } from '../engine/preprocess';
-import { readImageFile } from '../node/imageFile';
+import { decodeImageBytes } from '../node/imageFile';
+import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, readRegularFile } from '../node/regularFile';
 import { InputError } from './usage';
 
-/** A batch tensor for one input file: [1, ...] for an image, the array's own batch for a .npy. */
-export async function readInput(file: string, inputShape: Shape, preprocessing: Preprocessing): Promise<tf.Tensor> {
+/** A .npy input holds tensor data: it gets the model limit's bytes. */
+const NPY_MAX_BYTES = DEFAULT_LIMITS.modelBytes;
+
+/**
+ * A batch tensor for one input file: [1, ...] for an image, the array's own batch for a .npy. Images of
+ * more than `maxPixels` pixels are refused before they are decoded.
+ */
+export async function readInput(file: string, inputShape: Shape, preprocessing: Preprocessing, maxPixels: number = DEFAULT_LIMITS.imagePixels): Promise<tf.Tensor> {
   const name = path.basename(file);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new InputError(`${file}: no such file`);
-  }
-  if (name.toLowerCase().endsWith('.npy')) return npyInput(name, bytes, inputShape);
-  const image = await readImageFile(file).catch((error: Error) => {
+  const npy = name.toLowerCase().endsWith('.npy');
+  const bytes = await readInputFile(file, npy);
+  if (npy) return npyInput(name, bytes, inputShape);
+  const image = await decodeImageBytes(name, bytes, maxPixels).catch((error: Error) => {
     throw new InputError(error.message);
   });
   return imageToInput(image, preprocessing);
+}
+
+async function readInputFile(file: string, npy: boolean): Promise<Uint8Array> {
+  const refuse = (reason: string) => new InputError(`${path.basename(file)} ${reason}`);
+  const limit = npy ? `the ${byteSize(NPY_MAX_BYTES)} ConvLens reads from an input array` : IMAGE_FILE_LIMIT;
+  try {
+    return await readRegularFile(file, npy ? NPY_MAX_BYTES : IMAGE_FILE_MAX_BYTES, refuse, limit);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' || code === 'ENOTDIR' ? `${file}: no such file` : `${file} cannot be read (${code ?? (error as Error).message}).`);
+  }
 }
 
 function npyInput(name: string, bytes: Uint8Array, inputShape: Shape): tf.Tensor {

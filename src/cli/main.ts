@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDING_METHODS, isEmbeddingMethod } from '../engine/dataset/embedding';
 import { ModelReadError } from '../engine/errors';
+import { limitsFromUserUnits, type Limits } from '../engine/limits';
 import { METHODS, isMethod } from '../engine/explain/methods';
 import { applySettings, type PreprocessingSettings } from '../engine/preprocess';
 import { COLORMAPS, isColormap } from '../engine/render/colormaps';
@@ -20,7 +21,11 @@ import { terminalText, oneLine } from './terminalText';
 import { topPatchesCommand } from './topPatchesCommand';
 import { InputError, USAGE, UsageError } from './usage';
 
+/** What every command takes: the limits a user may raise for a file they trust (engine/limits.ts). */
+const LIMITS = { 'max-model-mb': { type: 'string' }, 'max-image-megapixels': { type: 'string' } } as const;
+
 const PREPROCESSING = {
+  ...LIMITS,
   size: { type: 'string' },
   scale: { type: 'string' },
   channels: { type: 'string' },
@@ -29,7 +34,7 @@ const PREPROCESSING = {
 
 /** Each command's options: `--json` is a switch for tables, a file name for maps. */
 const COMMAND_OPTIONS = {
-  summary: { json: { type: 'boolean' }, help: PREPROCESSING.help },
+  summary: { json: { type: 'boolean' }, help: PREPROCESSING.help, ...LIMITS },
   predict: { ...PREPROCESSING, json: { type: 'boolean' }, top: { type: 'string' }, timing: { type: 'boolean' } },
   explain: {
     ...PREPROCESSING,
@@ -82,6 +87,18 @@ function checkSettings(settings: PreprocessingSettings): void {
   }
 }
 
+/** --max-model-mb and --max-image-megapixels, each a positive number. */
+function limitsOption(values: Record<string, string | boolean | undefined>): Partial<Limits> {
+  const units: Record<string, number> = {};
+  for (const [flag, unit] of [['max-model-mb', 'modelMegabytes'], ['max-image-megapixels', 'imageMegapixels']] as const) {
+    if (values[flag] === undefined) continue;
+    const value = Number(values[flag]);
+    if (!(value > 0 && Number.isFinite(value))) throw new UsageError(`--${flag} must be a positive number (got "${values[flag]}")`);
+    units[unit] = value;
+  }
+  return limitsFromUserUnits(units);
+}
+
 function explainOptions(values: Record<string, string | boolean | undefined>, settings: PreprocessingSettings): ExplainOptions {
   const method = String(values.method ?? '');
   if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
@@ -124,30 +141,31 @@ async function dispatch(argv: string[]): Promise<string> {
   const settings: PreprocessingSettings = {};
   for (const key of ['size', 'scale', 'channels'] as const) if (typeof values[key] === 'string') settings[key] = values[key] as string;
   checkSettings(settings);
+  const limits = limitsOption(values);
 
   const { fallbackReason } = await useNodeBackend();
   if (fallbackReason) process.stderr.write(`convlens: ${fallbackReason}; running on the slower CPU backend\n`);
   switch (command) {
     case 'summary':
       if (rest.length !== 1) throw new UsageError('summary takes one model file');
-      return summaryCommand(rest[0], values.json === true);
+      return summaryCommand(rest[0], values.json === true, limits);
     case 'predict': {
       if (rest.length < 2) throw new UsageError('predict takes a model file and at least one input');
       const top = values.top === undefined ? 5 : Number(values.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive whole number (got "${values.top}")`);
-      return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings, values.timing === true);
+      return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings, values.timing === true, limits);
     }
     case 'embed': {
       if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');
       const method = String(values.method ?? '');
       if (!isEmbeddingMethod(method)) throw new UsageError(`--method must be one of ${EMBEDDING_METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
-      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings, force: values.force === true });
+      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings, force: values.force === true, limits });
     }
     case 'neighbours': {
       if (rest.length !== 3) throw new UsageError('neighbours takes a model file, a folder of images and one image');
       const k = values.k === undefined ? 5 : Number(values.k);
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a positive whole number (got "${values.k}")`);
-      return neighboursCommand(rest[0], rest[1], rest[2], { k, layer: values.layer as string | undefined, json: values.json === true, settings });
+      return neighboursCommand(rest[0], rest[1], rest[2], { k, layer: values.layer as string | undefined, json: values.json === true, settings, limits });
     }
     case 'top-patches': {
       if (rest.length !== 2) throw new UsageError('top-patches takes a model file and a folder of images');
@@ -156,11 +174,11 @@ async function dispatch(argv: string[]): Promise<string> {
       if (values.channel === undefined || !Number.isInteger(channel) || channel < 0) throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
       const n = values.n === undefined ? 16 : Number(values.n);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive whole number (got "${values.n}")`);
-      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings, force: values.force === true });
+      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings, force: values.force === true, limits });
     }
     default: {
       if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');
-      return explainCommand(rest[0], rest[1], explainOptions(values, settings));
+      return explainCommand(rest[0], rest[1], { ...explainOptions(values, settings), limits });
     }
   }
 }

@@ -14,12 +14,14 @@ import { openModel } from './modelFiles';
 import { jsonText, oneLine } from './terminalText';
 import { textTable } from './textTable';
 import { InputError } from './usage';
+import type { Limits } from '../engine/limits';
 
 export interface NeighboursOptions {
   k: number;
   layer?: string;
   json: boolean;
   settings: PreprocessingSettings;
+  limits?: Partial<Limits>;
 }
 
 export interface NeighbourRow {
@@ -40,7 +42,7 @@ export async function neighboursCommand(modelFile: string, folder: string, image
   // The query's place in the folder's list, when it is one of the folder's images.
   const relative = path.relative(await realpath(folder), await realpath(image)).split(path.sep).join('/');
   const inside = images.findIndex((entry) => entry.path === relative);
-  const opened = await openModel(modelFile, options.settings);
+  const opened = await openModel(modelFile, options.settings, options.limits);
   const terminal = terminalProgress();
   try {
     const layer = featureLayer(opened, modelFile, options.layer);

@@ -6,6 +6,7 @@ import { readInput } from './inputs';
 import { openModel } from './modelFiles';
 import { jsonText, oneLine } from './terminalText';
 import { forwardPass, medianMs, since, timingLine } from './timing';
+import { limitsOf, type Limits } from '../engine/limits';
 
 export interface PredictResult {
   input: string;
@@ -13,15 +14,15 @@ export interface PredictResult {
 }
 
 /** With `timing`, the text ends with a timing line for the first input (see timing.ts). */
-export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings, timing = false): Promise<string> {
+export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings, timing = false, limits?: Partial<Limits>): Promise<string> {
   const loadStart = performance.now();
-  const { model, labels, input } = await openModel(file, settings);
+  const { model, labels, input, source } = await openModel(file, settings, limits);
   const loadMs = since(loadStart);
   const results: PredictResult[] = [];
   let timed: string | undefined;
   try {
     for (const inputFile of inputs) {
-      const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing);
+      const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing, limitsOf(source).imagePixels);
       try {
         const [output] = predict(model, singleInput(model, tensor));
         const ranked = await topPredictions(output, top, labels?.names);

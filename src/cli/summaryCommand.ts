@@ -4,9 +4,10 @@ import { FORMAT_LABELS, type LayerInfo, type ModelSummary } from '../engine/mode
 import { readModelSummary } from '../engine/readers';
 import { modelSource } from './modelFiles';
 import { jsonText, oneLine } from './terminalText';
+import type { Limits } from '../engine/limits';
 
-export async function summaryCommand(file: string, json: boolean): Promise<string> {
-  const summary = await readModelSummary(modelSource(file));
+export async function summaryCommand(file: string, json: boolean, limits?: Partial<Limits>): Promise<string> {
+  const summary = await readModelSummary(modelSource(file, [], limits));
   return json ? jsonText(summary, 2) : summaryTable(summary);
 }
 

@@ -16,6 +16,7 @@ import { checkOutput, writeOutput } from './outputFile';
 import { jsonText } from './terminalText';
 import { textTable } from './textTable';
 import { InputError } from './usage';
+import { limitsOf, type Limits } from '../engine/limits';
 
 export interface TopPatchesOptions {
   layer: string;
@@ -24,6 +25,7 @@ export interface TopPatchesOptions {
   out?: string;
   json: boolean;
   settings: PreprocessingSettings;
+  limits?: Partial<Limits>;
   /** Replace an existing --out file (never the model's files or an image). */
   force?: boolean;
 }
@@ -47,7 +49,7 @@ const TILE = 64;
 
 export async function topPatchesCommand(modelFile: string, folder: string, options: TopPatchesOptions): Promise<string> {
   const images = await listImages(folder);
-  const opened = await openModel(modelFile, options.settings);
+  const opened = await openModel(modelFile, options.settings, options.limits);
   const terminal = terminalProgress();
   try {
     checkLayer(opened, modelFile, options.layer, options.channel);
@@ -62,7 +64,7 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
     const rows: PatchRow[] = [];
     const tiles = [];
     for (const [i, unit] of top.entries()) {
-      const image = await decode(files[unit.image]);
+      const image = await decode(files[unit.image], limitsOf(opened.source).imagePixels);
       const patch = fieldInImage(field, unit.y, unit.x, image);
       tiles.push(cropToTile(image, patch, TILE));
       const entry = images[unit.image];

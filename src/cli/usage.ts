@@ -42,6 +42,11 @@ Preprocessing (commands that take images; also read from <model>.convlens.json):
   --scale 0-1|-1-1|0-255|torch|caffe       pixel scaling (torch = ImageNet mean/std after 0-1)
   --channels rgb|bgr|gray                  channel order
 
+Limits (every command), checked from what a file declares before work, for files from strangers:
+  --max-model-mb MB                        memory one model may ask for: weights plus every layer's
+                                           output for one image (default 1000)
+  --max-image-megapixels MP                the largest image decoded, width x height (default 100)
+
 Models: TensorFlow.js model.json, Keras .h5/.keras, ONNX .onnx. The files a model names (weights,
 external data, labels) are read only from its own folder.
 Inputs: png, jpeg, bmp, tiff, webp images, or .npy arrays used as the model input as they are.

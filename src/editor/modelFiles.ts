@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { isInsideFolder, pathSegments, pathShapeProblem, RefusedFileError } from '../engine/confinedPath';
 import { ModelReadError } from '../engine/errors';
-import { readFileBytes } from './diskFiles';
+import { readFileBytes, RefusedReadError } from './diskFiles';
 import { baseName, readModelItself, readSiblingFile } from './workspaceModelSource';
 
 export type FileAnswer =
@@ -48,8 +48,8 @@ export async function readFileInFolder(folder: vscode.Uri, path: string, error: 
 export async function readFileAnswer(uri: vscode.Uri, error: string): Promise<FileAnswer> {
   try {
     return { bytes: exactBuffer(await readFileBytes(uri)) };
-  } catch {
-    return { error };
+  } catch (refusal) {
+    return { error: refusal instanceof RefusedReadError ? refusal.message : error };
   }
 }
 

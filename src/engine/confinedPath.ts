@@ -37,12 +37,15 @@ export function notRegularFile(kind: string): string {
 }
 
 /** The refusal for a file larger than `maxBytes`: one of the limits above, or the size the model declares. */
-export function tooLarge(size: number, maxBytes: number): string {
-  let limit: string;
-  if (maxBytes === DEFAULT_MAX_BYTES) limit = 'the 2 GiB ConvLens reads from one file';
-  else if (maxBytes === TEXT_FILE_MAX_BYTES) limit = 'the 64 MiB ConvLens reads from a text file';
-  else limit = `the ${byteSize(maxBytes)} the model declares for it`;
+export function tooLarge(size: number, maxBytes: number, limit = limitName(maxBytes)): string {
   return `is ${byteSize(size)}, more than ${limit}.`;
+}
+
+/** What `maxBytes` is, in the words of a refusal: "the 2 GiB ConvLens reads from one file". */
+export function limitName(maxBytes: number): string {
+  if (maxBytes === DEFAULT_MAX_BYTES) return 'the 2 GiB ConvLens reads from one file';
+  if (maxBytes === TEXT_FILE_MAX_BYTES) return 'the 64 MiB ConvLens reads from a text file';
+  return `the ${byteSize(maxBytes)} the model declares for it`;
 }
 
 /**

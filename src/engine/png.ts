@@ -1,15 +1,24 @@
 /**
- * PNG bytes to RGBA pixels in plain JavaScript, for the common files only: opaque, 8 bits or fewer per
- * sample, not interlaced, no colour profile. A folder pass decodes thousands of small images, and in
- * the webview the browser's decoder (createImageBitmap, a canvas, getImageData) cost a millisecond or
- * more each, more than the model; this takes about a tenth of a millisecond for a 28×28 image.
+ * PNG files: checked before any decoder runs, and plain ones decoded with fast-png for the webviews.
  *
- * For every other PNG it answers undefined and the caller uses the browser's decoder, so that pixels
- * never differ from it: transparency (a canvas premultiplies alpha, which changes the colours under
- * it), colour profiles and gamma, EXIF orientation, 16-bit samples, interlacing, animation, and
- * damaged files (whose error message is the browser's to give).
+ * The check (`checkPng`) reads the chunk layout and unpacks the image data once without keeping it,
+ * counting bytes: a file is refused when its header asks for more pixels than the limit, or when its
+ * image data unpacks to more than its rows need. fast-png (and image-js, which uses it) keeps all the
+ * unpacked data whatever the header says, so a 1 MB file of deflated zeros would cost a gigabyte.
+ *
+ * `decodePlainPng` is the webviews' fast path: a folder pass decodes thousands of small images, and
+ * the browser's decoder (createImageBitmap, a canvas, getImageData) costs a millisecond or more each,
+ * more than the model (fast-png takes about a fifth of that for a 28×28 image). It takes opaque PNGs of 8 bits or fewer per sample, not interlaced, with no
+ * colour profile; for every other PNG it answers undefined and the caller uses the browser's decoder,
+ * so that pixels never differ from it: transparency (a canvas premultiplies alpha, which changes the
+ * colours under it), colour profiles and gamma, EXIF orientation, 16-bit samples, interlacing,
+ * animation, and damaged files (whose error message is the browser's to give).
  */
-import { unzlibSync } from 'fflate';
+import { decode, type DecodedPng } from 'fast-png';
+import { Unzlib } from 'fflate';
+import { ModelReadError } from './errors';
+import { checkPixels } from './imageHeader';
+import { DEFAULT_LIMITS, LimitExceededError } from './limits';
 import type { RgbaImage } from './preprocess';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
@@ -17,155 +26,171 @@ const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** Chunks that change no pixel as browsers draw them; any other chunk leaves the file to the browser. */
 const HARMLESS = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'sRGB', 'pHYs', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'bKGD', 'sBIT', 'hIST', 'sPLT']);
 
-/** The pixels of a plain opaque PNG, or undefined for a file to leave to the browser's decoder. */
-export function decodePlainPng(bytes: Uint8Array): RgbaImage | undefined {
-  try {
-    return decode(bytes);
-  } catch {
-    return undefined; // a damaged file: the browser names the problem
-  }
+const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Compressed image data is unpacked this much at a time, so one step holds at most about 16 MB. */
+const INFLATE_STEP = 16 * 1024;
+
+/** Deflate unpacks at most 1,032 bytes from one, so image data this small unpacks to 16 MB at most. */
+const SMALL_IMAGE_DATA = 16 * 1024;
+
+export interface PngLayout {
+  width: number;
+  height: number;
+  depth: number;
+  colourType: number;
+  interlaced: boolean;
+  /** The chunks' types in file order. */
+  chunks: string[];
 }
 
-function decode(bytes: Uint8Array): RgbaImage | undefined {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * The layout of a PNG whose decoding is bounded by its pixels: a LimitExceededError when the header asks
+ * for more than `maxPixels`, a ModelReadError naming the damage when the chunks are malformed or the
+ * image data unpacks to more, or less, than the header's rows.
+ */
+export function checkPng(fileName: string, bytes: Uint8Array, maxPixels: number = DEFAULT_LIMITS.imagePixels): PngLayout {
+  const layout = readPngLayout(fileName, bytes, maxPixels);
+  const expected = imageDataBytes(layout);
+  const unpacked = inflatedBytes(layout.imageData, expected, (what) => damaged(fileName, what));
+  if (unpacked > expected) throw damaged(fileName, `its image data unpacks to more than its ${layout.width} × ${layout.height} pixels need`);
+  if (unpacked < expected) throw damaged(fileName, 'its image data is cut short');
+  return layout;
+}
+
+function damaged(fileName: string, what: string): ModelReadError {
+  return new ModelReadError(fileName, `is a damaged PNG: ${what}.`);
+}
+
+/** The chunks and the header, the header's size checked against `maxPixels`; the image data is not unpacked. */
+function readPngLayout(fileName: string, bytes: Uint8Array, maxPixels: number): PngLayout & { imageData: Uint8Array[] } {
+  if (!isPng(bytes)) throw damaged(fileName, 'it does not start with the PNG signature');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let header: { width: number; height: number; depth: number; colourType: number } | undefined;
-  let palette: Uint8Array | undefined;
-  const compressed: Uint8Array[] = [];
-  for (let offset = 8; ; offset += 12 + view.getUint32(offset)) {
+  const chunks: string[] = [];
+  const imageData: Uint8Array[] = [];
+  let header: PngLayout | undefined;
+  for (let offset = 8; chunks.at(-1) !== 'IEND'; ) {
+    if (offset + 12 > bytes.length) throw damaged(fileName, 'it is cut short');
     const length = view.getUint32(offset);
-    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
-    const data = bytes.subarray(offset + 8, offset + 8 + length);
-    if (data.length !== length || view.getUint32(offset + 8 + length) !== crc32(bytes.subarray(offset + 4, offset + 8 + length))) return undefined;
-    if (!HARMLESS.has(type)) return undefined;
+    const type = String.fromCharCode(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7]);
+    if (offset + 12 + length > bytes.length) throw damaged(fileName, 'a chunk is cut short');
+    // One IHDR, first: decoders differ on which of two they believe, and the limit must hold for each.
+    if ((type === 'IHDR') !== (chunks.length === 0)) throw damaged(fileName, 'its IHDR header is not its first chunk, or not its only one');
+    chunks.push(type);
     if (type === 'IHDR') {
-      const [depth, colourType, compression, filter, interlace] = data.subarray(8, 13);
-      if (compression !== 0 || filter !== 0 || interlace !== 0 || ![1, 2, 4, 8].includes(depth)) return undefined;
-      header = { width: view.getUint32(offset + 8), height: view.getUint32(offset + 12), depth, colourType };
-    } else if (type === 'PLTE') palette = data;
-    else if (type === 'IDAT') compressed.push(data);
-    else if (type === 'IEND') break;
+      if (length !== 13) throw damaged(fileName, 'its IHDR header is not 13 bytes long');
+      const [depth, colourType, , , interlace] = bytes.subarray(offset + 16, offset + 21);
+      header = { width: view.getUint32(offset + 8), height: view.getUint32(offset + 12), depth, colourType, interlaced: interlace !== 0, chunks };
+      checkPixels(fileName, header.width, header.height, maxPixels);
+      if (SAMPLES[colourType] === undefined || ![1, 2, 4, 8, 16].includes(depth)) throw damaged(fileName, `its colour type ${colourType} with ${depth}-bit samples does not exist`);
+    } else if (type === 'IDAT') imageData.push(bytes.subarray(offset + 8, offset + 8 + length));
+    offset += 12 + length;
   }
-  if (!header || compressed.length === 0) return undefined;
-  const { width, height, depth, colourType } = header;
-  const samples = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colourType];
-  // Alpha channels are checked below; an 8-bit depth is the only one allowed with more than one sample.
-  if (samples === undefined || (samples > 1 && depth !== 8) || (colourType === 3 && !palette) || width === 0 || height === 0) return undefined;
-  const rowBytes = Math.ceil((width * samples * depth) / 8);
-  // Inflated into a buffer of the size the header promises: growing one as it fills costs more than the rest.
-  const raw = unzlibSync(concat(compressed), { out: new Uint8Array(height * (rowBytes + 1)) });
-  if (raw.length < height * (rowBytes + 1)) return undefined;
-  const rows = unfilter(raw, height, rowBytes, Math.max(1, (samples * depth) / 8));
-  if (!rows) return undefined;
-  const rgba = toRgba(rows, width, height, rowBytes, depth, colourType, palette);
-  return rgba && { width, height, data: rgba };
+  return { ...header!, imageData };
 }
 
-/** Undoes PNG's per-row filters: the rows' bytes without their filter bytes. One loop per filter, for speed. */
-function unfilter(raw: Uint8Array, height: number, rowBytes: number, pixelBytes: number): Uint8Array | undefined {
-  const out = new Uint8Array(height * rowBytes);
-  const zeros = new Uint8Array(rowBytes);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (rowBytes + 1)];
-    const from = y * (rowBytes + 1) + 1;
-    const at = y * rowBytes;
-    // The row above: zeros above the first.
-    const above = y > 0 ? out.subarray(at - rowBytes, at) : zeros;
-    switch (filter) {
-      case 0:
-        out.set(raw.subarray(from, from + rowBytes), at);
-        break;
-      case 1:
-        for (let x = 0; x < rowBytes; x++) out[at + x] = raw[from + x] + (x >= pixelBytes ? out[at + x - pixelBytes] : 0);
-        break;
-      case 2:
-        for (let x = 0; x < rowBytes; x++) out[at + x] = raw[from + x] + above[x];
-        break;
-      case 3:
-        for (let x = 0; x < rowBytes; x++) out[at + x] = raw[from + x] + (((x >= pixelBytes ? out[at + x - pixelBytes] : 0) + above[x]) >> 1);
-        break;
-      case 4:
-        for (let x = 0; x < rowBytes; x++) {
-          const left = x >= pixelBytes ? out[at + x - pixelBytes] : 0;
-          const up = above[x];
-          const corner = x >= pixelBytes ? above[x - pixelBytes] : 0;
-          const p = left + up - corner;
-          const pa = Math.abs(p - left);
-          const pb = Math.abs(p - up);
-          const pc = Math.abs(p - corner);
-          out[at + x] = raw[from + x] + (pa <= pb && pa <= pc ? left : pb <= pc ? up : corner);
-        }
-        break;
-      default:
-        return undefined;
-    }
-  }
-  return out;
+/** Bytes of unfiltered rows a PNG's header promises: a filter byte and packed samples per row, per Adam7 pass if interlaced. */
+function imageDataBytes({ width, height, depth, colourType, interlaced }: PngLayout): number {
+  const bits = SAMPLES[colourType] * depth;
+  const rows = (w: number, h: number) => (w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * bits) / 8)));
+  if (!interlaced) return rows(width, height);
+  // Adam7's seven passes: [first column, first row, column step, row step].
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+  return passes.reduce((sum, [x, y, dx, dy]) => sum + rows(Math.ceil((width - x) / dx), Math.ceil((height - y) / dy)), 0);
 }
 
-/** Samples to RGBA; undefined when a pixel is not fully opaque or a palette index is out of range. */
-function toRgba(rows: Uint8Array, width: number, height: number, rowBytes: number, depth: number, colourType: number, palette?: Uint8Array): Uint8Array | undefined {
-  const rgba = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    const row = rows.subarray(y * rowBytes, (y + 1) * rowBytes);
-    let o = y * width * 4;
-    if (colourType === 0 || colourType === 3) {
-      const perByte = 8 / depth;
-      const mask = (1 << depth) - 1;
-      for (let x = 0; x < width; x++, o += 4) {
-        const sample = depth === 8 ? row[x] : (row[(x / perByte) | 0] >> (8 - depth * ((x % perByte) + 1))) & mask;
-        if (colourType === 0) {
-          rgba[o] = rgba[o + 1] = rgba[o + 2] = (sample * 255) / mask;
-        } else {
-          if (3 * sample + 2 >= palette!.length) return undefined;
-          rgba[o] = palette![3 * sample];
-          rgba[o + 1] = palette![3 * sample + 1];
-          rgba[o + 2] = palette![3 * sample + 2];
-        }
-        rgba[o + 3] = 255;
-      }
-    } else if (colourType === 2) {
-      for (let x = 0, i = 0; x < width; x++, o += 4, i += 3) {
-        rgba[o] = row[i];
-        rgba[o + 1] = row[i + 1];
-        rgba[o + 2] = row[i + 2];
-        rgba[o + 3] = 255;
-      }
-    } else if (colourType === 4) {
-      for (let x = 0, i = 0; x < width; x++, o += 4, i += 2) {
-        if (row[i + 1] !== 255) return undefined;
-        rgba[o] = rgba[o + 1] = rgba[o + 2] = row[i];
-        rgba[o + 3] = 255;
-      }
-    } else {
-      for (let i = 3; i < rowBytes; i += 4) if (row[i] !== 255) return undefined;
-      rgba.set(row, o);
-    }
-  }
-  return rgba;
-}
+/** Thrown to stop unpacking: not an Error, whose stack would cost more than unpacking a small image. */
+const TOO_MUCH = Symbol('too much');
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.length;
-  }
-  return all;
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** The CRC-32 every PNG chunk ends with, over its type and data. */
-function crc32(bytes: Uint8Array): number {
-  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c;
+/** How many bytes the zlib stream unpacks to, counting past `most` by at most one step. Nothing is kept. */
+function inflatedBytes(parts: Uint8Array[], most: number, refuse: (what: string) => Error): number {
+  const steps = parts.flatMap((part) => Array.from({ length: Math.ceil(part.length / INFLATE_STEP) }, (_, i) => part.subarray(i * INFLATE_STEP, (i + 1) * INFLATE_STEP)));
+  let total = 0;
+  const inflater = new Unzlib((chunk) => {
+    total += chunk.length;
+    if (total > most) throw TOO_MUCH;
   });
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  try {
+    steps.forEach((step, i) => inflater.push(step, i === steps.length - 1));
+  } catch (error) {
+    if (error === TOO_MUCH) return total;
+    throw refuse(`its image data cannot be unpacked (${(error as Error).message})`);
+  }
+  return total;
+}
+
+/**
+ * The pixels of a plain opaque PNG, or undefined for a file to leave to the browser's decoder. A header
+ * over `maxPixels` is refused (LimitExceededError), not left to the browser.
+ */
+export function decodePlainPng(bytes: Uint8Array, fileName = 'image.png', maxPixels: number = DEFAULT_LIMITS.imagePixels): RgbaImage | undefined {
+  if (!isPng(bytes)) return undefined;
+  let layout: ReturnType<typeof readPngLayout>;
+  try {
+    layout = readPngLayout(fileName, bytes, maxPixels);
+    if (layout.interlaced || layout.depth > 8 || !layout.chunks.every((type) => HARMLESS.has(type))) return undefined;
+    // fast-png keeps all the image data unpacks to: unpacked first without keeping it, unless so little
+    // that it cannot unpack to much (checking costs more than decoding a small image).
+    const compressed = layout.imageData.reduce((sum, part) => sum + part.length, 0);
+    if (compressed > SMALL_IMAGE_DATA) checkPng(fileName, bytes, maxPixels);
+  } catch (error) {
+    if (error instanceof LimitExceededError) throw error;
+    return undefined; // a damaged file: the browser names the problem, and its decoder stops at the header's size
+  }
+  try {
+    // Checksums are not checked: fast-png's check costs twice the decoding.
+    const png = decode(bytes);
+    return layout.colourType === 3 && !png.palette ? undefined : opaqueRgba(png);
+  } catch {
+    return undefined;
+  }
+}
+
+/** fast-png's samples as RGBA; undefined when a pixel is not fully opaque. Throws on a palette index out of range. */
+function opaqueRgba(png: DecodedPng): RgbaImage | undefined {
+  const { width, height, depth, channels } = png;
+  const samples = png.data as Uint8Array;
+  const rgba = new Uint8Array(width * height * 4);
+  if (png.palette) {
+    for (let i = 0, p = 0; i < width * height; i++, p += 4) {
+      const colour = png.palette[index(samples, i, width, depth)];
+      if (!colour) throw new RangeError('palette index out of range');
+      rgba.set(colour, p);
+      rgba[p + 3] = 255;
+    }
+    return { width, height, data: rgba };
+  }
+  const maximum = 2 ** depth - 1;
+  for (let i = 0, p = 0; i < width * height; i++, p += 4) {
+    const s = i * channels;
+    if (channels === 1) {
+      rgba[p] = rgba[p + 1] = rgba[p + 2] = (index(samples, i, width, depth) * 255) / maximum;
+    } else if (channels === 2) {
+      if (samples[s + 1] !== 255) return undefined;
+      rgba[p] = rgba[p + 1] = rgba[p + 2] = samples[s];
+    } else {
+      if (channels === 4 && samples[s + 3] !== 255) return undefined;
+      rgba[p] = samples[s];
+      rgba[p + 1] = samples[s + 1];
+      rgba[p + 2] = samples[s + 2];
+    }
+    rgba[p + 3] = 255;
+  }
+  return { width, height, data: rgba };
+}
+
+/**
+ * Pixel i's one sample in a single-channel image: fast-png leaves samples of fewer than 8 bits packed,
+ * most significant first, each row starting on a byte.
+ */
+function index(samples: Uint8Array, i: number, width: number, depth: number): number {
+  if (depth === 8) return samples[i];
+  const x = i % width;
+  const bit = x * depth;
+  const byte = Math.floor(i / width) * Math.ceil((width * depth) / 8) + (bit >> 3);
+  return (samples[byte] >> (8 - depth - (bit & 7))) & (2 ** depth - 1);
 }

@@ -3,11 +3,12 @@
  * model are read under the rule in confinedPath.ts: symbolic links are resolved and must still lead
  * into the (equally resolved) model folder, and only regular files no larger than declared are opened.
  */
-import { constants, promises as fs, type Stats } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MAX_BYTES, isInsideFolder, notRegularFile, pathSegments, pathShapeProblem, RefusedFileError, REFUSALS, sizeLimit, tooLarge } from '../engine/confinedPath';
+import { DEFAULT_MAX_BYTES, isInsideFolder, pathSegments, pathShapeProblem, RefusedFileError, REFUSALS, sizeLimit } from '../engine/confinedPath';
 import { ModelReadError } from '../engine/errors';
 import type { ModelSource } from '../engine/modelSource';
+import { readRegularFile } from './regularFile';
 
 export function fileModelSource(filePath: string): ModelSource {
   const folder = path.dirname(path.resolve(filePath));
@@ -28,43 +29,4 @@ export function fileModelSource(filePath: string): ModelSource {
       return readRegularFile(realTarget, sizeLimit(maxBytes), refuse);
     },
   };
-}
-
-/**
- * The bytes of a regular file of at most `maxBytes`. It is judged by `stat` before it is opened (a
- * FIFO would block the open, /dev/zero never ends), opened without blocking, and judged again through
- * the open handle, so a file swapped in between the two looks is caught too. No more than the size
- * seen is read, however much the file grows meanwhile.
- */
-async function readRegularFile(file: string, maxBytes: number, refuse: (reason: string) => Error): Promise<Uint8Array> {
-  judge(await fs.stat(file), maxBytes, refuse);
-  // O_NONBLOCK does not exist on Windows, where FIFOs are not files at all.
-  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  try {
-    const info = await handle.stat();
-    judge(info, maxBytes, refuse);
-    const bytes = new Uint8Array(info.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === bytes.length ? bytes : bytes.slice(0, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
-function judge(info: Stats, maxBytes: number, refuse: (reason: string) => Error): void {
-  if (!info.isFile()) throw refuse(notRegularFile(kindOf(info)));
-  if (info.size > maxBytes) throw refuse(tooLarge(info.size, maxBytes));
-}
-
-function kindOf(info: Stats): string {
-  if (info.isDirectory()) return 'a folder';
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
-  return 'a special file';
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { decode, encode, Image } from 'image-js';
 import { namesFromJson, namesFromText, readLabels } from '../../src/engine/labels/readLabels';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy } from '../../src/engine/npy';
@@ -45,6 +46,22 @@ describe('image files', () => {
       assert.deepEqual(Array.from(image.data), expected);
     });
   }
+
+  test("JPEG and BMP files decode to image-js's own pixels (JPEGs go to jpeg-js with its limits on)", async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'convlens-images-'));
+    let seed = 5;
+    const data = Uint8Array.from({ length: 23 * 17 * 3 }, () => (seed = (seed * 16807) % 2147483647) % 256);
+    const original = new Image(23, 17, { colorModel: 'RGB', data });
+    for (const format of ['jpg', 'bmp'] as const) {
+      const bytes = encode(format === 'bmp' ? original.convertColor('GREY') : original, { format });
+      const file = path.join(folder, `random.${format}`);
+      writeFileSync(file, bytes);
+      const expected = decode(bytes).convertColor('RGBA');
+      const image = await readImageFile(file);
+      assert.deepEqual([image.width, image.height], [23, 17]);
+      assert.deepEqual(Buffer.from(image.data), Buffer.from(expected.getRawImage().data as Uint8Array), format);
+    }
+  });
 
   test('a damaged WebP or a file that is no image is refused, naming the file', async () => {
     const folder = mkdtempSync(path.join(os.tmpdir(), 'convlens-images-'));

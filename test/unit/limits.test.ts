@@ -1,8 +1,12 @@
 /** The budgets checked before work: how a refusal reads, and how user units become limits. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { run } from '../../src/cli/main';
 import { ModelReadError } from '../../src/engine/errors';
 import { DEFAULT_LIMITS, LimitExceededError, limitsFromUserUnits, limitsOf } from '../../src/engine/limits';
+import { useNodeBackend } from '../../src/node/tfBackend';
+import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
 
 test('a refusal over a limit a user may raise is one sentence naming the file, the need, the limit and how to raise it', () => {
   const error = new LimitExceededError('tiles.onnx', 'needs 3.2 GB for the output of node "Tile_3" (Tile)', 'modelBytes', 1e9);
@@ -33,4 +37,30 @@ test('user units: megabytes and megapixels; anything but a positive number leave
 test("a source's limits override the defaults one by one", () => {
   assert.deepEqual(limitsOf({}), DEFAULT_LIMITS);
   assert.deepEqual(limitsOf({ limits: { modelBytes: 5 } }), { ...DEFAULT_LIMITS, modelBytes: 5 });
+});
+
+describe('the command line takes the limits as options', () => {
+  before(() => useNodeBackend());
+  const onnxModel = path.join(repoRoot, 'test', 'fixtures', 'explain', 'tiny_gap.onnx');
+  const image = path.join(sampleWorkspace, 'images', 'sneaker.png');
+
+  test('--max-model-mb lowers the model budget, and the refusal says how to raise it', async () => {
+    const { code, output } = await run(['summary', onnxModel, '--max-model-mb', '0.01']);
+    assert.equal(code, 1);
+    assert.match(output, /^convlens: tiny_gap\.onnx declares .+ of weights and constants, more than the 10\.0 kB ConvLens allows one model \(raise it with .+--max-model-mb/);
+    assert.equal((await run(['summary', onnxModel, '--max-model-mb', '1'])).code, 0);
+  });
+
+  test('--max-image-megapixels lowers the image limit, checked before the image is decoded', async () => {
+    const { code, output } = await run(['predict', sampleModel, image, '--max-image-megapixels', '0.0001']);
+    assert.equal(code, 1);
+    assert.match(output, /sneaker\.png is 28 × 28 pixels, more than the 0\.0001 megapixels ConvLens decodes in one image/);
+    assert.equal((await run(['predict', sampleModel, image, '--max-image-megapixels', '0.001'])).code, 0);
+  });
+
+  test('a limit that is not a positive number is a usage error', async () => {
+    const { code, output } = await run(['summary', onnxModel, '--max-model-mb=-5']);
+    assert.equal(code, 2);
+    assert.match(output, /^convlens: --max-model-mb must be a positive number \(got "-5"\)/);
+  });
 });

@@ -7,6 +7,7 @@
  * what is held is at most about READ_AHEAD_BYTES of encoded files and one batch of pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_LIMITS } from '../../src/engine/limits';
 import { imagesToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
 import { decodeImage, paint } from '../explain/images';
 import { readImages, type HostImage } from './channel';
@@ -30,9 +31,11 @@ export class FolderImages {
   /** Encoded bytes per image: from the folder's total size when known, else from the last batch read. */
   private bytesPerImage = 0;
 
+  /** `maxPixels`: the limit each image's size must keep to (checked from its header before decoding). */
   constructor(
     readonly paths: readonly string[],
     private readonly preprocessing: Preprocessing,
+    private readonly maxPixels: number = DEFAULT_LIMITS.imagePixels,
   ) {}
 
   /**
@@ -99,7 +102,7 @@ export class FolderImages {
           return undefined;
         }
         try {
-          return await decodeImage(file.path, new Uint8Array(file.bytes));
+          return await decodeImage(file.path, new Uint8Array(file.bytes), this.maxPixels);
         } catch (error) {
           this.problems.set(file.path, (error as Error).message);
           return undefined;

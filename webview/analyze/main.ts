@@ -27,6 +27,7 @@ import { classColour } from './palette';
 import { confusionTable, gallery } from './views';
 import { progressReports } from '../progressReports';
 import { safely } from '../safely';
+import { limitsOf } from '../../src/engine/limits';
 
 const app = document.getElementById('app')!;
 let opened: OpenedModel;
@@ -57,6 +58,7 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
   folder = new FolderImages(
     entries.map((e) => e.path),
     input.preprocessing,
+    limitsOf(opened.source).imagePixels,
   );
   const classCount = model.summary.outputShapes[0]?.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1) ?? 0;
   const matched = matchLabels(entries.flatMap((e) => (e.label ? [e.label] : [])), labels?.names, classCount);

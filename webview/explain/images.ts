@@ -1,19 +1,33 @@
 /**
  * Image bytes to pixels and pixels to PNG, with the browser's own codecs (png, jpeg, bmp, webp, gif);
  * plain opaque PNGs, the common case in folders of small images, are decoded in JavaScript instead.
+ * Every image's size is read from its header first: one over the pixel limit, or one whose size cannot
+ * be read, is refused before a decoder allocates what it declares.
  */
+import { checkImageHeader, checkPixels } from '../../src/engine/imageHeader';
+import { DEFAULT_LIMITS } from '../../src/engine/limits';
 import { decodePlainPng } from '../../src/engine/png';
 import type { RgbaImage } from '../../src/engine/preprocess';
 
-export async function decodeImage(name: string, bytes: Uint8Array): Promise<RgbaImage> {
+/** The pixels of an image file's bytes; `maxPixels` is the limit its header's size must keep to. */
+export async function decodeImage(name: string, bytes: Uint8Array, maxPixels: number = DEFAULT_LIMITS.imagePixels): Promise<RgbaImage> {
+  const unreadable = () => new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).`);
+  if (!checkImageHeader(name, bytes, maxPixels)) throw unreadable();
   // The same pixels as the browser's in a tenth of its time (see png.ts).
-  const plain = decodePlainPng(bytes);
+  const plain = decodePlainPng(bytes, name, maxPixels);
   if (plain) return plain;
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   } catch {
-    throw new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).`);
+    throw unreadable();
+  }
+  try {
+    // What the browser decoded, not only what the header said (a GIF's frames, a JPEG's further frames).
+    checkPixels(name, bitmap.width, bitmap.height, maxPixels);
+  } catch (error) {
+    bitmap.close();
+    throw error;
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   // A canvas in memory, not on the GPU: its pixels are read back at once (twice as fast in Chromium).

@@ -20,6 +20,7 @@ import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { canvasPng, decodeImage } from './images';
 import { createExplainView, type ExplainView } from './view';
 import { safely } from '../safely';
+import { limitsOf } from '../../src/engine/limits';
 
 interface LoadedImage {
   name: string;
@@ -104,8 +105,9 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
 }
 
 /** Decodes and ranks the images; one that cannot be decoded is left out and named in `problems`. */
-async function loadImages(files: ExplainImage[], { model, input: resolved, labels }: OpenedModel): Promise<{ loaded: LoadedImage[]; problems: string[] }> {
-  const decoded = await Promise.allSettled(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes))));
+async function loadImages(files: ExplainImage[], { model, input: resolved, labels, source }: OpenedModel): Promise<{ loaded: LoadedImage[]; problems: string[] }> {
+  const maxPixels = limitsOf(source).imagePixels;
+  const decoded = await Promise.allSettled(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes), maxPixels)));
   const problems = decoded.flatMap((d) => (d.status === 'rejected' ? [d.reason instanceof Error ? d.reason.message : String(d.reason)] : []));
   const good = files.flatMap((file, i) => (decoded[i].status === 'fulfilled' ? [{ name: file.name, pixels: (decoded[i] as PromiseFulfilledResult<RgbaImage>).value }] : []));
   if (good.length === 0) throw new Error(problems.join(' '));

@@ -7,6 +7,7 @@
  */
 import type { Shape } from '../../model';
 import { Attributes } from './attributes';
+import type { MemoryBudget } from './budget';
 import type { Layout } from './layout';
 import { OnnxFormatError, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type ValueInfo } from './onnxProto';
 import { isStandardDomain, operator } from './ops';
@@ -52,9 +53,17 @@ export interface GraphAnalysis {
   outputs: { name: string; desc: ValueDesc }[];
   /** Nodes whose operator ConvLens cannot run. */
   unsupported: AnalyzedNode[];
+  /** The most bytes one output may take when running (the model limit). */
+  modelBytes: number;
 }
 
 export interface AnalysisOptions {
+  /**
+   * Holds the weights already counted; every node's outputs are counted into it as inference works
+   * them out, before anything is folded or evaluated, so that a model asking for more than the limit
+   * is refused before it allocates.
+   */
+  budget: MemoryBudget;
   /** An initializer's values when they are to be used (all when loading; small ones for a summary). */
   initializerValue(tensor: OnnxTensor): HostTensor | undefined;
   /** Fold constants of any size (loading) rather than only small ones (a summary). */
@@ -117,6 +126,7 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     const { computed, stored } = spec ? describeOutputs(analyzed, spec, options) : { computed: [], stored: [] };
     analyzed.computed = computed;
     analyzed.outputs = node.outputs.map((name, k) => withValueInfo(stored[k] ?? unknownOutput(), valueInfo.get(name)));
+    options.budget.add({ id, opType: node.opType }, analyzed.outputs);
     node.outputs.forEach((name, k) => {
       if (!name) return;
       values.set(name, analyzed.outputs[k]);
@@ -130,7 +140,7 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     if (!desc) throw new OnnxFormatError(`its output "${info.name}" is computed by no node`);
     return { name: info.name, desc };
   });
-  return { fileName, graphName: graph.name, opset, inputs, nodes, initializers, values, producers, outputs, unsupported };
+  return { fileName, graphName: graph.name, opset, inputs, nodes, initializers, values, producers, outputs, unsupported, modelBytes: options.budget.limit };
 }
 
 function standardOpset(model: OnnxModel): number {
@@ -176,6 +186,8 @@ function describeOutputs(analyzed: AnalyzedNode, spec: OpSpec, options: Analysis
     computed = new Array(view.outputCount).fill(0).map(() => unknownOutput());
     return { computed, stored: computed };
   }
+  // Before anything is folded or evaluated: a fold would allocate what the outputs need.
+  options.budget.check({ id: view.id, opType: view.opType }, computed);
   const present = view.inputs.filter((input): input is ValueDesc => input !== undefined);
   const missingInput = analyzed.node.inputs.some((name, i) => name !== '' && view.inputs[i] === undefined);
   if (missingInput) return { computed, stored: computed.map(asStored) };

@@ -6,6 +6,10 @@
  * weights (from the file or from external data files beside it), folds what is constant, and builds
  * the runnable model. Every problem with the file ends in a ModelReadError naming it.
  *
+ * Both paths hold the file to its limits (limits.ts) before allocating: node count and subgraph nesting
+ * while decoding, then the declared bytes of the weights and of every node output at batch size 1
+ * (budget.ts), and, while running, any output whose size only running tells.
+ *
  * The runnable model speaks NHWC whatever the file does: an NCHW image input is taken as
  * [batch, height, width, channels], and every 4-D value a node gives (outputs included) is NHWC; an
  * input the graph itself transposes from NHWC (TensorFlow converters) is taken as it is. The batch is
@@ -14,14 +18,16 @@
  * callers must not dispose them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readBeside, RefusedFileError } from '../../confinedPath';
+import { byteSize, readBeside, RefusedFileError } from '../../confinedPath';
 import { asModelReadError, ModelReadError } from '../../errors';
+import { LimitExceededError, limitsOf, type Limits } from '../../limits';
 import type { RunnableModel } from '../../graph';
 import type { ModelSummary } from '../../model';
 import type { ModelSource } from '../../modelSource';
 import { analyzeGraph, type AnalyzedNode, type GraphAnalysis } from './analysis';
+import { MemoryBudget, shortName } from './budget';
 import { inOnnxOrder } from './layout';
-import { decodeModel, OnnxFormatError, type OnnxModel, type OnnxTensor } from './onnxProto';
+import { decodeModel, OnnxFormatError, OnnxLimitError, type OnnxModel, type OnnxTensor } from './onnxProto';
 import { isStandardDomain } from './ops';
 import type { ValueDesc } from './ops/types';
 import { isFullyKnown, product } from './ops/shapes';
@@ -36,8 +42,10 @@ const EVALUATE_LIMIT = 1 << 24;
 
 export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary> {
   return withFileErrors(source.fileName, async () => {
-    const model = decode(source.fileName, await source.read());
+    const limits = limitsOf(source);
+    const model = decode(source.fileName, await source.read(), limits);
     const analysis = analyzeGraph(source.fileName, model, {
+      budget: weightsCounted(source.fileName, model, limits),
       foldLarge: false,
       initializerValue: (tensor) => {
         if (isExternal(tensor)) return undefined;
@@ -56,22 +64,35 @@ export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary
 
 export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
   return withFileErrors(source.fileName, async () => {
-    const model = decode(source.fileName, await source.read());
-    const values = await readInitializers(source, model.graph.initializers);
+    const limits = limitsOf(source);
+    const model = decode(source.fileName, await source.read(), limits);
+    // Counted before any weight is read or decoded: their declared sizes are what a file could lie about.
+    const budget = weightsCounted(source.fileName, model, limits);
+    const values = await readInitializers(source, model.graph.initializers, limits.modelBytes);
     const analysis = analyzeGraph(source.fileName, model, {
+      budget,
       foldLarge: true,
       initializerValue: (tensor) => values.get(tensor.name),
-      evaluate: evaluateConstant,
+      evaluate: (analyzed, _inputs, outputs) => evaluateConstant(analyzed, outputs, { fileName: source.fileName, modelBytes: limits.modelBytes }),
     });
     rejectUnsupported(analysis);
     return buildRunnable(analysis, summarizeGraph(analysis));
   });
 }
 
+/** A budget holding the model's weights and constants, refusing the model when they alone exceed the limit. */
+function weightsCounted(fileName: string, model: OnnxModel, limits: Limits): MemoryBudget {
+  const budget = new MemoryBudget(fileName, limits.modelBytes, model.graph.nodes.length);
+  budget.addWeights(model.graph.initializers);
+  return budget;
+}
+
 async function withFileErrors<T>(fileName: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    // Its sentence is whole already, and its class tells callers which limit it is.
+    if (error instanceof LimitExceededError) throw error;
     if (error instanceof ModelReadError) throw fail(fileName, error.problem, error.cause);
     if (error instanceof NodeBuildError) {
       const { node, id } = error.node;
@@ -99,12 +120,13 @@ function sentenceEnd(clause: string): string {
   return /[.!?]$/.test(clause) ? clause : `${clause}.`;
 }
 
-function decode(fileName: string, bytes: Uint8Array): OnnxModel {
+function decode(fileName: string, bytes: Uint8Array, limits: Limits): OnnxModel {
   if (bytes.length === 0) throw new ModelReadError(fileName, 'is empty.');
   let model: OnnxModel;
   try {
-    model = decodeModel(bytes);
+    model = decodeModel(bytes, limits);
   } catch (error) {
+    if (error instanceof OnnxLimitError) throw new LimitExceededError(fileName, error.asks, error.limit, limits[error.limit]);
     const reason = error instanceof OnnxFormatError ? error.message : 'its protobuf encoding is broken (the file may be truncated or damaged)';
     throw fail(fileName, `is not a readable ONNX model: ${sentenceEnd(reason)}`, error);
   }
@@ -116,10 +138,10 @@ function decode(fileName: string, bytes: Uint8Array): OnnxModel {
 }
 
 /** Every initializer's values, reading each external data file once. */
-async function readInitializers(source: ModelSource, initializers: readonly OnnxTensor[]): Promise<Map<string, HostTensor>> {
+async function readInitializers(source: ModelSource, initializers: readonly OnnxTensor[], modelBytes: number): Promise<Map<string, HostTensor>> {
   const files = new Map<string, Promise<Uint8Array>>();
   const values = new Map<string, HostTensor>();
-  const declaredSizes = externalFileSizes(initializers);
+  const declaredSizes = externalFileSizes(source.fileName, initializers, modelBytes);
   for (const tensor of initializers) {
     if (!isExternal(tensor)) {
       values.set(tensor.name, hostTensor(tensor));
@@ -128,7 +150,8 @@ async function readInitializers(source: ModelSource, initializers: readonly Onnx
     const { location, offset, length } = externalLocation(tensor);
     let file = files.get(location);
     if (!file) {
-      file = readBeside(source, location, 'keeps its weights in', declaredSizes.get(location)).catch((error: unknown) => {
+      // Where no size can be told from the model, no file larger than the model limit is read.
+      file = readBeside(source, location, 'keeps its weights in', declaredSizes.get(location) ?? modelBytes).catch((error: unknown) => {
         if (error instanceof RefusedFileError) throw error;
         throw fail(source.fileName, `keeps its weights in "${location}", which cannot be read beside it.`, error);
       });
@@ -147,21 +170,28 @@ async function readInitializers(source: ModelSource, initializers: readonly Onnx
 /**
  * How large each external data file can be, from what the model declares: the furthest end of a
  * tensor stored in it. A file is left out (the default limit applies) where a tensor's size cannot be
- * told; reading it then reports that tensor.
+ * told; reading it then reports that tensor. A tensor whose declared length disagrees with its shape,
+ * or that lies further into its file than the model limit, is refused before any file is read.
  */
-function externalFileSizes(initializers: readonly OnnxTensor[]): Map<string, number | undefined> {
+function externalFileSizes(fileName: string, initializers: readonly OnnxTensor[], modelBytes: number): Map<string, number | undefined> {
   const sizes = new Map<string, number | undefined>();
   for (const tensor of initializers) {
     if (!isExternal(tensor)) continue;
-    let location: string;
-    let end: number | undefined;
+    let place: ReturnType<typeof externalLocation>;
     try {
-      const place = externalLocation(tensor);
-      location = place.location;
-      const length = place.length ?? storedByteLength(tensor);
-      end = length === undefined ? undefined : place.offset + length;
+      place = externalLocation(tensor);
     } catch {
       continue; // reported when the tensor itself is read
+    }
+    const { location, offset } = place;
+    const stored = storedByteLength(tensor);
+    if (place.length !== undefined && stored !== undefined && place.length !== stored) {
+      throw new TensorDataError(`the tensor "${tensor.name}" declares ${place.length} bytes in "${location}" where its shape [${tensor.dims.join(', ')}] needs ${stored}`);
+    }
+    const length = place.length ?? stored;
+    const end = length === undefined ? undefined : offset + length;
+    if (end !== undefined && end > modelBytes) {
+      throw new LimitExceededError(fileName, `keeps the tensor "${shortName(tensor.name)}" up to ${byteSize(end)} into "${location}"`, 'modelBytes', modelBytes);
     }
     const known = sizes.has(location) ? sizes.get(location) : 0;
     sizes.set(location, known === undefined || end === undefined ? undefined : Math.max(known, end));
@@ -183,11 +213,11 @@ function rejectUnsupported(analysis: GraphAnalysis): void {
 }
 
 /** Computes a node whose inputs are all constant with tensors, once, when the model is loaded. */
-function evaluateConstant(analyzed: AnalyzedNode, _inputs: HostTensor[], outputs: ValueDesc[]): HostTensor[] | undefined {
+function evaluateConstant(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>): HostTensor[] | undefined {
   if (!analyzed.spec || !outputs.length) return undefined;
   if (!outputs.every((output) => isFullyKnown(output.shape) && product(output.shape)! <= EVALUATE_LIMIT)) return undefined;
   return tf.tidy(() => {
-    const tensors = evaluateNode(analyzed, outputs);
+    const tensors = evaluateNode(analyzed, outputs, limit);
     return tensors.map((tensor, k) => {
       const values = inOnnxOrder(tensor, outputs[k].layout);
       const data = values.dataSync();

@@ -144,8 +144,35 @@ export class OnnxFormatError extends Error {
   override name = 'OnnxFormatError';
 }
 
-/** Decodes an ONNX model. Throws OnnxFormatError (or a RangeError from the reader) on damaged bytes. */
-export function decodeModel(bytes: Uint8Array): OnnxModel {
+/** How much structure a decoder reads: a file may declare more nodes or deeper subgraphs than memory or the stack hold. */
+export interface DecodeLimits {
+  /** Nodes in the main graph. */
+  graphNodes: number;
+  /** Depth of nested messages, the ModelProto being level 1. */
+  nestingDepth: number;
+}
+
+/** Thrown for a file with more structure than `DecodeLimits` allow; `asks` says what it has (a predicate). */
+export class OnnxLimitError extends Error {
+  override name = 'OnnxLimitError';
+  constructor(
+    readonly limit: keyof DecodeLimits,
+    readonly asks: string,
+  ) {
+    super(asks);
+  }
+}
+
+const NO_LIMITS: DecodeLimits = { graphNodes: Infinity, nestingDepth: Infinity };
+
+/** Levels of messages above a node's attribute: ModelProto, GraphProto, NodeProto. */
+const ATTRIBUTE_DEPTH = 4;
+
+/**
+ * Decodes an ONNX model. Throws OnnxFormatError (or a RangeError from the reader) on damaged bytes and
+ * OnnxLimitError on a graph beyond `limits`, which is found before its nodes are held in memory.
+ */
+export function decodeModel(bytes: Uint8Array, limits: DecodeLimits = NO_LIMITS): OnnxModel {
   const reader = Reader.create(bytes);
   const model: OnnxModel = {
     irVersion: 0,
@@ -171,7 +198,7 @@ export function decodeModel(bytes: Uint8Array): OnnxModel {
         model.producerVersion = stringField(reader, wireType, 'ModelProto.producer_version');
         return true;
       case 7:
-        model.graph = message(reader, wireType, 'ModelProto.graph', decodeGraph);
+        model.graph = message(reader, wireType, 'ModelProto.graph', (inner, end) => decodeGraph(inner, end, limits));
         sawGraph = true;
         return true;
       case 8:
@@ -194,12 +221,19 @@ function emptyGraph(): OnnxGraph {
   return { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] };
 }
 
-function decodeGraph(reader: Reader, end: number): OnnxGraph {
+function decodeGraph(reader: Reader, end: number, limits: DecodeLimits): OnnxGraph {
   const graph = emptyGraph();
+  // Nodes past the limit are counted, not decoded, so that the message can say how many there are.
+  let skippedNodes = 0;
   readFields(reader, end, (field, wireType) => {
     switch (field) {
       case 1:
-        graph.nodes.push(message(reader, wireType, 'GraphProto.node', decodeNode));
+        if (graph.nodes.length >= limits.graphNodes) {
+          expectWire(wireType, LENGTH_DELIMITED, 'GraphProto.node');
+          skippedNodes++;
+          return false;
+        }
+        graph.nodes.push(message(reader, wireType, 'GraphProto.node', (inner, nodeEnd) => decodeNode(inner, nodeEnd, limits)));
         return true;
       case 2:
         graph.name = stringField(reader, wireType, 'GraphProto.name');
@@ -220,10 +254,11 @@ function decodeGraph(reader: Reader, end: number): OnnxGraph {
         return false;
     }
   });
+  if (skippedNodes) throw new OnnxLimitError('graphNodes', `has ${(graph.nodes.length + skippedNodes).toLocaleString('en-US')} nodes`);
   return graph;
 }
 
-function decodeNode(reader: Reader, end: number): OnnxNode {
+function decodeNode(reader: Reader, end: number, limits: DecodeLimits): OnnxNode {
   const node: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map() };
   readFields(reader, end, (field, wireType) => {
     switch (field) {
@@ -240,7 +275,7 @@ function decodeNode(reader: Reader, end: number): OnnxNode {
         node.opType = stringField(reader, wireType, 'NodeProto.op_type');
         return true;
       case 5: {
-        const attribute = message(reader, wireType, 'NodeProto.attribute', decodeAttribute);
+        const attribute = message(reader, wireType, 'NodeProto.attribute', (inner, attributeEnd) => decodeAttribute(inner, attributeEnd, limits));
         node.attributes.set(attribute.name, attribute);
         return true;
       }
@@ -255,7 +290,7 @@ function decodeNode(reader: Reader, end: number): OnnxNode {
   return node;
 }
 
-function decodeAttribute(reader: Reader, end: number): OnnxAttribute {
+function decodeAttribute(reader: Reader, end: number, limits: DecodeLimits): OnnxAttribute {
   const attribute: OnnxAttribute = { name: '', type: AttributeType.Undefined, floats: [], ints: [], strings: [], hasGraph: false };
   readFields(reader, end, (field, wireType) => {
     switch (field) {
@@ -283,8 +318,11 @@ function decodeAttribute(reader: Reader, end: number): OnnxAttribute {
         return true;
       case 6:
       case 11:
+        // Not decoded, but measured: their depth is what a file could use against a reader that recursed.
+        expectWire(wireType, LENGTH_DELIMITED, field === 6 ? 'AttributeProto.g' : 'AttributeProto.graphs');
+        checkSubgraphDepth(reader.bytes(), limits.nestingDepth);
         attribute.hasGraph = true;
-        return false;
+        return true;
       case 7:
         repeatedScalars(reader, wireType, FIXED32, 'AttributeProto.floats', () => attribute.floats.push(reader.float()));
         return true;
@@ -374,6 +412,55 @@ function decodeTensor(reader: Reader, end: number): OnnxTensor {
     }
   });
   return tensor;
+}
+
+/** Which message a field holds on the path that nests subgraphs: GraphProto.node, NodeProto.attribute, AttributeProto.g and .graphs. */
+const enum Nested {
+  Graph,
+  Node,
+  Attribute,
+}
+
+function nestedChild(parent: Nested, field: number): Nested | undefined {
+  if (parent === Nested.Graph) return field === 1 ? Nested.Node : undefined;
+  if (parent === Nested.Node) return field === 5 ? Nested.Attribute : undefined;
+  return field === 6 || field === 11 ? Nested.Graph : undefined;
+}
+
+/**
+ * Walks a subgraph (an attribute's GraphProto) down every path that can hold further subgraphs, with
+ * a stack of its own rather than recursion, and refuses it as soon as it nests deeper than `limit`.
+ */
+function checkSubgraphDepth(bytes: Uint8Array, limit: number): void {
+  const reader = Reader.create(bytes);
+  const open: { end: number; kind: Nested }[] = [{ end: bytes.length, kind: Nested.Graph }];
+  const depth = () => ATTRIBUTE_DEPTH + open.length;
+  if (depth() > limit) throw nestingError(limit);
+  while (open.length) {
+    const top = open[open.length - 1];
+    if (reader.pos >= top.end) {
+      if (reader.pos !== top.end) throw new OnnxFormatError('a field runs past the end of the subgraph holding it');
+      open.pop();
+      continue;
+    }
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === 0) throw new OnnxFormatError('it holds a field numbered 0');
+    const child = wireType === LENGTH_DELIMITED ? nestedChild(top.kind, field) : undefined;
+    if (child === undefined) {
+      reader.skipType(wireType);
+      continue;
+    }
+    const end = reader.uint32() + reader.pos;
+    if (end > top.end) throw new OnnxFormatError('a subgraph runs past the end of the message holding it');
+    open.push({ end, kind: child });
+    if (depth() > limit) throw nestingError(limit);
+  }
+}
+
+function nestingError(limit: number): OnnxLimitError {
+  return new OnnxLimitError('nestingDepth', `has subgraphs nested ${(limit + 1).toLocaleString('en-US')} or more levels deep`);
 }
 
 function decodeValueInfo(reader: Reader, end: number): ValueInfo {

@@ -9,13 +9,15 @@ import { ModelReadError } from '../../errors';
 import type { GraphInput, GraphNode, RunnableModel, SpatialGeometry } from '../../graph';
 import type { ModelSummary } from '../../model';
 import type { AnalyzedNode, GraphAnalysis } from './analysis';
-import { inOnnxOrder, storedShape, toNchw, toNhwc, type Layout } from './layout';
+import { bytesAtBatchOne, outputTooLarge } from './budget';
+import { inOnnxOrder, onnxShape, storedShape, toNchw, toNhwc, type Layout } from './layout';
 import { HOST_VALUE_LIMIT, knownHostValues, readHostValues, tensorFromHost } from './runtimeHost';
-import type { HostTensor } from './tensors';
+import type { DType, HostTensor } from './tensors';
 import { geometry as convWindow } from './ops/conv';
 import { geometry as poolWindow } from './ops/pool';
+import { checkDims, checkSize } from './ops/host';
 import { padSpatialAmounts } from './ops/shape';
-import type { AutoPad, WindowAxis } from './ops/shapes';
+import { isFullyKnown, type AutoPad, type WindowAxis } from './ops/shapes';
 import { OpError, type BuildContext, type Inputs, type Operand, type Run, type ValueDesc } from './ops/types';
 
 /** Thrown while building, for the loader to name the node in its message. */
@@ -162,14 +164,14 @@ interface BuiltNode {
   run(outputIndex: number): GraphNode['run'];
 }
 
-/** What building a node needs to know of the rest of the graph. */
-type GraphContext = Pick<GraphAnalysis, 'producers' | 'initializers'>;
+/** What building a node needs to know of the rest of the graph, and the limit its outputs are held to. */
+type GraphContext = Pick<GraphAnalysis, 'producers' | 'initializers' | 'fileName' | 'modelBytes'>;
 
 /**
  * Runs a node whose inputs are all constant, on its own (for constants only tensor operations can
  * compute, when the model is loaded). Returns its outputs as stored; the caller frees them.
  */
-export function evaluateNode(analyzed: AnalyzedNode, outputs: ValueDesc[]): tf.Tensor[] {
+export function evaluateNode(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>): tf.Tensor[] {
   const store = new TensorStore();
   const constants = new Map<string, tf.Tensor>();
   const constantTensor = (name: string, value: HostTensor) => {
@@ -178,7 +180,7 @@ export function evaluateNode(analyzed: AnalyzedNode, outputs: ValueDesc[]): tf.T
   };
   try {
     const alone: AnalyzedNode = { ...analyzed, outputs, computed: outputs };
-    const built = buildNode({ producers: new Map(), initializers: new Map() }, alone, store, constantTensor, new Map());
+    const built = buildNode({ ...limit, producers: new Map(), initializers: new Map() }, alone, store, constantTensor, new Map());
     return outputs.map((_, k) => built.run(k)([]));
   } finally {
     store.dispose();
@@ -225,6 +227,7 @@ function buildNode(
   // Shape arithmetic may run on the host: values in ONNX order only.
   const inOnnxOrderOnly = [...view.inputs, ...analyzed.outputs].every((desc) => !desc || desc.layout === 'onnx');
   const fold = inOnnxOrderOnly ? spec.fold : undefined;
+  const guard = sizeGuard(analysis, analyzed);
 
   return {
     inputIds,
@@ -235,6 +238,7 @@ function buildNode(
         return tf.tidy(() => {
           const onHost = fold ? foldOnHost(analyzed, inputs, fold) : undefined;
           if (onHost?.[k]) return tensorFromHost(onHost[k]);
+          guard?.(inputs);
           const result = run(inputs);
           let output = Array.isArray(result) ? result[k] : k === 0 ? result : undefined;
           if (!output) throw new OpError(`gives no output ${k + 1}`);
@@ -253,6 +257,42 @@ function buildNode(
       }
     },
   };
+}
+
+/**
+ * For a node whose output sizes analysis could not tell (beyond the batch): works them out again from
+ * the tensors at hand before the operator runs, and refuses an output larger than the model limit.
+ * Operators whose sizes come from values read while running check them too (`checkOutput`).
+ */
+function sizeGuard(analysis: GraphContext, analyzed: AnalyzedNode): ((inputs: Inputs) => void) | undefined {
+  const { view, spec } = analyzed;
+  if (!spec || !needsSizeGuard(analyzed)) return undefined;
+  return (inputs) => {
+    const runtimeView = { ...view, inputs: view.inputs.map((desc, i) => (desc && inputs[i] ? runtimeDesc(desc, inputs[i]!) : desc)) };
+    let outputs: ValueDesc[];
+    try {
+      outputs = spec.infer(runtimeView);
+    } catch {
+      return; // the operator itself says what is wrong
+    }
+    for (const output of outputs) {
+      if (!isFullyKnown(output.shape)) continue;
+      const bytes = bytesAtBatchOne(output.shape, output.dtype);
+      if (bytes > analysis.modelBytes) throw outputTooLarge(analysis.fileName, view, bytes, analysis.modelBytes);
+    }
+  };
+}
+
+/** Whether an output's size is open beyond a batch axis that flows in from an input. */
+function needsSizeGuard(analyzed: AnalyzedNode): boolean {
+  const batchFlows = analyzed.view.inputs.some((input) => input?.shape?.[0] === null);
+  return analyzed.computed.some((output) => !output.shape || output.shape.some((d, axis) => d === null && !(axis === 0 && batchFlows)));
+}
+
+/** An input as it is while running: its real shape, and its values where they are kept on the host. */
+function runtimeDesc(desc: ValueDesc, tensor: tf.Tensor): ValueDesc {
+  const values = knownHostValues(tensor);
+  return { ...desc, shape: onnxShape(tensor.shape, desc.layout), ...(values ? { constant: { data: values.data } } : {}) };
 }
 
 /** Shape arithmetic while running: when every input's values are on the host, compute there. */
@@ -317,9 +357,17 @@ function buildContext(
     return x;
   };
 
+  const checkOutput = (dims: readonly number[], dtype: DType): number[] => {
+    checkDims(dims);
+    const bytes = bytesAtBatchOne(dims, dtype);
+    if (bytes > analysis.modelBytes) throw outputTooLarge(analysis.fileName, view, bytes, analysis.modelBytes);
+    return checkSize(dims);
+  };
+
   return {
     node: view,
     outputs: analyzed.computed,
+    checkOutput,
     stored: (index) => operand(index, undefined, (x) => x),
     onnx: (index) => operand(index, undefined, (x, layout) => inOnnxOrder(x, layout)),
     nhwc: (index) => operand(index, (t) => toNhwc(requireRank4(t)), (x, layout) => (layout === 'nhwc' ? x : toNhwc(requireRank4(x)))),

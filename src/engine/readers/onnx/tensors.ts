@@ -80,13 +80,25 @@ export function typeName(dataType: DataType): string {
   return TYPE_NAMES[dataType] ?? `type ${dataType}`;
 }
 
-/** The number of values of a shape, after checking that every dimension is a sane size. */
-export function elementCount(dims: readonly number[], what: string): number {
+/** No tensor dimension reaches this: tfjs indexes with 32-bit integers. */
+const MAX_DIMENSION = 2 ** 31 - 1;
+
+/**
+ * The number of values a shape declares, after checking that every dimension is a sane size, but not
+ * that they fit in memory (see `elementCount`). A zero dimension does not excuse a huge one.
+ */
+export function declaredCount(dims: readonly number[], what: string): number {
   let count = 1;
   for (const dim of dims) {
-    if (!Number.isSafeInteger(dim) || dim < 0) throw new TensorDataError(`${what} has the dimension ${dim}`);
+    if (!Number.isSafeInteger(dim) || dim < 0 || dim > MAX_DIMENSION) throw new TensorDataError(`${what} has the dimension ${dim}`);
     count *= dim;
   }
+  return count;
+}
+
+/** The number of values of a shape, after checking that every dimension is a sane size and that they fit. */
+export function elementCount(dims: readonly number[], what: string): number {
+  const count = declaredCount(dims, what);
   if (count > MAX_ELEMENTS) throw new TensorDataError(`${what} declares ${count} values, more than ConvLens can hold`);
   return count;
 }

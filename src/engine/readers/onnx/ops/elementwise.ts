@@ -9,7 +9,7 @@ import type { Layout } from '../layout';
 import type { DType, HostTensor } from '../tensors';
 import { broadcastMap, broadcastShapes, scalar } from './host';
 import { sameAs } from './shapes';
-import type { BuildContext, NodeView, OpSpec, Operand, ValueDesc } from './types';
+import { OpError, type BuildContext, type NodeView, type OpSpec, type Operand, type ValueDesc } from './types';
 
 type Attrs = NodeView['attributes'];
 
@@ -175,6 +175,7 @@ function binaryOp(binary: Binary): OpSpec {
     },
     fold: binary.host
       ? (node, [a, b]) => {
+          if (!b) throw new OpError(`takes 2 inputs, not ${node.inputs.length}`);
           const dtype = binary.dtype ?? a.dtype;
           const ones = legacyTrailingOnes(node, a.dims.length, b.dims.length) ?? 0;
           const aligned = { ...b, dims: [...b.dims, ...new Array(ones).fill(1)] };
@@ -182,6 +183,8 @@ function binaryOp(binary: Binary): OpSpec {
         }
       : undefined,
     build: (ctx) => {
+      // A damaged file can drop an input: say so rather than fail on an operand that is not there.
+      if (ctx.node.inputs.length !== 2) throw new OpError(`takes 2 inputs, not ${ctx.node.inputs.length}`);
       const [a, b] = operands(ctx);
       const [rankA, rankB] = ctx.node.inputs.map((input) => input?.shape?.length);
       const ones = legacyTrailingOnes(ctx.node, rankA, rankB);

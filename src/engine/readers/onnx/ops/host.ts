@@ -4,7 +4,7 @@
  */
 import type { Shape } from '../../../model';
 import { MAX_ELEMENTS, type DType, type HostData, type HostTensor } from '../tensors';
-import { OpError } from './types';
+import { NotFoldable, OpError } from './types';
 
 /** Above this many values a constant is computed by the tensor backend rather than folded in JavaScript. */
 export const HOST_FOLD_LIMIT = 1 << 16;
@@ -13,12 +13,16 @@ export function elements(dims: readonly number[]): number {
   return dims.reduce((n, d) => n * d, 1);
 }
 
+/** Refuses a shape that no tensor can have: a dimension that is negative or not a whole number. */
+export function checkDims(dims: readonly number[]): number[] {
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OpError(`would make a tensor of shape [${dims.join(', ')}], which is not a valid shape`);
+  return [...dims];
+}
+
 /** Refuses to make a tensor larger than any model needs (a damaged shape would exhaust memory). */
 export function checkSize(dims: readonly number[]): number[] {
-  const count = elements(dims);
-  if (!(count <= MAX_ELEMENTS) || dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw new OpError(`would make a tensor of shape [${dims.join(', ')}], which ConvLens cannot hold`);
-  }
+  checkDims(dims);
+  if (!(elements(dims) <= MAX_ELEMENTS)) throw new OpError(`would make a tensor of shape [${dims.join(', ')}], which ConvLens cannot hold`);
   return [...dims];
 }
 
@@ -32,7 +36,13 @@ export function strides(dims: readonly number[]): number[] {
   return result;
 }
 
+/**
+ * Room for a fold's result. Folds compute small values (shapes, indices); a larger result, whatever
+ * the size of its inputs (a Gather or a broadcast can multiply them), is left to the tensor backend,
+ * which the memory budget has checked it against.
+ */
 export function allocate(dtype: DType, count: number): HostData {
+  if (!(count <= HOST_FOLD_LIMIT)) throw new NotFoldable();
   return dtype === 'float32' ? new Float32Array(count) : new Array<number>(count).fill(0);
 }
 

@@ -13,9 +13,9 @@ import { onnxShape, storedAxis, storedTranspose, type Layout } from '../layout';
 import { DataType } from '../onnxProto';
 import { tensorFromHost } from '../runtimeHost';
 import { dtypeOf, hostTensor, isExternal, type DType, type HostTensor } from '../tensors';
-import { broadcastMap, broadcastShapes, checkSize, concat, elements, gather, HOST_FOLD_LIMIT, normalizeAxis, relabel, take, transpose } from './host';
+import { broadcastMap, broadcastShapes, checkDims, checkSize, concat, elements, gather, HOST_FOLD_LIMIT, normalizeAxis, relabel, take, transpose } from './host';
 import { foldParam, runtimeParam, staticParam, type ParamSource } from './params';
-import { isFullyKnown, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis } from './shapes';
+import { isFullyKnown, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis, unknownDims } from './shapes';
 import { NotFoldable, OpError, type Inputs, type NodeView, type OpSpec, type ValueDesc } from './types';
 
 /** An integer vector's description: constant when every value is known, partly known otherwise. */
@@ -77,7 +77,7 @@ const reshape: OpSpec = {
     const allowZero = node.attributes.int('allowzero', 0) === 1;
     if (target) return [{ shape: reshapeTarget(x?.shape, target, allowZero), dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
     const rank = node.inputs[1]?.shape?.[0];
-    return [{ shape: typeof rank === 'number' ? new Array(rank).fill(null) : undefined, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+    return [{ shape: typeof rank === 'number' ? unknownDims(rank) : undefined, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
   },
   fold: (node, inputs) => {
     const target = foldParam(node, inputs, RESHAPE_SHAPE)!;
@@ -371,7 +371,7 @@ const expand: OpSpec = {
     const target = runtimeParam(ctx, EXPAND_SHAPE);
     return (inputs) => {
       const input = x(inputs);
-      const shape = checkSize(broadcastShapes([input.shape, target(inputs) ?? []]) as number[]);
+      const shape = ctx.checkOutput(broadcastShapes([input.shape, target(inputs) ?? []]) as number[], ctx.outputs[0].dtype);
       const padded = tf.reshape(input, [...new Array(shape.length - input.rank).fill(1), ...input.shape]);
       return tf.broadcastTo(padded, shape);
     };
@@ -391,6 +391,7 @@ const tile: OpSpec = {
   infer: (node) => {
     const x = node.inputs[0];
     const repeats = staticParam(node, TILE_REPEATS);
+    if (x?.shape && repeats && repeats.length !== x.shape.length) throw new OpError(`has ${repeats.length} repeats for a tensor of rank ${x.shape.length}`);
     const shape = x?.shape && repeats ? x.shape.map((d, i) => (d === null ? null : d * repeats[i])) : x?.shape?.map(() => null);
     return [{ shape, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
   },
@@ -400,7 +401,7 @@ const tile: OpSpec = {
     return (inputs) => {
       const input = x(inputs);
       const times = repeats(inputs) ?? [];
-      checkSize(input.shape.map((d, i) => d * (times[i] ?? 1)));
+      ctx.checkOutput(input.shape.map((d, i) => d * (times[i] ?? 1)), ctx.outputs[0].dtype);
       return tf.tile(input, times);
     };
   },
@@ -516,7 +517,7 @@ const pad: OpSpec = {
         input = tf.slice(input, begin, size);
       }
       const positive = stored.map(([before, after]): [number, number] => [Math.max(0, before), Math.max(0, after)]);
-      checkSize(input.shape.map((d, i) => d + positive[i][0] + positive[i][1]));
+      ctx.checkOutput(input.shape.map((d, i) => d + positive[i][0] + positive[i][1]), ctx.outputs[0].dtype);
       if (positive.every(([before, after]) => before === 0 && after === 0)) return input;
       if (mode === 'constant') return tf.pad(input, positive, value(inputs));
       if (mode === 'reflect') return tf.mirrorPad(input, positive, 'reflect');
@@ -591,11 +592,12 @@ const constantOfShape: OpSpec = {
   infer: (node) => {
     const target = node.inputs[0]?.constant?.data;
     const length = node.inputs[0]?.shape?.[0];
-    const shape = target ? Array.from(target) : typeof length === 'number' ? new Array(length).fill(null) : undefined;
+    if (target) unknownDims(target.length);
+    const shape = target ? checkDims(Array.from(target)) : typeof length === 'number' ? unknownDims(length) : undefined;
     return [{ shape, dtype: fillValue(node).dtype, layout: 'onnx' }];
   },
   fold: (node, [shape]) => {
-    const dims = Array.from(shape.data);
+    const dims = checkDims(Array.from(shape.data));
     const count = elements(dims);
     if (!(count <= HOST_FOLD_LIMIT)) throw new NotFoldable();
     const value = fillValue(node);
@@ -604,7 +606,7 @@ const constantOfShape: OpSpec = {
   build: (ctx) => {
     const value = fillValue(ctx.node);
     const shape = ctx.host(0);
-    return (inputs) => tf.fill(checkSize(Array.from(shape(inputs).data)), value.data[0], value.dtype);
+    return (inputs) => tf.fill(ctx.checkOutput(Array.from(shape(inputs).data), value.dtype), value.data[0], value.dtype);
   },
 };
 
@@ -650,16 +652,31 @@ const castLike: OpSpec = {
   },
 };
 
-function rangeValues(start: number, limit: number, delta: number): number[] {
-  if (delta === 0) throw new OpError('has a range step of 0');
+/** How many values a Range gives: ceil((limit - start) / delta), none when the limit is behind the start. */
+function rangeCount(start: number, limit: number, delta: number): number {
+  if (delta === 0 || !Number.isFinite(delta)) throw new OpError(`has the range step ${delta}`);
   const count = Math.max(0, Math.ceil((limit - start) / delta));
+  if (!Number.isSafeInteger(count)) throw new OpError(`counts from ${start} to ${limit}, which is not a range ConvLens can hold`);
+  return count;
+}
+
+function rangeValues(start: number, limit: number, delta: number): number[] {
+  const count = rangeCount(start, limit, delta);
   checkSize([count]);
   if (count > HOST_FOLD_LIMIT) throw new NotFoldable();
   return Array.from({ length: count }, (_, i) => start + i * delta);
 }
 
+/** A Range's length when its bounds are known before running (the memory budget needs it before any fold). */
+function rangeShape(node: NodeView): [number | null] {
+  const bounds = node.inputs.slice(0, 3).map((input) => input?.constant?.data);
+  if (!bounds.every((data) => data?.length === 1)) return [null];
+  const [start, limit, delta] = bounds.map((data) => data![0]);
+  return [rangeCount(start, limit, delta)];
+}
+
 const range: OpSpec = {
-  infer: (node) => [{ shape: [null], dtype: node.inputs[0]?.dtype ?? 'float32', layout: 'onnx' }],
+  infer: (node) => [{ shape: rangeShape(node), dtype: node.inputs[0]?.dtype ?? 'float32', layout: 'onnx' }],
   fold: (_node, [start, limit, delta]) => {
     const values = rangeValues(start.data[0], limit.data[0], delta.data[0]);
     return [{ dims: [values.length], dtype: start.dtype, data: start.dtype === 'float32' ? Float32Array.from(values) : values }];
@@ -669,8 +686,7 @@ const range: OpSpec = {
     const dtype = ctx.node.inputs[0]?.dtype ?? 'float32';
     return (inputs) => {
       const [from, to, step] = [start(inputs).data[0], limit(inputs).data[0], delta(inputs).data[0]];
-      if (step === 0) throw new OpError('has a range step of 0');
-      checkSize([Math.max(0, Math.ceil((to - from) / step))]);
+      ctx.checkOutput([rangeCount(from, to, step)], dtype);
       return tf.range(from, to, step, dtype === 'bool' ? 'int32' : dtype);
     };
   },

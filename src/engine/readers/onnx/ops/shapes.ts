@@ -25,6 +25,15 @@ export function sameAs(desc: ValueDesc | undefined, dtype = desc?.dtype ?? 'floa
   return { shape: desc?.shape ? [...desc.shape] : undefined, dtype, layout: desc?.layout ?? 'onnx' };
 }
 
+/** More axes than any model uses: a shape vector declaring more is damaged (and would be allocated as an array). */
+export const MAX_RANK = 64;
+
+/** A shape of `rank` dimensions, none known yet. */
+export function unknownDims(rank: number): null[] {
+  if (!(Number.isSafeInteger(rank) && rank >= 0 && rank <= MAX_RANK)) throw new OpError(`has a shape of ${rank} dimensions`);
+  return new Array<null>(rank).fill(null);
+}
+
 export function unknownOutput(dtype: ValueDesc['dtype'] = 'float32'): ValueDesc {
   return { dtype, layout: 'onnx' };
 }

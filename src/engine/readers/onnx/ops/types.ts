@@ -67,6 +67,11 @@ export interface BuildContext {
   /** The values of input `index` when they are constant, else undefined. */
   constant(index: number): HostTensor | undefined;
   /**
+   * Checks, before an output whose size only running tells is allocated (a Tile's repeats read from a
+   * tensor, say), that its shape is a valid one within the model limit; returns the dims.
+   */
+  checkOutput(dims: readonly number[], dtype: DType): number[];
+  /**
    * Takes a tensor made at load time into the model's keeping (freed by `dispose`). With `weightOf`,
    * it is also what `weights()` returns for that input of the node.
    */
