@@ -3,6 +3,7 @@
  * variables outlive tf.tidy scopes, so on failure they are found in the engine's registry and freed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 export async function freeVariablesOnFailure<T>(build: () => Promise<T>): Promise<T> {
   const registry = () => tf.engine().registeredVariables;
@@ -15,4 +16,15 @@ export async function freeVariablesOnFailure<T>(build: () => Promise<T>): Promis
     }
     throw error;
   }
+}
+
+/**
+ * Disposes a layers model and every weight variable it holds. tfjs-layers counts how often a layer
+ * is used and frees its weights only when the count drops to zero, so the weights of a model nested in
+ * another (Teachable Machine's classifier head) outlived `model.dispose()`.
+ */
+export function disposeLayersModel(model: tfl.LayersModel): void {
+  const variables = model.weights.map((weight) => weight.read());
+  model.dispose();
+  for (const variable of variables) if (!variable.isDisposed) variable.dispose();
 }

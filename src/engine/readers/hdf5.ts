@@ -14,6 +14,16 @@ export interface FloatArray {
   values: Float32Array;
 }
 
+/** What a dataset's header declares: its shape, its number of values and the bytes they take as stored. */
+export interface DatasetInfo {
+  shape: number[];
+  count: number;
+  bytes: number;
+}
+
+/** The most bytes one dataset read may take: h5wasm allocates with a signed 32-bit size. */
+const MAX_READ_BYTES = 2 ** 31;
+
 /** Names the file being read in messages: the opened file itself, or a file packed inside it. */
 export interface Hdf5Origin {
   fileName: string;
@@ -124,14 +134,30 @@ export class Hdf5File {
     return undefined;
   }
 
+  /**
+   * A dataset's shape and the bytes its values take as stored, from its header alone: nothing of its
+   * data is read, so a reader can check both before asking for the data. Undefined where there is none.
+   */
+  datasetInfo(path: string): DatasetInfo | undefined {
+    const dataset = this.entity(path);
+    if (!(dataset instanceof this.h5wasm.Dataset)) return undefined;
+    const { metadata } = dataset;
+    const shape = metadata.shape ?? [];
+    const count = metadata.shape === null ? 0 : shape.reduce((n, d) => n * d, 1);
+    return { shape, count, bytes: count * metadata.size };
+  }
+
   /** A numeric dataset as float32, whatever its stored type (float16/32/64, integers, either byte order). */
   floats(path: string): FloatArray {
     const dataset = this.entity(path);
     if (!(dataset instanceof this.h5wasm.Dataset)) throw new Hdf5Failure('damaged', `no dataset at ${path}`);
     const { metadata } = dataset;
-    const shape = metadata.shape ?? [];
-    const count = shape.reduce((n, d) => n * d, 1);
-    if (metadata.shape === null || count === 0) return { shape, values: new Float32Array(0) };
+    const { shape, count, bytes } = this.datasetInfo(path)!;
+    if (count === 0) return { shape, values: new Float32Array(0) };
+    // h5wasm's _malloc takes a 32-bit signed size: a larger one would wrap round to a small buffer.
+    if (!(bytes < MAX_READ_BYTES)) throw new Hdf5Failure('too-large', `${path} declares ${bytes} bytes`);
+    // Known from the header: data that is not numbers is not read only to be refused.
+    assertNumeric(metadata);
     return { shape, values: decodeNumbers(this.rawBytes(dataset, metadata, count), metadata, count) };
   }
 
@@ -162,6 +188,12 @@ export class Hdf5File {
 
 const INTEGER_CLASS = 0;
 const FLOAT_CLASS = 1;
+
+/** The stored types `numberReader` decodes: floats of 2, 4 or 8 bytes, integers of 1, 2, 4 or 8. */
+function assertNumeric({ type, size }: Metadata): void {
+  const sizes = type === FLOAT_CLASS ? [2, 4, 8] : type === INTEGER_CLASS ? [1, 2, 4, 8] : [];
+  if (!sizes.includes(size)) throw new Hdf5Failure('damaged', `HDF5 data of type class ${type} and size ${size} is not numeric`);
+}
 
 /** h5wasm hands data over in WebAssembly's byte order (little-endian), whatever the file's order. */
 function decodeNumbers(bytes: Uint8Array, metadata: Metadata, count: number): Float32Array {

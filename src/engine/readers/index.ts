@@ -11,6 +11,7 @@ import { loadOnnx, readOnnxSummary } from './onnx';
 import { summarizeLayersModel } from './layersModelSummary';
 import { loadTfjsGraph, readTfjsGraphSummary } from './tfjsGraph';
 import { loadTfjsLayers, readTfjsLayersSummary } from './tfjsLayers';
+import { disposeLayersModel } from '../variableCleanup';
 
 interface Reader {
   summary(source: ModelSource): Promise<ModelSummary>;
@@ -28,7 +29,7 @@ function kerasReader(format: ModelFormat, build: (source: ModelSource, options: 
       try {
         return summarizeLayersModel(model, { format, fileName: source.fileName });
       } finally {
-        model.dispose();
+        disposeLayersModel(model);
       }
     },
     async load(source) {

@@ -165,7 +165,11 @@ function withModelKeys(entry: JsonObject, className: string, config: JsonObject)
 
 /** One layer entry: `{class_name, config}` plus, inside a functional model, `name` and `inbound_nodes`. */
 function convertLayer(layer: JsonObject, context: Context): JsonObject {
-  const className = String(layer.class_name);
+  if (typeof layer.class_name !== 'string') {
+    const name = layerName(layer);
+    throw new KerasConfigError(name ? `has a layer "${name}" without a class name.` : 'has a layer without a class name.');
+  }
+  const className = layer.class_name;
   if (MODEL_CLASSES.has(className)) return convertModel(layer, context);
   const config = isObject(layer.config) ? convertLayerConfig(className, layer.config, context) : {};
   return { class_name: className, config };
@@ -306,31 +310,46 @@ function tensorReferences(value: Json | undefined): [string, number, number][] {
 
 /**
  * Replays the order in which tfjs will connect the layers, so a reference to a call that never
- * happens is reported here: tfjs would otherwise wait for it forever.
+ * happens is reported here: tfjs would otherwise wait for it forever. A layer whose next call waits
+ * for another layer's k-th call is looked at again only once that call has happened, so the replay
+ * takes linear time whatever the order of the layers in the file.
  */
 function checkWiring(layers: JsonObject[], config: JsonObject): void {
   const calls = new Map<string, number>();
-  const pending = new Map<string, Json[][]>();
+  const pending = new Map<string, { nodes: Json[][]; next: number }>();
   for (const layer of layers) {
     const name = String(layer.name);
     // Input layers and models are callable tensors from the start.
     calls.set(name, layer.class_name === 'InputLayer' || MODEL_CLASSES.has(String(layer.class_name)) ? 1 : 0);
-    pending.set(name, (layer.inbound_nodes as Json[][]).slice());
+    pending.set(name, { nodes: layer.inbound_nodes as Json[][], next: 0 });
   }
-  const ready = (node: Json[]) => node.every((ref) => Array.isArray(ref) && (calls.get(String(ref[0])) ?? 0) > Number(ref[1]));
-  let progress = true;
-  while (progress) {
-    progress = false;
-    for (const [name, nodes] of pending) {
-      while (nodes.length > 0 && ready(nodes[0])) {
-        nodes.shift();
-        calls.set(name, calls.get(name)! + 1);
-        progress = true;
+  const waiting = new Map<string, string[]>();
+  const unmet = (node: Json[]) => node.find((ref) => !(Array.isArray(ref) && (calls.get(String(ref[0])) ?? 0) > Number(ref[1])));
+  const queue = [...pending.keys()];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    const state = pending.get(name)!;
+    while (state.next < state.nodes.length) {
+      const missing = unmet(state.nodes[state.next]);
+      if (missing !== undefined) {
+        // Woken when the call it needs happens; a reference that can never be met leaves it pending.
+        if (Array.isArray(missing)) {
+          const key = `${String(missing[0])}#${Number(missing[1])}`;
+          const waiters = waiting.get(key);
+          if (waiters) waiters.push(name);
+          else waiting.set(key, [name]);
+        }
+        break;
       }
+      state.next++;
+      const count = calls.get(name)! + 1;
+      calls.set(name, count);
+      const woken = waiting.get(`${name}#${count - 1}`);
+      if (woken) queue.push(...woken);
     }
   }
-  for (const [name, nodes] of pending) {
-    if (nodes.length > 0) throw new KerasConfigError(`has a layer "${name}" whose inputs can never be computed: its connections are inconsistent.`);
+  for (const [name, state] of pending) {
+    if (state.next < state.nodes.length) throw new KerasConfigError(`has a layer "${name}" whose inputs can never be computed: its connections are inconsistent.`);
   }
   for (const key of ['input_layers', 'output_layers']) {
     for (const ref of config[key] as Json[][]) {

@@ -4,11 +4,14 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../errors';
+import { limitsOf, type Limits } from '../limits';
 import type { ModelSource } from '../modelSource';
 import { readHdf5, type Hdf5File } from './hdf5';
+import { assertNestingWithin } from './jsonNesting';
 import type { Json } from './keras3Config';
 import { buildKerasModel } from './kerasModel';
 import { assignKerasH5Weights } from './kerasWeights';
+import { disposeLayersModel } from '../variableCleanup';
 
 export interface KerasLoadOptions {
   /** False builds the architecture alone, its weights left at zero: enough for the layer tree. */
@@ -17,23 +20,24 @@ export interface KerasLoadOptions {
 
 export async function loadKerasH5(source: ModelSource, options: KerasLoadOptions = {}): Promise<tfl.LayersModel> {
   const { fileName } = source;
+  const limits = limitsOf(source);
   return readHdf5(await source.read(), { fileName }, async (file) => {
-    const modelConfig = readModelConfig(file, fileName);
+    const modelConfig = readModelConfig(file, fileName, limits);
     const kerasVersion = file.text('/', 'keras_version');
-    const { model } = await buildKerasModel(fileName, modelConfig, kerasVersion);
+    const { model } = await buildKerasModel(fileName, modelConfig, limits, kerasVersion);
     if (options.weights === false) return model;
     try {
       // Keras 2.0 and later keep the weights in a group; Keras 1 put them at the root.
-      assignKerasH5Weights(model, file, fileName, file.isGroup('/model_weights') ? '/model_weights' : '/');
+      assignKerasH5Weights(model, file, fileName, limits, file.isGroup('/model_weights') ? '/model_weights' : '/');
       return model;
     } catch (error) {
-      model.dispose();
+      disposeLayersModel(model);
       throw error;
     }
   });
 }
 
-function readModelConfig(file: Hdf5File, fileName: string): Json {
+function readModelConfig(file: Hdf5File, fileName: string, limits: Limits): Json {
   const text = file.text('/', 'model_config');
   if (text === undefined) {
     const weightsOnly = file.hasAttribute('/', 'layer_names') || file.isGroup('/layers') || file.isGroup('/model_weights');
@@ -44,9 +48,12 @@ function readModelConfig(file: Hdf5File, fileName: string): Json {
         : 'is an HDF5 file but not a Keras model: it has no model_config attribute.',
     );
   }
+  let config: Json;
   try {
-    return JSON.parse(text) as Json;
+    config = JSON.parse(text) as Json;
   } catch {
     throw new ModelReadError(fileName, 'has a model_config attribute that is not valid JSON.');
   }
+  assertNestingWithin(config, limits.nestingDepth, fileName, 'has a model_config attribute');
+  return config;
 }

@@ -5,54 +5,64 @@
  * - `model.weights.h5` in a `.keras` archive (Keras 3, TF-Keras 2.13+): `layers/<key>/vars/0..n`,
  *   where <key> is the layer's class name in snake_case made unique by a counter, in layer order;
  *   a nested model keeps its layers under `layers/<key>/layers/`.
- * Arrays are matched to variables by layer and order, every shape is checked, and nothing is
- * written unless every weight of the model has its array.
+ * Arrays are matched to variables by layer and order, every shape and the total size are checked
+ * from the datasets' headers before any data is read, and nothing is written unless every weight of
+ * the model has its array.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { byteSize } from '../confinedPath';
 import { ModelReadError } from '../errors';
-import type { FloatArray, Hdf5File } from './hdf5';
+import { LimitExceededError, type Limits } from '../limits';
+import type { Hdf5File } from './hdf5';
 import { layerName, layersOf, type JsonObject } from './keras3Config';
 
 type Layer = tfl.LayersModel['layers'][number];
 
+/** A saved array as its header declares it: matched and checked before its data is read. */
+interface StoredArray {
+  path: string;
+  shape: number[];
+  /** Bytes its values take as stored. */
+  bytes: number;
+}
+
 interface WeightWrite {
   variable: tfl.LayerVariable;
-  array: FloatArray;
+  stored: StoredArray;
 }
 
 /** Keras 2 HDF5 layout; `root` is `/model_weights` in a full-model file. */
-export function assignKerasH5Weights(model: tfl.LayersModel, file: Hdf5File, fileName: string, root = '/model_weights'): void {
+export function assignKerasH5Weights(model: tfl.LayersModel, file: Hdf5File, fileName: string, limits: Limits, root = '/model_weights'): void {
   const layerNames = file.textList(root, 'layer_names');
   if (!layerNames) {
     throw new ModelReadError(fileName, 'has no list of its weighted layers (layer_names), so its weights cannot be matched to its layers.');
   }
+  const layers = layersByName(model);
   const writes: WeightWrite[] = [];
   for (const name of layerNames) {
     const group = joinPath(root, name);
     const weightNames = file.textList(group, 'weight_names') ?? [];
-    const layer = model.layers.find((l) => l.name === name);
+    const layer = layers.get(name);
     if (!layer) {
       if (weightNames.length === 0) continue;
       throw new ModelReadError(fileName, `has weights for a layer "${name}" that its architecture does not have.`);
     }
     const arrays = weightNames.map((weightName) => {
-      const path = joinPath(group, weightName);
-      if (!file.isDataset(path)) {
-        throw new ModelReadError(fileName, `lists a weight "${weightName}" for layer "${name}" that the file does not contain.`);
-      }
-      return file.floats(path);
+      const stored = storedArray(file, joinPath(group, weightName));
+      if (!stored) throw new ModelReadError(fileName, `lists a weight "${weightName}" for layer "${name}" that the file does not contain.`);
+      return stored;
     });
     writes.push(...matchLayerWeights(layer, name, arrays, fileName));
   }
-  commitWeights(model, writes, fileName);
+  commitWeights(model, writes, file, fileName, limits);
 }
 
 /** `.keras` layout, guided by the model config the model was built from. */
-export function assignKerasV3Weights(model: tfl.LayersModel, topology: JsonObject, file: Hdf5File, fileName: string): void {
+export function assignKerasV3Weights(model: tfl.LayersModel, topology: JsonObject, file: Hdf5File, fileName: string, limits: Limits): void {
   const writes: WeightWrite[] = [];
   collectContainerWeights(model, topology, '/layers', '', file, fileName, writes);
-  commitWeights(model, writes, fileName);
+  commitWeights(model, writes, file, fileName, limits);
 }
 
 function collectContainerWeights(
@@ -65,12 +75,13 @@ function collectContainerWeights(
   writes: WeightWrite[],
 ): void {
   const keys = new SavedNameCounter();
+  const layers = layersByName(container);
   for (const entry of layersOf(config)) {
     const className = String(entry.class_name);
     const name = layerName(entry);
     const classKey = keys.next(className);
     if (className === 'InputLayer') continue;
-    const layer = container.layers.find((l) => l.name === name);
+    const layer = layers.get(name);
     if (!layer) throw new ModelReadError(fileName, `has a layer "${name}" in its config that the built model lacks.`);
     // Saved under the class-derived key; fall back to the layer's own name should a writer have used it.
     const key = !file.isGroup(joinPath(groupPath, classKey)) && file.isGroup(joinPath(groupPath, name)) ? name : classKey;
@@ -79,21 +90,34 @@ function collectContainerWeights(
     if (isModel(layer)) {
       collectContainerWeights(layer, entry, joinPath(path, 'layers'), `${label}/`, file, fileName, writes);
     } else if (layer.weights.length > 0) {
-      writes.push(...matchLayerWeights(layer, label, readVars(file, joinPath(path, 'vars')), fileName));
+      writes.push(...matchLayerWeights(layer, label, storedVars(file, joinPath(path, 'vars')), fileName));
     }
   }
 }
 
-/** `vars/0`, `vars/1`, … in numeric order (HDF5 lists them alphabetically: 0, 1, 10, 2…). */
-function readVars(file: Hdf5File, varsPath: string): FloatArray[] {
-  return file
-    .keys(varsPath)
-    .filter((key) => /^\d+$/.test(key) && file.isDataset(joinPath(varsPath, key)))
-    .sort((a, b) => Number(a) - Number(b))
-    .map((key) => file.floats(joinPath(varsPath, key)));
+/** A container's layers by name, so matching a model of many layers takes linear time. */
+function layersByName(container: tfl.LayersModel): Map<string, Layer> {
+  const layers = new Map<string, Layer>();
+  for (const layer of container.layers) if (!layers.has(layer.name)) layers.set(layer.name, layer);
+  return layers;
 }
 
-function matchLayerWeights(layer: Layer, label: string, arrays: FloatArray[], fileName: string): WeightWrite[] {
+/** `vars/0`, `vars/1`, … in numeric order (HDF5 lists them alphabetically: 0, 1, 10, 2…). */
+function storedVars(file: Hdf5File, varsPath: string): StoredArray[] {
+  return file
+    .keys(varsPath)
+    .filter((key) => /^\d+$/.test(key))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((key) => storedArray(file, joinPath(varsPath, key)))
+    .filter((stored) => stored !== undefined);
+}
+
+function storedArray(file: Hdf5File, path: string): StoredArray | undefined {
+  const info = file.datasetInfo(path);
+  return info && { path, shape: info.shape, bytes: info.bytes };
+}
+
+function matchLayerWeights(layer: Layer, label: string, arrays: StoredArray[], fileName: string): WeightWrite[] {
   const variables = layer.weights;
   const described = `layer "${label}" (${layer.getClassName()})`;
   if (arrays.length !== variables.length) {
@@ -108,16 +132,24 @@ function matchLayerWeights(layer: Layer, label: string, arrays: FloatArray[], fi
         `has a weight of shape [${found.join(', ')}] for ${described} where [${expected.join(', ')}] is needed (${variableRole(variable)}).`,
       );
     }
-    return { variable, array: arrays[i] };
+    return { variable, stored: arrays[i] };
   });
 }
 
-/** Writes only when the whole model is covered, so a mismatch never leaves a half-loaded model. */
-function commitWeights(model: tfl.LayersModel, writes: WeightWrite[], fileName: string): void {
+/**
+ * Reads and writes only once the whole model is covered and every shape matches, so a mismatch reads
+ * no data and never leaves a half-loaded model; the declared total is checked against the limit first.
+ */
+function commitWeights(model: tfl.LayersModel, writes: WeightWrite[], file: Hdf5File, fileName: string, limits: Limits): void {
   const written = new Set(writes.map((w) => w.variable.id));
   const missing = model.weights.find((variable) => !written.has(variable.id));
   if (missing) throw new ModelReadError(fileName, `has no saved values for the weight "${missing.originalName}".`);
-  for (const { variable, array } of writes) {
+  const total = writes.reduce((sum, { stored }) => sum + stored.bytes, 0);
+  if (total > limits.modelBytes) {
+    throw new LimitExceededError(fileName, `declares ${byteSize(total)} of weights`, 'modelBytes', limits.modelBytes);
+  }
+  for (const { variable, stored } of writes) {
+    const array = file.floats(stored.path);
     const value = tf.tensor(array.values, array.shape, variable.dtype);
     try {
       variable.write(value);

@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphInput, GraphNode, RunnableModel, SpatialGeometry, SpatialPair } from '../graph';
 import type { ModelSummary } from '../model';
 import { unfusedRun } from './unfusedLayers';
+import { disposeLayersModel } from '../variableCleanup';
 
 type Layer = tfl.LayersModel['layers'][number];
 type Container = tfl.LayersModel;
@@ -29,7 +30,7 @@ export function layersRunnable(model: tfl.LayersModel, summary: ModelSummary): R
     nodes,
     // getWeights() hands out the variables' own tensors: the model owns them.
     weights: (layerId) => layersById.get(layerId)?.getWeights() ?? [],
-    dispose: () => model.dispose(),
+    dispose: () => disposeLayersModel(model),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { asModelReadError, ModelReadError } from '../errors';
+import { limitsOf } from '../limits';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
@@ -20,7 +21,7 @@ import { summarizeGraph } from './tfjsGraph/summary';
 /** The summary from the topology and the weights manifest alone: no shard is read. */
 export async function readTfjsGraphSummary(source: ModelSource): Promise<ModelSummary> {
   try {
-    const json = parseGraphModelJson(source.fileName, await source.read());
+    const json = parseGraphModelJson(source.fileName, await source.read(), limitsOf(source));
     const graph = buildOpGraph(source.fileName, json);
     return summarize(source.fileName, json, graph, describeConstants(json, graph));
   } catch (error) {
@@ -32,7 +33,7 @@ export async function readTfjsGraphSummary(source: ModelSource): Promise<ModelSu
 export async function loadTfjsGraph(source: ModelSource): Promise<RunnableModel> {
   const { fileName } = source;
   try {
-    const json = parseGraphModelJson(fileName, await source.read());
+    const json = parseGraphModelJson(fileName, await source.read(), limitsOf(source));
     const graph = buildOpGraph(fileName, json);
     const opNodes = mapOpNodes(graph.order);
     for (const node of graph.ops) {

@@ -6,15 +6,17 @@ import * as tfc from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../errors';
+import { limitsOf, type Limits } from '../limits';
 import type { RunnableModel } from '../graph';
 import type { ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import { convertKeras3Topology, convertKeras3WeightsManifest, KerasConfigError, type JsonObject } from './keras3Config';
-import { buildLayersTopology } from './layersTopology';
+import { assertLayerCountWithin, buildLayersTopology } from './layersTopology';
 import { parseTfjsModelJson } from './modelJson';
 import { readWeightShards } from './weightShards';
 import { layersRunnable } from './layersRunnable';
 import { summarizeLayersModel } from './layersModelSummary';
+import { disposeLayersModel } from '../variableCleanup';
 
 interface ModelJson {
   format?: string;
@@ -23,27 +25,29 @@ interface ModelJson {
 }
 
 export async function readTfjsLayersSummary(source: ModelSource): Promise<ModelSummary> {
-  const json = withKeras3Converted(source.fileName, parseModelJson(source.fileName, await source.read()));
+  const limits = limitsOf(source);
+  const json = readModelJson(source.fileName, await source.read(), limits);
   // Only the structure is wanted: zero initialisers make building the throw-away weights cheap.
-  const model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject);
+  const model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject, limits);
   try {
     return summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName });
   } finally {
-    model.dispose();
+    disposeLayersModel(model);
   }
 }
 
 /** The model with its weights, ready to run. */
 export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel> {
-  const json = withKeras3Converted(source.fileName, parseModelJson(source.fileName, await source.read()));
+  const limits = limitsOf(source);
+  const json = readModelJson(source.fileName, await source.read(), limits);
   const { specs, data } = await readWeightShards(source, json.weightsManifest);
   const decoded = decodeWeights(source.fileName, specs, data);
   let model: tfl.LayersModel | undefined;
   try {
-    model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject);
+    model = await buildLayersTopology(source.fileName, json.modelTopology as unknown as JsonObject, limits);
     model.loadWeights(decoded, true);
   } catch (error) {
-    model?.dispose();
+    if (model) disposeLayersModel(model);
     if (error instanceof ModelReadError) throw error;
     const detail = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     throw new ModelReadError(source.fileName, `has weights that do not fit its layers: ${detail}`);
@@ -52,6 +56,13 @@ export async function loadTfjsLayers(source: ModelSource): Promise<RunnableModel
     tfc.dispose(Object.values(decoded));
   }
   return layersRunnable(model, summarizeLayersModel(model, { format: 'tfjs-layers', fileName: source.fileName }));
+}
+
+/** The model.json checked for nesting and size (layers counted before conversion, whose cost grows with them), in tfjs's dialect. */
+function readModelJson(fileName: string, bytes: Uint8Array, limits: Limits): ModelJson {
+  const json = parseModelJson(fileName, bytes, limits);
+  assertLayerCountWithin(fileName, json.modelTopology as unknown as JsonObject, limits);
+  return withKeras3Converted(fileName, json);
 }
 
 /** Models converted from Keras 3 carry a Keras 3 config and prefixed weight names; tfjs-layers reads Keras 2's. */
@@ -78,8 +89,8 @@ function decodeWeights(fileName: string, specs: io.WeightsManifestEntry[], data:
   }
 }
 
-export function parseModelJson(fileName: string, bytes: Uint8Array): ModelJson {
-  const model = parseTfjsModelJson(fileName, bytes) as unknown as ModelJson;
+export function parseModelJson(fileName: string, bytes: Uint8Array, limits: Pick<Limits, 'nestingDepth'>): ModelJson {
+  const model = parseTfjsModelJson(fileName, bytes, limits) as unknown as ModelJson;
   const topology = model.modelTopology!;
   if (model.format === 'graph-model' || Array.isArray(topology.node)) {
     throw new ModelReadError(fileName, 'is a TensorFlow.js graph model, not a layers model.');

@@ -6,6 +6,7 @@
 import { parseTfjsModelJson } from '../modelJson';
 import type { io } from '@tensorflow/tfjs-core';
 import { ModelReadError } from '../../errors';
+import { LimitExceededError, type Limits } from '../../limits';
 import type { Shape } from '../../model';
 
 /** A protobuf `TensorShapeProto` in JSON: sizes are strings, -1 for a dimension known only at run time. */
@@ -49,11 +50,14 @@ export interface GraphModelJson {
   signature?: { inputs?: Record<string, TensorInfoJson>; outputs?: Record<string, TensorInfoJson> };
 }
 
-export function parseGraphModelJson(fileName: string, bytes: Uint8Array): GraphModelJson {
-  const model = parseTfjsModelJson(fileName, bytes) as Partial<GraphModelJson>;
+export function parseGraphModelJson(fileName: string, bytes: Uint8Array, limits: Limits): GraphModelJson {
+  const model = parseTfjsModelJson(fileName, bytes, limits) as Partial<GraphModelJson>;
   const topology = model.modelTopology as { node?: unknown };
   if (!Array.isArray(topology.node)) {
     throw new ModelReadError(fileName, 'is not a TensorFlow.js graph model: its "modelTopology" has no "node" list.');
+  }
+  if (topology.node.length > limits.graphNodes) {
+    throw new LimitExceededError(fileName, `has ${topology.node.length.toLocaleString('en-US')} nodes`, 'graphNodes', limits.graphNodes);
   }
   for (const node of topology.node as Partial<NodeDefJson>[]) {
     if (typeof node?.name !== 'string' || typeof node.op !== 'string') {
@@ -62,8 +66,33 @@ export function parseGraphModelJson(fileName: string, bytes: Uint8Array): GraphM
     if (node.input !== undefined && !(Array.isArray(node.input) && node.input.every((i) => typeof i === 'string'))) {
       throw new ModelReadError(fileName, `has the node "${node.name}" with an "input" that is not a list of names.`);
     }
+    const badAttribute = malformedAttribute(node.attr);
+    if (badAttribute !== undefined) {
+      throw new ModelReadError(fileName, `has the node "${node.name}" with an attribute "${badAttribute}" that is not a TensorFlow attribute value.`);
+    }
   }
   return model as GraphModelJson;
+}
+
+/** The members of a protobuf `AttrValue` (one is set), and those of them that are messages. */
+const ATTR_VALUE_KINDS = new Set(['s', 'i', 'f', 'b', 'type', 'shape', 'tensor', 'list', 'func', 'placeholder']);
+const ATTR_VALUE_MESSAGES = ['shape', 'tensor', 'list', 'func'] as const;
+
+/**
+ * The name of an attribute that is not an `AttrValue` in its JSON form, if any: tfjs-converter reads
+ * the member it expects without checking, and a damaged one would fail inside it.
+ */
+function malformedAttribute(attr: unknown): string | undefined {
+  if (attr === undefined) return undefined;
+  if (typeof attr !== 'object' || attr === null || Array.isArray(attr)) return '(attr)';
+  for (const [name, value] of Object.entries(attr)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return name;
+    const kinds = Object.keys(value);
+    if (kinds.length > 0 && !kinds.some((kind) => ATTR_VALUE_KINDS.has(kind))) return name;
+    const record = value as Record<string, unknown>;
+    if (ATTR_VALUE_MESSAGES.some((kind) => kind in record && (typeof record[kind] !== 'object' || record[kind] === null))) return name;
+  }
+  return undefined;
 }
 
 /** A `TensorShapeProto` as a shape; `undefined` where even the rank is unknown. */

@@ -131,16 +131,19 @@ function topologicalOrder(
 /** The placeholders, in the signature's order where it lists them. */
 function graphInputs(json: GraphModelJson, nodes: NodeDefJson[]): GraphModelInput[] {
   const signed = Object.values(json.signature?.inputs ?? {});
-  const signedNames = signed.map((info) => parseTensorRef(info.name ?? '').node);
-  const rank = (node: NodeDefJson) => {
-    const i = signedNames.indexOf(node.name);
-    return i < 0 ? signedNames.length : i;
-  };
+  // By name, first listing first: looked up once per placeholder, so a large graph costs no more than linear time.
+  const signedIndex = new Map<string, number>();
+  signed.forEach((info, i) => {
+    const name = parseTensorRef(info.name ?? '').node;
+    if (!signedIndex.has(name)) signedIndex.set(name, i);
+  });
+  const rank = (node: NodeDefJson) => signedIndex.get(node.name) ?? signed.length;
   return nodes
     .filter(isPlaceholder)
     .sort((a, b) => rank(a) - rank(b))
     .map((node) => {
-      const signedShape = signed[signedNames.indexOf(node.name)]?.tensorShape;
+      const index = signedIndex.get(node.name);
+      const signedShape = index === undefined ? undefined : signed[index].tensorShape;
       return { id: node.name, shape: attrShape(node, 'shape') ?? shapeFromJson(signedShape) ?? [] };
     });
 }
@@ -156,7 +159,8 @@ function graphOutputs(
   const signed = Object.values(json.signature?.outputs ?? {});
   if (signed.length) {
     return signed.map((info) => {
-      const ref = parseTensorRef(info.name ?? '');
+      if (typeof info?.name !== 'string') throw new ModelReadError(fileName, 'has an output in its signature without a tensor name.');
+      const ref = parseTensorRef(info.name);
       if (!byName.has(ref.node)) {
         throw new ModelReadError(fileName, `names the output "${info.name}" in its signature, which is not in the graph.`);
       }
