@@ -4,6 +4,7 @@
  * options, or are detected from the model (a Rescaling layer means raw 0-255 pixels, and so on).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { resizeRgb } from './resizePixels';
 import { walkLayers, type ModelSummary } from './model';
 
 export const PIXEL_SCALES = ['0-1', '-1-1', '0-255', 'torch', 'caffe'] as const;
@@ -138,9 +139,11 @@ function rgbBatch(images: readonly RgbaImage[], p: Preprocessing): tf.Tensor4D {
 
 /** One image as [height, width, 3] float32 RGB, resized to the model's size. */
 function rgbPixels(image: RgbaImage, p: Preprocessing): tf.Tensor3D {
+  if (image.width !== p.width || image.height !== p.height) {
+    return tf.tensor3d(resizeRgb(image.data, image.width, image.height, p.width, p.height), [p.height, p.width, 3]);
+  }
   const rgba = tf.tensor3d(Uint8Array.from(image.data), [image.height, image.width, 4], 'int32');
-  const pixels = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
-  return image.width !== p.width || image.height !== p.height ? tf.image.resizeBilinear(pixels, [p.height, p.width], false, true) : pixels;
+  return tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
 }
 
 function scalePixels(pixels: tf.Tensor, p: Preprocessing): tf.Tensor {
