@@ -3,6 +3,7 @@
  * name holding escape sequences could clear the screen, retitle the window or forge lines of a table,
  * so control characters and whole escape sequences are stripped before anything is printed.
  */
+/* eslint-disable no-control-regex -- matching control characters is this module's job */
 
 /** OSC, DCS, SOS, PM and APC strings: up to their terminator, or the end of the line when it is missing. */
 const STRING_SEQUENCE = /(?:\x1b[P\]X^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?/g;

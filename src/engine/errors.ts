@@ -9,6 +9,7 @@ export class ModelReadError extends Error {
   ) {
     // Problems are predicates ("is not …", "has …"), so the message reads as one sentence. Names read
     // from a damaged file may hold control characters: they must not break the line.
+    // eslint-disable-next-line no-control-regex -- the characters to remove
     super(`${fileName} ${problem}`.replace(/[\u0000-\u001f\u007f]/g, '?'));
     this.name = 'ModelReadError';
   }

@@ -1,7 +1,9 @@
 /**
  * A fuzzing worker (a child process of main.ts): runs the cases it is given in order and reports each
  * as one JSON line on stdout. It says when a case starts, so that the parent can tell which case hung or
- * killed it; it leaves when its peak memory passes the budget, so that the next case starts afresh.
+ * killed it. A case's memory is the process's peak while it ran; since WebAssembly memory never shrinks
+ * and the peak never goes down, the worker leaves (and the next case starts in a fresh one) once its
+ * resident memory between cases passes half the budget, or once a case went over it.
  *   argv: JSON { set, runSeed, cases: [seedIndex, variantIndex][], memoryBytes }
  */
 import { useNodeBackend } from '../../src/node/tfBackend';
@@ -36,8 +38,7 @@ async function main(): Promise<void> {
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     const overBudget = peakRssBytes > task.memoryBytes;
     say({ finished: position, ...result, ...(overBudget ? { outcome: 'memory' } : {}), damage, ms: performance.now() - started, peakRssBytes });
-    // The peak cannot go down within a process: start the rest in a fresh one.
-    if (overBudget) process.exit(0);
+    if (overBudget || process.memoryUsage().rss > task.memoryBytes / 2) process.exit(0);
   }
 }
 

@@ -3,8 +3,10 @@
  * see and what it cost: the exit code, the text, the peak resident memory and the wall time. A run that
  * does not end within `killAfterMs` is killed and reported as hung, so a hostile file cannot stall the
  * test suite; the time is reported, not asserted (tests assert memory and the message).
+ * With CONVLENS_HOSTILE_LOG=FILE each run appends one JSON line there (the figures in docs/security.md).
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths';
 
@@ -48,7 +50,9 @@ export function runCliBounded(args: string[], { killAfterMs = 60_000, env = {} a
       const marker = text.lastIndexOf('\u0000maxRss=');
       const maxRssBytes = marker >= 0 ? Number(text.slice(marker + 8).trim()) : undefined;
       const output = (marker >= 0 ? text.slice(0, marker) : text).replace(/\n+$/, '');
-      resolve({ code, output, maxRssBytes, seconds: (performance.now() - started) / 1000, hung });
+      const run = { code, output, maxRssBytes, seconds: (performance.now() - started) / 1000, hung };
+      if (process.env.CONVLENS_HOSTILE_LOG) appendFileSync(process.env.CONVLENS_HOSTILE_LOG, `${JSON.stringify({ args, ...run })}\n`);
+      resolve(run);
     });
   });
 }

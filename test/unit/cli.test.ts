@@ -112,7 +112,7 @@ describe('convlens exit codes and messages', () => {
   test('0 with output on stdout when all is well', () => {
     const result = convlens('predict', sampleModel, sneaker, '--top', '1');
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /sneaker\.png\n\s+\d+\.\d+%  \S/);
+    assert.match(result.stdout, /sneaker\.png\n\s+\d+\.\d+% {2}\S/);
   });
 
   test('--timing adds one line of load, forward and explain milliseconds; nothing says it fell back to the CPU', () => {

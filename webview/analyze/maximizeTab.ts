@@ -3,7 +3,7 @@
  * a layer, or a class's score, showing the optimisation as it goes, and puts the folder's own top
  * patches for that channel beside it: what the unit looks for, and what in the user's data comes closest.
  */
-import { DEFAULT_STEPS, maximizeActivation, type MaximizationTarget } from '../../src/engine/dataset/activationMaximization';
+import { maximizeActivation, type MaximizationTarget } from '../../src/engine/dataset/activationMaximization';
 import { ExplanationCancelled } from '../../src/engine/explain/progress';
 import { outputShapes } from '../../src/engine/explain/targetLayer';
 import type { RunnableModel } from '../../src/engine/graph';

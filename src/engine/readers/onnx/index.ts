@@ -106,11 +106,11 @@ async function withFileErrors<T>(fileName: string, read: () => Promise<T>): Prom
 }
 
 /**
- * The error for the user. Names inside the message come from the file, so control characters and
- * overlong names (from a damaged file, say) are tamed to keep it one readable line.
+ * The error for the user. Names inside the message come from the file, so overlong names (from a
+ * damaged file, say) are cut to keep it one readable line (ModelReadError replaces control characters).
  */
 function fail(fileName: string, problem: string, cause?: unknown): ModelReadError {
-  const tamed = problem.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/"([^"]{60})[^"]{8,}"/g, '"$1…"');
+  const tamed = problem.replace(/"([^"]{60})[^"]{8,}"/g, '"$1…"');
   const error = new ModelReadError(fileName, tamed);
   if (cause !== undefined) error.cause = cause;
   return error;
