@@ -39,7 +39,7 @@ const cli = {
 
 const webview = {
   ...common,
-  entryPoints: { main: 'webview/main.ts', explain: 'webview/explain/main.ts', analyze: 'webview/analyze/main.ts' },
+  entryPoints: { main: 'webview/viewer/main.ts', explain: 'webview/explain/main.ts', analyze: 'webview/analyze/main.ts' },
   outdir: 'dist/webview',
   platform: 'browser',
   format: 'iife',

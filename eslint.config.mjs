@@ -41,7 +41,7 @@ const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const builtins = [...new Set(builtinModules.map((name) => name.split('/')[0]))];
 const NODE_BUILTIN = `^(?:node:.*|(?:${builtins.map(escapeRegex).join('|')})(?:/.*)?)$`;
 
-const HOST = ['src/commands', 'src/editor', 'src/explain', 'src/analyze', 'src/tree', 'src/extension', 'src/settings'];
+const HOST = ['src/commands', 'src/panels', 'src/tree', 'src/extension', 'src/settings'];
 const NODE_ONLY = ['src/cli', 'src/node'];
 
 const zones = [
@@ -103,18 +103,18 @@ const boundaries = zones.flatMap((zone) =>
   }),
 );
 
-// HTML strings parsed into the DOM: the webviews build every element with the DOM API (webview/dom.ts), so a
+// HTML strings parsed into the DOM: the webviews build every element with the DOM API (webview/common/dom.ts), so a
 // model's layer names or a file's text can never become markup.
 const noHtmlStrings = [
   'error',
   ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({
     property,
-    message: 'Build elements with the DOM API (webview/dom.ts) and set textContent; never parse strings as HTML.',
+    message: 'Build elements with the DOM API (webview/common/dom.ts) and set textContent; never parse strings as HTML.',
   })),
   ...['write', 'writeln'].map((property) => ({
     object: 'document',
     property,
-    message: 'Build elements with the DOM API (webview/dom.ts); never write HTML strings into the document.',
+    message: 'Build elements with the DOM API (webview/common/dom.ts); never write HTML strings into the document.',
   })),
 ];
 

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, TSNE_MAX_POINTS } from '../src/engine/dataset/embedding';
-import { decodeFeatures, encodeFeatures } from '../src/analyze/featureFile';
+import { decodeFeatures, encodeFeatures } from '../src/panels/analyze/featureFile';
 import { maximizeActivation } from '../src/engine/dataset/activationMaximization';
 import { analyseFolder, defaultFeatureLayer } from '../src/engine/dataset/features';
 import { predict, singleInput } from '../src/engine/execute';

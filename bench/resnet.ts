@@ -1,8 +1,8 @@
 /** A ResNet-18 (He et al., 2016) built with TensorFlow.js layers, random weights: the ResNet-class benchmark model. */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { RunnableModel } from '../src/engine/graph';
-import { layersRunnable } from '../src/engine/readers/layersRunnable';
-import { summarizeLayersModel } from '../src/engine/readers/layersModelSummary';
+import { layersRunnable } from '../src/engine/readers/layers/layersRunnable';
+import { summarizeLayersModel } from '../src/engine/readers/layers/layersModelSummary';
 
 export function resnet18(size = 224, classes = 1000): RunnableModel {
   let blockCount = 0;

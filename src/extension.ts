@@ -1,13 +1,13 @@
 /** ConvLens: entry point of the extension host. Wires commands, the model viewer and the layer tree. */
 import * as vscode from 'vscode';
-import { FeatureCache } from './analyze/featureCache';
+import { FeatureCache } from './panels/analyze/featureCache';
 import { analyzeImages } from './commands/analyzeImages';
 import { explainGradCam } from './commands/explainGradCam';
 import { showFeatureMaps } from './commands/showFeatureMaps';
 import { visualizeLayers } from './commands/visualizeLayers';
-import { ModelEditorProvider, ModelViewerRegistry } from './editor/modelEditorProvider';
-import { pickModel } from './explain/pickModel';
-import type { ModelViewer } from './editor/modelViewer';
+import { ModelEditorProvider, ModelViewerRegistry } from './panels/viewer/modelEditorProvider';
+import { pickModel } from './panels/common/pickModel';
+import type { ModelViewer } from './panels/viewer/modelViewer';
 import { useNodeBackend } from './node/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 

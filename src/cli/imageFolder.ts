@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isInsideFolder } from '../engine/confinedPath';
 import { analyseFolder, defaultFeatureLayer, type FolderFeatures } from '../engine/dataset/features';
 import { labelByFolder, type FolderImage } from '../engine/dataset/imageFolder';
-import type { Progress } from '../engine/explain/progress';
+import type { Progress } from '../engine/progress';
 import { nodeIndex } from '../engine/graph';
 import { DEFAULT_LIMITS, limitsOf } from '../engine/limits';
 import { imageToInput } from '../engine/preprocess';

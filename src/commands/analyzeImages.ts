@@ -1,9 +1,9 @@
 /** Analyze Images with Model, on a folder chosen in the Explorer: picks the model and opens the Analyze panel. */
 import * as vscode from 'vscode';
-import { AnalyzePanel } from '../analyze/analyzePanel';
-import type { FeatureCache } from '../analyze/featureCache';
-import type { ModelViewerRegistry } from '../editor/modelEditorProvider';
-import { pickModel } from '../explain/pickModel';
+import { AnalyzePanel } from '../panels/analyze/analyzePanel';
+import type { FeatureCache } from '../panels/analyze/featureCache';
+import type { ModelViewerRegistry } from '../panels/viewer/modelEditorProvider';
+import { pickModel } from '../panels/common/pickModel';
 
 export async function analyzeImages(context: vscode.ExtensionContext, registry: ModelViewerRegistry, cache: FeatureCache, folder?: vscode.Uri): Promise<AnalyzePanel | undefined> {
   if (!folder) {

@@ -3,9 +3,9 @@
  * workspace's, remembered) and opens the Explain panel on the images.
  */
 import * as vscode from 'vscode';
-import type { ModelViewerRegistry } from '../editor/modelEditorProvider';
-import { ExplainPanel } from '../explain/explainPanel';
-import { pickModel } from '../explain/pickModel';
+import type { ModelViewerRegistry } from '../panels/viewer/modelEditorProvider';
+import { ExplainPanel } from '../panels/explain/explainPanel';
+import { pickModel } from '../panels/common/pickModel';
 
 export async function explainGradCam(
   context: vscode.ExtensionContext,

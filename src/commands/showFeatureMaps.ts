@@ -3,8 +3,8 @@
  * model explanations use — the open one, or the workspace's, remembered — and runs the image through it.
  */
 import * as vscode from 'vscode';
-import { type ModelViewerRegistry, viewTypeFor } from '../editor/modelEditorProvider';
-import { pickModel } from '../explain/pickModel';
+import { type ModelViewerRegistry, viewTypeFor } from '../panels/viewer/modelEditorProvider';
+import { pickModel } from '../panels/common/pickModel';
 
 export async function showFeatureMaps(context: vscode.ExtensionContext, registry: ModelViewerRegistry, image?: vscode.Uri): Promise<void> {
   if (!image) {

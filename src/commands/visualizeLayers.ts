@@ -1,6 +1,6 @@
 /** Visualize Layers: opens each chosen model file in the ConvLens model viewer. */
 import * as vscode from 'vscode';
-import { viewTypeFor } from '../editor/modelEditorProvider';
+import { viewTypeFor } from '../panels/viewer/modelEditorProvider';
 
 const MODEL_FILE_FILTERS = { 'Model files': ['json', 'h5', 'hdf5', 'keras', 'onnx'] };
 

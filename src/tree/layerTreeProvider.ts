@@ -4,7 +4,7 @@ import { FORMAT_LABELS, type LayerInfo, type ModelSummary, walkLayers } from '..
 import { describeLayer, formatParams, formatShapes } from '../shared/format';
 import { groupIntoBlocks, isBlock } from '../shared/layerBlocks';
 import { iconForLayerType } from '../shared/layerIcons';
-import type { ModelState } from '../editor/modelViewer';
+import type { ModelState } from '../panels/viewer/modelViewer';
 
 export const REVEAL_LAYER_COMMAND = 'convlens.revealLayer';
 

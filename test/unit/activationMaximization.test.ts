@@ -13,7 +13,7 @@ import { imageParameterization, InverseRealDft2d, rfft2dFrequencies } from '../.
 import { affineResample, type Affine, samplingGrid, randomSource } from '../../src/engine/dataset/imageTransforms';
 import { runGraph, singleInput } from '../../src/engine/execute';
 import type { GraphNode, RunnableModel } from '../../src/engine/graph';
-import { ExplanationCancelled } from '../../src/engine/explain/progress';
+import { ExplanationCancelled } from '../../src/engine/progress';
 import { detectPreprocessing, imageToInput, PIXEL_SCALES, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
 import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';

@@ -16,7 +16,7 @@ import { openModel } from '../../src/engine/openModel';
 import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
-import { hostFiles } from '../../webview/hostFiles';
+import { hostFiles } from '../../webview/common/hostFiles';
 import { repoRoot, sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeFeatures, encodeFeatures } from '../../src/analyze/featureFile';
+import { decodeFeatures, encodeFeatures } from '../../src/panels/analyze/featureFile';
 import type { CachedFeatures } from '../../src/shared/analyzeProtocol';
 
 const features: CachedFeatures = {

@@ -18,7 +18,7 @@ import { readInput } from '../../src/cli/inputs';
 import { listImages } from '../../src/cli/imageFolder';
 import type { Preprocessing } from '../../src/engine/preprocess';
 import { encodePng } from '../../src/node/pngFile';
-import { decodeImage } from '../../webview/explain/images';
+import { decodeImage } from '../../webview/common/images';
 import { HOSTILE_RSS_LIMIT, runCliBounded } from '../support/boundedRun';
 import { sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
@@ -193,14 +193,14 @@ describe('folder listings', () => {
       },
     },
   };
-  let listFolderImages: typeof import('../../src/analyze/folderImages').listFolderImages;
+  let listFolderImages: typeof import('../../src/panels/analyze/folderImages').listFolderImages;
   before(async () => {
     const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
     const load = loader._load;
     loader._load = function (request: string, ...rest: unknown[]) {
       return request === 'vscode' ? fakeVscode : load.call(this, request, ...rest);
     };
-    ({ listFolderImages } = await import('../../src/analyze/folderImages'));
+    ({ listFolderImages } = await import('../../src/panels/analyze/folderImages'));
   });
 
   test("the Analyze panel's, on disk: the same rule", async () => {

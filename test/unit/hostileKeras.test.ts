@@ -15,7 +15,7 @@ import { ModelReadError } from '../../src/engine/errors';
 import { LimitExceededError, type Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { loadModel, readModelSummary } from '../../src/engine/readers';
-import { readHdf5 } from '../../src/engine/readers/hdf5';
+import { readHdf5 } from '../../src/engine/readers/keras/hdf5';
 import { nestingDepth } from '../../src/engine/readers/jsonNesting';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';

@@ -11,8 +11,8 @@ import {
   walkLayerConfigs,
   type Json,
   type JsonObject,
-} from '../../src/engine/readers/keras3Config';
-import { SavedNameCounter, toSnakeCase } from '../../src/engine/readers/kerasWeights';
+} from '../../src/engine/readers/keras/keras3Config';
+import { SavedNameCounter, toSnakeCase } from '../../src/engine/readers/keras/kerasWeights';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, shared } from '../support/paths';
 

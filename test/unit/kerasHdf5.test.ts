@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ModelReadError } from '../../src/engine/errors';
-import { hasHdf5Signature, readHdf5 } from '../../src/engine/readers/hdf5';
+import { hasHdf5Signature, readHdf5 } from '../../src/engine/readers/keras/hdf5';
 import { repoRoot } from '../support/paths';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'keras');

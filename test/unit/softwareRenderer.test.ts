@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { softwareRendererName } from '../../webview/softwareRenderer';
+import { softwareRendererName } from '../../webview/common/softwareRenderer';
 
 test('software WebGL renderers are recognised in the strings browsers report', () => {
   // Headless Chromium (the e2e tests), Chrome without a GPU, Linux VMs and containers, Windows remote desktops.

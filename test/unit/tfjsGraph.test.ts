@@ -15,7 +15,7 @@ import { predict, runGraph, singleInput, splitModel } from '../../src/engine/exe
 import type { RunnableModel } from '../../src/engine/graph';
 import { findLayer } from '../../src/engine/model';
 import type { ModelSource } from '../../src/engine/modelSource';
-import { loadTfjsGraph, readTfjsGraphSummary } from '../../src/engine/readers/tfjsGraph';
+import { loadTfjsGraph, readTfjsGraphSummary } from '../../src/engine/readers/tfjs/tfjsGraph';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';

@@ -52,8 +52,8 @@ const fakeVscode = {
   window: {},
 };
 
-type WorkspaceSource = typeof import('../../src/editor/workspaceModelSource');
-type ModelFiles = typeof import('../../src/editor/modelFiles');
+type WorkspaceSource = typeof import('../../src/panels/common/workspaceModelSource');
+type ModelFiles = typeof import('../../src/panels/common/modelFiles');
 let host: WorkspaceSource;
 let modelFiles: ModelFiles;
 
@@ -63,8 +63,8 @@ before(async () => {
   loader._load = function (request: string, ...rest: unknown[]) {
     return request === 'vscode' ? fakeVscode : load.call(this, request, ...rest);
   };
-  host = await import('../../src/editor/workspaceModelSource');
-  modelFiles = await import('../../src/editor/modelFiles');
+  host = await import('../../src/panels/common/workspaceModelSource');
+  modelFiles = await import('../../src/panels/common/modelFiles');
 });
 
 const SHARD = 'group1-shard1of1.bin';

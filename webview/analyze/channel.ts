@@ -2,7 +2,7 @@
 import type { Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
 import type { AnalyzeHostMessage, AnalyzeWebviewMessage, CachedFeatures } from '../../src/shared/analyzeProtocol';
-import { hostFiles } from '../hostFiles';
+import { hostFiles } from '../common/hostFiles';
 
 interface VsCodeApi {
   postMessage(message: AnalyzeWebviewMessage): void;

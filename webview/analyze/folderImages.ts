@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_LIMITS } from '../../src/engine/limits';
 import { imagesToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
-import { decodeImage, paint } from '../explain/images';
+import { decodeImage, paint } from '../common/images';
 import { readImages, type HostImage } from './channel';
 
 /** Batches asked for ahead of the one the model runs, at most. */

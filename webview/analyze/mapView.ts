@@ -2,7 +2,7 @@
  * The embedding map: one dot per image on a canvas, coloured by class, with wheel zoom, drag to pan,
  * a thumbnail on hover and a click that selects the image. Keyboard: +/- zoom, arrows pan, 0 resets.
  */
-import { h } from '../dom';
+import { h } from '../common/dom';
 
 export interface MapPoint {
   /** The image's index in the folder. */

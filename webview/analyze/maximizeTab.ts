@@ -4,13 +4,13 @@
  * patches for that channel beside it: what the unit looks for, and what in the user's data comes closest.
  */
 import { maximizeActivation, type MaximizationTarget } from '../../src/engine/dataset/activationMaximization';
-import { ExplanationCancelled } from '../../src/engine/explain/progress';
+import { ExplanationCancelled } from '../../src/engine/progress';
 import { outputShapes } from '../../src/engine/explain/targetLayer';
 import type { RunnableModel } from '../../src/engine/graph';
 import type { Preprocessing, RgbaImage } from '../../src/engine/preprocess';
-import { field, select } from '../controls';
-import { h } from '../dom';
-import { canvasPng, paint } from '../explain/images';
+import { field, select } from '../common/controls';
+import { h } from '../common/dom';
+import { canvasPng, paint } from '../common/images';
 import { postToHost } from './channel';
 import { enlarged } from './folderImages';
 

@@ -1,7 +1,7 @@
 /** The Analyze panel's galleries: nearest neighbours, top patches, and the confusion matrix with its mistakes. */
 import type { Confusion } from '../../src/engine/dataset/confusion';
 import type { RgbaImage } from '../../src/engine/preprocess';
-import { h } from '../dom';
+import { h } from '../common/dom';
 import { toCanvas } from './folderImages';
 
 export interface GalleryItem {

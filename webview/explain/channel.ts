@@ -2,7 +2,7 @@
 import type { Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
 import type { ExplainHostMessage, ExplainWebviewMessage } from '../../src/shared/explainProtocol';
-import { hostFiles } from '../hostFiles';
+import { hostFiles } from '../common/hostFiles';
 
 interface VsCodeApi {
   postMessage(message: ExplainWebviewMessage): void;

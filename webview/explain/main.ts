@@ -7,19 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { singleInput, predict } from '../../src/engine/execute';
 import { explain } from '../../src/engine/explain';
 import { isCamMethod, LONG_METHODS, METHOD_LABELS, type Method } from '../../src/engine/explain/methods';
-import { ExplanationCancelled } from '../../src/engine/explain/progress';
+import { ExplanationCancelled } from '../../src/engine/progress';
 import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { topPredictions, type Prediction } from '../../src/engine/predictions';
 import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/engine/preprocess';
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainHostMessage, ExplainImage, ExplainSettings } from '../../src/shared/explainProtocol';
-import { h } from '../dom';
-import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../tfBackend';
+import { h } from '../common/dom';
+import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../common/tfBackend';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
-import { canvasPng, decodeImage } from './images';
+import { canvasPng, decodeImage } from '../common/images';
 import { createExplainView, type ExplainView } from './view';
-import { safely } from '../safely';
+import { safely } from '../common/safely';
 import { limitsOf } from '../../src/engine/limits';
 
 interface LoadedImage {

@@ -9,9 +9,9 @@ import type { Prediction } from '../../src/engine/predictions';
 import type { RgbaImage } from '../../src/engine/preprocess';
 import { COLORMAPS, type Colormap } from '../../src/engine/render/colormaps';
 import type { ExplainSettings } from '../../src/shared/explainProtocol';
-import { field, select } from '../controls';
-import { h } from '../dom';
-import { paint } from './images';
+import { field, select } from '../common/controls';
+import { h } from '../common/dom';
+import { paint } from '../common/images';
 
 export interface ExplainViewOptions {
   modelName: string;

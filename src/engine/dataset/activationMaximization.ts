@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../execute';
 import { nodeIndex, type RunnableModel } from '../graph';
-import { checkpoint, type Progress } from '../explain/progress';
+import { checkpoint, type Progress } from '../progress';
 import { classScores, scoreNode } from '../explain/scores';
 import type { Preprocessing, RgbaImage } from '../preprocess';
 import { imageParameterization, type ParameterizationOptions } from './fourierImage';

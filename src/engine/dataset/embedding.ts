@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TSNE } from '@keckelt/tsne';
 import { PCA } from 'ml-pca';
 import { UMAP } from 'umap-js';
-import { checkpoint, type Progress } from '../explain/progress';
+import { checkpoint, type Progress } from '../progress';
 import { unitRows } from './neighbours';
 import { sampleIndices, seededRandom } from './random';
 

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../execute';
 import { nodeIndex, type RunnableModel } from '../graph';
-import { checkpoint, type Progress } from '../explain/progress';
+import { checkpoint, type Progress } from '../progress';
 import { rankScores } from '../predictions';
 
 /** The classifier's input: the features a network's last layer reads ("penultimate layer"). */

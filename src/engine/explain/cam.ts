@@ -7,7 +7,7 @@ import { runGraph, type Feeds, type SplitModel, splitModel } from '../execute';
 import type { RunnableModel } from '../graph';
 import { eigenCam, gradientCam, weightedSum } from './camFormulas';
 import type { CamMethod } from './methods';
-import { batches, checkpoint, type Progress } from './progress';
+import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, resolveClasses, scoreNode } from './scores';
 import { checkCamHead } from './targetLayer';
 

@@ -13,7 +13,7 @@ import { guidedBackprop, integratedGradients, saliency, smoothGrad } from './inp
 import { isCamMethod, type Method } from './methods';
 import { occlusion } from './occlusion';
 import { finishCam, normaliseByMax } from './postprocess';
-import type { Progress } from './progress';
+import type { Progress } from '../progress';
 import { resolveClasses, scoreNode } from './scores';
 import { checkTargetLayer, defaultTargetLayer } from './targetLayer';
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, runGraph, type RunOptions } from '../execute';
 import type { RunnableModel } from '../graph';
-import { batches, checkpoint, type Progress } from './progress';
+import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, type KeptTargets, readTargets, type RequestedClasses, scoreNode, targetScoreSum } from './scores';
 
 export interface GradientOptions {

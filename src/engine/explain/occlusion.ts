@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, runGraph } from '../execute';
 import type { RunnableModel } from '../graph';
 import { perImage } from './inputGradients';
-import { batches, checkpoint, type Progress } from './progress';
+import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, scoreNode } from './scores';
 
 export interface OcclusionOptions {

@@ -4,13 +4,13 @@ import type { RunnableModel } from '../graph';
 import type { ModelFormat, ModelSummary } from '../model';
 import type { ModelSource } from '../modelSource';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadKerasH5, type KerasLoadOptions } from './kerasH5';
-import { loadKerasZip } from './kerasZip';
-import { layersRunnable } from './layersRunnable';
+import { loadKerasH5, type KerasLoadOptions } from './keras/kerasH5';
+import { loadKerasZip } from './keras/kerasZip';
+import { layersRunnable } from './layers/layersRunnable';
 import { loadOnnx, readOnnxSummary } from './onnx';
-import { summarizeLayersModel } from './layersModelSummary';
-import { loadTfjsGraph, readTfjsGraphSummary } from './tfjsGraph';
-import { loadTfjsLayers, readTfjsLayersSummary } from './tfjsLayers';
+import { summarizeLayersModel } from './layers/layersModelSummary';
+import { loadTfjsGraph, readTfjsGraphSummary } from './tfjs/tfjsGraph';
+import { loadTfjsLayers, readTfjsLayersSummary } from './tfjs/tfjsLayers';
 import { disposeLayersModel } from '../variableCleanup';
 
 interface Reader {

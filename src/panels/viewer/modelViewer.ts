@@ -1,0 +1,130 @@
+/**
+ * One open model viewer: a webview panel showing one model file. It reads the model's summary on the
+ * host for the layer tree, serves the webview the model's files (it runs the model for filters and
+ * feature maps), hands it images, and relays layer selection both ways.
+ */
+import * as vscode from 'vscode';
+import { asModelReadError } from '../../engine/errors';
+import type { ModelSummary } from '../../engine/model';
+import { readModelSummary } from '../../engine/readers';
+import type { HostMessage, WebviewMessage } from '../../shared/protocol';
+import { backendSetting, limitsSetting } from '../../settings';
+import { IMAGE_EXTENSIONS, readImageFile, readModelFile, savePng } from '../common/modelFiles';
+import { writeSidecar } from '../common/sidecar';
+import { workspaceModelSource } from '../common/workspaceModelSource';
+
+export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
+
+export class ModelViewer implements vscode.Disposable {
+  private state: ModelState = { kind: 'loading' };
+  /** The image last shown, sent again when the webview reloads (it is not kept while hidden). */
+  private image: HostMessage | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly stateChanged = new vscode.EventEmitter<ModelState>();
+  private readonly layerSelected = new vscode.EventEmitter<string>();
+  readonly onDidChangeState = this.stateChanged.event;
+  readonly onDidSelectLayer = this.layerSelected.event;
+  backend: string | undefined;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly panel: vscode.WebviewPanel,
+  ) {
+    this.disposables.push(
+      this.stateChanged,
+      this.layerSelected,
+      panel.webview.onDidReceiveMessage((message: WebviewMessage) => void this.receive(message)),
+    );
+  }
+
+  get current(): ModelState {
+    return this.state;
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.setState({ kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri, limitsSetting())) });
+    } catch (error) {
+      this.setState({ kind: 'failed', message: asModelReadError(this.uri.path.split('/').pop()!, error).message });
+    }
+  }
+
+  revealLayer(layerId: string): void {
+    this.post({ type: 'revealLayer', layerId });
+  }
+
+  /** Shows the feature maps of `image` (a workspace file) for the selected layer. */
+  async showImage(uri: vscode.Uri): Promise<void> {
+    const image = await readImageFile(uri);
+    if (!image) return;
+    this.image = { type: 'showImage', ...image };
+    if (this.state.kind === 'loaded') this.post(this.image);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private setState(state: ModelState): void {
+    this.state = state;
+    this.sendState();
+    this.stateChanged.fire(state);
+  }
+
+  private sendState(): void {
+    if (this.state.kind === 'loaded') {
+      this.post({ type: 'showModel', model: this.state.model, backend: backendSetting(), limits: limitsSetting() });
+      if (this.image) this.post(this.image);
+    }
+    else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });
+  }
+
+  private async receive(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'readFile':
+        this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.uri, message.path, message.maxBytes)) });
+        break;
+      case 'chooseImage':
+        await this.chooseImage();
+        break;
+      case 'openImageUri':
+        await this.showImage(vscode.Uri.parse(message.uri));
+        break;
+      case 'error':
+        void vscode.window.showErrorMessage(message.message);
+        break;
+      case 'exportPng':
+        await savePng(vscode.Uri.joinPath(this.uri, '..', message.suggestedName), message.bytes);
+        break;
+      case 'savePreprocessing':
+        this.post({ type: 'preprocessingSaved', error: await writeSidecar(this.uri, message.settings) });
+        break;
+      case 'ready':
+        this.sendState();
+        break;
+      case 'backendReady':
+        this.backend = message.backend;
+        if (message.fallbackReason) {
+          void vscode.window.showWarningMessage(`ConvLens runs on the CPU in this window: ${message.fallbackReason}`);
+        }
+        break;
+      case 'layerSelected':
+        this.layerSelected.fire(message.layerId);
+        break;
+    }
+  }
+
+  private async chooseImage(): Promise<void> {
+    const [image] =
+      (await vscode.window.showOpenDialog({
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        filters: { Images: IMAGE_EXTENSIONS },
+        openLabel: 'Show Feature Maps',
+      })) ?? [];
+    if (image) await this.showImage(image);
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+}
