@@ -3,6 +3,7 @@
  * node's attributes into op parameters, and its per-op executor calls the matching tfjs-core ops. Using
  * those, rather than a second implementation of each op, keeps every op TensorFlow.js supports working
  * here, with the same numbers; running them one node at a time is what lets the engine look inside.
+ * These are the converter's internal modules, not its public API: package.json pins it to one version.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorsMap } from '@tensorflow/tfjs-converter/dist/data/types';
