@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Gradients are registered separately from the ops; explanations need them.
 import '../engine/gradients';
-import { registerWasmKernels } from '../engine/backends/wasmKernels';
+import { registerWasmKernels } from '../engine/backends/wasm';
 
 export type NodeBackend = 'wasm' | 'cpu';
 

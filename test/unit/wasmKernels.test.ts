@@ -1,5 +1,5 @@
 /**
- * The kernels ConvLens adds to the WebAssembly backend (src/engine/backends/wasmKernels.ts): each input
+ * The kernels ConvLens adds to the WebAssembly backend (src/engine/backends/wasm/): each input
  * or filter gradient equals the CPU backend's reference result, for the strides, paddings and channel
  * multipliers real networks use, and frees every intermediate buffer.
  */

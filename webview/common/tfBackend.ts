@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Explanations differentiate the network: the gradients of every op are registered apart from the ops.
 import '../../src/engine/gradients';
-import { registerWasmKernels } from '../../src/engine/backends/wasmKernels';
+import { registerWasmKernels } from '../../src/engine/backends/wasm';
 import type { BackendPreference } from '../../src/shared/protocol';
 import { softwareRendererName } from './softwareRenderer';
 
