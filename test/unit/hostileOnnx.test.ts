@@ -272,6 +272,38 @@ function runtimeOuter(op: 'Add' | 'Tile'): Uint8Array {
   });
 }
 
+/**
+ * PyTorch's export of F.pad: the pads vector is built from a ConstantOfShape of zeros, concatenated,
+ * reshaped to pairs, reversed and flattened. `zeros` is the count the exporter writes as 4; a damaged
+ * file (a flipped bit in that int64) asked for 2,097,156, making a pads vector of 2 M values out of
+ * a 23 KB file.
+ */
+function padChain(zeros: number): Uint8Array {
+  const chain: Node[] = [
+    { op: 'ConstantOfShape', inputs: ['zeros'], outputs: ['filled'], attributes: [{ name: 'value', t: { name: 'v', dims: [1], dataType: INT64, int64s: [0] } }] },
+    { op: 'Concat', inputs: ['given', 'filled'], outputs: ['all'], attributes: [{ name: 'axis', i: 0 }] },
+    { op: 'Reshape', inputs: ['all', 'pairs'], outputs: ['paired'] },
+    { op: 'Slice', inputs: ['paired', 'start', 'end', 'axis0', 'back'], outputs: ['reversed'] },
+    { op: 'Transpose', inputs: ['reversed'], outputs: ['swapped'], attributes: [{ name: 'perm', ints: [1, 0] }] },
+    { op: 'Reshape', inputs: ['swapped', 'flat1'], outputs: ['flattened'] },
+    { op: 'Cast', inputs: ['flattened'], outputs: ['pads'], attributes: [{ name: 'to', i: INT64 }] },
+    { name: 'Padding', op: 'Pad', inputs: ['x', 'pads'], outputs: ['padded'] },
+  ];
+  return onnxModel(
+    classifier(chain, 'padded', [
+      int64s('zeros', [zeros]),
+      int64s('given', [1, 1, 1, 1]),
+      int64s('pairs', [-1, 2]),
+      int64s('start', [-1]),
+      int64s('end', [-(2 ** 53)]),
+      int64s('axis0', [0]),
+      int64s('back', [-1]),
+      int64s('flat1', [-1]),
+    ]),
+    11,
+  );
+}
+
 function memorySource(fileName: string, bytes: Uint8Array, limits?: Partial<Limits>): ModelSource {
   return {
     fileName,
@@ -372,6 +404,18 @@ describe('hostile ONNX models are refused before they are run', () => {
     assert.match(error.message, /^external\.onnx cannot be loaded: the tensor "w" declares 8 bytes in "w\.bin" where its shape \[1000\] needs 4000\.$/);
     error = await refusal(loadOnnx(memorySource('external.onnx', external({ offset: '5000000000' }))));
     assert.match(error.message, /^external\.onnx keeps the tensor "w" up to 5\.0 GB into "w\.bin", more than the 1\.0 GB ConvLens allows one model/);
+  });
+
+  test('a shape-like chain computing a pads vector of millions of values (a damaged count)', async () => {
+    // The undamaged pattern loads, and pads H and W by one on each side.
+    const summary = await readOnnxSummary(memorySource('pad.onnx', padChain(4)));
+    assert.deepEqual(summary.layers.find((layer) => layer.id === 'Padding')?.outputShapes, [[null, 10, 10, 3]]);
+    const model = await loadOnnx(memorySource('pad.onnx', padChain(4)));
+    model.dispose();
+    const error = await refusal(loadOnnx(memorySource('pad.onnx', padChain(2_097_156))));
+    assert.equal(error.message, 'pad.onnx has a Pad node "Padding" that has 2097160 pad amounts for a tensor of rank 4.');
+    // The pads are refused from their count, before any is copied; the summary leaves the node's shape open.
+    await readOnnxSummary(memorySource('pad.onnx', padChain(2_097_156)));
   });
 
   test('dimensions out of range', async () => {

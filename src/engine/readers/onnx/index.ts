@@ -29,16 +29,23 @@ import { MemoryBudget, shortName } from './budget';
 import { inOnnxOrder } from './layout';
 import { decodeModel, OnnxFormatError, OnnxLimitError, type OnnxModel, type OnnxTensor } from './onnxProto';
 import { isStandardDomain } from './ops';
+import { HOST_FOLD_LIMIT } from './ops/host';
 import type { ValueDesc } from './ops/types';
 import { isFullyKnown, product } from './ops/shapes';
 import { buildRunnable, evaluateNode, NodeBuildError } from './runnable';
 import { summarizeGraph } from './summary';
-import { elementCount, externalLocation, hostTensor, isExternal, storedByteLength, TensorDataError, type HostTensor } from './tensors';
+import { elementCount, externalLocation, hostTensor, intData, isExternal, storedByteLength, TensorDataError, type HostTensor } from './tensors';
 
 /** Initializers up to this size are decoded for a summary (shape vectors, not weights). */
 const SUMMARY_DECODE_LIMIT = 1024;
 /** Constants computed with tensors when loading may be at most this large. */
 const EVALUATE_LIMIT = 1 << 24;
+/**
+ * Integer and boolean constants (indices, masks, shape-like values) only up to this size: a larger
+ * one can be no operator's parameter and is as cheap to compute while running, whereas computing it
+ * here costs a copy out of the backend per node (a damaged size can make one of millions).
+ */
+const EVALUATE_INT_LIMIT = HOST_FOLD_LIMIT;
 
 export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary> {
   return withFileErrors(source.fileName, async () => {
@@ -215,18 +222,22 @@ function rejectUnsupported(analysis: GraphAnalysis): void {
 /** Computes a node whose inputs are all constant with tensors, once, when the model is loaded. */
 function evaluateConstant(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>): HostTensor[] | undefined {
   if (!analyzed.spec || !outputs.length) return undefined;
-  if (!outputs.every((output) => isFullyKnown(output.shape) && product(output.shape)! <= EVALUATE_LIMIT)) return undefined;
-  return tf.tidy(() => {
-    const tensors = evaluateNode(analyzed, outputs, limit);
-    return tensors.map((tensor, k) => {
-      const values = inOnnxOrder(tensor, outputs[k].layout);
+  const small = (output: ValueDesc) => isFullyKnown(output.shape) && product(output.shape)! <= (output.dtype === 'float32' ? EVALUATE_LIMIT : EVALUATE_INT_LIMIT);
+  if (!outputs.every(small)) return undefined;
+  // Only tensors leave the tidy: it walks whatever is returned, a typed array value by value.
+  const tensors = tf.tidy(() => evaluateNode(analyzed, outputs, limit).map((tensor, k) => inOnnxOrder(tensor, outputs[k].layout)));
+  try {
+    return tensors.map((values, k) => {
       const data = values.dataSync();
       return {
         dims: [...values.shape],
         dtype: outputs[k].dtype,
-        data: values.dtype === 'float32' ? Float32Array.from(data as Float32Array) : Array.from(data as Int32Array),
+        // Copies: the tensors are freed. Integers as a typed array when large (tensors.ts).
+        data: values.dtype === 'float32' ? Float32Array.from(data as Float32Array) : intData(Int32Array.from(data as Int32Array)),
       };
     });
-  });
+  } finally {
+    tensors.forEach((tensor) => tensor.dispose());
+  }
 }
 

@@ -15,7 +15,7 @@ import { HOST_VALUE_LIMIT, knownHostValues, readHostValues, tensorFromHost } fro
 import type { DType, HostTensor } from './tensors';
 import { geometry as convWindow } from './ops/conv';
 import { geometry as poolWindow } from './ops/pool';
-import { checkDims, checkSize } from './ops/host';
+import { checkDims, checkSize, HOST_FOLD_LIMIT } from './ops/host';
 import { padSpatialAmounts } from './ops/shape';
 import { isFullyKnown, type AutoPad, type WindowAxis } from './ops/shapes';
 import { OpError, type BuildContext, type Inputs, type Operand, type Run, type ValueDesc } from './ops/types';
@@ -295,15 +295,22 @@ function runtimeDesc(desc: ValueDesc, tensor: tf.Tensor): ValueDesc {
   return { ...desc, shape: onnxShape(tensor.shape, desc.layout), ...(values ? { constant: { data: values.data } } : {}) };
 }
 
-/** Shape arithmetic while running: when every input's values are on the host, compute there. */
+/**
+ * Shape arithmetic while running: when every input's values are on the host, and they are few (a
+ * large constant beside a runtime shape is left to the tensor backend, not copied on every run),
+ * compute there.
+ */
 function foldOnHost(analyzed: AnalyzedNode, inputs: Inputs, fold: NonNullable<AnalyzedNode['spec']>['fold']): HostTensor[] | undefined {
   const values: (HostTensor | undefined)[] = [];
+  let size = 0;
   for (let i = 0; i < analyzed.node.inputs.length; i++) {
     const desc = analyzed.view.inputs[i];
     if (!desc) continue;
     const data = desc.constant?.data;
     const value = data ? { dims: desc.shape as number[], dtype: desc.dtype, data } : inputs[i] && knownHostValues(inputs[i]!);
     if (!value) return undefined;
+    size += value.data.length;
+    if (size > HOST_FOLD_LIMIT) return undefined;
     values[i] = value;
   }
   try {
@@ -379,14 +386,18 @@ function buildContext(
       };
       return operand(index, lineUp, (x, from) => (from === 'nhwc' ? x : lineUp(x)));
     },
-    host: (index) => {
+    host: (index, maxValues = HOST_FOLD_LIMIT) => {
       const value = constantOf(index);
-      if (value) return () => value;
+      if (value) {
+        if (value.data.length > maxValues) throw new OpError(`reads a parameter of ${value.data.length} values`);
+        return () => value;
+      }
       const desc = describe(index);
       return (inputs) => {
         const x = inputs[index];
         if (!x) throw new OpError(`is missing its input ${index + 1}`);
-        if (x.size > 1 << 16) throw new OpError(`reads a parameter of ${x.size} values`);
+        // Before the values are read back.
+        if (x.size > maxValues) throw new OpError(`reads a parameter of ${x.size} values`);
         if (desc.layout !== 'nhwc') return readHostValues(x);
         const ordered = toNchw(x);
         try {

@@ -1,7 +1,9 @@
 /**
  * TensorProto values as arrays ConvLens computes with: floating-point types of any width become a
  * Float32Array (float16 and bfloat16 widened, float64 narrowed), integer and boolean types a plain
- * array of numbers (int64 values such as "to the end" slice bounds do not fit an Int32Array).
+ * array of numbers when small (shape arithmetic; int64 values such as "to the end" slice bounds do
+ * not fit an Int32Array), a typed array when larger (an Int32Array, or a Float64Array for types wider
+ * than int32): a plain array of millions of numbers is slow to build, to convert and to collect.
  *
  * Values come from `raw_data`, from the typed repeated fields, or from a file beside the model
  * (external data). Sizes are checked against the dimensions before anything is allocated.
@@ -12,7 +14,24 @@ import { DataType, readInt32s, readVarints, TensorField, type OnnxTensor, type T
 /** The tfjs dtype a value is computed in. */
 export type DType = 'float32' | 'int32' | 'bool';
 
-export type HostData = Float32Array | number[];
+export type HostData = Float32Array | Int32Array | Float64Array | number[];
+
+/**
+ * Integer values up to this many are a plain array; more are a typed array. Tensors computed while
+ * running keep a host copy of their values up to this size too (runtimeHost.ts).
+ */
+export const HOST_VALUE_LIMIT = 1024;
+
+/** Integer values as HostData: a plain array when small, typed (as given) when not. */
+export function intData(values: Int32Array | Float64Array): HostData {
+  return values.length > HOST_VALUE_LIMIT ? values : Array.from(values);
+}
+
+/** Integer values read as a plain array (attributes, varint fields) as HostData. */
+export function intsFromArray(values: number[], wide: boolean): HostData {
+  if (values.length <= HOST_VALUE_LIMIT) return values;
+  return wide ? Float64Array.from(values) : Int32Array.from(values);
+}
 
 /** A tensor's values on the host, in ONNX (row-major) order. */
 export interface HostTensor {
@@ -46,7 +65,8 @@ const BYTES_PER_VALUE: Partial<Record<DataType, number>> = {
 };
 
 const TYPE_NAMES: Record<number, string> = {
-  [DataType.Undefined]: 'undefined',
+  // Data type 0, UNDEFINED in onnx.proto: the word would read as a ConvLens bug in a message.
+  [DataType.Undefined]: 'untyped',
   [DataType.String]: 'string',
   [DataType.Complex64]: 'complex64',
   [DataType.Complex128]: 'complex128',
@@ -179,24 +199,44 @@ function fromRaw(dataType: DataType, bytes: Uint8Array, count: number): HostData
     case DataType.Double:
       return mapFloats(count, (i) => view.getFloat64(i * 8, true));
     case DataType.Int64:
-      return mapInts(count, (i) => Number(view.getBigInt64(i * 8, true)));
+      return intData(int64s(view, count, true));
     case DataType.Uint64:
-      return mapInts(count, (i) => Number(view.getBigUint64(i * 8, true)));
+      return intData(int64s(view, count, false));
     case DataType.Int32:
-      return mapInts(count, (i) => view.getInt32(i * 4, true));
-    case DataType.Uint32:
-      return mapInts(count, (i) => view.getUint32(i * 4, true));
+      return intData(littleEndian ? new Int32Array(aligned.buffer, 0, count) : mapInt32s(count, (i) => view.getInt32(i * 4, true)));
+    case DataType.Uint32: {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getUint32(i * 4, true);
+      return intData(out);
+    }
     case DataType.Int16:
-      return mapInts(count, (i) => view.getInt16(i * 2, true));
+      return intData(littleEndian ? Int32Array.from(new Int16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getInt16(i * 2, true)));
     case DataType.Uint16:
-      return mapInts(count, (i) => view.getUint16(i * 2, true));
+      return intData(littleEndian ? Int32Array.from(new Uint16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getUint16(i * 2, true)));
     case DataType.Int8:
-      return mapInts(count, (i) => view.getInt8(i));
-    case DataType.Bool:
-      return mapInts(count, (i) => (aligned[i] ? 1 : 0));
+      return intData(Int32Array.from(new Int8Array(aligned.buffer, 0, count)));
+    case DataType.Bool: {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) out[i] = aligned[i] ? 1 : 0;
+      return intData(out);
+    }
     default:
-      return mapInts(count, (i) => aligned[i]);
+      return intData(Int32Array.from(aligned.subarray(0, count)));
   }
+}
+
+/**
+ * 64-bit integers as numbers, from their two 32-bit halves (no BigInt per value): the same nearest
+ * double `Number(bigint)` gives, exact up to 2^53.
+ */
+function int64s(view: DataView, count: number, signed: boolean): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const low = view.getUint32(i * 8, true);
+    const high = signed ? view.getInt32(i * 8 + 4, true) : view.getUint32(i * 8 + 4, true);
+    out[i] = high * 4294967296 + low;
+  }
+  return out;
 }
 
 /** Which typed field holds the values of each element type when raw_data is not used. */
@@ -235,9 +275,13 @@ function fromTypedFields(tensor: OnnxTensor, count: number, what: string): HostD
     case DataType.Bfloat16:
       return mapFloats(count, (i) => bfloat16(values[i] & 0xffff));
     case DataType.Bool:
-      return values.map((v) => (v ? 1 : 0));
+      return intsFromArray(values.map((v) => (v ? 1 : 0)), false);
+    case DataType.Int64:
+    case DataType.Uint64:
+    case DataType.Uint32:
+      return intsFromArray(values, true);
     default:
-      return values;
+      return intsFromArray(values, false);
   }
 }
 
@@ -276,8 +320,9 @@ function mapFloats(count: number, value: (i: number) => number): Float32Array {
   return out;
 }
 
-function mapInts(count: number, value: (i: number) => number): number[] {
-  const out = new Array<number>(count);
+/** Big-endian machines only: values read one by one. */
+function mapInt32s(count: number, value: (i: number) => number): Int32Array {
+  const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[i] = value(i);
   return out;
 }

@@ -3,7 +3,7 @@
  * these values are small, and computing them in JavaScript keeps them off the accelerator.
  */
 import type { Shape } from '../../../model';
-import { MAX_ELEMENTS, type DType, type HostData, type HostTensor } from '../tensors';
+import { HOST_VALUE_LIMIT, MAX_ELEMENTS, type DType, type HostData, type HostTensor } from '../tensors';
 import { NotFoldable, OpError } from './types';
 
 /** Above this many values a constant is computed by the tensor backend rather than folded in JavaScript. */
@@ -43,7 +43,10 @@ export function strides(dims: readonly number[]): number[] {
  */
 export function allocate(dtype: DType, count: number): HostData {
   if (!(count <= HOST_FOLD_LIMIT)) throw new NotFoldable();
-  return dtype === 'float32' ? new Float32Array(count) : new Array<number>(count).fill(0);
+  if (dtype === 'float32') return new Float32Array(count);
+  // Integers as tensors.ts keeps them: a plain array when small, else typed (wide enough for int64
+  // values, and for the NaN that stands for an unknown value in a partial fold).
+  return count > HOST_VALUE_LIMIT ? new Float64Array(count) : new Array<number>(count).fill(0);
 }
 
 export function host(dims: number[], dtype: DType, data: ArrayLike<number>): HostTensor {
@@ -111,6 +114,8 @@ export function gather(data: HostTensor, indices: HostTensor, axis: number): Hos
   const size = data.dims[axis];
   const outer = elements(data.dims.slice(0, axis));
   const inner = elements(data.dims.slice(axis + 1));
+  // Before the indices are copied.
+  if (!(outer * indices.data.length * inner <= HOST_FOLD_LIMIT)) throw new NotFoldable();
   const picks = Array.from(indices.data, (i) => {
     const index = i < 0 ? i + size : i;
     if (!(index >= 0 && index < size)) throw new OpError(`gathers index ${i} from an axis of size ${size}`);

@@ -12,10 +12,10 @@ import type { Shape } from '../../../model';
 import { onnxShape, storedAxis, storedTranspose, type Layout } from '../layout';
 import { DataType } from '../onnxProto';
 import { tensorFromHost } from '../runtimeHost';
-import { dtypeOf, hostTensor, isExternal, type DType, type HostTensor } from '../tensors';
+import { dtypeOf, hostTensor, intsFromArray, isExternal, type DType, type HostTensor } from '../tensors';
 import { broadcastMap, broadcastShapes, checkDims, checkSize, concat, elements, gather, HOST_FOLD_LIMIT, normalizeAxis, relabel, take, transpose } from './host';
 import { foldParam, runtimeParam, staticParam, type ParamSource } from './params';
-import { isFullyKnown, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis, unknownDims } from './shapes';
+import { isFullyKnown, MAX_RANK, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis, unknownDims } from './shapes';
 import { NotFoldable, OpError, type Inputs, type NodeView, type OpSpec, type ValueDesc } from './types';
 
 /** An integer vector's description: constant when every value is known, partly known otherwise. */
@@ -350,7 +350,7 @@ const sliceOp: OpSpec = {
       }
       input = tf.slice(input, begin, size);
       for (const [stored, { start, count, step }] of strided) {
-        input = tf.gather(input, tf.tensor1d(Array.from({ length: count }, (_, i) => start + i * step), 'int32'), stored);
+        input = tf.gather(input, tf.range(start, start + count * step, step, 'int32'), stored);
       }
       return input;
     };
@@ -407,7 +407,8 @@ const tile: OpSpec = {
   },
 };
 
-const SPLIT_SIZES: ParamSource = { attribute: 'split', inputIndex: 1, inputFromOpset: 13 };
+/** One size per output: not bounded by a rank. */
+const SPLIT_SIZES: ParamSource = { attribute: 'split', inputIndex: 1, inputFromOpset: 13, maxLength: 1 << 12 };
 
 function splitSizes(node: NodeView, size: number | null, given: number[] | undefined | null): (number | null)[] {
   if (given) {
@@ -469,7 +470,16 @@ function padPairs(rank: number, pads: number[], axes: number[] | undefined): [nu
   return pairs;
 }
 
-function padAmounts(node: NodeView): number[] | undefined | null {
+/**
+ * The pad amounts when known before running. For an input of known rank, more than two per axis are
+ * refused from their number, before any is copied.
+ */
+function padAmounts(node: NodeView, rank: number | undefined): number[] | undefined | null {
+  if (rank !== undefined) {
+    const given = node.opset < 2 ? node.attributes.ints('paddings') : node.opset < PAD_AMOUNTS.inputFromOpset ? node.attributes.ints('pads') : node.inputs[1];
+    const count = Array.isArray(given) ? given.length : given?.constant?.data?.length ?? given?.shape?.[0];
+    if (typeof count === 'number' && count > 2 * rank) throw new OpError(`has ${count} pad amounts for a tensor of rank ${rank}`);
+  }
   if (node.opset < 2) return node.attributes.ints('paddings');
   return staticParam(node, PAD_AMOUNTS);
 }
@@ -479,7 +489,7 @@ function padAmounts(node: NodeView): number[] | undefined | null {
  * and `columns` are H and W, when its amounts are known before running.
  */
 export function padSpatialAmounts(node: NodeView, rows: number, columns: number): { top: number; bottom: number; left: number; right: number } | undefined {
-  const pads = padAmounts(node);
+  const pads = padAmounts(node, 4);
   const axes = staticParam(node, PAD_AXES);
   if (!pads || axes === null) return undefined;
   const pairs = padPairs(4, pads, axes);
@@ -489,7 +499,7 @@ export function padSpatialAmounts(node: NodeView, rows: number, columns: number)
 const pad: OpSpec = {
   infer: (node) => {
     const x = node.inputs[0];
-    const pads = padAmounts(node);
+    const pads = padAmounts(node, x?.shape?.length);
     const axes = staticParam(node, PAD_AXES);
     if (!x?.shape || !pads || axes === null) return [{ shape: x?.shape?.map(() => null), dtype: x?.dtype ?? 'float32', layout: x?.layout ?? 'onnx' }];
     const pairs = padPairs(x.shape.length, pads, axes);
@@ -501,7 +511,8 @@ const pad: OpSpec = {
     const layout = node.inputs[0]?.layout ?? 'onnx';
     const mode = node.attributes.string('mode', 'constant');
     if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw new OpError(`pads in "${mode}" mode, which ConvLens cannot run yet`);
-    const amounts = node.opset < 2 ? () => node.attributes.ints('paddings') : runtimeParam(ctx, PAD_AMOUNTS);
+    const known = padAmounts(node, node.inputs[0]?.shape?.length);
+    const amounts = node.opset < 2 ? () => known ?? undefined : runtimeParam(ctx, PAD_AMOUNTS);
     const axes = runtimeParam(ctx, PAD_AXES);
     const padValue = node.opset >= 11 && node.inputs[2] ? ctx.host(2) : undefined;
     const value = (inputs: Inputs) => (node.opset < 11 ? node.attributes.float('value', 0) : padValue ? padValue(inputs).data[0] ?? 0 : 0);
@@ -558,7 +569,7 @@ function constantValue(node: NodeView, decode: boolean): { dims: number[]; dtype
   const integer = attributes.int('value_int');
   if (integer !== undefined) return { dims: [], dtype: 'int32', data: [integer] };
   const ints = attributes.ints('value_ints');
-  if (ints) return { dims: [ints.length], dtype: 'int32', data: ints };
+  if (ints) return { dims: [ints.length], dtype: 'int32', data: intsFromArray(ints, true) };
   throw new OpError('has no value ConvLens can use (sparse and string constants are not supported)');
 }
 
@@ -583,6 +594,8 @@ function fillValue(node: NodeView): HostTensor {
   const tensor = node.attributes.tensor('value');
   if (!tensor) return { dims: [1], dtype: 'float32', data: new Float32Array([0]) };
   if (isExternal(tensor)) throw new OpError('holds its value in another file');
+  // One value: a damaged tensor declaring many is refused before they are decoded.
+  if (tensor.dims.some((d) => d !== 1)) throw new OpError('fills with a value that is not a single number');
   const value = hostTensor(tensor);
   if (value.data.length !== 1) throw new OpError('fills with a value that is not a single number');
   return value;
@@ -605,7 +618,7 @@ const constantOfShape: OpSpec = {
   },
   build: (ctx) => {
     const value = fillValue(ctx.node);
-    const shape = ctx.host(0);
+    const shape = ctx.host(0, MAX_RANK);
     return (inputs) => tf.fill(ctx.checkOutput(Array.from(shape(inputs).data), value.dtype), value.data[0], value.dtype);
   },
 };

@@ -62,8 +62,11 @@ export interface BuildContext {
    * `layout` (ONNX broadcasting aligns trailing axes; an NHWC partner needs them moved the same way).
    */
   broadcastable(index: number, layout: Layout, rank: number): Operand;
-  /** The values of input `index`, known now (a constant) or read back when running (a small tensor). */
-  host(index: number): (inputs: Inputs) => HostTensor;
+  /**
+   * The values of input `index`, known now (a constant) or read back when running (a small tensor);
+   * more than `maxValues` (by default 2^16) are refused, a runtime tensor before it is read back.
+   */
+  host(index: number, maxValues?: number): (inputs: Inputs) => HostTensor;
   /** The values of input `index` when they are constant, else undefined. */
   constant(index: number): HostTensor | undefined;
   /**
