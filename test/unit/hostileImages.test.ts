@@ -10,10 +10,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, promises as fs, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { constants, crc32, deflateRawSync, inflateSync } from 'node:zlib';
+import { constants, deflateRawSync, inflateSync } from 'node:zlib';
+import { pngChunk as chunk } from '../support/pngChunks';
+import { importWithVscode, Uri } from '../support/vscodeStandIn';
 import { readInput } from '../../src/cli/inputs';
 import { listImages } from '../../src/cli/imageFolder';
 import type { Preprocessing } from '../../src/engine/preprocess';
@@ -26,14 +27,6 @@ import { temporaryFolder } from '../support/temporaryFolders';
 const RAISE = ' (raise it with the setting "convlens.limits.imageMegapixels" or the command-line option --max-image-megapixels if you trust this file).';
 const OVER_LIMIT = (name: string, size: string) => `${name} is ${size} pixels, more than the 100 megapixels ConvLens decodes in one image${RAISE}`;
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 /**
  * A zlib stream of `length` zero bytes, made in milliseconds: a fully flushed deflate block of a
@@ -162,45 +155,9 @@ describe('folder listings', () => {
     assert.deepEqual(images.map((image) => image.path), LISTED);
   });
 
-  // `vscode` is not available to unit tests: a stand-in gives `Uri` and `workspace.fs.readDirectory`
-  // over the disk with VS Code's conventions (links flagged FileType.SymbolicLink with their target's
-  // type; FIFOs and devices FileType.Unknown).
-  const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
-  class Uri {
-    constructor(
-      readonly scheme: string,
-      readonly path: string,
-    ) {}
-    get fsPath(): string {
-      return this.path;
-    }
-    static joinPath(base: Uri, ...segments: string[]): Uri {
-      return new Uri(base.scheme, path.posix.join(base.path, ...segments));
-    }
-  }
-  const typeOf = async (file: string): Promise<number> => {
-    const link = await fs.lstat(file);
-    const info = link.isSymbolicLink() ? await fs.stat(file).catch(() => undefined) : link;
-    const type = info?.isFile() ? FileType.File : info?.isDirectory() ? FileType.Directory : FileType.Unknown;
-    return type | (link.isSymbolicLink() ? FileType.SymbolicLink : 0);
-  };
-  const fakeVscode = {
-    Uri,
-    FileType,
-    workspace: {
-      fs: {
-        readDirectory: async (uri: Uri) => Promise.all((await fs.readdir(uri.path)).map(async (name) => [name, await typeOf(path.join(uri.path, name))])),
-      },
-    },
-  };
   let listFolderImages: typeof import('../../src/panels/analyze/folderImages').listFolderImages;
   before(async () => {
-    const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-    const load = loader._load;
-    loader._load = function (request: string, ...rest: unknown[]) {
-      return request === 'vscode' ? fakeVscode : load.call(this, request, ...rest);
-    };
-    ({ listFolderImages } = await import('../../src/panels/analyze/folderImages'));
+    ({ listFolderImages } = await importWithVscode(() => import('../../src/panels/analyze/folderImages')));
   });
 
   test("the Analyze panel's, on disk: the same rule", async () => {

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { pngChunk as chunk } from '../support/pngChunks';
 import { PNG } from 'pngjs';
 import { LimitExceededError } from '../../src/engine/limits';
 import { checkPng, decodePlainPng } from '../../src/engine/png';
@@ -16,14 +17,6 @@ import { decodeImageBytes } from '../../src/node/imageFile';
 import { encodePng } from '../../src/node/pngFile';
 import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 interface Raw {
   width: number;

@@ -1,56 +1,19 @@
 /**
  * The extension host's reads of a model's files (workspaceModelSource.ts, and modelFiles.ts, which
- * serves the webviews) keep to the same rule as the Node source. `vscode` is not available to unit
- * tests, so a small stand-in gives `Uri` and `workspace.fs` over the disk with VS Code's conventions:
- * `stat` follows links and flags them FileType.SymbolicLink, and reports FIFOs and devices as
- * FileType.Unknown. Under another scheme the same disk stands for a virtual file system, where links
- * cannot be resolved and are refused.
+ * serves the webviews) keep to the same rule as the Node source, over VS Code's file system (a stand-in
+ * over the disk, test/support/vscodeStandIn.ts). Under another scheme the same disk stands for a virtual
+ * file system, where links cannot be resolved and are refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, promises as fs, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { REFUSALS } from '../../src/engine/confinedPath';
 import { sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
+import { importWithVscode, Uri } from '../support/vscodeStandIn';
 
-
-const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
-
-class Uri {
-  constructor(
-    readonly scheme: string,
-    readonly path: string,
-  ) {}
-  get fsPath(): string {
-    return this.path;
-  }
-  static file(file: string): Uri {
-    return new Uri('file', file);
-  }
-  static joinPath(base: Uri, ...segments: string[]): Uri {
-    return new Uri(base.scheme, path.posix.join(base.path, ...segments));
-  }
-}
-
-const fakeVscode = {
-  Uri,
-  FileType,
-  workspace: {
-    fs: {
-      async stat(uri: Uri) {
-        const link = await fs.lstat(uri.path);
-        const info = link.isSymbolicLink() ? await fs.stat(uri.path) : link;
-        const type = info.isFile() ? FileType.File : info.isDirectory() ? FileType.Directory : FileType.Unknown;
-        return { type: type | (link.isSymbolicLink() ? FileType.SymbolicLink : 0), size: info.size, ctime: 0, mtime: 0 };
-      },
-      readFile: async (uri: Uri) => new Uint8Array(await fs.readFile(uri.path)),
-    },
-  },
-  window: {},
-};
 
 type WorkspaceSource = typeof import('../../src/panels/common/workspaceModelSource');
 type ModelFiles = typeof import('../../src/panels/common/modelFiles');
@@ -58,13 +21,8 @@ let host: WorkspaceSource;
 let modelFiles: ModelFiles;
 
 before(async () => {
-  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-  const load = loader._load;
-  loader._load = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? fakeVscode : load.call(this, request, ...rest);
-  };
-  host = await import('../../src/panels/common/workspaceModelSource');
-  modelFiles = await import('../../src/panels/common/modelFiles');
+  host = await importWithVscode(() => import('../../src/panels/common/workspaceModelSource'));
+  modelFiles = await importWithVscode(() => import('../../src/panels/common/modelFiles'));
 });
 
 const SHARD = 'group1-shard1of1.bin';
