@@ -13,11 +13,8 @@ import { bytesAtBatchOne, outputTooLarge } from './budget';
 import { inOnnxOrder, onnxShape, storedShape, toNchw, toNhwc, type Layout } from './layout';
 import { HOST_VALUE_LIMIT, knownHostValues, readHostValues, tensorFromHost } from './runtimeHost';
 import type { DType, HostTensor } from './tensors';
-import { geometry as convWindow } from './ops/conv';
-import { geometry as poolWindow } from './ops/pool';
 import { checkDims, checkSize, HOST_FOLD_LIMIT } from './ops/host';
-import { padSpatialAmounts } from './ops/shape';
-import { isFullyKnown, type AutoPad, type WindowAxis } from './ops/shapes';
+import { isFullyKnown } from './ops/shapes';
 import { OpError, type BuildContext, type Inputs, type Operand, type Run, type ValueDesc } from './ops/types';
 
 /** Thrown while building, for the loader to name the node in its message. */
@@ -416,10 +413,10 @@ function buildContext(
   };
 }
 
-/** How the node moves positions along H and W of its stored (NHWC) input, for receptive fields. */
+/** How the node moves positions along H and W of its stored (NHWC) input, for receptive fields (its op's spec says). */
 function geometryOf(analyzed: AnalyzedNode): SpatialGeometry | undefined {
   try {
-    return spatialGeometry(analyzed);
+    return analyzed.spec?.geometry?.(analyzed.view, analyzed.outputs);
   } catch (error) {
     // Never a reason not to load the model: the node ran (or was folded) all the same.
     if (error instanceof OpError) return { kind: 'untraceable', why: `has a window ConvLens cannot read (${error.message})` };
@@ -427,76 +424,15 @@ function geometryOf(analyzed: AnalyzedNode): SpatialGeometry | undefined {
   }
 }
 
-function spatialGeometry(analyzed: AnalyzedNode): SpatialGeometry | undefined {
-  const { view } = analyzed;
-  switch (view.opType) {
-    case 'Conv': {
-      const { axes, autoPad } = convWindow(view);
-      return windowGeometry(axes, autoPad, false);
-    }
-    case 'MaxPool':
-    case 'AveragePool': {
-      const { axes, autoPad, ceilMode } = poolWindow(view);
-      return windowGeometry(axes, autoPad, ceilMode);
-    }
-    case 'Pad': {
-      const input = view.inputs[0];
-      if (input?.shape?.length !== 4) return undefined;
-      // A value stored NHWC is NCHW to ONNX; one kept in ONNX order is a graph input that already is NHWC.
-      const [rows, columns] = input.layout === 'nhwc' ? [2, 3] : [1, 2];
-      const amounts = padSpatialAmounts(view, rows, columns);
-      return amounts && { kind: 'pad', ...amounts };
-    }
-    case 'Transpose': {
-      const input = view.inputs[0];
-      if (input?.shape?.length !== 4) return undefined;
-      const perm = view.attributes.ints('perm') ?? [3, 2, 1, 0];
-      const [rows, columns] = input.layout === 'nhwc' ? [2, 3] : [1, 2];
-      // The result's rows and columns are its ONNX axes 2 and 3: swapping the input's is not pointwise,
-      // and on a square map no shape would show it. (Other orders are left to the walk's shape check.)
-      return perm[2] === columns && perm[3] === rows ? { kind: 'untraceable', why: 'swaps the height and width axes' } : undefined;
-    }
-    case 'GlobalAveragePool':
-    case 'GlobalMaxPool':
-    case 'Flatten':
-      return { kind: 'global' };
-    case 'Reshape': {
-      // A flatten written as a reshape: H and W merged with the other axes.
-      const outputRank = analyzed.outputs[0]?.shape?.length;
-      return view.inputs[0]?.shape?.length === 4 && outputRank !== undefined && outputRank < 4 ? { kind: 'global' } : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function windowGeometry([rows, columns]: WindowAxis[], autoPad: AutoPad, ceilMode: boolean): SpatialGeometry {
-  const padding =
-    autoPad === 'SAME_UPPER' ? 'same' : autoPad === 'SAME_LOWER' ? 'same-lower' : autoPad === 'VALID' ? 'valid'
-      : { top: rows.padBegin, bottom: rows.padEnd, left: columns.padBegin, right: columns.padEnd };
-  return {
-    kind: 'window',
-    kernel: [rows.kernel, columns.kernel],
-    strides: [rows.stride, columns.stride],
-    dilations: [rows.dilation, columns.dilation],
-    padding,
-    ...(ceilMode ? { ceilMode } : {}),
-  };
-}
-
 function endsWithRelu(analyzed: AnalyzedNode): boolean {
-  const { opType } = analyzed.node;
-  if (opType === 'Relu') return true;
-  if (opType !== 'Clip') return false;
-  const min = analyzed.view.opset < 11 ? analyzed.view.attributes.float('min', -Infinity) : analyzed.view.inputs[1]?.constant?.data?.[0];
-  return min === 0;
+  return analyzed.spec?.endsWithRelu?.(analyzed.view) ?? false;
 }
 
-/** When the first output is a Softmax or Sigmoid, the node feeding it gives the logits. */
+/** When the first output is a Softmax's or Sigmoid's (an op that normalises scores), the node feeding it gives the logits. */
 function logitsOf(analysis: GraphAnalysis): { logits?: string } {
   const first = analysis.outputs[0];
   const producer = first && analysis.producers.get(first.name)?.node;
-  if (!producer || !['Softmax', 'Sigmoid', 'LogSoftmax'].includes(producer.node.opType)) return {};
+  if (!producer?.spec?.normalizesScores) return {};
   const feeding = analysis.producers.get(producer.node.inputs[0]);
   if (!feeding?.node || feeding.node.outputs[feeding.index]?.constant) return {};
   return { logits: feeding.node.outputIds[feeding.index] };

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostTensor } from '../tensors';
-import { autoPadOf, resolvePads, windowAxes, windowOutputShape, type AutoPad, type WindowAxis } from './shapes';
+import { autoPadOf, resolvePads, windowAxes, windowGeometry, windowOutputShape, type AutoPad, type WindowAxis } from './shapes';
 import { OpError, type BuildContext, type NodeView, type OpSpec, type Run, type ValueDesc } from './types';
 
 type Kind = 'plain' | 'depthwise' | 'grouped';
@@ -136,5 +136,12 @@ function convolve(x: tf.Tensor4D, kernels: tf.Tensor4D[], kind: Kind, strides: P
 }
 
 export const CONV_OPS: Record<string, OpSpec> = {
-  Conv: { infer: inferConv, build },
+  Conv: {
+    infer: inferConv,
+    build,
+    geometry: (node) => {
+      const { axes, autoPad } = geometry(node);
+      return windowGeometry(axes, autoPad, false);
+    },
+  },
 };

@@ -254,13 +254,21 @@ const where: OpSpec = {
   },
 };
 
+/** A Clip from 0 is a ReLU (ReLU6 in MobileNets), as far as guided backpropagation is concerned. */
+function clipsAtZero(node: NodeView): boolean {
+  const min = node.opset < 11 ? node.attributes.float('min', -Infinity) : node.inputs[1]?.constant?.data?.[0];
+  return min === 0;
+}
+
 export const ELEMENTWISE_OPS: Record<string, OpSpec> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([name, unary]) => [name, unaryOp(unary)])),
+  Relu: { ...unaryOp(UNARY.Relu), endsWithRelu: () => true },
+  Sigmoid: { ...unaryOp(UNARY.Sigmoid), normalizesScores: true },
   ...Object.fromEntries(Object.entries(BINARY).map(([name, binary]) => [name, binaryOp(binary)])),
   Sum: variadicOp(tf.add, (values) => values.reduce((a, b) => a + b)),
   Mean: variadicOp(tf.add, (values) => values.reduce((a, b) => a + b) / values.length, true),
   Max: variadicOp(tf.maximum, (values) => Math.max(...values)),
   Min: variadicOp(tf.minimum, (values) => Math.min(...values)),
-  Clip: clip,
+  Clip: { ...clip, endsWithRelu: clipsAtZero },
   Where: where,
 };

@@ -37,7 +37,7 @@ const gemm: OpSpec = {
     const weight = constantB
       ? ctx.own(
           tf.tidy(() => {
-            let w: tf.Tensor2D = tf.tensor2d(constantB.data, constantB.dims as [number, number], 'float32');
+            let w: tf.Tensor2D = tf.tensor2d(constantB.data instanceof Float32Array ? constantB.data : Float32Array.from(constantB.data), constantB.dims as [number, number], 'float32');
             if (transB) w = tf.transpose(w);
             return alpha === 1 ? w : tf.mul(w, alpha);
           }),

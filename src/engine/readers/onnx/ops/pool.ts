@@ -5,7 +5,8 @@
  * counting explicit padding only when count_include_pad says so, and never the ceil_mode overhang.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { autoPadOf, resolvePads, windowAxes, windowOutputShape, windowOutputSize, type AutoPad, type WindowAxis } from './shapes';
+import type { SpatialGeometry } from '../../../graph';
+import { autoPadOf, resolvePads, windowAxes, windowGeometry, windowOutputShape, windowOutputSize, type AutoPad, type WindowAxis } from './shapes';
 import { OpError, type BuildContext, type NodeView, type OpSpec, type Run, type ValueDesc } from './types';
 
 const LOWEST_FLOAT = -3.4028234663852886e38;
@@ -109,9 +110,14 @@ function globalPool(reduce: (x: tf.Tensor, axes: number[]) => tf.Tensor): OpSpec
   };
 }
 
+function poolGeometry(node: NodeView): SpatialGeometry {
+  const { axes, autoPad, ceilMode } = geometry(node);
+  return windowGeometry(axes, autoPad, ceilMode);
+}
+
 export const POOL_OPS: Record<string, OpSpec> = {
-  MaxPool: { infer: inferPool, build: buildPool('max') },
-  AveragePool: { infer: inferPool, build: buildPool('avg') },
-  GlobalAveragePool: globalPool((x, axes) => tf.mean(x, axes, true)),
-  GlobalMaxPool: globalPool((x, axes) => tf.max(x, axes, true)),
+  MaxPool: { infer: inferPool, build: buildPool('max'), geometry: poolGeometry },
+  AveragePool: { infer: inferPool, build: buildPool('avg'), geometry: poolGeometry },
+  GlobalAveragePool: { ...globalPool((x, axes) => tf.mean(x, axes, true)), geometry: () => ({ kind: 'global' }) },
+  GlobalMaxPool: { ...globalPool((x, axes) => tf.max(x, axes, true)), geometry: () => ({ kind: 'global' }) },
 };

@@ -157,8 +157,8 @@ function argOp(which: 'max' | 'min'): OpSpec {
 
 export const REDUCE_OPS: Record<string, OpSpec> = {
   ...Object.fromEntries(Object.entries(REDUCTIONS).map(([name, reduction]) => [name, reductionOp(reduction)])),
-  Softmax: softmaxOp(false),
-  LogSoftmax: softmaxOp(true),
+  Softmax: { ...softmaxOp(false), normalizesScores: true },
+  LogSoftmax: { ...softmaxOp(true), normalizesScores: true },
   ArgMax: argOp('max'),
   ArgMin: argOp('min'),
 };

@@ -705,21 +705,50 @@ const range: OpSpec = {
   },
 };
 
+/** A value stored NHWC is NCHW to ONNX; one kept in ONNX order is a graph input that already is NHWC. */
+function spatialAxes(input: ValueDesc): [number, number] {
+  return input.layout === 'nhwc' ? [2, 3] : [1, 2];
+}
+
+const padGeometry: OpSpec['geometry'] = (node) => {
+  const input = node.inputs[0];
+  if (input?.shape?.length !== 4) return undefined;
+  const [rows, columns] = spatialAxes(input);
+  const amounts = padSpatialAmounts(node, rows, columns);
+  return amounts && { kind: 'pad', ...amounts };
+};
+
+const transposeGeometry: OpSpec['geometry'] = (node) => {
+  const input = node.inputs[0];
+  if (input?.shape?.length !== 4) return undefined;
+  const perm = node.attributes.ints('perm') ?? [3, 2, 1, 0];
+  const [rows, columns] = spatialAxes(input);
+  // The result's rows and columns are its ONNX axes 2 and 3: swapping the input's is not pointwise,
+  // and on a square map no shape would show it. (Other orders are left to the walk's shape check.)
+  return perm[2] === columns && perm[3] === rows ? { kind: 'untraceable', why: 'swaps the height and width axes' } : undefined;
+};
+
+/** A flatten written as a reshape: H and W merged with the other axes. */
+const reshapeGeometry: OpSpec['geometry'] = (node, outputs) => {
+  const outputRank = outputs[0]?.shape?.length;
+  return node.inputs[0]?.shape?.length === 4 && outputRank !== undefined && outputRank < 4 ? { kind: 'global' } : undefined;
+};
+
 export const SHAPE_OPS: Record<string, OpSpec> = {
   Shape: shapeOp,
   Size: sizeOp,
-  Reshape: reshape,
-  Flatten: flatten,
+  Reshape: { ...reshape, geometry: reshapeGeometry },
+  Flatten: { ...flatten, geometry: () => ({ kind: 'global' }) },
   Squeeze: squeeze,
   Unsqueeze: unsqueeze,
-  Transpose: transposeOp,
+  Transpose: { ...transposeOp, geometry: transposeGeometry },
   Concat: concatOp,
   Gather: gatherOp,
   Slice: sliceOp,
   Expand: expand,
   Tile: tile,
   Split: split,
-  Pad: pad,
+  Pad: { ...pad, geometry: padGeometry },
   Constant: constantOp,
   ConstantOfShape: constantOfShape,
   Identity: identity,

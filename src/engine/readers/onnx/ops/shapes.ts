@@ -1,4 +1,5 @@
 /** Shape rules shared by operators: output sizes of windows, slices and reshapes, from known dims. */
+import type { SpatialGeometry } from '../../../graph';
 import type { Shape } from '../../../model';
 import { normalizeAxis } from './host';
 import { OpError, type ValueDesc } from './types';
@@ -167,4 +168,19 @@ export function normalizeAxes(axes: readonly number[], rank: number): number[] {
   const normalized = axes.map((axis) => normalizeAxis(axis, rank));
   if (new Set(normalized).size !== normalized.length) throw new OpError('lists an axis twice');
   return normalized;
+}
+
+/** A convolution's or pooling's window as receptive-field geometry. */
+export function windowGeometry([rows, columns]: WindowAxis[], autoPad: AutoPad, ceilMode: boolean): SpatialGeometry {
+  const padding =
+    autoPad === 'SAME_UPPER' ? 'same' : autoPad === 'SAME_LOWER' ? 'same-lower' : autoPad === 'VALID' ? 'valid'
+      : { top: rows.padBegin, bottom: rows.padEnd, left: columns.padBegin, right: columns.padEnd };
+  return {
+    kind: 'window',
+    kernel: [rows.kernel, columns.kernel],
+    strides: [rows.stride, columns.stride],
+    dilations: [rows.dilation, columns.dilation],
+    padding,
+    ...(ceilMode ? { ceilMode } : {}),
+  };
 }

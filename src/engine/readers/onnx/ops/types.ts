@@ -10,6 +10,7 @@
  *    returns the function that runs it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { SpatialGeometry } from '../../../graph';
 import type { Shape } from '../../../model';
 import type { Attributes } from '../attributes';
 import type { Layout } from '../layout';
@@ -85,6 +86,15 @@ export interface OpSpec {
   infer(node: NodeView): ValueDesc[];
   fold?(node: NodeView, inputs: HostTensor[]): HostTensor[];
   build(ctx: BuildContext): Run;
+  /**
+   * How the op moves positions along H and W of its stored (NHWC) input, for receptive fields, given its
+   * inferred outputs; absent or undefined for pointwise ops. May throw an OpError for a window it cannot read.
+   */
+  geometry?(node: NodeView, outputs: readonly ValueDesc[]): SpatialGeometry | undefined;
+  /** Its output is a ReLU's (guided backpropagation changes how gradients pass it). */
+  endsWithRelu?(node: NodeView): boolean;
+  /** It turns scores into probabilities (Softmax, Sigmoid): the node feeding the model's output through it gives the logits. */
+  normalizesScores?: true;
 }
 
 /** Something wrong with one node; the reader names the node and the file around the message (a clause). */
