@@ -3,7 +3,8 @@
  * (the inverse DFT against tfjs's own ifft/irfft, the warp's hand-written gradient against autodiff of
  * `gather`, the differentiable preprocessing against `imageToInput`), then whole runs whose optimum is
  * known by hand (a linear unit's optimum under bounded input is its filter's sign pattern), and a run
- * on the sample Fashion-MNIST CNN. Every run is checked for leaked tensors.
+ * on the sample Fashion-MNIST CNN. Every run is checked for leaked tensors. One file, as long as the
+ * pipeline it checks stage by stage: the later stages' tests build on the earlier ones' helpers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,3 +1,9 @@
+/**
+ * Keras files (.h5 and .keras, Keras 2 and 3) read into layer trees and runnable models: summaries as
+ * Keras prints them, predictions equal to TensorFlow.js's own on the same weights, and damaged or
+ * unsupported files refused in one sentence. Long because each file format and Keras version has its own
+ * cases over the same fixtures.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

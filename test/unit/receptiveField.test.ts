@@ -3,7 +3,7 @@
  * comments: for each layer, count = output units, jump = input pixels between adjacent units' fields,
  * size = pixels one field spans, start = where unit 0's field begins) for every reader's geometry, and
  * against the network itself: in a linear network, the pixels that change a unit when changed are
- * exactly those its field holds.
+ * exactly those its field holds. Long because each reader's geometry has its own hand computation.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';

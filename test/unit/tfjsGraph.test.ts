@@ -2,7 +2,8 @@
  * TensorFlow.js graph models: the summary comes from the topology alone, and op-by-op execution must give
  * exactly what TensorFlow.js's own GraphModel gives, for the whole model, for intermediate ops (outputs
  * beyond the first included), and when cut in two. The fixtures are written by
- * test/fixtures/tfjs-graph/make_fixtures.mjs in the converter's format.
+ * test/fixtures/tfjs-graph/make_fixtures.mjs in the converter's format. Long because every fixture is
+ * checked the same three ways against TensorFlow.js.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

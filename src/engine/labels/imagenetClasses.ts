@@ -1,6 +1,7 @@
 /**
  * The 1000 ImageNet (ILSVRC-2012) class names in index order, offered when a model has 1000 outputs.
  * From Labels.json of microsoft/Windows-Machine-Learning, MIT licence, Copyright (c) Microsoft Corporation.
+ * Data, not code: one line a class, hence its length.
  */
 export const IMAGENET_CLASSES: readonly string[] = [
   "tench, Tinca tinca",
