@@ -1,8 +1,8 @@
 /**
- * Keras files (.h5 and .keras, Keras 2 and 3) read into layer trees and runnable models: summaries as
- * Keras prints them, predictions equal to TensorFlow.js's own on the same weights, and damaged or
- * unsupported files refused in one sentence. Long because each file format and Keras version has its own
- * cases over the same fixtures.
+ * Keras files (.h5 and .keras, Keras 2 and 3) open with their architecture and weights, predicting as
+ * the same model does in Keras's other formats and in TensorFlow.js, without leaking tensors; files that
+ * cannot be opened get one sentence naming the file. Long because each format and Keras version has its
+ * own cases over the same fixtures.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
