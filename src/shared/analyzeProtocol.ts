@@ -1,10 +1,12 @@
 /**
- * The contract between the extension host and the Analyze Images webview. The webview runs the
+ * The contract between the extension host and the Analyze Images webview: what every panel exchanges
+ * (panelProtocol.ts) and Analyze's own messages and requests. The webview runs the
  * model over the folder (TensorFlow.js); the host lists the folder, serves the files, keeps the
  * feature cache, and opens images and explanations the user asks for.
  */
 import type { Limits } from '../engine/limits';
-import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
+import type { Ask } from './messaging';
+import type { PanelHostMessage, PanelProtocol, PanelWebviewMessage } from './panelProtocol';
 import type { BackendPreference } from './protocol';
 
 export interface FolderEntry {
@@ -33,27 +35,35 @@ export interface ImageRect {
   bottom: number;
 }
 
+/** A folder image as the host sends it: its bytes, or why it cannot be read. */
+export interface FolderImage {
+  path: string;
+  bytes?: ArrayBuffer;
+  error?: string;
+}
+
 export type AnalyzeHostMessage =
-  | ModelPanelHostMessage
-  | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference; limits: Partial<Limits> }
-  /**
-   * Features found in the cache for this model, preprocessing, layer and the folder as it is now; and
-   * the folder's images' total size (from the same stats), by which the webview plans its reads.
-   */
-  | { type: 'cached'; requestId: number; features?: CachedFeatures; imageBytes: number }
-  /** The answer to `readImages`: each image's bytes, or why it cannot be read. */
-  | { type: 'images'; requestId: number; files: { path: string; bytes?: ArrayBuffer; error?: string }[] };
+  | PanelHostMessage
+  | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference; limits: Partial<Limits> };
 
 export type AnalyzeWebviewMessage =
-  | ModelPanelWebviewMessage
-  | { type: 'ready' }
-  | { type: 'readImages'; requestId: number; paths: string[] }
-  /** Asks for cached features; `key` names the model's preprocessing and the layer. */
-  | { type: 'lookupCache'; requestId: number; key: string }
+  | PanelWebviewMessage
   | { type: 'storeCache'; key: string; features: CachedFeatures }
   /** Open an image of the folder in VS Code (the webview marks regions in its own preview). */
   | { type: 'openImage'; path: string }
   | { type: 'explainImage'; path: string }
-  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer }
   /** A view finished drawing: for tests and the status line. */
   | { type: 'rendered'; view: string; detail: string };
+
+export type AnalyzeWebviewAsks = {
+  /** Folder images (paths relative to the folder): each one's bytes, or why it cannot be read. */
+  readImages: Ask<{ paths: string[] }, FolderImage[]>;
+  /**
+   * Cached features for `key` (it names the model's preprocessing and the layer), if the cache holds
+   * them for this model and the folder as it is now; and the folder's images' total size (from the
+   * same stats), by which the webview plans its reads.
+   */
+  lookupCache: Ask<{ key: string }, { features?: CachedFeatures; imageBytes: number }>;
+};
+
+export type AnalyzeProtocol = PanelProtocol<AnalyzeHostMessage, AnalyzeWebviewMessage, AnalyzeWebviewAsks>;

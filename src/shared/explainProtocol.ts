@@ -1,11 +1,12 @@
 /**
- * The contract between the extension host and the Explain webview. The webview runs the model
- * (TensorFlow.js on WebGL); the host only hands it files, since webviews cannot read the workspace.
+ * The contract between the extension host and the Explain webview: what every panel exchanges
+ * (panelProtocol.ts) and Explain's own messages. The webview runs the model (TensorFlow.js on WebGL);
+ * the host only hands it files, since webviews cannot read the workspace.
  */
 import type { Limits } from '../engine/limits';
 import type { Method } from '../engine/explain/methods';
 import type { Colormap } from '../engine/render/colormaps';
-import type { ModelPanelHostMessage, ModelPanelWebviewMessage } from './modelPanelProtocol';
+import type { PanelHostMessage, PanelProtocol, PanelWebviewMessage } from './panelProtocol';
 import type { BackendPreference } from './protocol';
 
 export interface ExplainImage {
@@ -23,14 +24,13 @@ export interface ExplainSettings {
 }
 
 export type ExplainHostMessage =
-  | ModelPanelHostMessage
+  | PanelHostMessage
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
   | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference; limits: Partial<Limits> };
 
 export type ExplainWebviewMessage =
-  | ModelPanelWebviewMessage
-  | { type: 'ready' }
-  /** A PNG (as bytes) the user asked to save. */
-  | { type: 'exportPng'; suggestedName: string; bytes: ArrayBuffer }
+  | PanelWebviewMessage
   /** The maps are on screen: the method, layer and class shown, for tests and the status bar. */
   | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string };
+
+export type ExplainProtocol = PanelProtocol<ExplainHostMessage, ExplainWebviewMessage>;

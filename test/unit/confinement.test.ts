@@ -17,6 +17,8 @@ import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { hostFiles } from '../../webview/common/hostFiles';
+import { createChannel } from '../../src/shared/messaging';
+import type { PanelProtocol } from '../../src/shared/panelProtocol';
 import { repoRoot, sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
 
@@ -290,14 +292,16 @@ describe('ONNX external data', () => {
 
 describe("the webview's reads through the host", () => {
   test('the limit travels with the request, and a refusal comes back in the same words as in Node', async () => {
-    const asked: { path: string; maxBytes?: number; requestId: number }[] = [];
-    const files = hostFiles((request) => asked.push(request));
-    const source = files.modelSource('model.json');
+    // The page's channel, as the webviews make it, with what it posts kept and the host's answer fed back.
+    const asked: { type: string; path: string; maxBytes?: number; requestId: number }[] = [];
+    const page = createChannel<PanelProtocol['page'], PanelProtocol['host']>((message) => asked.push(message as (typeof asked)[number]));
+    const source = hostFiles((request) => page.request('readFile', request)).modelSource('model.json');
     const reading = readBeside(source, SHARD, 'lists the weight file', 76648);
     await Promise.resolve();
+    assert.equal(asked[0].type, 'readFile');
     assert.equal(asked[0].path, SHARD);
     assert.equal(asked[0].maxBytes, 76648);
-    files.receive({ type: 'fileContents', requestId: asked[0].requestId, error: 'refused', refused: REFUSALS.linkOutside });
+    page.receive({ type: 'answer', requestId: asked[0].requestId, answer: { error: 'refused', refused: REFUSALS.linkOutside } });
     const error = await reading.then(() => assert.fail('expected a refusal'), (e: unknown) => e);
     assert.ok(error instanceof RefusedFileError);
     assert.equal(error.message, `model.json lists the weight file "${SHARD}", which ${LINK_OUT}`);
@@ -305,7 +309,7 @@ describe("the webview's reads through the host", () => {
 
   test('a path of the wrong shape is refused before the host is asked', async () => {
     const asked: unknown[] = [];
-    const source = hostFiles((request) => asked.push(request)).modelSource('model.json');
+    const source = hostFiles((request) => (asked.push(request), Promise.resolve({ error: 'not asked' }))).modelSource('model.json');
     await assert.rejects(readBeside(source, '../secret.bin', 'lists the weight file'), RefusedFileError);
     assert.equal(asked.length, 0);
   });

@@ -13,14 +13,16 @@ import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { topPredictions, type Prediction } from '../../src/engine/predictions';
 import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/engine/preprocess';
 import { overlay } from '../../src/engine/render/overlay';
-import type { ExplainHostMessage, ExplainImage, ExplainSettings } from '../../src/shared/explainProtocol';
+import type { ExplainHostMessage, ExplainImage, ExplainProtocol, ExplainSettings } from '../../src/shared/explainProtocol';
 import { h } from '../common/dom';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../common/tfBackend';
-import { hostModelSource, onHostMessage, postToHost } from './channel';
+import { connectToHost } from '../common/channel';
 import { canvasPng, decodeImage } from '../common/images';
 import { createExplainView, type ExplainView } from './view';
 import { safely } from '../common/safely';
 import { limitsOf } from '../../src/engine/limits';
+
+const { postToHost, onHostMessage, hostModelSource } = connectToHost<ExplainProtocol>();
 
 interface LoadedImage {
   name: string;

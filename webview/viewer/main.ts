@@ -6,7 +6,7 @@ import type { LayerInfo, ModelSummary } from '../../src/engine/model';
 import { walkLayers } from '../../src/engine/model';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { sidecarName } from '../../src/engine/modelInput';
-import type { BackendPreference, HostMessage } from '../../src/shared/protocol';
+import type { BackendPreference, HostMessage, ViewerProtocol, WebviewState } from '../../src/shared/protocol';
 import { h } from '../common/dom';
 import { canvasPng, decodeImage } from '../common/images';
 import { createInspector, type Inspector } from './inspector/inspector';
@@ -14,9 +14,11 @@ import { createLayerTree, type LayerTreeView } from './layerTree';
 import { createModelHeader } from './modelHeader';
 import { createPreprocessingEditor, type PreprocessingEditor } from './preprocessingEditor';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendChoice } from '../common/tfBackend';
-import { hostModelSource, loadState, onHostMessage, postToHost, saveState } from './channel';
+import { connectToHost, pageState } from '../common/channel';
 import { limitsOf } from '../../src/engine/limits';
 
+const { postToHost, onHostMessage, hostModelSource } = connectToHost<ViewerProtocol>();
+const { load: loadState, save: saveState } = pageState<WebviewState>();
 const app = document.getElementById('app')!;
 let layerTree: LayerTreeView | undefined;
 let inspector: Inspector | undefined;
@@ -126,7 +128,7 @@ async function startBackend(preference: BackendPreference): Promise<BackendChoic
   return choice;
 }
 
-onHostMessage((message: Exclude<HostMessage, { type: 'fileContents' }>) => {
+onHostMessage((message: HostMessage) => {
   switch (message.type) {
     case 'showModel':
       saveState({ model: message.model, backend: message.backend, limits: message.limits, error: undefined });

@@ -1,23 +1,20 @@
 /**
  * The Analyze Images panel: a webview that runs the model over a folder of images and shows what a
  * layer responds to across it. Besides what every model panel gets (the model's files, progress with
- * cancel, errors), the host lists the folder, serves the images in batches, keeps the feature cache,
- * and opens images and their explanations.
+ * cancel, errors, PNGs saved), the host lists the folder, serves the images in batches, keeps the
+ * feature cache, and opens images and their explanations.
  */
 import * as vscode from 'vscode';
-import { readFileInFolder, savePng, uriInFolder } from '../common/modelFiles';
-import { ModelPanel } from '../common/modelPanel';
+import { readFileInFolder, uriInFolder } from '../common/modelFiles';
+import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { analyzeHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
-import type { AnalyzeHostMessage, AnalyzeWebviewMessage, FolderEntry } from '../../shared/analyzeProtocol';
-import type { ModelPanelWebviewMessage } from '../../shared/modelPanelProtocol';
+import type { AnalyzeProtocol, FolderEntry } from '../../shared/analyzeProtocol';
 import { backendSetting, limitsSetting } from '../../settings';
 import type { FeatureCache } from './featureCache';
 import { listFolderImages } from './folderImages';
 
-type AnalyzeMessage = Exclude<AnalyzeWebviewMessage, ModelPanelWebviewMessage>;
-
-export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage> {
+export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   private images: FolderEntry[] = [];
   /** Cache keys found missing at lookup, by the webview's key: the store after the pass reuses them. */
   private readonly missedKeys = new Map<string, string>();
@@ -27,9 +24,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
    */
   private reads: Promise<unknown> = Promise.resolve();
   /**
-   * Answers to reads and cache lookups, posted in the order asked. The webview asks for a pass's first
-   * batches just after the cache lookup, to be read meanwhile; answered first, they would reach it
-   * before the lookup's answer, which it is waiting for.
+   * Answers to reads and cache lookups, settled (and so posted by the channel) in the order asked. The
+   * webview asks for a pass's first batches just after the cache lookup, to be read meanwhile; answered
+   * first, they would reach it before the lookup's answer, which it is waiting for.
    */
   private answers: Promise<unknown> = Promise.resolve();
 
@@ -45,25 +42,26 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
     readonly folder: vscode.Uri,
   ) {
     super(panel, model);
+    this.channel.answer('readImages', ({ paths }) => {
+      const files = this.reads.then(() => Promise.all(paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))));
+      this.reads = files.catch(() => undefined);
+      return this.answerInOrder(files);
+    });
+    this.channel.answer('lookupCache', ({ key: viewKey }) =>
+      this.answerInOrder(
+        this.cacheKey(viewKey).then(async ({ key, imageBytes }) => {
+          const features = await this.cache.read(key);
+          if (!features) this.missedKeys.set(viewKey, key);
+          return { imageBytes, ...(features ? { features } : {}) };
+        }),
+      ),
+    );
   }
 
-  protected async receive(message: AnalyzeMessage): Promise<void> {
+  protected async receive(message: OwnMessage<AnalyzeProtocol>): Promise<void> {
     switch (message.type) {
       case 'ready':
         return this.start();
-      case 'readImages': {
-        const files = this.reads.then(() => Promise.all(message.paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))));
-        this.reads = files.catch(() => undefined);
-        return this.answerInOrder(files.then((read) => ({ type: 'images', requestId: message.requestId, files: read })));
-      }
-      case 'lookupCache':
-        return this.answerInOrder(
-          this.cacheKey(message.key).then(async ({ key, imageBytes }) => {
-            const features = await this.cache.read(key);
-            if (!features) this.missedKeys.set(message.key, key);
-            return { type: 'cached', requestId: message.requestId, imageBytes, ...(features ? { features } : {}) };
-          }),
-        );
       case 'storeCache': {
         // The key of the files as they were read, and no second stat of every image.
         const key = this.missedKeys.get(message.key) ?? (await this.cacheKey(message.key)).key;
@@ -81,9 +79,6 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
         if (uri) await vscode.commands.executeCommand('convlens.explainGradCam', uri);
         return;
       }
-      case 'exportPng':
-        // Beside the folder, not in it: a picture saved among the images would join the data analysed.
-        return savePng(vscode.Uri.joinPath(this.folder, '..', message.suggestedName), message.bytes);
       case 'rendered':
         return;
     }
@@ -102,11 +97,19 @@ export class AnalyzePanel extends ModelPanel<AnalyzeMessage, AnalyzeHostMessage>
     this.post({ type: 'analyze', modelFileName: baseName(this.model), folderName: baseName(this.folder), images: this.images, backend: backendSetting(), limits: limitsSetting() });
   }
 
-  /** Posts `answer` when it is ready and every answer asked for before it has been posted. */
-  private answerInOrder(answer: Promise<AnalyzeHostMessage>): Promise<void> {
-    const posted = this.answers.then(async () => this.post(await answer));
-    this.answers = posted.catch(() => undefined);
-    return posted;
+  /** PNGs are saved beside the folder, not in it: a picture saved among the images would join the data analysed. */
+  protected override pngBeside(): vscode.Uri {
+    return this.folder;
+  }
+
+  /**
+   * `answer`, settled once it is ready and every answer asked for before it has settled: the channel
+   * posts each answer as it settles, so they reach the webview in the order asked.
+   */
+  private answerInOrder<T>(answer: Promise<T>): Promise<T> {
+    const inOrder = this.answers.then(() => answer);
+    this.answers = inOrder.catch(() => undefined);
+    return inOrder;
   }
 
   private cacheKey(viewKey: string): Promise<{ key: string; imageBytes: number }> {

@@ -1,20 +1,17 @@
 /**
  * The Explain panel: a webview that runs the model on the chosen images (TensorFlow.js, WebGL) and
  * shows predictions and explanation overlays. Besides what every model panel gets (the model's files,
- * progress with cancel, errors), the host sends it the images and saves its PNGs.
+ * progress with cancel, errors, PNGs saved), the host sends it the images.
  */
 import * as vscode from 'vscode';
-import { readImageFile, savePng } from '../common/modelFiles';
-import { ModelPanel } from '../common/modelPanel';
+import { readImageFile } from '../common/modelFiles';
+import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { explainHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
-import type { ModelPanelWebviewMessage } from '../../shared/modelPanelProtocol';
-import type { ExplainHostMessage, ExplainWebviewMessage } from '../../shared/explainProtocol';
+import type { ExplainProtocol } from '../../shared/explainProtocol';
 import { backendSetting, explainSettings, limitsSetting } from '../../settings';
 
-type ExplainMessage = Exclude<ExplainWebviewMessage, ModelPanelWebviewMessage>;
-
-export class ExplainPanel extends ModelPanel<ExplainMessage, ExplainHostMessage> {
+export class ExplainPanel extends ModelPanel<ExplainProtocol> {
   static open(extensionUri: vscode.Uri, model: vscode.Uri, images: vscode.Uri[]): ExplainPanel {
     const title = `Explain: ${images.map(baseName).join(', ')}`;
     return new ExplainPanel(ModelPanel.createPanel(extensionUri, 'convlens.explain', title, explainHtml), model, images);
@@ -28,15 +25,18 @@ export class ExplainPanel extends ModelPanel<ExplainMessage, ExplainHostMessage>
     super(panel, model);
   }
 
-  protected async receive(message: ExplainMessage): Promise<void> {
+  protected async receive(message: OwnMessage<ExplainProtocol>): Promise<void> {
     switch (message.type) {
       case 'ready':
         return this.sendImages();
-      case 'exportPng':
-        return savePng(vscode.Uri.joinPath(this.images[0] ?? this.model, '..', message.suggestedName), message.bytes);
       case 'rendered':
         return;
     }
+  }
+
+  /** PNGs are saved beside the images explained. */
+  protected override pngBeside(): vscode.Uri {
+    return this.images[0] ?? this.model;
   }
 
   private async sendImages(): Promise<void> {

@@ -1,25 +1,26 @@
 /**
  * One open model viewer: a webview panel showing one model file. It reads the model's summary on the
- * host for the layer tree, serves the webview the model's files (it runs the model for filters and
- * feature maps), hands it images, and relays layer selection both ways.
+ * host for the layer tree, hands the webview images, and relays layer selection both ways; the model's
+ * files (it runs the model for filters and feature maps), errors and PNGs are served as for every
+ * model panel (modelPanel.ts).
  */
 import * as vscode from 'vscode';
 import { asModelReadError } from '../../engine/errors';
 import type { ModelSummary } from '../../engine/model';
 import { readModelSummary } from '../../engine/readers';
-import type { HostMessage, WebviewMessage } from '../../shared/protocol';
+import type { HostMessage, ViewerProtocol } from '../../shared/protocol';
 import { backendSetting, limitsSetting } from '../../settings';
-import { IMAGE_EXTENSIONS, readImageFile, readModelFile, savePng } from '../common/modelFiles';
+import { IMAGE_EXTENSIONS, readImageFile } from '../common/modelFiles';
+import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { writeSidecar } from '../common/sidecar';
 import { workspaceModelSource } from '../common/workspaceModelSource';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
 
-export class ModelViewer implements vscode.Disposable {
+export class ModelViewer extends ModelPanel<ViewerProtocol> {
   private state: ModelState = { kind: 'loading' };
   /** The image last shown, sent again when the webview reloads (it is not kept while hidden). */
   private image: HostMessage | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
   private readonly stateChanged = new vscode.EventEmitter<ModelState>();
   private readonly layerSelected = new vscode.EventEmitter<string>();
   readonly onDidChangeState = this.stateChanged.event;
@@ -28,13 +29,10 @@ export class ModelViewer implements vscode.Disposable {
 
   constructor(
     readonly uri: vscode.Uri,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
   ) {
-    this.disposables.push(
-      this.stateChanged,
-      this.layerSelected,
-      panel.webview.onDidReceiveMessage((message: WebviewMessage) => void this.receive(message)),
-    );
+    super(panel, uri);
+    this.disposables.push(this.stateChanged, this.layerSelected);
   }
 
   get current(): ModelState {
@@ -61,10 +59,6 @@ export class ModelViewer implements vscode.Disposable {
     if (this.state.kind === 'loaded') this.post(this.image);
   }
 
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
-  }
-
   private setState(state: ModelState): void {
     this.state = state;
     this.sendState();
@@ -79,22 +73,13 @@ export class ModelViewer implements vscode.Disposable {
     else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });
   }
 
-  private async receive(message: WebviewMessage): Promise<void> {
+  protected async receive(message: OwnMessage<ViewerProtocol>): Promise<void> {
     switch (message.type) {
-      case 'readFile':
-        this.post({ type: 'fileContents', requestId: message.requestId, ...(await readModelFile(this.uri, message.path, message.maxBytes)) });
-        break;
       case 'chooseImage':
         await this.chooseImage();
         break;
       case 'openImageUri':
         await this.showImage(vscode.Uri.parse(message.uri));
-        break;
-      case 'error':
-        void vscode.window.showErrorMessage(message.message);
-        break;
-      case 'exportPng':
-        await savePng(vscode.Uri.joinPath(this.uri, '..', message.suggestedName), message.bytes);
         break;
       case 'savePreprocessing':
         this.post({ type: 'preprocessingSaved', error: await writeSidecar(this.uri, message.settings) });
@@ -122,9 +107,5 @@ export class ModelViewer implements vscode.Disposable {
         openLabel: 'Show Feature Maps',
       })) ?? [];
     if (image) await this.showImage(image);
-  }
-
-  private post(message: HostMessage): void {
-    void this.panel.webview.postMessage(message);
   }
 }
