@@ -9,9 +9,11 @@ import { EMBEDDING_METHODS, isEmbeddingMethod } from '../engine/dataset/embeddin
 import { ModelReadError } from '../engine/errors';
 import { limitsFromUserUnits, type Limits } from '../engine/limits';
 import { METHODS, isMethod } from '../engine/explain/methods';
+import { DEFAULT_PERCENTILES, DEFAULT_ROAD_NOISE } from '../engine/metrics';
 import { applySettings, type PreprocessingSettings } from '../engine/preprocess';
 import { COLORMAPS, isColormap } from '../engine/render/colormaps';
 import { embedCommand } from './embedCommand';
+import { DEFAULT_EVALUATED_METHODS, DEFAULT_METRICS, type EvaluateOptions, evaluateCommand, isMetric, METRICS } from './evaluateCommand';
 import { type ExplainOptions, explainCommand } from './explainCommand';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
@@ -46,6 +48,19 @@ const COMMAND_OPTIONS = {
     colormap: { type: 'string' },
     alpha: { type: 'string' },
     timing: { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
+  evaluate: {
+    ...PREPROCESSING,
+    json: { type: 'string' },
+    methods: { type: 'string' },
+    metrics: { type: 'string' },
+    percentiles: { type: 'string' },
+    'road-noise': { type: 'string' },
+    score: { type: 'string' },
+    class: { type: 'string' },
+    layer: { type: 'string' },
+    map: { type: 'string' },
     force: { type: 'boolean' },
   },
   embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' }, force: { type: 'boolean' } },
@@ -125,6 +140,59 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
   };
 }
 
+/** A comma-separated list option: its items, each checked. */
+function listOption(value: string | boolean | undefined, flag: string, valid: readonly string[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  const bad = items.find((item) => !valid.includes(item));
+  if (bad !== undefined || items.length === 0)
+    throw new UsageError(`--${flag} takes a comma-separated list of ${valid.join(' ')}${bad === undefined ? '' : ` (got "${bad}")`}`);
+  return [...new Set(items)];
+}
+
+function evaluateOptions(values: Record<string, string | boolean | undefined>, settings: PreprocessingSettings): EvaluateOptions {
+  const map = values.map as string | undefined;
+  if (map !== undefined && values.methods !== undefined) throw new UsageError('--map scores the map it is given: leave out --methods');
+  const methods = (listOption(values.methods, 'methods', METHODS) ?? [...DEFAULT_EVALUATED_METHODS]).filter(isMethod);
+  const metrics = (listOption(values.metrics, 'metrics', METRICS) ?? [...DEFAULT_METRICS]).filter(isMetric);
+  if (map !== undefined && metrics.includes('randomisation'))
+    throw new UsageError('randomisation recomputes the map on a changed model, so it cannot score a --map; leave it out of --metrics');
+  let percentiles = [...DEFAULT_PERCENTILES];
+  if (values.percentiles !== undefined) {
+    percentiles = String(values.percentiles)
+      .split(',')
+      .map((p) => Number(p.trim()));
+    if (percentiles.some((p) => !(p > 0 && p < 100)))
+      throw new UsageError(`--percentiles takes numbers between 0 and 100, such as 10,20,30 (got "${values.percentiles}")`);
+  }
+  const roadNoise = values['road-noise'] === undefined ? DEFAULT_ROAD_NOISE : Number(values['road-noise']);
+  if (!(roadNoise >= 0 && Number.isFinite(roadNoise)))
+    throw new UsageError(`--road-noise must be a number of 0 or more (got "${values['road-noise']}")`);
+  const score = values.score === undefined ? 'probability' : String(values.score);
+  if (score !== 'probability' && score !== 'logit') throw new UsageError(`--score must be probability or logit (got "${score}")`);
+  const classIndex = values.class === undefined ? undefined : Number(values.class);
+  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0))
+    throw new UsageError(`--class must be a class number (got "${values.class}")`);
+  if (typeof values.json === 'string' && map !== undefined && path.resolve(values.json) === path.resolve(map))
+    throw new UsageError('--map and --json name the same file');
+  return {
+    methods,
+    metrics,
+    percentiles,
+    roadNoise,
+    score,
+    classIndex,
+    layer: values.layer as string | undefined,
+    map,
+    json: values.json as string | undefined,
+    force: values.force === true,
+    settings,
+  };
+}
+
 async function dispatch(argv: string[]): Promise<string> {
   const command = argv.find((arg) => !arg.startsWith('-'));
   if (argv.includes('--help') || argv.includes('-h') || command === 'help') return USAGE;
@@ -154,6 +222,10 @@ async function dispatch(argv: string[]): Promise<string> {
       const top = values.top === undefined ? 5 : Number(values.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive whole number (got "${values.top}")`);
       return predictCommand(rest[0], rest.slice(1), top, values.json === true, settings, values.timing === true, limits);
+    }
+    case 'evaluate': {
+      if (rest.length !== 2) throw new UsageError('evaluate takes a model file and an image or a folder of images');
+      return evaluateCommand(rest[0], rest[1], { ...evaluateOptions(values, settings), limits });
     }
     case 'embed': {
       if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');

@@ -18,6 +18,17 @@ Commands:
                                            --timing (here and in predict): also print "timing: load
                                            <ms> ms, forward <ms> ms, explain <ms> ms" (forward and
                                            explain: the median of 5 runs after a warm-up)
+  evaluate <model> <image|folder> [--methods m1,m2,...] [--metrics road,deletion,insertion,confidence,randomisation]
+           [--percentiles 10,20,...,90] [--road-noise 0.01] [--score probability|logit] [--class N] [--layer NAME] [--json out.json] [--force]
+                                           how faithful each method's maps are to the model, averaged
+                                           over the images (methods: gradcam,saliency,guided; metrics:
+                                           all but randomisation, by default): ROAD most/least relevant
+                                           first and combined, deletion and insertion AUC, average drop
+                                           and increase in confidence, and with randomisation the
+                                           Spearman correlation of the map as layers are randomised
+  evaluate --map map.json <model> <image> [--metrics ...]
+                                           scores a map written by convlens explain --json (or by any
+                                           tool, in that format) for the image it was made for
   embed <model> <folder> --method pca|tsne|umap [--layer NAME] [--json points.json] [--force]
                                            a 2-D map of the folder's images (searched recursively;
                                            class subfolders label them): with --json, the points

@@ -1,0 +1,29 @@
+/**
+ * Faithfulness metrics and sanity checks for explanation maps (definitions: docs/explanations.md,
+ * "Metrics"): ROAD, deletion and insertion, confidence change, cascading randomisation and the
+ * random-logit test.
+ */
+export { road, keptPixels, DEFAULT_PERCENTILES, DEFAULT_ROAD_NOISE, type RoadOptions, type RoadResult } from './road';
+export {
+  deletionInsertion,
+  trapezoidArea,
+  riseBlurKernel,
+  baselineOf,
+  pixelOrder,
+  type Baseline,
+  type CurveKind,
+  type CurveOptions,
+  type CurveResult,
+} from './curves';
+export { confidenceChange, type ConfidenceOptions, type ConfidenceResult } from './confidence';
+export {
+  cascadingRandomisation,
+  randomLogit,
+  layersWithWeights,
+  type RandomisationOptions,
+  type RandomisationResult,
+  type Similarity,
+} from './randomisation';
+export { spearman, ssim, topKIntersection, ranks } from './similarity';
+export { noisyLinearImpute, percentile, NEIGHBOUR_WEIGHTS } from './imputation';
+export { scoreTensor, type ScoreKind } from './scoring';

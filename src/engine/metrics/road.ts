@@ -1,0 +1,109 @@
+/**
+ * ROAD (RemOve And Debias; Rong et al., ICML 2022) as pytorch-grad-cam's `metrics/road.py` and
+ * `metrics/perturbation_confidence.py` define it: for a percentile p, `RemoveMostRelevantFirst` keeps
+ * the pixels whose map value is below the map's p-th percentile (`np.percentile`, linear) and imputes the
+ * others (`NoisyLinearImputer`); `RemoveLeastRelevantFirst` does the same with 1 − map. The score is the
+ * class score after imputation minus before (`PerturbationConfidenceMetric`, `return_diff=True`), and
+ * `ROADMostRelevantFirstAverage` / `ROADLeastRelevantFirstAverage` average it over the percentiles
+ * (10, 20, …, 90 by default); `ROADCombined` is (LeRF − MoRF) / 2. A faithful map gives a low (very
+ * negative) MoRF and a LeRF near 0, hence a high combined score.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunnableModel } from '../graph';
+import type { Progress } from '../progress';
+import { seededRandom } from '../dataset/random';
+import { noisyLinearImpute, normalFrom, percentile } from './imputation';
+import { type ScoreKind, scoreMany } from './scoring';
+
+export const DEFAULT_PERCENTILES: readonly number[] = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+export const DEFAULT_ROAD_NOISE = 0.01;
+
+export interface RoadOptions {
+  percentiles?: readonly number[];
+  /** Standard deviation of the noise added to imputed values; 0 makes ROAD deterministic. */
+  noise?: number;
+  /** Seeds the noise. */
+  seed?: number;
+  score?: ScoreKind;
+  batchSize?: number;
+  progress?: Progress;
+}
+
+export interface RoadResult {
+  percentiles: number[];
+  /** Per image: the score change averaged over the percentiles. */
+  morf: number[];
+  lerf: number[];
+  /** (lerf − morf) / 2 per image. */
+  combined: number[];
+  /** Per image, per percentile: the score change. */
+  morfByPercentile: number[][];
+  lerfByPercentile: number[][];
+}
+
+/** Which pixels `RemoveMostRelevantFirst` keeps (1) at a percentile of `values` (the map, or 1 − map). */
+export function keptPixels(values: Float32Array, percent: number): Uint8Array {
+  const threshold = percentile(values, percent);
+  return Uint8Array.from(values, (v) => (v < threshold ? 1 : 0));
+}
+
+/**
+ * ROAD scores for each image of `input` ([batch, H, W, C], the model's preprocessed input) and its map
+ * (`maps`, [batch, H, W]) for the class `classes[b]`.
+ */
+export async function road(
+  model: RunnableModel,
+  inputId: string,
+  input: tf.Tensor4D,
+  maps: tf.Tensor3D,
+  classes: readonly number[],
+  options: RoadOptions = {},
+): Promise<RoadResult> {
+  const percentiles = [...(options.percentiles ?? DEFAULT_PERCENTILES)];
+  const bad = percentiles.find((p) => !(p >= 0 && p <= 100));
+  if (bad !== undefined) throw new Error(`percentile ${bad} is not between 0 and 100`);
+  const noise = options.noise ?? DEFAULT_ROAD_NOISE;
+  const normal = normalFrom(seededRandom(options.seed ?? 0));
+  const [batch, height, width, channels] = input.shape;
+  const pixels = height * width;
+  const images = (await input.data()) as Float32Array;
+  const mapValues = (await maps.data()) as Float32Array;
+  const kind = options.score ?? 'probability';
+  const batchSize = options.batchSize ?? 32;
+  const counter = { done: 0, total: batch * (2 * percentiles.length + 1) };
+
+  const result: RoadResult = { percentiles, morf: [], lerf: [], combined: [], morfByPercentile: [], lerfByPercentile: [] };
+  for (let b = 0; b < batch; b++) {
+    const image = images.slice(b * pixels * channels, (b + 1) * pixels * channels);
+    const map = mapValues.slice(b * pixels, (b + 1) * pixels);
+    const inverse = Float32Array.from(map, (v) => 1 - v);
+    const perturbed: Float32Array[] = [image];
+    for (const values of [map, inverse]) {
+      for (const p of percentiles) perturbed.push(noisyLinearImpute(image, keptPixels(values, p), height, width, channels, noise, normal));
+    }
+    const classesOf = new Array<number>(perturbed.length).fill(classes[b]);
+    const scores = await scoreMany(
+      model,
+      inputId,
+      perturbed,
+      classesOf,
+      [height, width, channels],
+      kind,
+      batchSize,
+      options.progress,
+      counter,
+    );
+    // As the library: float32 scores, float32 differences, float32 mean.
+    const change = (i: number) => Math.fround(scores[1 + i] - scores[0]);
+    const count = percentiles.length;
+    const morf = percentiles.map((_, i) => change(i));
+    const lerf = percentiles.map((_, i) => change(count + i));
+    const mean = (xs: number[]) => Math.fround(xs.reduce((s, x) => s + x, 0) / xs.length);
+    result.morfByPercentile.push(morf);
+    result.lerfByPercentile.push(lerf);
+    result.morf.push(mean(morf));
+    result.lerf.push(mean(lerf));
+    result.combined.push((mean(lerf) - mean(morf)) / 2);
+  }
+  return result;
+}
