@@ -76,14 +76,25 @@ function writeTensor(writer: Writer, tensor: Tensor): void {
   for (const value of tensor.int64s ?? []) writer.uint32(7 << 3).int64(value);
   for (const value of tensor.floats ?? []) writer.uint32((4 << 3) | 5).float(value);
   for (const [key, value] of Object.entries(tensor.external ?? {})) {
-    message(writer, 13, (entry) => entry.uint32((1 << 3) | 2).string(key).uint32((2 << 3) | 2).string(value));
+    message(writer, 13, (entry) =>
+      entry
+        .uint32((1 << 3) | 2)
+        .string(key)
+        .uint32((2 << 3) | 2)
+        .string(value),
+    );
   }
   if (tensor.external) writer.uint32(14 << 3).int32(1);
 }
 
 function writeAttribute(writer: Writer, attribute: Attribute): void {
   writer.uint32((1 << 3) | 2).string(attribute.name);
-  if ('i' in attribute) writer.uint32(20 << 3).int32(2).uint32(3 << 3).int64(attribute.i);
+  if ('i' in attribute)
+    writer
+      .uint32(20 << 3)
+      .int32(2)
+      .uint32(3 << 3)
+      .int64(attribute.i);
   if ('ints' in attribute) {
     writer.uint32(20 << 3).int32(7);
     for (const value of attribute.ints) writer.uint32(8 << 3).int64(value);
@@ -96,7 +107,12 @@ function writeAttribute(writer: Writer, attribute: Attribute): void {
     writer.uint32(20 << 3).int32(5);
     message(writer, 6, (inner) => writeGraph(inner, attribute.g));
   }
-  if ('graphBytes' in attribute) writer.uint32(20 << 3).int32(5).uint32((6 << 3) | 2).bytes(attribute.graphBytes);
+  if ('graphBytes' in attribute)
+    writer
+      .uint32(20 << 3)
+      .int32(5)
+      .uint32((6 << 3) | 2)
+      .bytes(attribute.graphBytes);
 }
 
 function writeNode(writer: Writer, node: Node): void {
@@ -191,11 +207,20 @@ function tileTotal(): Uint8Array {
 }
 
 function constantOfShape(): Uint8Array {
-  return onnxModel(classifier([{ name: 'Fill', op: 'ConstantOfShape', inputs: ['huge'], outputs: ['filled'] }], 'filled', [int64s('huge', [100000, 100000])]));
+  return onnxModel(
+    classifier([{ name: 'Fill', op: 'ConstantOfShape', inputs: ['huge'], outputs: ['filled'] }], 'filled', [
+      int64s('huge', [100000, 100000]),
+    ]),
+  );
 }
 
 function expandHuge(): Uint8Array {
-  return onnxModel(classifier([{ name: 'Grow', op: 'Expand', inputs: ['one', 'huge'], outputs: ['grown'] }], 'grown', [floats('one', [1], [1]), int64s('huge', [60000, 60000])]));
+  return onnxModel(
+    classifier([{ name: 'Grow', op: 'Expand', inputs: ['one', 'huge'], outputs: ['grown'] }], 'grown', [
+      floats('one', [1], [1]),
+      int64s('huge', [60000, 60000]),
+    ]),
+  );
 }
 
 function rangeHuge(): Uint8Array {
@@ -211,7 +236,9 @@ function rangeHuge(): Uint8Array {
 /** Resize is not an operator ConvLens runs: it must be refused as such, never run on its scales. */
 function resizeHuge(): Uint8Array {
   return onnxModel(
-    classifier([{ name: 'Up', op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['up'] }], 'up', [floats('scales', [4], [1, 1, 100000, 100000])]),
+    classifier([{ name: 'Up', op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['up'] }], 'up', [
+      floats('scales', [4], [1, 1, 100000, 100000]),
+    ]),
   );
 }
 
@@ -227,8 +254,56 @@ function nestedSubgraphs(depth: number): Uint8Array {
   for (let level = 0; level < depth; level++) {
     inner = graphBytes({ nodes: [{ op: 'If', inputs: ['c'], outputs: ['y'], attributes: [{ name: 'then_branch', graphBytes: inner }] }] });
   }
-  const branch: Node = { name: 'Branch', op: 'If', inputs: ['x'], outputs: ['branched'], attributes: [{ name: 'then_branch', graphBytes: inner }] };
+  const branch: Node = {
+    name: 'Branch',
+    op: 'If',
+    inputs: ['x'],
+    outputs: ['branched'],
+    attributes: [{ name: 'then_branch', graphBytes: inner }],
+  };
   return onnxModel(classifier([branch], 'branched'));
+}
+
+/** A graph input whose type is a sequence of sequences `depth` deep (two messages a level), written from the inside out. */
+function nestedTypes(depth: number): Uint8Array {
+  const tensorType = Writer.create();
+  message(tensorType, 1, (tensor) => tensor.uint32(1 << 3).int32(FLOAT));
+  let inner = tensorType.finish();
+  for (let level = 0; level < depth; level++) {
+    const sequence = Writer.create();
+    const elemType = inner;
+    message(sequence, 4, (inside) => inside.uint32((1 << 3) | 2).bytes(elemType));
+    inner = sequence.finish();
+  }
+  const writer = Writer.create();
+  writer.uint32(1 << 3).int64(8);
+  message(writer, 7, (graph) => {
+    writeGraph(graph, classifier([], 'scores'));
+    message(graph, 11, (info) =>
+      info
+        .uint32((1 << 3) | 2)
+        .string('sequence')
+        .uint32((2 << 3) | 2)
+        .bytes(inner),
+    );
+  });
+  return writer.finish();
+}
+
+/** A model whose one node writes its operator type as a number. */
+function opTypeAsNumber(): Uint8Array {
+  const writer = Writer.create();
+  writer.uint32(1 << 3).int64(8);
+  message(writer, 7, (graph) =>
+    message(graph, 1, (node) =>
+      node
+        .uint32((1 << 3) | 2)
+        .string('x')
+        .uint32(4 << 3)
+        .int32(7),
+    ),
+  );
+  return writer.finish();
 }
 
 let manyNodesModel: Uint8Array | undefined;
@@ -280,7 +355,12 @@ function runtimeOuter(op: 'Add' | 'Tile'): Uint8Array {
  */
 function padChain(zeros: number): Uint8Array {
   const chain: Node[] = [
-    { op: 'ConstantOfShape', inputs: ['zeros'], outputs: ['filled'], attributes: [{ name: 'value', t: { name: 'v', dims: [1], dataType: INT64, int64s: [0] } }] },
+    {
+      op: 'ConstantOfShape',
+      inputs: ['zeros'],
+      outputs: ['filled'],
+      attributes: [{ name: 'value', t: { name: 'v', dims: [1], dataType: INT64, int64s: [0] } }],
+    },
     { op: 'Concat', inputs: ['given', 'filled'], outputs: ['all'], attributes: [{ name: 'axis', i: 0 }] },
     { op: 'Reshape', inputs: ['all', 'pairs'], outputs: ['paired'] },
     { op: 'Slice', inputs: ['paired', 'start', 'end', 'axis0', 'back'], outputs: ['reversed'] },
@@ -337,7 +417,11 @@ async function bothRefuse(fileName: string, bytes: Uint8Array, expected: RegExp)
 
 describe('hostile ONNX models are refused before they are run', () => {
   test('a chain of Tiles within the per-tensor cap: the first output over the model limit is named', async () => {
-    const errors = await bothRefuse('tiles.onnx', tileChain(), /^tiles\.onnx needs 1\.1 GB for the output of node "Tile_1" \(Tile\), more than the 1\.0 GB ConvLens allows one model/);
+    const errors = await bothRefuse(
+      'tiles.onnx',
+      tileChain(),
+      /^tiles\.onnx needs 1\.1 GB for the output of node "Tile_1" \(Tile\), more than the 1\.0 GB ConvLens allows one model/,
+    );
     for (const error of errors) {
       assert.ok(error instanceof LimitExceededError);
       assert.equal(error.limit, 'modelBytes');
@@ -345,7 +429,11 @@ describe('hostile ONNX models are refused before they are run', () => {
   });
 
   test('outputs under the limit one by one but not together: the total is named', async () => {
-    await bothRefuse('tiles.onnx', tileTotal(), /^tiles\.onnx needs 1\.2 GB for its weights and the outputs of its first 3 nodes, more than the 1\.0 GB/);
+    await bothRefuse(
+      'tiles.onnx',
+      tileTotal(),
+      /^tiles\.onnx needs 1\.2 GB for its weights and the outputs of its first 3 nodes, more than the 1\.0 GB/,
+    );
   });
 
   test('a model within a raised limit is not refused for its size', async () => {
@@ -365,7 +453,10 @@ describe('hostile ONNX models are refused before they are run', () => {
       const x = tf.zeros([1, 20_000]);
       try {
         const error = await refusal(Promise.resolve().then(() => predict(model, singleInput(model, x))));
-        assert.match(error.message, new RegExp(`^outer\\.onnx needs 1\\.6 GB for the output of node "Outer" \\(${op}\\), more than the 1\\.0 GB`));
+        assert.match(
+          error.message,
+          new RegExp(`^outer\\.onnx needs 1\\.6 GB for the output of node "Outer" \\(${op}\\), more than the 1\\.0 GB`),
+        );
       } finally {
         x.dispose();
         model.dispose();
@@ -380,9 +471,49 @@ describe('hostile ONNX models are refused before they are run', () => {
   });
 
   test('subgraphs nested deeper than the nesting limit', async () => {
-    await bothRefuse('nested.onnx', nestedSubgraphs(2000), /^nested\.onnx has subgraphs nested \d+ or more levels deep, more than the 200 levels of nesting ConvLens reads\.$/);
+    await bothRefuse(
+      'nested.onnx',
+      nestedSubgraphs(2000),
+      /^nested\.onnx has subgraphs nested \d+ or more levels deep, more than the 200 levels of nesting ConvLens reads\.$/,
+    );
     // A few levels, as real control flow has, are read (and If refused as an operator when loading).
     await readOnnxSummary(memorySource('shallow.onnx', nestedSubgraphs(3)));
+  });
+
+  test('subgraphs deeper than protobufjs decodes by default, within the nesting limit', async () => {
+    // 40 levels are some 125 nested messages: over protobufjs's own recursion limit of 100, under ConvLens's 200.
+    await readOnnxSummary(memorySource('deep.onnx', nestedSubgraphs(40)));
+  });
+
+  test('types nested deeper than the nesting limit', async () => {
+    await bothRefuse(
+      'types.onnx',
+      nestedTypes(2000),
+      /^types\.onnx has messages nested 201 or more levels deep, more than the 200 levels of nesting ConvLens reads\.$/,
+    );
+  });
+
+  test('more numbers in repeated fields than the model limit holds', async () => {
+    const bytes = onnxModel(
+      classifier(
+        [{ op: 'Identity', inputs: ['x'], outputs: ['y'], attributes: [{ name: 'many', ints: Array.from({ length: 500 }, (_, i) => i) }] }],
+        'y',
+      ),
+    );
+    const error = await refusal(readOnnxSummary(memorySource('ints.onnx', bytes, { modelBytes: 2000 })));
+    assert.ok(error instanceof LimitExceededError);
+    assert.match(
+      error.message,
+      /^ints\.onnx needs more than .+ for the numbers its fields list, more than the .+ ConvLens allows one model/,
+    );
+  });
+
+  test('a field written with the wrong wire type', async () => {
+    await bothRefuse(
+      'wire.onnx',
+      opTypeAsNumber(),
+      /^wire\.onnx is not a readable ONNX model: the field NodeProto\.op_type has the wrong encoding\.$/,
+    );
   });
 
   test('a graph of more nodes than the limit', async () => {
@@ -390,20 +521,38 @@ describe('hostile ONNX models are refused before they are run', () => {
   });
 
   test('an initializer declaring far more values than its bytes hold', async () => {
-    await bothRefuse('weights.onnx', hugeInitializer(), /^weights\.onnx declares 4\.4 TB of weights and constants, more than the 1\.0 GB ConvLens allows one model/);
-    const small = onnxModel(classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [{ name: 'w', dims: [1000], dataType: FLOAT, raw: new Uint8Array(4) }]));
+    await bothRefuse(
+      'weights.onnx',
+      hugeInitializer(),
+      /^weights\.onnx declares 4\.4 TB of weights and constants, more than the 1\.0 GB ConvLens allows one model/,
+    );
+    const small = onnxModel(
+      classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [
+        { name: 'w', dims: [1000], dataType: FLOAT, raw: new Uint8Array(4) },
+      ]),
+    );
     const error = await refusal(loadOnnx(memorySource('short.onnx', small)));
     assert.match(error.message, /^short\.onnx cannot be loaded: the tensor "w" has 4 bytes of data where its shape \[1000\] needs 4000\.$/);
   });
 
   test('external data whose declared length or place disagrees with the shape or the limit', async () => {
     const external = (entries: Record<string, string>) =>
-      onnxModel(classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [{ name: 'w', dims: [1000], dataType: FLOAT, external: { location: 'w.bin', ...entries } }]));
+      onnxModel(
+        classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [
+          { name: 'w', dims: [1000], dataType: FLOAT, external: { location: 'w.bin', ...entries } },
+        ]),
+      );
     // Refused before the file beside it is read (this source has none).
     let error = await refusal(loadOnnx(memorySource('external.onnx', external({ offset: '0', length: '8' }))));
-    assert.match(error.message, /^external\.onnx cannot be loaded: the tensor "w" declares 8 bytes in "w\.bin" where its shape \[1000\] needs 4000\.$/);
+    assert.match(
+      error.message,
+      /^external\.onnx cannot be loaded: the tensor "w" declares 8 bytes in "w\.bin" where its shape \[1000\] needs 4000\.$/,
+    );
     error = await refusal(loadOnnx(memorySource('external.onnx', external({ offset: '5000000000' }))));
-    assert.match(error.message, /^external\.onnx keeps the tensor "w" up to 5\.0 GB into "w\.bin", more than the 1\.0 GB ConvLens allows one model/);
+    assert.match(
+      error.message,
+      /^external\.onnx keeps the tensor "w" up to 5\.0 GB into "w\.bin", more than the 1\.0 GB ConvLens allows one model/,
+    );
   });
 
   test('a shape-like chain computing a pads vector of millions of values (a damaged count)', async () => {
@@ -423,7 +572,11 @@ describe('hostile ONNX models are refused before they are run', () => {
       [[-3, 2], '-3'],
       [[2 ** 31, 0], '2147483648'],
     ] as const) {
-      const bytes = onnxModel(classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [{ name: 'w', dims: [...dims], dataType: FLOAT, raw: new Uint8Array(0) }]));
+      const bytes = onnxModel(
+        classifier([{ name: 'Use', op: 'Mul', inputs: ['x', 'w'], outputs: ['used'] }], 'used', [
+          { name: 'w', dims: [...dims], dataType: FLOAT, raw: new Uint8Array(0) },
+        ]),
+      );
       await bothRefuse('dims.onnx', bytes, new RegExp(`^dims\\.onnx cannot be (loaded|read): the tensor "w" has the dimension ${shown}`));
     }
   });

@@ -1,16 +1,19 @@
 /**
  * The ONNX file format: a protobuf `ModelProto`, decoded into plain objects.
  *
- * The decoders are written out per message on protobufjs's wire `Reader`, the way protobufjs's own
- * static code generator writes them, rather than built from a reflected schema: reflection compiles
- * decoders with `new Function`, which a webview's content security policy forbids. Writing them out
- * also lets tensor data stay undecoded: a tensor keeps views of its data fields, and only what is used
- * is converted (see tensors.ts), so reading a model's structure costs little whatever its size.
- *
- * Field numbers are those of onnx.proto (ONNX 1.x, IR versions 3–10). Fields ConvLens has no use for
- * (documentation strings, training info, functions, sparse tensors) are skipped.
+ * The decoding is protobufjs's static code, generated from the vendored onnx.proto (proto/, see
+ * scripts/generate-onnx-proto.sh): static code, not a reflected schema, because reflection compiles
+ * decoders with `new Function`, which a webview's content security policy forbids. Before it runs, the
+ * file is walked without recursion (wireScan.ts) and refused if it is deeper, larger in nodes or in
+ * decoded numbers than its limits allow. What follows turns the generated messages into the few plain
+ * objects the reader uses: int64 values become numbers (beyond 2^53, never a real size, ±Infinity),
+ * bytes stay views of the file's buffer, and fields ConvLens has no use for are left out.
  */
 import { Reader } from 'protobufjs/minimal';
+import { onnx } from './proto/onnx';
+import { OnnxFormatError, OnnxLimitError, scanModel, type DecodeLimits } from './wireScan';
+
+export { OnnxFormatError, OnnxLimitError, type DecodeLimits };
 
 export interface OnnxModel {
   irVersion: number;
@@ -71,7 +74,7 @@ export interface OnnxAttribute {
   floats: number[];
   ints: number[];
   strings: Uint8Array[];
-  /** Subgraphs (If, Loop, Scan) are not decoded: ConvLens runs no control flow. */
+  /** Whether it holds subgraphs (If, Loop, Scan), which are not kept: ConvLens runs no control flow. */
   hasGraph: boolean;
 }
 
@@ -96,13 +99,10 @@ export const enum DataType {
   Bfloat16 = 16,
 }
 
-/** A typed data field of a TensorProto as it lies in the file: decoded only when the values are needed. */
+/** A typed data field of a TensorProto (float_data, int64_data…), its values as numbers. */
 export interface TensorDataField {
   field: TensorField;
-  /** The field's bytes: packed values, or one unpacked value. */
-  bytes: Uint8Array;
-  /** Wire type 2 (packed) or the scalar wire type of a single unpacked value. */
-  wireType: number;
+  values: number[];
 }
 
 export const enum TensorField {
@@ -133,210 +133,77 @@ export interface ValueInfo {
   shape?: (number | string | null)[];
 }
 
-/** Wire types of the protobuf encoding. */
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
-
-/** Thrown for bytes that do not follow the protobuf encoding of an ONNX model. */
-export class OnnxFormatError extends Error {
-  override name = 'OnnxFormatError';
-}
-
-/** How much structure a decoder reads: a file may declare more nodes or deeper subgraphs than memory or the stack hold. */
-export interface DecodeLimits {
-  /** Nodes in the main graph. */
-  graphNodes: number;
-  /** Depth of nested messages, the ModelProto being level 1. */
-  nestingDepth: number;
-}
-
-/** Thrown for a file with more structure than `DecodeLimits` allow; `asks` says what it has (a predicate). */
-export class OnnxLimitError extends Error {
-  override name = 'OnnxLimitError';
-  constructor(
-    readonly limit: keyof DecodeLimits,
-    readonly asks: string,
-  ) {
-    super(asks);
-  }
-}
-
 const NO_LIMITS: DecodeLimits = { graphNodes: Infinity, nestingDepth: Infinity };
 
-/** Levels of messages above a node's attribute: ModelProto, GraphProto, NodeProto. */
-const ATTRIBUTE_DEPTH = 4;
-
 /**
- * Decodes an ONNX model. Throws OnnxFormatError (or a RangeError from the reader) on damaged bytes and
- * OnnxLimitError on a graph beyond `limits`, which is found before its nodes are held in memory.
+ * Decodes an ONNX model. Throws OnnxFormatError (or protobufjs's RangeError or Error) on damaged bytes
+ * and OnnxLimitError on a model beyond `limits`, which is found before anything is decoded.
  */
 export function decodeModel(bytes: Uint8Array, limits: DecodeLimits = NO_LIMITS): OnnxModel {
-  const reader = Reader.create(bytes);
-  const model: OnnxModel = {
-    irVersion: 0,
-    producerName: '',
-    producerVersion: '',
-    opsetImports: [],
-    graph: emptyGraph(),
-    metadata: new Map(),
+  const depth = scanModel(bytes, limits);
+  // The generated decoder refuses messages deeper than protobufjs's recursion limit (100 by default); the
+  // walk has measured this file's depth against the reader's own limit, which may be larger.
+  const recursionLimit = Reader.recursionLimit;
+  Reader.recursionLimit = recursionLimit + depth;
+  let decoded: onnx.ModelProto;
+  try {
+    decoded = onnx.ModelProto.decode(numberReader(bytes));
+  } finally {
+    Reader.recursionLimit = recursionLimit;
+  }
+  const sawVersion = has(decoded, 'irVersion');
+  if (!sawVersion || !decoded.graph) throw new OnnxFormatError(`it has no ${decoded.graph ? 'IR version' : 'graph'}`);
+  return {
+    irVersion: int64(decoded.irVersion),
+    producerName: decoded.producerName,
+    producerVersion: decoded.producerVersion,
+    opsetImports: decoded.opsetImport.map((id) => ({ domain: id.domain ?? '', version: int64(id.version) })),
+    graph: toGraph(decoded.graph),
+    metadata: entries(decoded.metadataProps),
   };
-  let sawGraph = false;
-  let sawVersion = false;
-  readFields(reader, reader.len, (field, wireType) => {
-    switch (field) {
-      case 1:
-        expectWire(wireType, VARINT, 'ModelProto.ir_version');
-        model.irVersion = int64(reader);
-        sawVersion = true;
-        return true;
-      case 2:
-        model.producerName = stringField(reader, wireType, 'ModelProto.producer_name');
-        return true;
-      case 3:
-        model.producerVersion = stringField(reader, wireType, 'ModelProto.producer_version');
-        return true;
-      case 7:
-        model.graph = message(reader, wireType, 'ModelProto.graph', (inner, end) => decodeGraph(inner, end, limits));
-        sawGraph = true;
-        return true;
-      case 8:
-        model.opsetImports.push(message(reader, wireType, 'ModelProto.opset_import', decodeOperatorSetId));
-        return true;
-      case 14: {
-        const [key, value] = message(reader, wireType, 'ModelProto.metadata_props', decodeStringEntry);
-        model.metadata.set(key, value);
-        return true;
-      }
-      default:
-        return false;
-    }
-  });
-  if (!sawVersion || !sawGraph) throw new OnnxFormatError(`it has no ${sawGraph ? 'IR version' : 'graph'}`);
-  return model;
 }
 
-function emptyGraph(): OnnxGraph {
-  return { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] };
+type Message<T> = Omit<T, '$unknowns'>;
+
+function toGraph(graph: Message<onnx.GraphProto.$Properties>): OnnxGraph {
+  return {
+    name: graph.name ?? '',
+    nodes: (graph.node ?? []).map(toNode),
+    initializers: (graph.initializer ?? []).map(toTensor),
+    inputs: (graph.input ?? []).map(toValueInfo),
+    outputs: (graph.output ?? []).map(toValueInfo),
+    valueInfo: (graph.valueInfo ?? []).map(toValueInfo),
+  };
 }
 
-function decodeGraph(reader: Reader, end: number, limits: DecodeLimits): OnnxGraph {
-  const graph = emptyGraph();
-  // Nodes past the limit are counted, not decoded, so that the message can say how many there are.
-  let skippedNodes = 0;
-  readFields(reader, end, (field, wireType) => {
-    switch (field) {
-      case 1:
-        if (graph.nodes.length >= limits.graphNodes) {
-          expectWire(wireType, LENGTH_DELIMITED, 'GraphProto.node');
-          skippedNodes++;
-          return false;
-        }
-        graph.nodes.push(message(reader, wireType, 'GraphProto.node', (inner, nodeEnd) => decodeNode(inner, nodeEnd, limits)));
-        return true;
-      case 2:
-        graph.name = stringField(reader, wireType, 'GraphProto.name');
-        return true;
-      case 5:
-        graph.initializers.push(message(reader, wireType, 'GraphProto.initializer', decodeTensor));
-        return true;
-      case 11:
-        graph.inputs.push(message(reader, wireType, 'GraphProto.input', decodeValueInfo));
-        return true;
-      case 12:
-        graph.outputs.push(message(reader, wireType, 'GraphProto.output', decodeValueInfo));
-        return true;
-      case 13:
-        graph.valueInfo.push(message(reader, wireType, 'GraphProto.value_info', decodeValueInfo));
-        return true;
-      default:
-        return false;
-    }
-  });
-  if (skippedNodes) throw new OnnxLimitError('graphNodes', `has ${(graph.nodes.length + skippedNodes).toLocaleString('en-US')} nodes`);
-  return graph;
-}
-
-function decodeNode(reader: Reader, end: number, limits: DecodeLimits): OnnxNode {
-  const node: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map() };
-  readFields(reader, end, (field, wireType) => {
-    switch (field) {
-      case 1:
-        node.inputs.push(stringField(reader, wireType, 'NodeProto.input'));
-        return true;
-      case 2:
-        node.outputs.push(stringField(reader, wireType, 'NodeProto.output'));
-        return true;
-      case 3:
-        node.name = stringField(reader, wireType, 'NodeProto.name');
-        return true;
-      case 4:
-        node.opType = stringField(reader, wireType, 'NodeProto.op_type');
-        return true;
-      case 5: {
-        const attribute = message(reader, wireType, 'NodeProto.attribute', (inner, attributeEnd) => decodeAttribute(inner, attributeEnd, limits));
-        node.attributes.set(attribute.name, attribute);
-        return true;
-      }
-      case 7:
-        node.domain = stringField(reader, wireType, 'NodeProto.domain');
-        return true;
-      default:
-        return false;
-    }
-  });
+function toNode(node: Message<onnx.NodeProto.$Properties>): OnnxNode {
   if (!node.opType) throw new OnnxFormatError('it has a node without an operator type');
-  return node;
+  const attributes = new Map<string, OnnxAttribute>();
+  for (const attribute of node.attribute ?? []) attributes.set(attribute.name ?? '', toAttribute(attribute));
+  return {
+    name: node.name ?? '',
+    opType: node.opType,
+    domain: node.domain ?? '',
+    inputs: list(node.input),
+    outputs: list(node.output),
+    attributes,
+  };
 }
 
-function decodeAttribute(reader: Reader, end: number, limits: DecodeLimits): OnnxAttribute {
-  const attribute: OnnxAttribute = { name: '', type: AttributeType.Undefined, floats: [], ints: [], strings: [], hasGraph: false };
-  readFields(reader, end, (field, wireType) => {
-    switch (field) {
-      case 1:
-        attribute.name = stringField(reader, wireType, 'AttributeProto.name');
-        return true;
-      case 20:
-        expectWire(wireType, VARINT, 'AttributeProto.type');
-        attribute.type = reader.int32();
-        return true;
-      case 2:
-        expectWire(wireType, FIXED32, 'AttributeProto.f');
-        attribute.f = reader.float();
-        return true;
-      case 3:
-        expectWire(wireType, VARINT, 'AttributeProto.i');
-        attribute.i = int64(reader);
-        return true;
-      case 4:
-        expectWire(wireType, LENGTH_DELIMITED, 'AttributeProto.s');
-        attribute.s = reader.bytes();
-        return true;
-      case 5:
-        attribute.t = message(reader, wireType, 'AttributeProto.t', decodeTensor);
-        return true;
-      case 6:
-      case 11:
-        // Not decoded, but measured: their depth is what a file could use against a reader that recursed.
-        expectWire(wireType, LENGTH_DELIMITED, field === 6 ? 'AttributeProto.g' : 'AttributeProto.graphs');
-        checkSubgraphDepth(reader.bytes(), limits.nestingDepth);
-        attribute.hasGraph = true;
-        return true;
-      case 7:
-        repeatedScalars(reader, wireType, FIXED32, 'AttributeProto.floats', () => attribute.floats.push(reader.float()));
-        return true;
-      case 8:
-        repeatedScalars(reader, wireType, VARINT, 'AttributeProto.ints', () => attribute.ints.push(int64(reader)));
-        return true;
-      case 9:
-        expectWire(wireType, LENGTH_DELIMITED, 'AttributeProto.strings');
-        attribute.strings.push(reader.bytes());
-        return true;
-      default:
-        return false;
-    }
-  });
+function toAttribute(decoded: Message<onnx.AttributeProto.$Properties>): OnnxAttribute {
+  const attribute: OnnxAttribute = {
+    name: decoded.name ?? '',
+    type: (decoded.type ?? 0) as number as AttributeType,
+    floats: list(decoded.floats),
+    ints: numbers(decoded.ints),
+    strings: list(decoded.strings),
+    // Subgraphs (If, Loop, Scan) are decoded but not kept: ConvLens runs no control flow.
+    hasGraph: has(decoded, 'g') || (decoded.graphs?.length ?? 0) > 0,
+  };
+  if (has(decoded, 'f')) attribute.f = decoded.f!;
+  if (has(decoded, 'i')) attribute.i = int64(decoded.i!);
+  if (has(decoded, 's')) attribute.s = decoded.s!;
+  if (decoded.t) attribute.t = toTensor(decoded.t);
   // Files written before IR version 2 leave the type out: infer it from the field that is set.
   if (attribute.type === AttributeType.Undefined) attribute.type = impliedAttributeType(attribute);
   return attribute;
@@ -353,289 +220,87 @@ function impliedAttributeType(attribute: OnnxAttribute): AttributeType {
   return AttributeType.Undefined;
 }
 
-/** Scalar wire type of each typed data field, for values written unpacked. */
-const TENSOR_FIELD_WIRE: Partial<Record<number, number>> = {
-  [TensorField.FloatData]: FIXED32,
-  [TensorField.Int32Data]: VARINT,
-  [TensorField.Int64Data]: VARINT,
-  [TensorField.DoubleData]: FIXED64,
-  [TensorField.Uint64Data]: VARINT,
-};
-
-function decodeTensor(reader: Reader, end: number): OnnxTensor {
-  const tensor: OnnxTensor = { name: '', dims: [], dataType: DataType.Undefined, dataFields: [] };
-  readFields(reader, end, (field, wireType) => {
-    switch (field) {
-      case 1:
-        repeatedScalars(reader, wireType, VARINT, 'TensorProto.dims', () => tensor.dims.push(int64(reader)));
-        return true;
-      case 2:
-        expectWire(wireType, VARINT, 'TensorProto.data_type');
-        tensor.dataType = reader.int32();
-        return true;
-      case 8:
-        tensor.name = stringField(reader, wireType, 'TensorProto.name');
-        return true;
-      case 9:
-        expectWire(wireType, LENGTH_DELIMITED, 'TensorProto.raw_data');
-        tensor.rawData = reader.bytes();
-        return true;
-      case 6:
-        expectWire(wireType, LENGTH_DELIMITED, 'TensorProto.string_data');
-        reader.skipType(wireType);
-        tensor.dataFields.push({ field: TensorField.StringData, bytes: new Uint8Array(0), wireType });
-        return true;
-      case 13: {
-        const [key, value] = message(reader, wireType, 'TensorProto.external_data', decodeStringEntry);
-        (tensor.externalData ??= new Map()).set(key, value);
-        return true;
-      }
-      case 14:
-        expectWire(wireType, VARINT, 'TensorProto.data_location');
-        // 1 is EXTERNAL; the entries say where. A file with entries but DEFAULT is read from the entries too.
-        if (reader.int32() === 1) tensor.externalData ??= new Map();
-        return true;
-      default: {
-        const scalarWire = TENSOR_FIELD_WIRE[field];
-        if (scalarWire === undefined) return false;
-        if (wireType !== LENGTH_DELIMITED && wireType !== scalarWire) throw wireTypeError(`TensorProto field ${field}`);
-        const start = reader.pos;
-        if (wireType === LENGTH_DELIMITED) {
-          const bytes = reader.bytes();
-          tensor.dataFields.push({ field, bytes, wireType });
-        } else {
-          reader.skipType(wireType);
-          tensor.dataFields.push({ field, bytes: reader.buf.subarray(start, reader.pos), wireType });
-        }
-        return true;
-      }
-    }
-  });
+function toTensor(decoded: Message<onnx.TensorProto.$Properties>): OnnxTensor {
+  const tensor: OnnxTensor = {
+    name: decoded.name ?? '',
+    dims: numbers(decoded.dims),
+    dataType: (decoded.dataType ?? 0) as DataType,
+    dataFields: [],
+  };
+  if (has(decoded, 'rawData')) tensor.rawData = decoded.rawData!;
+  const field = (field: TensorField, values: number[] | null | undefined) => {
+    if (values?.length) tensor.dataFields.push({ field, values });
+  };
+  field(TensorField.FloatData, decoded.floatData);
+  field(TensorField.Int32Data, decoded.int32Data);
+  field(TensorField.Int64Data, numbers(decoded.int64Data));
+  field(TensorField.DoubleData, decoded.doubleData);
+  field(TensorField.Uint64Data, numbers(decoded.uint64Data));
+  if (decoded.externalData?.length) tensor.externalData = entries(decoded.externalData);
+  // EXTERNAL: the entries say where. A file with entries but DEFAULT is read from the entries too.
+  if (decoded.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) tensor.externalData ??= new Map();
   return tensor;
 }
 
-/** Which message a field holds on the path that nests subgraphs: GraphProto.node, NodeProto.attribute, AttributeProto.g and .graphs. */
-const enum Nested {
-  Graph,
-  Node,
-  Attribute,
-}
-
-function nestedChild(parent: Nested, field: number): Nested | undefined {
-  if (parent === Nested.Graph) return field === 1 ? Nested.Node : undefined;
-  if (parent === Nested.Node) return field === 5 ? Nested.Attribute : undefined;
-  return field === 6 || field === 11 ? Nested.Graph : undefined;
-}
-
-/**
- * Walks a subgraph (an attribute's GraphProto) down every path that can hold further subgraphs, with
- * a stack of its own rather than recursion, and refuses it as soon as it nests deeper than `limit`.
- */
-function checkSubgraphDepth(bytes: Uint8Array, limit: number): void {
-  const reader = Reader.create(bytes);
-  const open: { end: number; kind: Nested }[] = [{ end: bytes.length, kind: Nested.Graph }];
-  const depth = () => ATTRIBUTE_DEPTH + open.length;
-  if (depth() > limit) throw nestingError(limit);
-  while (open.length) {
-    const top = open[open.length - 1];
-    if (reader.pos >= top.end) {
-      if (reader.pos !== top.end) throw new OnnxFormatError('a field runs past the end of the subgraph holding it');
-      open.pop();
-      continue;
-    }
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    if (field === 0) throw new OnnxFormatError('it holds a field numbered 0');
-    const child = wireType === LENGTH_DELIMITED ? nestedChild(top.kind, field) : undefined;
-    if (child === undefined) {
-      reader.skipType(wireType);
-      continue;
-    }
-    const end = reader.uint32() + reader.pos;
-    if (end > top.end) throw new OnnxFormatError('a subgraph runs past the end of the message holding it');
-    open.push({ end, kind: child });
-    if (depth() > limit) throw nestingError(limit);
+function toValueInfo(decoded: Message<onnx.ValueInfoProto.$Properties>): ValueInfo {
+  const info: ValueInfo = { name: decoded.name ?? '' };
+  // Only tensor types are of interest (sequences and maps are left out).
+  const tensorType = decoded.type?.tensorType;
+  if (!tensorType) return info;
+  if (has(tensorType, 'elemType')) info.elemType = tensorType.elemType!;
+  if (tensorType.shape) {
+    info.shape = (tensorType.shape.dim ?? []).map((dim) => {
+      if (has(dim, 'dimValue')) return int64(dim.dimValue!);
+      if (has(dim, 'dimParam')) return dim.dimParam!;
+      return null;
+    });
   }
-}
-
-function nestingError(limit: number): OnnxLimitError {
-  return new OnnxLimitError('nestingDepth', `has subgraphs nested ${(limit + 1).toLocaleString('en-US')} or more levels deep`);
-}
-
-function decodeValueInfo(reader: Reader, end: number): ValueInfo {
-  const info: ValueInfo = { name: '' };
-  readFields(reader, end, (field, wireType) => {
-    if (field === 1) {
-      info.name = stringField(reader, wireType, 'ValueInfoProto.name');
-      return true;
-    }
-    if (field === 2) {
-      Object.assign(info, message(reader, wireType, 'ValueInfoProto.type', decodeType));
-      return true;
-    }
-    return false;
-  });
   return info;
 }
 
-/** TypeProto: only tensor types are of interest (sequences and maps are left out). */
-function decodeType(reader: Reader, end: number): Pick<ValueInfo, 'elemType' | 'shape'> {
-  let result: Pick<ValueInfo, 'elemType' | 'shape'> = {};
-  readFields(reader, end, (field, wireType) => {
-    if (field !== 1) return false;
-    result = message(reader, wireType, 'TypeProto.tensor_type', (inner, innerEnd) => {
-      const tensorType: Pick<ValueInfo, 'elemType' | 'shape'> = {};
-      readFields(inner, innerEnd, (tensorField, tensorWire) => {
-        if (tensorField === 1) {
-          expectWire(tensorWire, VARINT, 'TypeProto.Tensor.elem_type');
-          tensorType.elemType = inner.int32();
-          return true;
-        }
-        if (tensorField === 2) {
-          tensorType.shape = message(inner, tensorWire, 'TypeProto.Tensor.shape', decodeShape);
-          return true;
-        }
-        return false;
-      });
-      return tensorType;
-    });
-    return true;
-  });
-  return result;
+function entries(list: readonly Message<onnx.StringStringEntryProto.$Properties>[] | null | undefined): Map<string, string> {
+  return new Map((list ?? []).map((entry) => [entry.key ?? '', entry.value ?? '']));
 }
 
-function decodeShape(reader: Reader, end: number): (number | string | null)[] {
-  const dims: (number | string | null)[] = [];
-  readFields(reader, end, (field, wireType) => {
-    if (field !== 1) return false;
-    dims.push(
-      message(reader, wireType, 'TensorShapeProto.dim', (inner, innerEnd) => {
-        let dim: number | string | null = null;
-        readFields(inner, innerEnd, (dimField, dimWire) => {
-          if (dimField === 1) {
-            expectWire(dimWire, VARINT, 'Dimension.dim_value');
-            dim = int64(inner);
-            return true;
-          }
-          if (dimField === 2) {
-            dim = stringField(inner, dimWire, 'Dimension.dim_param');
-            return true;
-          }
-          return false;
-        });
-        return dim;
-      }),
-    );
-    return true;
-  });
-  return dims;
+/** Whether a field was in the file: the generated messages keep defaults on their prototypes. */
+function has(message: object, field: string): boolean {
+  return Object.hasOwn(message, field);
 }
 
-function decodeOperatorSetId(reader: Reader, end: number): OperatorSetId {
-  const id: OperatorSetId = { domain: '', version: 0 };
-  readFields(reader, end, (field, wireType) => {
-    if (field === 1) {
-      id.domain = stringField(reader, wireType, 'OperatorSetIdProto.domain');
-      return true;
-    }
-    if (field === 2) {
-      expectWire(wireType, VARINT, 'OperatorSetIdProto.version');
-      id.version = int64(reader);
-      return true;
-    }
-    return false;
-  });
-  return id;
+/** A repeated field of its own (an absent one is the prototype's shared, frozen empty array). */
+function list<T>(values: T[] | null | undefined): T[] {
+  return values && !Object.isFrozen(values) ? values : [];
 }
 
-function decodeStringEntry(reader: Reader, end: number): [string, string] {
-  let key = '';
-  let value = '';
-  readFields(reader, end, (field, wireType) => {
-    if (field === 1) key = stringField(reader, wireType, 'StringStringEntryProto.key');
-    else if (field === 2) value = stringField(reader, wireType, 'StringStringEntryProto.value');
-    else return false;
-    return true;
-  });
-  return [key, value];
+/** A repeated 64-bit field, which `numberReader` has read as numbers already. */
+function numbers(values: readonly unknown[] | null | undefined): number[] {
+  return list(values as number[] | null | undefined);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Wire-level helpers
 
 /**
- * Reads the fields of one message up to `end`, handing each to `onField`; fields it does not take
- * (returns false) are skipped. Every step advances the reader, so damaged input ends, never loops.
+ * A reader that gives 64-bit integers as numbers rather than as Long objects: a file holds millions of
+ * them (dimensions, attribute lists, int64 tensor data), and Longs held until the end of decoding would
+ * take six times the memory and most of the time collecting it.
  */
-function readFields(reader: Reader, end: number, onField: (field: number, wireType: number) => boolean): void {
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    if (field === 0) throw new OnnxFormatError('it holds a field numbered 0');
-    if (!onField(field, wireType)) reader.skipType(wireType);
-  }
-  if (reader.pos !== end) throw new OnnxFormatError('a field runs past the end of the message holding it');
+function numberReader(bytes: Uint8Array): Reader {
+  const reader = Reader.create(bytes);
+  const readInt64 = reader.int64 as unknown as () => Int64;
+  const readUint64 = reader.uint64 as unknown as () => Int64;
+  const numbers = reader as unknown as { int64(): number; uint64(): number };
+  numbers.int64 = () => int64(readInt64.call(reader));
+  numbers.uint64 = () => uint64(readUint64.call(reader));
+  return reader;
 }
 
-function message<T>(reader: Reader, wireType: number, what: string, decode: (reader: Reader, end: number) => T): T {
-  expectWire(wireType, LENGTH_DELIMITED, what);
-  const length = reader.uint32();
-  const end = reader.pos + length;
-  if (end > reader.len) throw new OnnxFormatError(`the field ${what} runs past the end of the file (it may be truncated)`);
-  return decode(reader, end);
-}
+type Int64 = number | { toNumber(): number } | null | undefined;
 
-function repeatedScalars(reader: Reader, wireType: number, scalarWire: number, what: string, readOne: () => void): void {
-  if (wireType === LENGTH_DELIMITED) {
-    const end = reader.uint32() + reader.pos;
-    if (end > reader.len) throw new OnnxFormatError(`the field ${what} runs past the end of the file (it may be truncated)`);
-    while (reader.pos < end) readOne();
-    if (reader.pos !== end) throw new OnnxFormatError(`the field ${what} runs past its end`);
-  } else {
-    expectWire(wireType, scalarWire, what);
-    readOne();
-  }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-function stringField(reader: Reader, wireType: number, what: string): string {
-  expectWire(wireType, LENGTH_DELIMITED, what);
-  return utf8.decode(reader.bytes());
-}
-
-function expectWire(actual: number, expected: number, what: string): void {
-  if (actual !== expected) throw wireTypeError(what);
-}
-
-function wireTypeError(what: string): OnnxFormatError {
-  return new OnnxFormatError(`the field ${what} has the wrong encoding`);
-}
-
-/** An int64 as a JavaScript number; values beyond 2^53 (never a real size) become Infinity. */
-function int64(reader: Reader): number {
-  const value = reader.int64() as unknown as number | { toNumber(): number; high: number };
-  if (typeof value === 'number') return value;
-  const number = value.toNumber();
+/** An int64 as a JavaScript number; values beyond 2^53 (never a real size) become ±Infinity. */
+function int64(value: Int64): number {
+  const number = typeof value === 'number' ? value : (value?.toNumber() ?? 0);
   return Number.isSafeInteger(number) ? number : number < 0 ? -Infinity : Infinity;
 }
 
-/** Decodes the values of an int64-typed data field (packed varints or one value). */
-export function readVarints(field: TensorDataField, signed: boolean, into: number[]): void {
-  const reader = Reader.create(field.bytes);
-  while (reader.pos < reader.len) {
-    if (signed) into.push(int64(reader));
-    else {
-      const value = reader.uint64() as unknown as number | { toNumber(unsigned?: boolean): number };
-      into.push(typeof value === 'number' ? value : value.toNumber());
-    }
-  }
-}
-
-/** Decodes the values of an int32-typed data field. */
-export function readInt32s(field: TensorDataField, into: number[]): void {
-  const reader = Reader.create(field.bytes);
-  while (reader.pos < reader.len) into.push(reader.int32());
+/** A uint64 as the nearest JavaScript number. */
+function uint64(value: Int64): number {
+  return typeof value === 'number' ? value : (value?.toNumber() ?? 0);
 }

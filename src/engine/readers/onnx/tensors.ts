@@ -9,7 +9,7 @@
  * (external data). Sizes are checked against the dimensions before anything is allocated.
  */
 import { float16ToNumber } from '../../float16';
-import { DataType, readInt32s, readVarints, TensorField, type OnnxTensor, type TensorDataField } from './onnxProto';
+import { DataType, TensorField, type OnnxTensor } from './onnxProto';
 
 /** The tfjs dtype a value is computed in. */
 export type DType = 'float32' | 'int32' | 'bool';
@@ -259,8 +259,8 @@ function typedField(dataType: DataType): TensorField {
 
 function fromTypedFields(tensor: OnnxTensor, count: number, what: string): HostData {
   const fieldNumber = typedField(tensor.dataType);
-  const fields = tensor.dataFields.filter((field) => field.field === fieldNumber);
-  const values = decodeFields(fields, fieldNumber);
+  // The decoder gathers each field's values, packed or not, into one list.
+  const values = tensor.dataFields.find((field) => field.field === fieldNumber)?.values ?? [];
   if (values.length !== count) {
     throw new TensorDataError(`${what} has ${values.length} values where its shape [${tensor.dims.join(', ')}] needs ${count}`);
   }
@@ -283,35 +283,6 @@ function fromTypedFields(tensor: OnnxTensor, count: number, what: string): HostD
     default:
       return intsFromArray(values, false);
   }
-}
-
-function decodeFields(fields: TensorDataField[], fieldNumber: TensorField): number[] {
-  const values: number[] = [];
-  for (const field of fields) {
-    switch (fieldNumber) {
-      case TensorField.FloatData:
-        readFixed(field.bytes, 4, (view, offset) => values.push(view.getFloat32(offset, true)));
-        break;
-      case TensorField.DoubleData:
-        readFixed(field.bytes, 8, (view, offset) => values.push(view.getFloat64(offset, true)));
-        break;
-      case TensorField.Int64Data:
-        readVarints(field, true, values);
-        break;
-      case TensorField.Uint64Data:
-        readVarints(field, false, values);
-        break;
-      default:
-        readInt32s(field, values);
-    }
-  }
-  return values;
-}
-
-function readFixed(bytes: Uint8Array, size: number, read: (view: DataView, offset: number) => void): void {
-  if (bytes.length % size !== 0) throw new TensorDataError('a tensor has a data field of broken length');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let offset = 0; offset < bytes.length; offset += size) read(view, offset);
 }
 
 function mapFloats(count: number, value: (i: number) => number): Float32Array {
