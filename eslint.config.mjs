@@ -119,7 +119,18 @@ const noHtmlStrings = [
 ];
 
 export default defineConfig([
-  globalIgnores(['dist/', 'out/', 'bench/_*', 'node_modules/', 'test-results/', '.e2e/', '.scratch/', '.vscode-test/', 'sample/', '**/*.d.ts']),
+  globalIgnores([
+    'dist/',
+    'out/',
+    'bench/_*',
+    'node_modules/',
+    'test-results/',
+    '.e2e/',
+    '.scratch/',
+    '.vscode-test/',
+    'sample/',
+    '**/*.d.ts',
+  ]),
   {
     name: 'convlens/javascript',
     files: ['*.mjs', '*.js', ...LINTED.map((folder) => `${folder}/**/*.{js,mjs,cjs}`)],

@@ -43,7 +43,9 @@ export async function benchAnalyzeWebview(count = Number(process.env.CONVLENS_BE
     return [label, count, median(values).toFixed(0), median(ratios).toFixed(2)];
   };
   const list = (values: number[]) => values.map((r) => r.toFixed(0)).join(', ');
-  console.error(`  images/s: engine ${list(rates.engine)}; pass ${list(rates.pass)}; from the layer chosen ${list(rates.fromSelect)}; first pass ${list(rates.first)}; from the menu ${list(rates.fromMenu)}`);
+  console.error(
+    `  images/s: engine ${list(rates.engine)}; pass ${list(rates.pass)}; from the layer chosen ${list(rates.fromSelect)}; first pass ${list(rates.first)}; from the menu ${list(rates.fromMenu)}`,
+  );
   return table(
     [`Folder pass (WebAssembly, batches of ${BATCH})`, 'images', 'images/s', 'ratio'],
     [
@@ -66,7 +68,9 @@ export async function benchAnalyzeWebview(count = Number(process.env.CONVLENS_BE
  */
 async function measure(count: number): Promise<Record<'engine' | 'pass' | 'fromSelect' | 'first' | 'fromMenu', number[]>> {
   const enginePass = await engine(count);
-  const server = await startCodeServer(sampleWorkspace, { prepare: (workspace) => writeFashionFolder(path.join(workspace, FOLDER), count) });
+  const server = await startCodeServer(sampleWorkspace, {
+    prepare: (workspace) => writeFashionFolder(path.join(workspace, FOLDER), count),
+  });
   const browser = await launchBrowser();
   let touches = 0;
   const missTheCache = () => {
@@ -74,7 +78,13 @@ async function measure(count: number): Promise<Record<'engine' | 'pass' | 'fromS
     const time = new Date(Date.now() - 1000 * ++touches);
     utimesSync(path.join(classFolder, readdirSync(classFolder)[0]), time, time);
   };
-  const rates = { engine: [] as number[], pass: [] as number[], fromSelect: [] as number[], first: [] as number[], fromMenu: [] as number[] };
+  const rates = {
+    engine: [] as number[],
+    pass: [] as number[],
+    fromSelect: [] as number[],
+    first: [] as number[],
+    fromMenu: [] as number[],
+  };
   try {
     const page = await openWorkbench(browser, server.url, server.workspace);
     for (let i = 0; i < REPEATS; i++) {
@@ -134,22 +144,36 @@ async function engine(count: number): Promise<{ imagesPerSecond(): Promise<numbe
 async function featuresOf(frame: Frame, layer: string, count: number): Promise<void> {
   const done = `Features of ${layer} for ${count} images.`;
   try {
-    await frame.waitForFunction((text) => document.getElementById('analyze-status')?.textContent?.trim() === text, done, { timeout: 600_000, polling: 20 });
+    await frame.waitForFunction((text) => document.getElementById('analyze-status')?.textContent?.trim() === text, done, {
+      timeout: 600_000,
+      polling: 20,
+    });
   } catch (error) {
     const status = await frame.textContent('#analyze-status').catch(() => null);
-    const notices = await frame.locator('.notice').allTextContents().catch(() => []);
-    throw new Error(`the panel never said "${done}": it says "${status?.trim()}"${notices.length ? `, with notices ${JSON.stringify(notices)}` : ''} (${(error as Error).message})`);
+    const notices = await frame
+      .locator('.notice')
+      .allTextContents()
+      .catch(() => []);
+    throw new Error(
+      `the panel never said "${done}": it says "${status?.trim()}"${notices.length ? `, with notices ${JSON.stringify(notices)}` : ''} (${(error as Error).message})`,
+    );
   }
 }
 
 /** Waits until the map shows `layer`'s features: the panel is idle again, as when a person looks at it. */
 async function mapOf(frame: Frame, layer: string): Promise<void> {
-  await frame.waitForFunction((prefix) => document.getElementById('map-note')?.textContent?.startsWith(prefix) ?? false, `PCA of ${layer} features`, { timeout: 600_000 });
+  await frame.waitForFunction(
+    (prefix) => document.getElementById('map-note')?.textContent?.startsWith(prefix) ?? false,
+    `PCA of ${layer} features`,
+    { timeout: 600_000 },
+  );
 }
 
 /** The webview's own measure of its last folder pass (User Timing, so DevTools shows it too). */
 async function passMs(frame: Frame): Promise<number> {
-  const durations = await frame.evaluate(() => performance.getEntriesByName('ConvLens folder pass', 'measure').map((entry) => entry.duration));
+  const durations = await frame.evaluate(() =>
+    performance.getEntriesByName('ConvLens folder pass', 'measure').map((entry) => entry.duration),
+  );
   if (durations.length === 0) throw new Error('the Analyze webview recorded no folder pass');
   return durations.at(-1)!;
 }

@@ -24,7 +24,8 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
   const { images } = fashionMnistTest(count);
   const preprocessing: Preprocessing = { width: 28, height: 28, channels: 'gray', scale: '0-255' };
   const batchSize = 64;
-  const loadBatch = async (start: number, end: number) => tf.tidy(() => tf.concat(images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D);
+  const loadBatch = async (start: number, end: number) =>
+    tf.tidy(() => tf.concat(images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D);
   /** The baseline: the model's plain forward pass over images [start, end), output read back. */
   const forwardPass = async (start: number, end: number) => {
     const input = await loadBatch(start, end);
@@ -38,22 +39,40 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
     return (performance.now() - start) / 1000;
   };
   try {
-    await seconds(() => analyseFolder(model, { count: Math.min(count, 128), loadBatch, featureLayer: defaultFeatureLayer(model), batchSize })); // warm-up
+    await seconds(() =>
+      analyseFolder(model, { count: Math.min(count, 128), loadBatch, featureLayer: defaultFeatureLayer(model), batchSize }),
+    ); // warm-up
     const forward = await seconds(async () => {
       for (let start = 0; start < images.length; start += batchSize) await forwardPass(start, Math.min(images.length, start + batchSize));
     });
     let features!: Awaited<ReturnType<typeof analyseFolder>>;
     const pass = await seconds(async () => {
-      features = await analyseFolder(model, { count: images.length, loadBatch, featureLayer: defaultFeatureLayer(model), peakLayer: 'conv3', batchSize });
+      features = await analyseFolder(model, {
+        count: images.length,
+        loadBatch,
+        featureLayer: defaultFeatureLayer(model),
+        peakLayer: 'conv3',
+        batchSize,
+      });
     });
     const rows: (string | number)[][] = [
       ['Forward pass only (baseline)', images.length, (images.length / forward).toFixed(0), '1.00'],
-      [`Feature pass: ${features.featureLayer} features, predictions, conv3 peaks`, images.length, (images.length / pass).toFixed(0), (pass / forward).toFixed(2)],
+      [
+        `Feature pass: ${features.featureLayer} features, predictions, conv3 peaks`,
+        images.length,
+        (images.length / pass).toFixed(0),
+        (pass / forward).toFixed(2),
+      ],
     ];
     for (const method of EMBEDDING_METHODS) {
       const mapped = method === 'tsne' ? Math.min(TSNE_MAX_POINTS, images.length) : images.length;
       const time = await seconds(() => embed(features.features, features.dim, method, { seed: 1 }));
-      rows.push([`${EMBEDDING_LABELS[method]} map of the ${features.dim}-D features`, mapped, (mapped / time).toFixed(0), (time / forward).toFixed(2)]);
+      rows.push([
+        `${EMBEDDING_LABELS[method]} map of the ${features.dim}-D features`,
+        mapped,
+        (mapped / time).toFixed(0),
+        (time / forward).toFixed(2),
+      ]);
     }
     // Reopening a folder: the cache file back to arrays (the host's stat of every image is not included).
     const cacheFile = encodeFeatures({
@@ -65,23 +84,47 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
       problems: [],
     });
     const reread = await seconds(async () => decodeFeatures(Buffer.from(cacheFile)));
-    rows.push([`Features read back from the cache (${(cacheFile.byteLength / 1024).toFixed(0)} KiB file)`, images.length, (images.length / reread).toFixed(0), (reread / forward).toFixed(3)]);
+    rows.push([
+      `Features read back from the cache (${(cacheFile.byteLength / 1024).toFixed(0)} KiB file)`,
+      images.length,
+      (images.length / reread).toFixed(0),
+      (reread / forward).toFixed(3),
+    ]);
     const folderTable = table(['Step (CPU backend, batches of 64)', 'images', 'images/s', 'time / forward pass'], rows);
 
     // Memory: tensors live one batch at a time, so the pass's peak should be one batch's, whatever the
     // folder's size; what stays is the per-image summary.
     const oneBatch = await tf.profile(() => forwardPass(0, batchSize));
     const wholePass = await tf.profile(async () => {
-      await analyseFolder(model, { count: images.length, loadBatch, featureLayer: defaultFeatureLayer(model), peakLayer: 'conv3', batchSize });
+      await analyseFolder(model, {
+        count: images.length,
+        loadBatch,
+        featureLayer: defaultFeatureLayer(model),
+        peakLayer: 'conv3',
+        batchSize,
+      });
     });
-    const kept = [features.features, features.predicted, features.confidence, features.peaks?.values, features.peaks?.positions].reduce((sum, array) => sum + (array?.byteLength ?? 0), 0);
+    const kept = [features.features, features.predicted, features.confidence, features.peaks?.values, features.peaks?.positions].reduce(
+      (sum, array) => sum + (array?.byteLength ?? 0),
+      0,
+    );
     const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     const memoryTable = table(
       ['Memory (CPU backend, batches of 64)', 'images', 'MiB', 'ratio'],
       [
         ['Peak tensor memory: forward pass of one batch (baseline)', batchSize, megabytes(oneBatch.peakBytes), '1.00'],
-        ['Peak tensor memory: feature pass over the folder', images.length, megabytes(wholePass.peakBytes), (wholePass.peakBytes / oneBatch.peakBytes).toFixed(2)],
-        [`Kept after the pass (${(kept / images.length).toFixed(0)} bytes per image)`, images.length, megabytes(kept), (kept / oneBatch.peakBytes).toFixed(2)],
+        [
+          'Peak tensor memory: feature pass over the folder',
+          images.length,
+          megabytes(wholePass.peakBytes),
+          (wholePass.peakBytes / oneBatch.peakBytes).toFixed(2),
+        ],
+        [
+          `Kept after the pass (${(kept / images.length).toFixed(0)} bytes per image)`,
+          images.length,
+          megabytes(kept),
+          (kept / oneBatch.peakBytes).toFixed(2),
+        ],
       ],
     );
 
@@ -90,7 +133,9 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
     const single = await seconds(async () => {
       for (let i = 0; i < steps; i++) await forwardPass(i % images.length, (i % images.length) + 1);
     });
-    const maximize = await seconds(() => maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing, steps, seed: 1 }));
+    const maximize = await seconds(() =>
+      maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing, steps, seed: 1 }),
+    );
     const stepTable = table(
       ['Step (CPU backend, one image)', 'steps', 'steps/s', 'time / forward pass'],
       [

@@ -21,7 +21,9 @@ function modelFilesIn(folder: string): string[] {
 /** Bytes of the model: the file and the files beside it (weight shards live there). */
 function folderBytes(file: string): { files: string[]; bytes: number } {
   const folder = path.dirname(file);
-  const files = readdirSync(folder).map((n) => path.join(folder, n)).filter((f) => statSync(f).isFile());
+  const files = readdirSync(folder)
+    .map((n) => path.join(folder, n))
+    .filter((f) => statSync(f).isFile());
   return { files, bytes: files.reduce((s, f) => s + statSync(f).size, 0) };
 }
 
@@ -45,7 +47,14 @@ export async function benchLayerTree(sharedModels: string, scratch = os.tmpdir()
       }, 3);
       layers = count;
     } catch (error) {
-      rows.push([path.basename(path.dirname(file)) + '/' + path.basename(file), (bytes / 1e6).toFixed(1), '-', readBytes.toFixed(1), '-', (error as Error).message.slice(0, 60)]);
+      rows.push([
+        path.basename(path.dirname(file)) + '/' + path.basename(file),
+        (bytes / 1e6).toFixed(1),
+        '-',
+        readBytes.toFixed(1),
+        '-',
+        (error as Error).message.slice(0, 60),
+      ]);
       continue;
     }
     rows.push([

@@ -8,7 +8,9 @@ export function resnet18(size = 224, classes = 1000): RunnableModel {
   let blockCount = 0;
   const convBn = (x: tfl.SymbolicTensor, filters: number, kernel: number, stride: number, relu: boolean) => {
     const name = `b${blockCount++}`;
-    let y = tfl.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, name: `${name}_conv` }).apply(x) as tfl.SymbolicTensor;
+    let y = tfl.layers
+      .conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, name: `${name}_conv` })
+      .apply(x) as tfl.SymbolicTensor;
     y = tfl.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tfl.SymbolicTensor;
     return relu ? (tfl.layers.reLU({ name: `${name}_relu` }).apply(y) as tfl.SymbolicTensor) : y;
   };

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
   const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,analyze-webview,webview').split(',');
   if (sections.includes('layer-tree')) {
-    console.log('## Time to the layer tree (ratio = layer tree / reading the files\' bytes)\n');
+    console.log("## Time to the layer tree (ratio = layer tree / reading the files' bytes)\n");
     console.log(await benchLayerTree(sharedModels));
   }
   if (sections.includes('explain')) {
@@ -37,12 +37,16 @@ async function main(): Promise<void> {
     // the ratios hardly depend on the input size. CONVLENS_BENCH_FULL=1 adds the 224×224 models.
     const models: BenchModel[] = [
       { label: 'ResNet-18 64×64 (tfjs-layers, random weights)', model: resnet18(64) },
-      { label: 'MobileNetV2 0.35 64×64 (ONNX from torchvision, 1280-channel last layer)', model: await loadModel(fileModelSource(path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'))) },
+      {
+        label: 'MobileNetV2 0.35 64×64 (ONNX from torchvision, 1280-channel last layer)',
+        model: await loadModel(fileModelSource(path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'))),
+      },
     ];
     if (process.env.CONVLENS_BENCH_FULL) {
       models.push({ label: 'ResNet-18 224×224 (tfjs-layers, random weights)', model: resnet18(224) });
       const mobilenet = path.join(sharedModels, 'tfjs-layers-teachable-machine-7segment', 'model.json');
-      if (existsSync(mobilenet)) models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
+      if (existsSync(mobilenet))
+        models.push({ label: 'MobileNetV2 0.35 224×224 (Teachable Machine)', model: await loadModel(fileModelSource(mobilenet)) });
     }
     console.log(`\n## Explanations: time of each method / time of one forward pass (${backend} backend)\n`);
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
@@ -58,11 +62,13 @@ async function main(): Promise<void> {
     console.log(await benchDataset());
   }
   if (sections.includes('analyze-webview')) {
-    console.log('\n## The Analyze panel\'s folder pass in VS Code against the engine on the same backend (images/s)\n');
+    console.log("\n## The Analyze panel's folder pass in VS Code against the engine on the same backend (images/s)\n");
     console.log(await benchAnalyzeWebview());
   }
   if (sections.includes('webview')) {
-    console.log('\n## In VS Code: from the explorer menu to the picture (code-server, headless Chromium; ratio = time / VS Code\'s own image preview)\n');
+    console.log(
+      "\n## In VS Code: from the explorer menu to the picture (code-server, headless Chromium; ratio = time / VS Code's own image preview)\n",
+    );
     console.log(await benchWebview(sharedModels, exported));
   }
 }

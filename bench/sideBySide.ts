@@ -68,7 +68,19 @@ function ensureTorch(): boolean {
 }
 
 function torchRun(modelsDir: string, threads: number, models: string[], methods: string[], repeats: number): TorchRun {
-  const args = [path.join(SCRIPTS, 'side_by_side.py'), '--models', modelsDir, '--threads', String(threads), '--model', models.join(','), '--methods', methods.join(','), '--repeat', String(repeats)];
+  const args = [
+    path.join(SCRIPTS, 'side_by_side.py'),
+    '--models',
+    modelsDir,
+    '--threads',
+    String(threads),
+    '--model',
+    models.join(','),
+    '--methods',
+    methods.join(','),
+    '--repeat',
+    String(repeats),
+  ];
   return JSON.parse(execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })) as TorchRun;
 }
 
@@ -85,7 +97,12 @@ function layerNode(model: RunnableModel, prefix: string): string {
   return node.id;
 }
 
-async function oursMs(model: RunnableModel, input: tf.Tensor4D, method: (typeof METHODS)[number], layer: string | undefined): Promise<number> {
+async function oursMs(
+  model: RunnableModel,
+  input: tf.Tensor4D,
+  method: (typeof METHODS)[number],
+  layer: string | undefined,
+): Promise<number> {
   if (method.torch === 'forward') return medianMs(() => forwardPass(model, input), method.repeats);
   if (method.torch === 'batch16') {
     const batch = tf.tidy(() => tf.tile(input, [16, 1, 1, 1]));
@@ -118,7 +135,13 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   for (const threads of threadCounts) {
     const results: TorchRun['results'] = {};
     for (const repeats of new Set(methods.map((m) => m.repeats))) {
-      const run = torchRun(modelsDir, threads, models, methods.filter((m) => m.repeats === repeats).map((m) => m.torch), repeats);
+      const run = torchRun(
+        modelsDir,
+        threads,
+        models,
+        methods.filter((m) => m.repeats === repeats).map((m) => m.torch),
+        repeats,
+      );
       for (const [model, times] of Object.entries(run.results)) results[model] = { ...results[model], ...times };
       layers = run.layers;
       version = run.torch;
@@ -137,7 +160,9 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
           const ms = await oursMs(model, input, method, layer);
           const cells = threadCounts.flatMap((threads) => {
             const theirs = torch.get(threads)![name][method.torch];
-            return method.torch === 'batch16' ? [(16000 / theirs).toFixed(1), (theirs / ms).toFixed(2)] : [theirs.toFixed(0), (ms / theirs).toFixed(2)];
+            return method.torch === 'batch16'
+              ? [(16000 / theirs).toFixed(1), (theirs / ms).toFixed(2)]
+              : [theirs.toFixed(0), (ms / theirs).toFixed(2)];
           });
           const row = [name, method.name, method.torch === 'batch16' ? (16000 / ms).toFixed(1) : ms.toFixed(0), ...cells];
           console.error(`  ${row.join('  ')}`);
@@ -150,7 +175,12 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   } finally {
     input.dispose();
   }
-  const header = ['model', 'method', 'ConvLens ms', ...threadCounts.flatMap((t) => [`PyTorch ${t} thread${t > 1 ? 's' : ''} ms`, `ratio to ${t}`])];
+  const header = [
+    'model',
+    'method',
+    'ConvLens ms',
+    ...threadCounts.flatMap((t) => [`PyTorch ${t} thread${t > 1 ? 's' : ''} ms`, `ratio to ${t}`]),
+  ];
   return [
     `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
     '',

@@ -32,7 +32,10 @@ export async function benchWebview(sharedModels: string, exported: string): Prom
   const server = await startCodeServer(sampleWorkspace, {
     prepare: (workspace) => {
       mkdirSync(path.join(workspace, 'mobilenet-onnx'));
-      copyFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'), path.join(workspace, 'mobilenet-onnx', 'mobilenet_small.onnx'));
+      copyFileSync(
+        path.join(__dirname, '..', 'test', 'fixtures', 'explain', 'mobilenet_small.onnx'),
+        path.join(workspace, 'mobilenet-onnx', 'mobilenet_small.onnx'),
+      );
       if (existsSync(teachable)) cpSync(teachable, path.join(workspace, 'mobilenet-teachable'), { recursive: true });
       if (existsSync(resnet)) {
         mkdirSync(path.join(workspace, 'resnet18-onnx'));
@@ -40,8 +43,10 @@ export async function benchWebview(sharedModels: string, exported: string): Prom
       }
     },
   });
-  if (existsSync(teachable)) models.push({ label: 'MobileNetV2 0.35 (Teachable Machine, tfjs-layers, 224×224)', segments: ['mobilenet-teachable', 'model.json'] });
-  if (existsSync(resnet)) models.push({ label: 'ResNet-18 (ONNX from torchvision, 224×224)', segments: ['resnet18-onnx', 'resnet18.onnx'] });
+  if (existsSync(teachable))
+    models.push({ label: 'MobileNetV2 0.35 (Teachable Machine, tfjs-layers, 224×224)', segments: ['mobilenet-teachable', 'model.json'] });
+  if (existsSync(resnet))
+    models.push({ label: 'ResNet-18 (ONNX from torchvision, 224×224)', segments: ['resnet18-onnx', 'resnet18.onnx'] });
 
   const browser = await launchBrowser();
   try {
@@ -63,7 +68,9 @@ export async function benchWebview(sharedModels: string, exported: string): Prom
         async () => {
           await chooseFromContextMenu(page, await revealInExplorer(page, 'images', 'trouser.png'), 'Explain with Grad-CAM');
           const frame = await webviewFrame(page, '.card canvas', 300_000);
-          await frame.waitForFunction(() => /^Grad-CAM for/.test(document.querySelector('.card .caption')?.textContent ?? ''), undefined, { timeout: 300_000 });
+          await frame.waitForFunction(() => /^Grad-CAM for/.test(document.querySelector('.card .caption')?.textContent ?? ''), undefined, {
+            timeout: 300_000,
+          });
         },
         async () => {
           await chooseFromContextMenu(page, await revealInExplorer(page, ...model.segments), 'Visualize Layers');
@@ -102,6 +109,10 @@ async function closeAllEditors(page: Page): Promise<void> {
   await input.fill('>View: Close All Editors');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'View: Close All Editors' }).first().waitFor();
   await input.press('Enter');
-  await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page
+    .locator('.editor-group-container .tab')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
   await page.waitForTimeout(500);
 }

@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   console.log(`\nConvLens demo is running: ${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
   console.log('Open it in a browser, right-click fashion-mnist-cnn/model.json and choose Visualize Layers,');
   console.log('select images in images/, right-click and choose Explain with Grad-CAM,');
-  console.log(skipWithoutFashionMnist ? `(${skipWithoutFashionMnist} for a folder to analyse)` : `or right-click ${ANALYZE_FOLDER}/ and choose Analyze Images with Model.`);
+  console.log(
+    skipWithoutFashionMnist
+      ? `(${skipWithoutFashionMnist} for a folder to analyse)`
+      : `or right-click ${ANALYZE_FOLDER}/ and choose Analyze Images with Model.`,
+  );
   console.log('Press Ctrl+C to stop.\n');
   const stop = async () => {
     await server.stop();

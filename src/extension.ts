@@ -52,7 +52,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('convlens.explainGradCam', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
       explainGradCam(context, registry, clicked, selected),
     ),
-    vscode.commands.registerCommand('convlens.analyzeImages', (folder?: vscode.Uri) => analyzeImages(context, registry, new FeatureCache(context.globalStorageUri), folder)),
+    vscode.commands.registerCommand('convlens.analyzeImages', (folder?: vscode.Uri) =>
+      analyzeImages(context, registry, new FeatureCache(context.globalStorageUri), folder),
+    ),
     vscode.commands.registerCommand('convlens.showFeatureMaps', (clicked?: vscode.Uri) => showFeatureMaps(context, registry, clicked)),
     vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),

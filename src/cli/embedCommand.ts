@@ -46,21 +46,20 @@ const KNN_MAX_POINTS = 2000;
 
 export async function embedCommand(modelFile: string, folder: string, options: EmbedOptions): Promise<string> {
   const images = await listImages(folder);
-  if (images.length < 3) throw new InputError(`${folder} has ${images.length} image${images.length === 1 ? '' : 's'}; a map needs at least 3`);
+  if (images.length < 3)
+    throw new InputError(`${folder} has ${images.length} image${images.length === 1 ? '' : 's'}; a map needs at least 3`);
   const opened = await openModel(modelFile, options.settings, options.limits);
   const terminal = terminalProgress();
   try {
     const layer = featureLayer(opened, modelFile, options.layer);
     const files = images.map((image) => path.join(folder, image.path));
     // Before the folder is read, so a refused file costs no waiting.
-    if (options.json) await checkOutput(options.json, '--json', { force: options.force === true, reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))] });
-    const features = await analyseFiles(
-      opened,
-      modelFile,
-      files,
-      layer,
-      terminal.progress(`Reading ${images.length} images`),
-    );
+    if (options.json)
+      await checkOutput(options.json, '--json', {
+        force: options.force === true,
+        reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))],
+      });
+    const features = await analyseFiles(opened, modelFile, files, layer, terminal.progress(`Reading ${images.length} images`));
     terminal.done();
     const label = EMBEDDING_LABELS[options.method];
     const map = await embed(features.features, features.dim, options.method, { progress: terminal.progress(`${label} map`) });
@@ -76,7 +75,9 @@ export async function embedCommand(modelFile: string, folder: string, options: E
       }));
       const record = { method: options.method, layer, ...(map.note ? { note: map.note } : {}), points };
       await writeOutput(options.json, jsonText(record), '--json', options.force === true);
-      return [`wrote ${options.json}: ${points.length} points, ${label} of layer ${oneLine(layer)}`, ...(map.note ? [map.note] : [])].join('\n');
+      return [`wrote ${options.json}: ${points.length} points, ${label} of layer ${oneLine(layer)}`, ...(map.note ? [map.note] : [])].join(
+        '\n',
+      );
     }
     terminal.status(`Measuring ${KNN_K}-NN accuracy`);
     return summary(opened, images, features, map.indices, map.points, options.method, layer, map.note);
@@ -119,7 +120,8 @@ function summary(
     ]);
   }
   const accuracy = modelAccuracy(opened, images, features, folders);
-  if (accuracy) rows.push(['Model accuracy', `${percent(accuracy.accuracy)} (${plural(accuracy.count, 'image')} in folders named after its classes)`]);
+  if (accuracy)
+    rows.push(['Model accuracy', `${percent(accuracy.accuracy)} (${plural(accuracy.count, 'image')} in folders named after its classes)`]);
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   return [...rows.map(([name, value]) => `${name.padEnd(width)}${value}`), ...(note ? [`Note: ${note}`] : [])].join('\n');
 }
@@ -128,7 +130,13 @@ function summary(
  * Leave-one-out k-NN accuracy by class folder, on the mapped images with a class folder: in 2-D
  * (Euclidean, as the eye reads the map) and in the full feature space (cosine, as the map was made).
  */
-function knnAccuracies(images: readonly FolderImage[], features: FolderFeatures, indices: Int32Array, points: Float32Array, folders: string[]) {
+function knnAccuracies(
+  images: readonly FolderImage[],
+  features: FolderFeatures,
+  indices: Int32Array,
+  points: Float32Array,
+  folders: string[],
+) {
   const classOf = new Map(folders.map((folder, i) => [folder, i]));
   const labelled = Array.from(indices.keys()).filter((i) => images[indices[i]].label !== undefined);
   const chosen = sampleIndices(labelled.length, KNN_MAX_POINTS, seededRandom(42)).map((i) => labelled[i]);
@@ -152,7 +160,10 @@ function knnAccuracies(images: readonly FolderImage[], features: FolderFeatures,
 /** The model's accuracy on the images whose class folder names one of its classes, if any. */
 function modelAccuracy(opened: OpenedModel, images: readonly FolderImage[], features: FolderFeatures, folders: string[]) {
   const outputShape = opened.model.summary.outputShapes[0] ?? [];
-  const classCount = Math.max(2, outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1));
+  const classCount = Math.max(
+    2,
+    outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1),
+  );
   const matched = matchLabels(folders, opened.labels?.names, classCount);
   let count = 0;
   let correct = 0;

@@ -64,13 +64,28 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
     const written: string[] = [];
 
     if (options.json) {
-      const rows = Array.from({ length: height }, (_, r) => Array.from(map.subarray(r * width, (r + 1) * width), (v) => Math.round(v * 1e6) / 1e6));
-      const record = { method: options.method, layer: explanation.layer ?? null, class: classIndex, score: explanation.score[0], width, height, map: rows };
+      const rows = Array.from({ length: height }, (_, r) =>
+        Array.from(map.subarray(r * width, (r + 1) * width), (v) => Math.round(v * 1e6) / 1e6),
+      );
+      const record = {
+        method: options.method,
+        layer: explanation.layer ?? null,
+        class: classIndex,
+        score: explanation.score[0],
+        width,
+        height,
+        map: rows,
+      };
       await writeOutput(options.json, jsonText(record), '--json', options.force === true);
       written.push(options.json);
     }
     if (options.out) {
-      await writeOutput(options.out, encodePng(await picture(model, x, inputFile, map, width, height, classIndex, options)), '--out', options.force === true);
+      await writeOutput(
+        options.out,
+        encodePng(await picture(model, x, inputFile, map, width, height, classIndex, options)),
+        '--out',
+        options.force === true,
+      );
       written.push(options.out);
     }
     const label = oneLine(labels?.names[classIndex] ?? `class ${classIndex}`);
@@ -81,7 +96,13 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
     if (options.timing) {
       const forwardMs = await medianMs(() => forwardPass(model, x));
       const explainMs = await medianMs(async () => (await run()).maps.dispose());
-      lines.push(timingLine([['load', loadMs], ['forward', forwardMs], ['explain', explainMs]]));
+      lines.push(
+        timingLine([
+          ['load', loadMs],
+          ['forward', forwardMs],
+          ['explain', explainMs],
+        ]),
+      );
     }
     return lines.join('\n');
   } finally {
@@ -108,5 +129,12 @@ async function picture(
     return gradientImage(values, width, height, x.shape[3]);
   }
   if (inputFile.toLowerCase().endsWith('.npy')) return colorize(map, width, height, options.colormap);
-  return overlay(await readImageFile(inputFile, limitsOf({ limits: options.limits }).imagePixels), map, width, height, options.colormap, options.alpha);
+  return overlay(
+    await readImageFile(inputFile, limitsOf({ limits: options.limits }).imagePixels),
+    map,
+    width,
+    height,
+    options.colormap,
+    options.alpha,
+  );
 }

@@ -77,7 +77,9 @@ export function featureLayer(opened: OpenedModel, modelFile: string, layer: stri
   try {
     return defaultFeatureLayer(opened.model);
   } catch (error) {
-    throw new InputError(`${path.basename(modelFile)}: ${(error as Error).message} with --layer (list its layers with: convlens summary ${modelFile})`);
+    throw new InputError(
+      `${path.basename(modelFile)}: ${(error as Error).message} with --layer (list its layers with: convlens summary ${modelFile})`,
+    );
   }
 }
 

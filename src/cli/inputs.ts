@@ -21,7 +21,12 @@ const NPY_MAX_BYTES = DEFAULT_LIMITS.modelBytes;
  * A batch tensor for one input file: [1, ...] for an image, the array's own batch for a .npy. Images of
  * more than `maxPixels` pixels are refused before they are decoded.
  */
-export async function readInput(file: string, inputShape: Shape, preprocessing: Preprocessing, maxPixels: number = DEFAULT_LIMITS.imagePixels): Promise<tf.Tensor> {
+export async function readInput(
+  file: string,
+  inputShape: Shape,
+  preprocessing: Preprocessing,
+  maxPixels: number = DEFAULT_LIMITS.imagePixels,
+): Promise<tf.Tensor> {
   const name = path.basename(file);
   const npy = name.toLowerCase().endsWith('.npy');
   const bytes = await readInputFile(file, npy);
@@ -40,7 +45,9 @@ async function readInputFile(file: string, npy: boolean): Promise<Uint8Array> {
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' || code === 'ENOTDIR' ? `${file}: no such file` : `${file} cannot be read (${code ?? (error as Error).message}).`);
+    throw new InputError(
+      code === 'ENOENT' || code === 'ENOTDIR' ? `${file}: no such file` : `${file} cannot be read (${code ?? (error as Error).message}).`,
+    );
   }
 }
 
@@ -56,7 +63,9 @@ function npyInput(name: string, bytes: Uint8Array, inputShape: Shape): tf.Tensor
   const shape = array.shape.length === sample.length ? [1, ...array.shape] : array.shape;
   const fits = shape.length === inputShape.length && shape.every((d, i) => i === 0 || inputShape[i] === null || inputShape[i] === d);
   if (!fits) {
-    throw new InputError(`${name} has shape (${array.shape.join(', ')}), but the model takes (${inputShape.map((d) => d ?? 'None').join(', ')})`);
+    throw new InputError(
+      `${name} has shape (${array.shape.join(', ')}), but the model takes (${inputShape.map((d) => d ?? 'None').join(', ')})`,
+    );
   }
   return tf.tensor(array.data, shape);
 }

@@ -105,7 +105,10 @@ function checkSettings(settings: PreprocessingSettings): void {
 /** --max-model-mb and --max-image-megapixels, each a positive number. */
 function limitsOption(values: Record<string, string | boolean | undefined>): Partial<Limits> {
   const units: Record<string, number> = {};
-  for (const [flag, unit] of [['max-model-mb', 'modelMegabytes'], ['max-image-megapixels', 'imageMegapixels']] as const) {
+  for (const [flag, unit] of [
+    ['max-model-mb', 'modelMegabytes'],
+    ['max-image-megapixels', 'imageMegapixels'],
+  ] as const) {
     if (values[flag] === undefined) continue;
     const value = Number(values[flag]);
     if (!(value > 0 && Number.isFinite(value))) throw new UsageError(`--${flag} must be a positive number (got "${values[flag]}")`);
@@ -118,7 +121,8 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
   const method = String(values.method ?? '');
   if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
   const classIndex = values.class === undefined ? undefined : Number(values.class);
-  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0)) throw new UsageError(`--class must be a class number (got "${values.class}")`);
+  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0))
+    throw new UsageError(`--class must be a class number (got "${values.class}")`);
   const colormap = String(values.colormap ?? 'jet');
   if (!isColormap(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAPS.join(', ')} (got "${colormap}")`);
   const alpha = values.alpha === undefined ? 0.5 : Number(values.alpha);
@@ -200,7 +204,12 @@ async function dispatch(argv: string[]): Promise<string> {
   if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: COMMAND_OPTIONS[command as keyof typeof COMMAND_OPTIONS], allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: COMMAND_OPTIONS[command as keyof typeof COMMAND_OPTIONS],
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -230,23 +239,48 @@ async function dispatch(argv: string[]): Promise<string> {
     case 'embed': {
       if (rest.length !== 2) throw new UsageError('embed takes a model file and a folder of images');
       const method = String(values.method ?? '');
-      if (!isEmbeddingMethod(method)) throw new UsageError(`--method must be one of ${EMBEDDING_METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
-      return embedCommand(rest[0], rest[1], { method, layer: values.layer as string | undefined, json: values.json as string | undefined, settings, force: values.force === true, limits });
+      if (!isEmbeddingMethod(method))
+        throw new UsageError(`--method must be one of ${EMBEDDING_METHODS.join(' ')}${values.method ? ` (got "${method}")` : ''}`);
+      return embedCommand(rest[0], rest[1], {
+        method,
+        layer: values.layer as string | undefined,
+        json: values.json as string | undefined,
+        settings,
+        force: values.force === true,
+        limits,
+      });
     }
     case 'neighbours': {
       if (rest.length !== 3) throw new UsageError('neighbours takes a model file, a folder of images and one image');
       const k = values.k === undefined ? 5 : Number(values.k);
       if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k must be a positive whole number (got "${values.k}")`);
-      return neighboursCommand(rest[0], rest[1], rest[2], { k, layer: values.layer as string | undefined, json: values.json === true, settings, limits });
+      return neighboursCommand(rest[0], rest[1], rest[2], {
+        k,
+        layer: values.layer as string | undefined,
+        json: values.json === true,
+        settings,
+        limits,
+      });
     }
     case 'top-patches': {
       if (rest.length !== 2) throw new UsageError('top-patches takes a model file and a folder of images');
-      if (typeof values.layer !== 'string') throw new UsageError('top-patches needs --layer NAME (a layer with height, width and channels)');
+      if (typeof values.layer !== 'string')
+        throw new UsageError('top-patches needs --layer NAME (a layer with height, width and channels)');
       const channel = Number(values.channel);
-      if (values.channel === undefined || !Number.isInteger(channel) || channel < 0) throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
+      if (values.channel === undefined || !Number.isInteger(channel) || channel < 0)
+        throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
       const n = values.n === undefined ? 16 : Number(values.n);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive whole number (got "${values.n}")`);
-      return topPatchesCommand(rest[0], rest[1], { layer: values.layer, channel, n, out: values.out as string | undefined, json: values.json === true, settings, force: values.force === true, limits });
+      return topPatchesCommand(rest[0], rest[1], {
+        layer: values.layer,
+        channel,
+        n,
+        out: values.out as string | undefined,
+        json: values.json === true,
+        settings,
+        force: values.force === true,
+        limits,
+      });
     }
     default: {
       if (rest.length !== 2) throw new UsageError('explain takes a model file and one input');

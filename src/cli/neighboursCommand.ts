@@ -40,7 +40,10 @@ export async function neighboursCommand(modelFile: string, folder: string, image
   const images = await listImages(folder);
   if (!existsSync(image)) throw new InputError(`${image}: no such file`);
   // The query's place in the folder's list, when it is one of the folder's images.
-  const relative = path.relative(await realpath(folder), await realpath(image)).split(path.sep).join('/');
+  const relative = path
+    .relative(await realpath(folder), await realpath(image))
+    .split(path.sep)
+    .join('/');
   const inside = images.findIndex((entry) => entry.path === relative);
   const opened = await openModel(modelFile, options.settings, options.limits);
   const terminal = terminalProgress();

@@ -67,7 +67,9 @@ export async function writeOutput(file: string, data: string | Uint8Array, optio
 }
 
 function symbolicLink(file: string, option: OutputOption): InputError {
-  return new InputError(`${file} for ${option} is a symbolic link; ConvLens does not write through links (remove it or choose another name)`);
+  return new InputError(
+    `${file} for ${option} is a symbolic link; ConvLens does not write through links (remove it or choose another name)`,
+  );
 }
 
 /** The read file that is the same file as `info` (same device and inode: hard links and other spellings too). */

@@ -14,7 +14,15 @@ export interface PredictResult {
 }
 
 /** With `timing`, the text ends with a timing line for the first input (see timing.ts). */
-export async function predictCommand(file: string, inputs: string[], top: number, json: boolean, settings: PreprocessingSettings, timing = false, limits?: Partial<Limits>): Promise<string> {
+export async function predictCommand(
+  file: string,
+  inputs: string[],
+  top: number,
+  json: boolean,
+  settings: PreprocessingSettings,
+  timing = false,
+  limits?: Partial<Limits>,
+): Promise<string> {
   const loadStart = performance.now();
   const { model, labels, input, source } = await openModel(file, settings, limits);
   const loadMs = since(loadStart);
@@ -28,7 +36,11 @@ export async function predictCommand(file: string, inputs: string[], top: number
         const ranked = await topPredictions(output, top, labels?.names);
         output.dispose();
         ranked.forEach((predictions, i) => results.push({ input: ranked.length > 1 ? `${inputFile}[${i}]` : inputFile, predictions }));
-        if (timing && !timed) timed = timingLine([['load', loadMs], ['forward', await medianMs(() => forwardPass(model, tensor))]]);
+        if (timing && !timed)
+          timed = timingLine([
+            ['load', loadMs],
+            ['forward', await medianMs(() => forwardPass(model, tensor))],
+          ]);
       } finally {
         tensor.dispose();
       }
@@ -44,7 +56,9 @@ export async function predictCommand(file: string, inputs: string[], top: number
   for (const result of results) {
     lines.push('', result.input);
     for (const p of result.predictions) {
-      lines.push(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${oneLine(p.label)}  (class ${p.index}, score ${p.score.toPrecision(4)})`);
+      lines.push(
+        `  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${oneLine(p.label)}  (class ${p.index}, score ${p.score.toPrecision(4)})`,
+      );
     }
   }
   if (timed) lines.push('', timed);

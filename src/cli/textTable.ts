@@ -10,6 +10,8 @@ export function textTable(header: string[], cellRows: string[][], rightAligned: 
   const rows = cellRows.map((row) => row.map(oneLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (values: string[]) =>
-    values.map((value, i) => (rightAligned.has(i) ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i]))).join('  ');
+    values
+      .map((value, i) => (rightAligned.has(i) ? value.padStart(widths[i]) : i === values.length - 1 ? value : value.padEnd(widths[i])))
+      .join('  ');
   return [line(header), ...rows.map(line)];
 }

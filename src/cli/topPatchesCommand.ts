@@ -55,8 +55,19 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
     checkLayer(opened, modelFile, options.layer, options.channel);
     const files = images.map((entry) => path.join(folder, entry.path));
     // Before the folder is read, so a refused file costs no waiting.
-    if (options.out) await checkOutput(options.out, '--out', { force: options.force === true, reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))] });
-    const { peaks, predicted } = await analyseFiles(opened, modelFile, files, options.layer, terminal.progress(`Reading ${files.length} images`), options.layer);
+    if (options.out)
+      await checkOutput(options.out, '--out', {
+        force: options.force === true,
+        reads: [...opened.filesRead, ...files.map((file) => ({ file, role: 'an input image' }))],
+      });
+    const { peaks, predicted } = await analyseFiles(
+      opened,
+      modelFile,
+      files,
+      options.layer,
+      terminal.progress(`Reading ${files.length} images`),
+      options.layer,
+    );
     terminal.done();
     const { width, height } = opened.input.preprocessing;
     const field = receptiveField(opened.model, options.layer, [height, width]);
@@ -68,11 +79,25 @@ export async function topPatchesCommand(modelFile: string, folder: string, optio
       const patch = fieldInImage(field, unit.y, unit.x, image);
       tiles.push(cropToTile(image, patch, TILE));
       const entry = images[unit.image];
-      rows.push({ rank: i + 1, file: entry.path, value: unit.value, unit: { x: unit.x, y: unit.y }, patch, label: entry.label ?? null, predicted: className(opened, predicted[unit.image]) });
+      rows.push({
+        rank: i + 1,
+        file: entry.path,
+        value: unit.value,
+        unit: { x: unit.x, y: unit.y },
+        patch,
+        label: entry.label ?? null,
+        predicted: className(opened, predicted[unit.image]),
+      });
     }
-    if (options.out) await writeOutput(options.out, encodePng(tileGrid(tiles, Math.ceil(Math.sqrt(tiles.length)))), '--out', options.force === true);
-    const fieldText = field.kind === 'local' ? `${field.rows.size}×${field.columns.size} input pixels` : `the whole image (${field.reason})`;
-    if (options.json) return jsonText({ layer: options.layer, channel: options.channel, receptiveField: fieldText, grid: options.out ?? null, patches: rows }, 2);
+    if (options.out)
+      await writeOutput(options.out, encodePng(tileGrid(tiles, Math.ceil(Math.sqrt(tiles.length)))), '--out', options.force === true);
+    const fieldText =
+      field.kind === 'local' ? `${field.rows.size}×${field.columns.size} input pixels` : `the whole image (${field.reason})`;
+    if (options.json)
+      return jsonText(
+        { layer: options.layer, channel: options.channel, receptiveField: fieldText, grid: options.out ?? null, patches: rows },
+        2,
+      );
     return [
       `${options.layer} channel ${options.channel}: the ${rows.length} strongest of ${images.length} images; each unit sees ${fieldText}`,
       ...table(rows),
@@ -90,10 +115,13 @@ function checkLayer(opened: OpenedModel, modelFile: string, layer: string, chann
   const name = path.basename(modelFile);
   const shape = outputShapes(opened.model).get(layer);
   if (shape && shape.length !== 4) {
-    throw new InputError(`${name}: layer "${layer}" has output shape (${shape.map((d) => d ?? 'None').join(', ')}); top patches need a layer with height, width and channels`);
+    throw new InputError(
+      `${name}: layer "${layer}" has output shape (${shape.map((d) => d ?? 'None').join(', ')}); top patches need a layer with height, width and channels`,
+    );
   }
   const channels = shape?.[3];
-  if (channels && channel >= channels) throw new InputError(`${name}: layer "${layer}" has channels 0 to ${channels - 1}; there is no channel ${channel}`);
+  if (channels && channel >= channels)
+    throw new InputError(`${name}: layer "${layer}" has channels 0 to ${channels - 1}; there is no channel ${channel}`);
 }
 
 function table(rows: PatchRow[]): string[] {

@@ -5,7 +5,12 @@ import type { FeatureCache } from '../panels/analyze/featureCache';
 import type { ModelViewerRegistry } from '../panels/viewer/modelEditorProvider';
 import { pickModel } from '../panels/common/pickModel';
 
-export async function analyzeImages(context: vscode.ExtensionContext, registry: ModelViewerRegistry, cache: FeatureCache, folder?: vscode.Uri): Promise<AnalyzePanel | undefined> {
+export async function analyzeImages(
+  context: vscode.ExtensionContext,
+  registry: ModelViewerRegistry,
+  cache: FeatureCache,
+  folder?: vscode.Uri,
+): Promise<AnalyzePanel | undefined> {
   if (!folder) {
     void vscode.window.showInformationMessage('Right-click a folder of images in the Explorer and choose Analyze Images with Model.');
     return undefined;

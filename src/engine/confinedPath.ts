@@ -102,7 +102,9 @@ export function isInsideFolder(folder: string, target: string, separator = '/'):
 
 /** The largest size a file may have: the declared one where it is a sane number, else the default. */
 export function sizeLimit(declared: number | undefined): number {
-  return declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, DEFAULT_MAX_BYTES) : DEFAULT_MAX_BYTES;
+  return declared !== undefined && Number.isSafeInteger(declared) && declared >= 0
+    ? Math.min(declared, DEFAULT_MAX_BYTES)
+    : DEFAULT_MAX_BYTES;
 }
 
 /**

@@ -30,7 +30,10 @@ export function asModelReadError(fileName: string, error: unknown): ModelReadErr
  * user nothing they can act on.
  */
 const ENGINE_FAILURES: { pattern: RegExp; problem: string }[] = [
-  { pattern: /maximum call stack size exceeded|too much recursion/i, problem: 'is nested too deeply to read; it is damaged or not a model file.' },
+  {
+    pattern: /maximum call stack size exceeded|too much recursion/i,
+    problem: 'is nested too deeply to read; it is damaged or not a model file.',
+  },
   {
     pattern: /invalid typed array length|invalid array (buffer )?length|array buffer allocation failed|out of memory|allocation failed/i,
     problem: 'has a size out of range for its data or for memory; it is damaged or not a model file.',

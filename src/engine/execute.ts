@@ -29,8 +29,9 @@ export interface RunOptions {
 export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly string[], options: RunOptions = {}): tf.Tensor[] {
   const known = new Set(feeds.keys());
   const required = requiredNodes(model, wanted, known);
-  const missing = [...new Set(wanted.concat(model.nodes.filter((n) => required.has(n.id)).flatMap((n) => n.inputs)))]
-    .filter((id) => !known.has(id) && !nodeIndex(model).has(id));
+  const missing = [...new Set(wanted.concat(model.nodes.filter((n) => required.has(n.id)).flatMap((n) => n.inputs)))].filter(
+    (id) => !known.has(id) && !nodeIndex(model).has(id),
+  );
   if (missing.length) throw new Error(`no value given for the model input ${missing.map((m) => `"${m}"`).join(', ')}`);
 
   // How many pending consumers each computed tensor has; wanted tensors are never freed here.
@@ -53,7 +54,11 @@ export function runGraph(model: RunnableModel, feeds: Feeds, wanted: readonly st
   try {
     for (const node of model.nodes) {
       if (!required.has(node.id)) continue;
-      let output = runNode(model, node, node.inputs.map((id) => values.get(id)!));
+      let output = runNode(
+        model,
+        node,
+        node.inputs.map((id) => values.get(id)!),
+      );
       if (options.afterNode) {
         const replaced = options.afterNode(node, output);
         if (replaced !== output) output.dispose();
@@ -120,9 +125,9 @@ export function splitModel(model: RunnableModel, cut: string, outputs: readonly 
   const reachesOutput = outputs.some((id) => downstream.has(id) || id === cut);
   if (!reachesOutput) throw new Error(`the model's output does not depend on layer "${cut}"`);
   // Tensors from outside the downstream part that the downstream part reads, besides the cut.
-  const contextIds = [
-    ...new Set(model.nodes.filter((n) => downstream.has(n.id)).flatMap((n) => n.inputs)),
-  ].filter((id) => id !== cut && !downstream.has(id));
+  const contextIds = [...new Set(model.nodes.filter((n) => downstream.has(n.id)).flatMap((n) => n.inputs))].filter(
+    (id) => id !== cut && !downstream.has(id),
+  );
   const contextNodes = contextIds.filter((id) => nodeIndex(model).has(id));
 
   return {

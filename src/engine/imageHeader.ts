@@ -28,7 +28,11 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
  * more. Undefined when no header can be read; the caller refuses those, since what cannot be measured
  * cannot be bounded.
  */
-export function checkImageHeader(fileName: string, bytes: Uint8Array, maxPixels: number = DEFAULT_LIMITS.imagePixels): ImageHeader | undefined {
+export function checkImageHeader(
+  fileName: string,
+  bytes: Uint8Array,
+  maxPixels: number = DEFAULT_LIMITS.imagePixels,
+): ImageHeader | undefined {
   const header = readImageHeader(bytes);
   if (header) checkPixels(fileName, header.width, header.height, maxPixels);
   return header;

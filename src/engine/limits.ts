@@ -45,7 +45,8 @@ export const RAISE_LIMIT: Partial<Record<keyof Limits, { setting: string; flag: 
 
 const LIMIT_NAMES: Record<keyof Limits, (value: number) => string> = {
   modelBytes: (value) => `the ${byteSize(value)} ConvLens allows one model`,
-  imagePixels: (value) => `the ${(value / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 6 })} megapixels ConvLens decodes in one image`,
+  imagePixels: (value) =>
+    `the ${(value / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 6 })} megapixels ConvLens decodes in one image`,
   graphNodes: (value) => `the ${value.toLocaleString('en-US')} nodes ConvLens reads in one graph`,
   nestingDepth: (value) => `the ${value} levels of nesting ConvLens reads`,
   compressionRatio: (value) => `the ${value}:1 compression ConvLens unpacks`,
@@ -63,7 +64,9 @@ export class LimitExceededError extends ModelReadError {
     readonly value: number,
   ) {
     const raise = RAISE_LIMIT[limit];
-    const how = raise ? ` (raise it with the setting "${raise.setting}" or the command-line option ${raise.flag} if you trust this file)` : '';
+    const how = raise
+      ? ` (raise it with the setting "${raise.setting}" or the command-line option ${raise.flag} if you trust this file)`
+      : '';
     super(fileName, `${asks}, more than ${LIMIT_NAMES[limit](value)}${how}.`);
     this.name = 'LimitExceededError';
   }

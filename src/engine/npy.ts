@@ -24,7 +24,11 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeText) throw new Error('has a .npy header that cannot be read');
   if (fortran[1] === 'True') throw new Error('holds a Fortran-ordered array; save it in C order (numpy.ascontiguousarray)');
-  const shape = shapeText[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error('has a .npy header with an invalid shape');
 
   const [, order, kind, sizeText] = descr;
@@ -59,4 +63,3 @@ function valueReader(kind: string, size: number, bigEndian: boolean): Reader | u
   };
   return readers[`${kind}${size}`];
 }
-

@@ -57,7 +57,8 @@ export function checkPng(fileName: string, bytes: Uint8Array, maxPixels: number 
   const layout = readPngLayout(fileName, bytes, maxPixels);
   const expected = imageDataBytes(layout);
   const unpacked = inflatedBytes(layout.imageData, expected, (what) => damaged(fileName, what));
-  if (unpacked > expected) throw damaged(fileName, `its image data unpacks to more than its ${layout.width} × ${layout.height} pixels need`);
+  if (unpacked > expected)
+    throw damaged(fileName, `its image data unpacks to more than its ${layout.width} × ${layout.height} pixels need`);
   if (unpacked < expected) throw damaged(fileName, 'its image data is cut short');
   return layout;
 }
@@ -73,7 +74,7 @@ function readPngLayout(fileName: string, bytes: Uint8Array, maxPixels: number): 
   const chunks: string[] = [];
   const imageData: Uint8Array[] = [];
   let header: PngLayout | undefined;
-  for (let offset = 8; chunks.at(-1) !== 'IEND'; ) {
+  for (let offset = 8; chunks.at(-1) !== 'IEND';) {
     if (offset + 12 > bytes.length) throw damaged(fileName, 'it is cut short');
     const length = view.getUint32(offset);
     const type = String.fromCharCode(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7]);
@@ -84,9 +85,17 @@ function readPngLayout(fileName: string, bytes: Uint8Array, maxPixels: number): 
     if (type === 'IHDR') {
       if (length !== 13) throw damaged(fileName, 'its IHDR header is not 13 bytes long');
       const [depth, colourType, , , interlace] = bytes.subarray(offset + 16, offset + 21);
-      header = { width: view.getUint32(offset + 8), height: view.getUint32(offset + 12), depth, colourType, interlaced: interlace !== 0, chunks };
+      header = {
+        width: view.getUint32(offset + 8),
+        height: view.getUint32(offset + 12),
+        depth,
+        colourType,
+        interlaced: interlace !== 0,
+        chunks,
+      };
       checkPixels(fileName, header.width, header.height, maxPixels);
-      if (SAMPLES[colourType] === undefined || ![1, 2, 4, 8, 16].includes(depth)) throw damaged(fileName, `its colour type ${colourType} with ${depth}-bit samples does not exist`);
+      if (SAMPLES[colourType] === undefined || ![1, 2, 4, 8, 16].includes(depth))
+        throw damaged(fileName, `its colour type ${colourType} with ${depth}-bit samples does not exist`);
     } else if (type === 'IDAT') imageData.push(bytes.subarray(offset + 8, offset + 8 + length));
     offset += 12 + length;
   }
@@ -99,7 +108,15 @@ function imageDataBytes({ width, height, depth, colourType, interlaced }: PngLay
   const rows = (w: number, h: number) => (w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * bits) / 8)));
   if (!interlaced) return rows(width, height);
   // Adam7's seven passes: [first column, first row, column step, row step].
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
   return passes.reduce((sum, [x, y, dx, dy]) => sum + rows(Math.ceil((width - x) / dx), Math.ceil((height - y) / dy)), 0);
 }
 
@@ -108,7 +125,9 @@ const TOO_MUCH = Symbol('too much');
 
 /** How many bytes the zlib stream unpacks to, counting past `most` by at most one step. Nothing is kept. */
 function inflatedBytes(parts: Uint8Array[], most: number, refuse: (what: string) => Error): number {
-  const steps = parts.flatMap((part) => Array.from({ length: Math.ceil(part.length / INFLATE_STEP) }, (_, i) => part.subarray(i * INFLATE_STEP, (i + 1) * INFLATE_STEP)));
+  const steps = parts.flatMap((part) =>
+    Array.from({ length: Math.ceil(part.length / INFLATE_STEP) }, (_, i) => part.subarray(i * INFLATE_STEP, (i + 1) * INFLATE_STEP)),
+  );
   let total = 0;
   const inflater = new Unzlib((chunk) => {
     total += chunk.length;
@@ -127,7 +146,11 @@ function inflatedBytes(parts: Uint8Array[], most: number, refuse: (what: string)
  * The pixels of a plain opaque PNG, or undefined for a file to leave to the browser's decoder. A header
  * over `maxPixels` is refused (LimitExceededError), not left to the browser.
  */
-export function decodePlainPng(bytes: Uint8Array, fileName = 'image.png', maxPixels: number = DEFAULT_LIMITS.imagePixels): RgbaImage | undefined {
+export function decodePlainPng(
+  bytes: Uint8Array,
+  fileName = 'image.png',
+  maxPixels: number = DEFAULT_LIMITS.imagePixels,
+): RgbaImage | undefined {
   if (!isPng(bytes)) return undefined;
   let layout: ReturnType<typeof readPngLayout>;
   try {

@@ -5,7 +5,15 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MAX_BYTES, isInsideFolder, pathSegments, pathShapeProblem, RefusedFileError, REFUSALS, sizeLimit } from '../engine/confinedPath';
+import {
+  DEFAULT_MAX_BYTES,
+  isInsideFolder,
+  pathSegments,
+  pathShapeProblem,
+  RefusedFileError,
+  REFUSALS,
+  sizeLimit,
+} from '../engine/confinedPath';
 import { ModelReadError } from '../engine/errors';
 import type { ModelSource } from '../engine/modelSource';
 import { readRegularFile } from './regularFile';

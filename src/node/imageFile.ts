@@ -32,7 +32,11 @@ export async function readImageFile(filePath: string, maxPixels: number = DEFAUL
 }
 
 /** An image file's bytes as RGBA pixels, refused (one sentence naming `name`) when over `maxPixels` or not an image. */
-export async function decodeImageBytes(name: string, bytes: Uint8Array, maxPixels: number = DEFAULT_LIMITS.imagePixels): Promise<RgbaImage> {
+export async function decodeImageBytes(
+  name: string,
+  bytes: Uint8Array,
+  maxPixels: number = DEFAULT_LIMITS.imagePixels,
+): Promise<RgbaImage> {
   const unreadable = () => new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`);
   const header = checkImageHeader(name, bytes, maxPixels);
   if (!header) throw unreadable();
@@ -51,7 +55,11 @@ async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
   // Loaded on first use: it compiles its WebAssembly when imported.
   const { decode: decodeWebp } = await import('@cwasm/webp');
   const image = decodeWebp(bytes);
-  return { width: image.width, height: image.height, data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength) };
+  return {
+    width: image.width,
+    height: image.height,
+    data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+  };
 }
 
 /**

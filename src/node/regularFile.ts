@@ -19,7 +19,12 @@ export const IMAGE_FILE_LIMIT = 'the 256 MiB ConvLens reads from an image file';
  * too; no more than the size seen is read. A refusal is `refuse(reason)`, the reason a predicate ("is a
  * FIFO (named pipe), not a regular file."); a missing file rejects with Node's own error.
  */
-export async function readRegularFile(file: string, maxBytes: number, refuse: (reason: string) => Error, limit = limitName(maxBytes)): Promise<Uint8Array> {
+export async function readRegularFile(
+  file: string,
+  maxBytes: number,
+  refuse: (reason: string) => Error,
+  limit = limitName(maxBytes),
+): Promise<Uint8Array> {
   const judge = (info: Stats) => {
     if (!info.isFile()) throw refuse(notRegularFile(kindOf(info)));
     if (info.size > maxBytes) throw refuse(tooLarge(info.size, maxBytes, limit));

@@ -44,7 +44,14 @@ export interface FolderImage {
 
 export type AnalyzeHostMessage =
   | PanelHostMessage
-  | { type: 'analyze'; modelFileName: string; folderName: string; images: FolderEntry[]; backend: BackendPreference; limits: Partial<Limits> };
+  | {
+      type: 'analyze';
+      modelFileName: string;
+      folderName: string;
+      images: FolderEntry[];
+      backend: BackendPreference;
+      limits: Partial<Limits>;
+    };
 
 export type AnalyzeWebviewMessage =
   | PanelWebviewMessage

@@ -26,7 +26,14 @@ export interface ExplainSettings {
 export type ExplainHostMessage =
   | PanelHostMessage
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
-  | { type: 'explain'; modelFileName: string; images: ExplainImage[]; settings: ExplainSettings; backend: BackendPreference; limits: Partial<Limits> };
+  | {
+      type: 'explain';
+      modelFileName: string;
+      images: ExplainImage[];
+      settings: ExplainSettings;
+      backend: BackendPreference;
+      limits: Partial<Limits>;
+    };
 
 export type ExplainWebviewMessage =
   | PanelWebviewMessage

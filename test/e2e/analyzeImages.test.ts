@@ -80,7 +80,11 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     await frame.click('#tab-patches');
     await frame.fill('#patch-channel', '5');
     await frame.dispatchEvent('#patch-channel', 'change');
-    await waitForText(frame, '#patch-note', /^The 16 images where conv3 channel 5 peaks highest, strongest first; each patch is the unit's receptive field, \d+×\d+ input pixels/);
+    await waitForText(
+      frame,
+      '#patch-note',
+      /^The 16 images where conv3 channel 5 peaks highest, strongest first; each patch is the unit's receptive field, \d+×\d+ input pixels/,
+    );
     assert.equal(await frame.locator('.patch-results .tile').count(), 16);
     await screenshot(session.page, 'analyze-top-patches');
     await frame.locator('.patch-results .tile-open').first().click();
@@ -118,7 +122,11 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     await frame.click('#maximize-export');
     const input = session.page.locator('.quick-input-widget input');
     await input.waitFor();
-    await waitFor(async () => /workspace\/looks-for-conv3-channel-5\.png$/.test(await input.inputValue()), 10_000, () => 'the save dialog never suggested workspace/looks-for-conv3-channel-5.png');
+    await waitFor(
+      async () => /workspace\/looks-for-conv3-channel-5\.png$/.test(await input.inputValue()),
+      10_000,
+      () => 'the save dialog never suggested workspace/looks-for-conv3-channel-5.png',
+    );
     await input.press('Enter');
     const saved = path.join(session.server.workspace, 'looks-for-conv3-channel-5.png');
     await waitFor(() => existsSync(saved) && readFileSync(saved).length > 24);

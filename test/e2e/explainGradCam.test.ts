@@ -24,7 +24,9 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     await sneaker.click();
     // The click opens the image's preview; select the second image once that has settled.
     await session.page.waitForTimeout(1500);
-    await explorerRow(session.page, 'trouser.png').first().click({ modifiers: ['Control'] });
+    await explorerRow(session.page, 'trouser.png')
+      .first()
+      .click({ modifiers: ['Control'] });
     await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
     await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
 
@@ -71,7 +73,11 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     assert.equal(await second.getAttribute('aria-pressed'), 'true');
     await frame.selectOption('#method-select', 'guided');
     await waitForCaption(frame, 0, /^Guided backprop for “Sneaker”/);
-    assert.equal(await frame.$eval('#layer-select', (el) => (el.closest('label') as HTMLElement).hidden), true, 'no target layer for input-gradient methods');
+    assert.equal(
+      await frame.$eval('#layer-select', (el) => (el.closest('label') as HTMLElement).hidden),
+      true,
+      'no target layer for input-gradient methods',
+    );
   });
 
   test('Export PNG saves the picture beside the image', async () => {
@@ -80,7 +86,11 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     const input = session.page.locator('.quick-input-widget input');
     await input.waitFor();
     // The dialog fills in the suggested path a moment after it opens.
-    await waitFor(async () => /images\/sneaker-guided\.png$/.test(await input.inputValue()), 10_000, () => 'the save dialog never suggested images/sneaker-guided.png');
+    await waitFor(
+      async () => /images\/sneaker-guided\.png$/.test(await input.inputValue()),
+      10_000,
+      () => 'the save dialog never suggested images/sneaker-guided.png',
+    );
     await input.press('Enter');
     const saved = path.join(session.server.workspace, 'images', 'sneaker-guided.png');
     await waitFor(() => existsSync(saved) && readFileSync(saved).length > 8);
@@ -97,19 +107,31 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     assert.equal((await frame.textContent('#compare-summary'))?.trim(), 'Compare methods (2)');
     for (const card of [0, 1]) {
       const figures = frame.locator('.card').nth(card).locator('figure');
-      await waitFor(async () => /^Integrated gradients for/.test(((await figures.nth(2).locator('.caption').textContent()) ?? '').trim()), 120_000, () => `card ${card} never showed integrated gradients`);
-      assert.deepEqual(await figures.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.method)), ['gradcam', 'gradcam++', 'integrated']);
+      await waitFor(
+        async () => /^Integrated gradients for/.test(((await figures.nth(2).locator('.caption').textContent()) ?? '').trim()),
+        120_000,
+        () => `card ${card} never showed integrated gradients`,
+      );
+      assert.deepEqual(await figures.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.method)), [
+        'gradcam',
+        'gradcam++',
+        'integrated',
+      ]);
       const captions = (await figures.locator('.caption').allTextContents()).map((c) => c.trim());
       assert.match(captions[0], /^Grad-CAM for/);
       assert.match(captions[1], /^Grad-CAM\+\+ for/);
     }
     // The three pictures differ: they are three methods, not one picture drawn three times.
-    const sums = await frame.locator('.card').first().locator('canvas').evaluateAll((canvases) =>
-      canvases.map((canvas) => {
-        const c = canvas as HTMLCanvasElement;
-        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).reduce((a, b) => a + b, 0);
-      }),
-    );
+    const sums = await frame
+      .locator('.card')
+      .first()
+      .locator('canvas')
+      .evaluateAll((canvases) =>
+        canvases.map((canvas) => {
+          const c = canvas as HTMLCanvasElement;
+          return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).reduce((a, b) => a + b, 0);
+        }),
+      );
     assert.equal(new Set(sums).size, 3, `picture sums ${sums}`);
     await screenshot(session.page, 'explain-compare-dark');
   });
@@ -117,7 +139,11 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
   test('Copy puts the picture on the clipboard as a PNG', async () => {
     await session.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await frame.locator('.card').first().locator('figure').first().getByRole('button', { name: 'Copy' }).click();
-    await waitFor(async () => /^Copied Grad-CAM of sneaker\.png to the clipboard\.$/.test(((await frame.textContent('#explain-status')) ?? '').trim()), 10_000, () => 'no copy confirmation');
+    await waitFor(
+      async () => /^Copied Grad-CAM of sneaker\.png to the clipboard\.$/.test(((await frame.textContent('#explain-status')) ?? '').trim()),
+      10_000,
+      () => 'no copy confirmation',
+    );
     const copied = await frame.evaluate(async () => {
       const [item] = await navigator.clipboard.read();
       const bitmap = await createImageBitmap(await item.getType('image/png'));
@@ -128,7 +154,10 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
 
   test('the panel follows the light theme', async () => {
     mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
-    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
+    writeFileSync(
+      path.join(session.server.workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }),
+    );
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     const background = await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor);
     assert.equal(background, 'rgb(255, 255, 255)');
@@ -136,7 +165,10 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
   });
 
   test('and the high-contrast theme', async () => {
-    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default High Contrast' }));
+    writeFileSync(
+      path.join(session.server.workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'workbench.colorTheme': 'Default High Contrast' }),
+    );
     await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), undefined, { timeout: 30_000 });
     // High contrast draws borders in its contrast colour around the cards and the pressed prediction.
     const border = await frame.$eval('.prediction[aria-pressed="true"]', (el) => getComputedStyle(el).borderTopColor);
@@ -148,14 +180,20 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
     await revealInExplorer(session.page, 'images', 'bag.png');
     await explorerRow(session.page, 'bag.png').first().click();
     await session.page.waitForTimeout(1500);
-    await explorerRow(session.page, 'notes.png').first().click({ modifiers: ['Control'] });
+    await explorerRow(session.page, 'notes.png')
+      .first()
+      .click({ modifiers: ['Control'] });
     await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="notes.png"]').waitFor();
     await chooseFromContextMenu(session.page, explorerRow(session.page, 'notes.png').first(), 'Explain with Grad-CAM');
     const second = await webviewFrame(session.page, '.left-out', 120_000);
     assert.match(((await second.textContent('.left-out')) ?? '').trim(), /^Left out: notes\.png is not an image ConvLens can decode/);
     assert.deepEqual(await second.$$eval('.card', (els) => els.map((el) => (el as HTMLElement).dataset.image)), ['bag.png']);
     const messages = session.page.locator('.notification-toast .notification-list-item-message');
-    await waitFor(async () => (await messages.allTextContents()).some((m) => /^notes\.png is not an image ConvLens can decode/.test(m.trim())), 30_000, () => 'no notification named notes.png');
+    await waitFor(
+      async () => (await messages.allTextContents()).some((m) => /^notes\.png is not an image ConvLens can decode/.test(m.trim())),
+      30_000,
+      () => 'no notification named notes.png',
+    );
     assert.equal(readFileSync(path.join(session.server.workspace, 'images', 'notes.png'), 'utf8'), 'not a picture');
     await screenshot(session.page, 'explain-left-out');
   });
@@ -166,7 +204,11 @@ async function caption(frame: Frame, index: number): Promise<string> {
 }
 
 async function waitForCaption(frame: Frame, index: number, pattern: RegExp): Promise<void> {
-  await waitFor(async () => pattern.test(await caption(frame, index)), 120_000, () => `caption ${index} never matched ${pattern}`);
+  await waitFor(
+    async () => pattern.test(await caption(frame, index)),
+    120_000,
+    () => `caption ${index} never matched ${pattern}`,
+  );
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {

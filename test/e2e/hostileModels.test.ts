@@ -36,7 +36,8 @@ describe('Models from a stranger in VS Code', { skip: skipWithoutCodeServer, tim
       writeFileSync(path.join(workspace, 'linked', 'model.json'), modelNamingWeights('weights.bin'));
       symlinkSync(path.join('..', 'elsewhere', 'secret.bin'), path.join(workspace, 'linked', 'weights.bin'));
       mkdirSync(path.join(workspace, 'html-names'));
-      for (const name of ['html-names.onnx', 'labels.txt']) copyFileSync(path.join(hostileNames, name), path.join(workspace, 'html-names', name));
+      for (const name of ['html-names.onnx', 'labels.txt'])
+        copyFileSync(path.join(hostileNames, name), path.join(workspace, 'html-names', name));
     },
   });
 
@@ -61,7 +62,11 @@ describe('Models from a stranger in VS Code', { skip: skipWithoutCodeServer, tim
     const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item');
     assert.equal(((await frame.textContent('#model-name')) ?? '').trim(), '<b>bold</b> & <i>italic</i>');
     const names = await frame.$$eval('#layer-tree vscode-tree-item .layer-name', (els) => els.map((el) => el.textContent));
-    for (const name of [`<img src=x onerror="document.title='pwned-img'">`, `"><svg onload="document.title='pwned-svg'">`, `<script>document.title='pwned-script'</script>`]) {
+    for (const name of [
+      `<img src=x onerror="document.title='pwned-img'">`,
+      `"><svg onload="document.title='pwned-svg'">`,
+      `<script>document.title='pwned-script'</script>`,
+    ]) {
       assert.ok(names.includes(name), `${name} is shown as text (names: ${names.join(' | ')})`);
     }
     // Select a layer, so the inspector (title, weights) shows a hostile name too.
@@ -82,15 +87,18 @@ describe('Models from a stranger in VS Code', { skip: skipWithoutCodeServer, tim
 async function expectRefusal(page: Page, expected: string): Promise<void> {
   const frame: Frame = await webviewFrame(page, '#layer-tree vscode-tree-item');
   await frame.locator('vscode-tree-item[data-layer-id="conv1"] .layer-name').first().click();
-  await frame.waitForFunction((text) => document.body.textContent?.includes(text), expected, { timeout: 60_000 }).catch(async (error: Error) => {
-    const status = await frame.textContent('.inspector').catch(() => '');
-    throw new Error(`${error.message}; the inspector says: ${status}; screenshot: ${await screenshot(page, 'hostile-refusal-missing')}`);
-  });
+  await frame
+    .waitForFunction((text) => document.body.textContent?.includes(text), expected, { timeout: 60_000 })
+    .catch(async (error: Error) => {
+      const status = await frame.textContent('.inspector').catch(() => '');
+      throw new Error(`${error.message}; the inspector says: ${status}; screenshot: ${await screenshot(page, 'hostile-refusal-missing')}`);
+    });
   const notification = page.locator('.notification-toast', { hasText: expected });
   await notification.first().waitFor({ timeout: 30_000 });
   assert.equal(await notification.count(), 1);
 }
 
 async function closeNotifications(page: Page): Promise<void> {
-  for (const close of await page.locator('.notification-toast .codicon-notifications-clear').all()) await close.click().catch(() => undefined);
+  for (const close of await page.locator('.notification-toast .codicon-notifications-clear').all())
+    await close.click().catch(() => undefined);
 }

@@ -51,7 +51,11 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     assert.match(await text(frame, '#feature-status'), /^Choose an image/);
     await frame.click('#choose-image');
     await answerOpenDialog(session.page, path.join(session.server.workspace, 'images', 'sneaker.png'));
-    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').startsWith('conv1: 16 channels'), undefined, { timeout: 60_000 });
+    await frame.waitForFunction(
+      () => (document.getElementById('feature-status')?.textContent ?? '').startsWith('conv1: 16 channels'),
+      undefined,
+      { timeout: 60_000 },
+    );
     assert.equal(await text(frame, '#feature-image'), 'sneaker.png');
     // 16 channels of 28×28 in a 4 × 4 grid.
     assert.deepEqual(await canvasSize(frame, '#feature-maps-canvas'), [4 * 29 - 1, 4 * 29 - 1]);
@@ -68,7 +72,9 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await frame.waitForFunction(() => (document.getElementById('zoom-pane') as HTMLElement).hidden);
 
     await frame.locator('.feature-maps').press('Alt+ArrowDown');
-    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').startsWith('pool1: 16 channels of 14×14'));
+    await frame.waitForFunction(() =>
+      (document.getElementById('feature-status')?.textContent ?? '').startsWith('pool1: 16 channels of 14×14'),
+    );
     assert.equal(await text(frame, '#inspector-title'), 'pool1');
     const selected = await frame.$$eval('vscode-tree-item', (items) =>
       items.filter((i) => (i as unknown as { selected: boolean }).selected).map((i) => (i as HTMLElement).dataset.layerId),
@@ -79,8 +85,14 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
   test('Show Feature Maps on an image in the explorer runs it through the open model', async () => {
     await clickContextMenu(session.page, 'Show Feature Maps', 'images', 'trouser.png');
     frame = await webviewFrame(session.page, '#feature-maps-canvas');
-    await frame.waitForFunction(() => document.getElementById('feature-image')?.textContent === 'trouser.png', undefined, { timeout: 60_000 });
-    await frame.waitForFunction(() => (document.getElementById('feature-status')?.textContent ?? '').endsWith('for trouser.png. Hover for values, click a channel to zoom.'));
+    await frame.waitForFunction(() => document.getElementById('feature-image')?.textContent === 'trouser.png', undefined, {
+      timeout: 60_000,
+    });
+    await frame.waitForFunction(() =>
+      (document.getElementById('feature-status')?.textContent ?? '').endsWith(
+        'for trouser.png. Hover for values, click a channel to zoom.',
+      ),
+    );
   });
 
   test('preprocessing edited in the summary is saved to the sidecar and used at once', async () => {
@@ -93,11 +105,16 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await frame.fill('#preprocessing-size', '28x28');
     await frame.selectOption('#preprocessing-scale', '0-1');
     await frame.click('#save-preprocessing');
-    await frame.waitForFunction(() => document.getElementById('model-preprocessing')?.textContent === '28x28, gray, scale 0-1 (from model.json.convlens.json)');
+    await frame.waitForFunction(
+      () => document.getElementById('model-preprocessing')?.textContent === '28x28, gray, scale 0-1 (from model.json.convlens.json)',
+    );
     const sidecar = JSON.parse(readFileSync(path.join(session.server.workspace, 'fashion-mnist-cnn', 'model.json.convlens.json'), 'utf8'));
     assert.deepEqual(sidecar, { size: '28x28', channels: 'gray', scale: '0-1' });
     // The feature maps on screen are computed again from pixels scaled to 0-1 (the model rescales them once more).
-    await waitFor(async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore), 'the feature maps never changed');
+    await waitFor(
+      async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore),
+      'the feature maps never changed',
+    );
   });
 
   test('bad input gets a message naming the file, and the user’s files stay as they are', async () => {
@@ -117,13 +134,18 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
 
   test('the inspector follows the light theme', async () => {
     mkdirSync(path.join(session.server.workspace, '.vscode'), { recursive: true });
-    writeFileSync(path.join(session.server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }));
+    writeFileSync(
+      path.join(session.server.workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }),
+    );
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     assert.equal(await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor), 'rgb(255, 255, 255)');
     await screenshot(session.page, 'feature-maps-light');
     await frame.click('#tab-filters');
     await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
-    await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').startsWith('32 filters (rows) × 16 input channels'));
+    await frame.waitForFunction(() =>
+      (document.getElementById('filters-description')?.textContent ?? '').startsWith('32 filters (rows) × 16 input channels'),
+    );
     await screenshot(session.page, 'filters-light');
   });
 });

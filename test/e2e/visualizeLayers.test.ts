@@ -16,7 +16,10 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
     prepare: (workspace) => {
       writeFileSync(path.join(workspace, 'fashion-mnist-cnn', 'broken_model.json'), '{"modelTopology": {"class_name": "Seq');
       mkdirSync(path.join(workspace, 'xception'));
-      copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'), path.join(workspace, 'xception', 'mini_xception.hdf5'));
+      copyFileSync(
+        path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'),
+        path.join(workspace, 'xception', 'mini_xception.hdf5'),
+      );
     },
   });
 
@@ -76,7 +79,9 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
     ]);
     await session.page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row[aria-label^="conv2,"]').click();
     const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item');
-    await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="conv2"]') as { selected?: boolean } | null)?.selected === true);
+    await frame.waitForFunction(
+      () => (document.querySelector('vscode-tree-item[data-layer-id="conv2"]') as { selected?: boolean } | null)?.selected === true,
+    );
     const selected = await frame.$$eval('vscode-tree-item', (items) =>
       items.filter((i) => (i as unknown as { selected: boolean }).selected).map((i) => (i as HTMLElement).dataset.layerId),
     );
@@ -90,17 +95,25 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
     const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item[data-layer-id="block:add_1"]');
     const top = await frame.$$eval('#layer-tree > vscode-tree-item', (items) => items.map((i) => (i as HTMLElement).dataset.layerId));
     assert.equal(top.length, 14);
-    assert.deepEqual(top.filter((id) => id!.startsWith('block:')), ['block:add_1', 'block:add_2', 'block:add_3', 'block:add_4']);
+    assert.deepEqual(
+      top.filter((id) => id!.startsWith('block:')),
+      ['block:add_1', 'block:add_2', 'block:add_3', 'block:add_4'],
+    );
     const block = frame.locator('vscode-tree-item[data-layer-id="block:add_2"]');
     assert.equal(await block.evaluate((item) => (item as unknown as { open: boolean }).open), false, 'blocks start folded');
     // The block's own row (first) counts the parameters of the layers inside it.
     const [own, ...inside] = (await block.locator('.layer-params').allTextContents()).map((t) => Number(t.replace(/,/g, '')));
     assert.equal(inside.length, 9);
-    assert.equal(own, inside.reduce((a, b) => a + b, 0));
+    assert.equal(
+      own,
+      inside.reduce((a, b) => a + b, 0),
+    );
     await block.locator('.layer-name').first().click();
     const isOpen = () => block.evaluate((item) => (item as unknown as { open: boolean }).open);
     if (!(await isOpen())) await session.page.keyboard.press('ArrowRight');
-    await frame.waitForFunction(() => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open);
+    await frame.waitForFunction(
+      () => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open,
+    );
     await screenshot(session.page, 'layer-blocks');
   });
 

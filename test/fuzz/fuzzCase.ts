@@ -58,7 +58,9 @@ function judge(error: unknown, fileName: string): CaseResult {
   if (cause instanceof TypeError || cause instanceof ReferenceError) {
     return { outcome: 'crash', message: `${error.message} (${cause.name} ${whereThrown(cause)})` };
   }
-  return isCleanMessage(error.message, fileName) ? { outcome: 'clean error', message: error.message } : { outcome: 'crash', message: error.message };
+  return isCleanMessage(error.message, fileName)
+    ? { outcome: 'clean error', message: error.message }
+    : { outcome: 'crash', message: error.message };
 }
 
 function whereThrown(error: unknown): string {

@@ -84,7 +84,12 @@ async function runShare(cases: [number, number][], seeds: FuzzSeed[], report: (f
             current = line.started;
             startedAt = performance.now();
           } else {
-            finding(line.finished, line.outcome as Outcome, { message: line.message, damage: line.damage, ms: line.ms, peakRssBytes: line.peakRssBytes });
+            finding(line.finished, line.outcome as Outcome, {
+              message: line.message,
+              damage: line.damage,
+              ms: line.ms,
+              peakRssBytes: line.peakRssBytes,
+            });
             done = line.finished + 1;
             current = -1;
           }
@@ -94,7 +99,9 @@ async function runShare(cases: [number, number][], seeds: FuzzSeed[], report: (f
         clearInterval(watchdog);
         if (current >= 0) {
           // The case that was running when the worker stopped: it hung, or it killed the process.
-          finding(current, timedOut ? 'timeout' : 'crash', { message: timedOut ? `no result after ${timeoutMs / 1000} s` : `the process ended (${signal ?? `exit ${code}`})` });
+          finding(current, timedOut ? 'timeout' : 'crash', {
+            message: timedOut ? `no result after ${timeoutMs / 1000} s` : `the process ended (${signal ?? `exit ${code}`})`,
+          });
           done = current + 1;
         }
         resolve(Math.max(done, 1));
@@ -126,7 +133,8 @@ async function main(): Promise<void> {
   let reported = 0;
   const report = (finding: Finding): void => {
     findings.push(finding);
-    if (++reported % 100 === 0) process.stderr.write(`${reported}/${count} cases, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    if (++reported % 100 === 0)
+      process.stderr.write(`${reported}/${count} cases, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   };
   const shares = Array.from({ length: jobs }, (_, job) => cases.filter((_, i) => i % jobs === job));
   await Promise.all(shares.map((share) => runShare(share, seeds, report)));

@@ -28,7 +28,8 @@ function seedFrom(file: string, label: string): FuzzSeed {
   const folder = path.dirname(file);
   const siblings = new Map<string, Uint8Array>();
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name !== path.basename(file)) siblings.set(entry.name, new Uint8Array(readFileSync(path.join(folder, entry.name))));
+    if (entry.isFile() && entry.name !== path.basename(file))
+      siblings.set(entry.name, new Uint8Array(readFileSync(path.join(folder, entry.name))));
   }
   return { format: formatOf(file)!, label, fileName: path.basename(file), main: new Uint8Array(readFileSync(file)), siblings };
 }
@@ -36,7 +37,9 @@ function seedFrom(file: string, label: string): FuzzSeed {
 function modelFilesUnder(folder: string): string[] {
   if (!existsSync(folder)) return [];
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+    );
   return walk(folder)
     .filter((file) => formatOf(file) !== undefined)
     .sort();

@@ -19,8 +19,7 @@ export interface WorkerTask {
 }
 
 export type WorkerLine =
-  | { started: number }
-  | { finished: number; outcome: string; message?: string; damage: string; ms: number; peakRssBytes: number };
+  { started: number } | { finished: number; outcome: string; message?: string; damage: string; ms: number; peakRssBytes: number };
 
 function say(line: WorkerLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -37,7 +36,14 @@ async function main(): Promise<void> {
     const result = await runCase(source);
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     const overBudget = peakRssBytes > task.memoryBytes;
-    say({ finished: position, ...result, ...(overBudget ? { outcome: 'memory' } : {}), damage, ms: performance.now() - started, peakRssBytes });
+    say({
+      finished: position,
+      ...result,
+      ...(overBudget ? { outcome: 'memory' } : {}),
+      damage,
+      ms: performance.now() - started,
+      peakRssBytes,
+    });
     if (overBudget || process.memoryUsage().rss > task.memoryBytes / 2) process.exit(0);
   }
 }

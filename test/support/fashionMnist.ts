@@ -47,5 +47,9 @@ export async function writeFashionFolder(folder: string, count: number): Promise
   const { images, labels } = fashionMnistTest(count);
   for (const name of CLASS_FOLDERS) mkdirSync(path.join(folder, name), { recursive: true });
   const digits = String(count - 1).length;
-  await Promise.all(images.map((image, i) => writePng(path.join(folder, CLASS_FOLDERS[labels[i]], `test-${String(i).padStart(Math.max(3, digits), '0')}.png`), image)));
+  await Promise.all(
+    images.map((image, i) =>
+      writePng(path.join(folder, CLASS_FOLDERS[labels[i]], `test-${String(i).padStart(Math.max(3, digits), '0')}.png`), image),
+    ),
+  );
 }

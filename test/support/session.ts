@@ -8,7 +8,9 @@ import { codeServerInstalled, type CodeServer, type CodeServerOptions, e2eCache,
 import { launchBrowser, openWorkbench } from './workbench';
 
 /** The `skip` option of suites that need code-server, with the reason when it is missing. */
-export const skipWithoutCodeServer = codeServerInstalled() ? false : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
+export const skipWithoutCodeServer = codeServerInstalled()
+  ? false
+  : `code-server is not installed in ${e2eCache}: run scripts/install-e2e.sh`;
 
 export interface WorkbenchSession {
   server: CodeServer;

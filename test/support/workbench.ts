@@ -90,7 +90,10 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_
   }
   // Say what the user would have seen instead: notifications, and a screenshot of the window.
   const shot = await screenshot(page, `no-webview-${selector.replace(/[^a-z0-9]+/gi, '-')}`);
-  const notes = await page.locator('.notification-toast .notification-list-item-message').allTextContents().catch(() => []);
+  const notes = await page
+    .locator('.notification-toast .notification-list-item-message')
+    .allTextContents()
+    .catch(() => []);
   throw new Error(`no webview frame shows ${selector}; notifications: ${JSON.stringify(notes)}; screenshot: ${shot}`);
 }
 

@@ -30,7 +30,16 @@ before(async () => {
 function handModel(shape: number[], nodes: GraphNode[]): RunnableModel {
   const inputShape = [null, ...shape];
   return {
-    summary: { name: 'hand', format: 'tfjs-layers', fileName: 'hand', inputShapes: [inputShape], outputShapes: [], layers: [], totalParams: 0, trainableParams: 0 },
+    summary: {
+      name: 'hand',
+      format: 'tfjs-layers',
+      fileName: 'hand',
+      inputShapes: [inputShape],
+      outputShapes: [],
+      layers: [],
+      totalParams: 0,
+      trainableParams: 0,
+    },
     inputs: [{ id: 'input', shape: inputShape }],
     outputs: [nodes[nodes.length - 1].id],
     nodes,
@@ -48,7 +57,6 @@ async function noLeak<T>(fn: () => Promise<T>): Promise<T> {
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   }
 }
-
 
 /** One channel of an RGBA image's window, row by row. */
 function channelPatch(image: RgbaImage, channel: number, top: number, left: number, size: number): number[] {
@@ -69,20 +77,45 @@ describe('Fourier parameterisation', () => {
     const even = rfft2dFrequencies(4, 4);
     assert.equal(even.columns, 3);
     // fftfreq(4) = [0, .25, -.5, -.25]; fx = [0, .25, .5]
-    close(even.values, [0, 0.25, 0.5, 0.25, Math.hypot(0.25, 0.25), Math.hypot(0.25, 0.5), 0.5, Math.hypot(0.5, 0.25), Math.hypot(0.5, 0.5), 0.25, Math.hypot(0.25, 0.25), Math.hypot(0.25, 0.5)], 1e-6, 'freqs');
+    close(
+      even.values,
+      [
+        0,
+        0.25,
+        0.5,
+        0.25,
+        Math.hypot(0.25, 0.25),
+        Math.hypot(0.25, 0.5),
+        0.5,
+        Math.hypot(0.5, 0.25),
+        Math.hypot(0.5, 0.5),
+        0.25,
+        Math.hypot(0.25, 0.25),
+        Math.hypot(0.25, 0.5),
+      ],
+      1e-6,
+      'freqs',
+    );
     const odd = rfft2dFrequencies(3, 5);
     assert.equal(odd.columns, 4); // fftfreq(5)[:4] = [0, .2, .4, -.4] → |fx| [0, .2, .4, .4]
     close(odd.values.slice(0, 4), [0, 0.2, 0.4, 0.4], 1e-6, 'odd freqs');
   });
 
-  for (const [height, width] of [[6, 8], [5, 7], [1, 4]]) {
+  for (const [height, width] of [
+    [6, 8],
+    [5, 7],
+    [1, 4],
+  ]) {
     test(`the matrix inverse DFT equals tfjs ifft along y then irfft along x (${height}x${width})`, async () => {
       await noLeak(async () => {
         const channels = 2;
         const dft = new InverseRealDft2d(height, width, channels);
         const fw = dft.columns;
         const random = randomSource(height * 100 + width);
-        const stacked = tf.tensor2d(Float32Array.from({ length: 2 * height * channels * fw }, () => random.gaussian()), [2 * height, channels * fw]);
+        const stacked = tf.tensor2d(
+          Float32Array.from({ length: 2 * height * channels * fw }, () => random.gaussian()),
+          [2 * height, channels * fw],
+        );
         const ours = dft.apply(stacked);
         // tfjs's FFT kernels are the CPU backend's only (the WebAssembly one has none).
         const backend = tf.getBackend();
@@ -107,12 +140,19 @@ describe('Fourier parameterisation', () => {
 
   test('starts near grey, inside (0, 1), with one variable; pixels and one-channel variants too', async () => {
     await noLeak(async () => {
-      for (const [channels, fourier] of [[3, true], [1, true], [3, false]] as const) {
+      for (const [channels, fourier] of [
+        [3, true],
+        [1, true],
+        [3, false],
+      ] as const) {
         const param = imageParameterization(10, 12, channels, randomSource(1).gaussian, { fourier });
         const image = param.image();
         assert.deepEqual(image.shape, [10, 12, channels]);
         const values = await image.data();
-        assert.ok(values.every((v) => v > 0.4 && v < 0.6), 'near 0.5');
+        assert.ok(
+          values.every((v) => v > 0.4 && v < 0.6),
+          'near 0.5',
+        );
         assert.equal(param.variables.length, 1);
         image.dispose();
         param.dispose();
@@ -126,8 +166,14 @@ describe('random transformations', () => {
     const a = randomSource(42);
     const b = randomSource(42);
     const first = Array.from({ length: 5 }, () => a.next());
-    assert.deepEqual(first, Array.from({ length: 5 }, () => b.next()));
-    assert.notDeepEqual(first, Array.from({ length: 5 }, () => randomSource(43).next()));
+    assert.deepEqual(
+      first,
+      Array.from({ length: 5 }, () => b.next()),
+    );
+    assert.notDeepEqual(
+      first,
+      Array.from({ length: 5 }, () => randomSource(43).next()),
+    );
     const g = randomSource(7);
     const draws = Array.from({ length: 20000 }, () => g.gaussian());
     const mean = draws.reduce((s, x) => s + x, 0) / draws.length;
@@ -139,7 +185,10 @@ describe('random transformations', () => {
 
   test('the identity resamples exactly; a whole-pixel shift moves the image and reads grey outside', async () => {
     await noLeak(async () => {
-      const image = tf.tensor3d(Float32Array.from({ length: 4 * 5 * 2 }, (_, i) => i / 40), [4, 5, 2]);
+      const image = tf.tensor3d(
+        Float32Array.from({ length: 4 * 5 * 2 }, (_, i) => i / 40),
+        [4, 5, 2],
+      );
       const same = affineResample(image, 4, 5, { angle: 0, scale: 1, dx: 0, dy: 0 });
       close(await same.data(), await image.data(), 1e-6, 'identity');
       const shifted = affineResample(image, 4, 5, { angle: 0, scale: 1, dx: 2, dy: -1 });
@@ -157,8 +206,14 @@ describe('random transformations', () => {
     await noLeak(async () => {
       const random = randomSource(5);
       const [h, w, c, oh, ow] = [7, 6, 3, 5, 8];
-      const image = tf.tensor3d(Float32Array.from({ length: h * w * c }, () => random.next()), [h, w, c]);
-      const weights = tf.tensor3d(Float32Array.from({ length: oh * ow * c }, () => random.gaussian()), [oh, ow, c]);
+      const image = tf.tensor3d(
+        Float32Array.from({ length: h * w * c }, () => random.next()),
+        [h, w, c],
+      );
+      const weights = tf.tensor3d(
+        Float32Array.from({ length: oh * ow * c }, () => random.gaussian()),
+        [oh, ow, c],
+      );
       const affine: Affine = { angle: 0.15, scale: 1.08, dx: 1, dy: -1 };
       const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(affineResample(x as tf.Tensor3D, oh, ow, affine), weights)))(image);
       const { indices, weights: bilinear } = samplingGrid(h, w, oh, ow, affine);
@@ -179,8 +234,15 @@ describe('random transformations', () => {
 test('the differentiable preprocessing matches imageToInput for every scale and channel order', async () => {
   await noLeak(async () => {
     const random = randomSource(11);
-    const rgba: RgbaImage = { width: 5, height: 4, data: Uint8Array.from({ length: 80 }, (_, i) => (i % 4 === 3 ? 255 : random.integer(0, 255))) };
-    const rgb = tf.tensor3d(Float32Array.from({ length: 60 }, (_, i) => rgba.data[Math.floor(i / 3) * 4 + (i % 3)] / 255), [4, 5, 3]);
+    const rgba: RgbaImage = {
+      width: 5,
+      height: 4,
+      data: Uint8Array.from({ length: 80 }, (_, i) => (i % 4 === 3 ? 255 : random.integer(0, 255))),
+    };
+    const rgb = tf.tensor3d(
+      Float32Array.from({ length: 60 }, (_, i) => rgba.data[Math.floor(i / 3) * 4 + (i % 3)] / 255),
+      [4, 5, 3],
+    );
     for (const scale of PIXEL_SCALES) {
       for (const channels of ['rgb', 'bgr', 'gray'] as const) {
         const p: Preprocessing = { width: 5, height: 4, scale, channels };
@@ -214,12 +276,23 @@ describe('maximizeActivation on hand-made models', () => {
     // the image's rows and columns 5..9.
     conv = handModel([15, 15, 3], [{ id: 'conv', inputs: ['input'], run: ([x]) => tf.conv2d(x as tf.Tensor4D, kernel, 1, 'valid') }]);
     // Channel 1 of this layer sums the red channel: its mean is highest for an all-red image.
-    positive = handModel([15, 15, 3], [
-      { id: 'conv', inputs: ['input'], run: ([x]) => tf.concat([tf.conv2d(x as tf.Tensor4D, kernel, 1, 'same'), tf.conv2d(x as tf.Tensor4D, tf.abs(kernel), 1, 'same')], 3) },
-    ]);
+    positive = handModel(
+      [15, 15, 3],
+      [
+        {
+          id: 'conv',
+          inputs: ['input'],
+          run: ([x]) =>
+            tf.concat([tf.conv2d(x as tf.Tensor4D, kernel, 1, 'same'), tf.conv2d(x as tf.Tensor4D, tf.abs(kernel), 1, 'same')], 3),
+        },
+      ],
+    );
     // Logits linear in the pixels: class c scores Σ W[p, c] · x_p.
     const random = randomSource(7);
-    const w = tf.tensor2d(Float32Array.from({ length: 8 * 8 * 3 * 3 }, () => random.gaussian()), [8 * 8 * 3, 3]);
+    const w = tf.tensor2d(
+      Float32Array.from({ length: 8 * 8 * 3 * 3 }, () => random.gaussian()),
+      [8 * 8 * 3, 3],
+    );
     denseWeights = (await w.array()) as number[][];
     dense = handModel([8, 8, 3], [{ id: 'logits', inputs: ['input'], run: ([x]) => tf.matMul(tf.reshape(x, [x.shape[0]!, -1]), w) }]);
     dense.dispose = () => w.dispose();
@@ -251,7 +324,13 @@ describe('maximizeActivation on hand-made models', () => {
     const result = await noLeak(() =>
       // A larger learning rate than Lucid's: the image's mean (the DC coefficient) moves ~0.012 logits
       // per step at 0.05, too slowly for a short test.
-      maximizeActivation(positive, { target: { kind: 'channel', layer: 'conv', channel: 1 }, preprocessing: rgb15, steps: 48, learningRate: 0.2, seed: 2 }),
+      maximizeActivation(positive, {
+        target: { kind: 'channel', layer: 'conv', channel: 1 },
+        preprocessing: rgb15,
+        steps: 48,
+        learningRate: 0.2,
+        seed: 2,
+      }),
     );
     // The border counts less (the 'same' padding, and jitter shows grey there): the inner 11x11.
     const red = channelPatch(result.image, 0, 2, 2, 11);
@@ -263,9 +342,19 @@ describe('maximizeActivation on hand-made models', () => {
 
   test("a class target's image agrees in sign with the class's pixel weights", async () => {
     const classIndex = 1;
-    for (const [parameterization, minimum] of [[{}, 0.8], [{ fourier: false, decorrelate: false }, 0.97]] as const) {
+    for (const [parameterization, minimum] of [
+      [{}, 0.8],
+      [{ fourier: false, decorrelate: false }, 0.97],
+    ] as const) {
       const result = await noLeak(() =>
-        maximizeActivation(dense, { target: { kind: 'class', classIndex }, preprocessing: { width: 8, height: 8, scale: '0-255', channels: 'rgb' }, steps: 100, seed: 3, transforms: false, parameterization }),
+        maximizeActivation(dense, {
+          target: { kind: 'class', classIndex },
+          preprocessing: { width: 8, height: 8, scale: '0-255', channels: 'rgb' },
+          steps: 100,
+          seed: 3,
+          transforms: false,
+          parameterization,
+        }),
       );
       let agree = 0;
       let count = 0;
@@ -309,12 +398,24 @@ describe('maximizeActivation on hand-made models', () => {
         progress: { report: (done) => progress.push(done) },
       }),
     );
-    assert.deepEqual(calls.map((c) => c.step), [5, 10, 12]);
+    assert.deepEqual(
+      calls.map((c) => c.step),
+      [5, 10, 12],
+    );
     for (const call of calls) assert.deepEqual([call.total, call.width, call.height, call.bytes], [12, 20, 12, 20 * 12 * 4]);
-    assert.deepEqual(calls.map((c) => c.objective), [result.objective[4], result.objective[9], result.objective[11]]);
-    assert.deepEqual(progress, Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.deepEqual(
+      calls.map((c) => c.objective),
+      [result.objective[4], result.objective[9], result.objective[11]],
+    );
+    assert.deepEqual(
+      progress,
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
     assert.deepEqual([result.image.width, result.image.height], [20, 12]);
-    assert.ok([...result.image.data].every((v, i) => i % 4 !== 3 || v === 255), 'opaque');
+    assert.ok(
+      [...result.image.data].every((v, i) => i % 4 !== 3 || v === 255),
+      'opaque',
+    );
   });
 
   test('cancelling stops at the next step with ExplanationCancelled, freeing everything', async () => {
@@ -340,7 +441,10 @@ describe('maximizeActivation on hand-made models', () => {
     assert.equal(reported, 6);
     // The Progress convention's token works too.
     await noLeak(() =>
-      assert.rejects(maximizeActivation(conv, { target: neuron, preprocessing: rgb15, steps: 50, progress: { token: { cancelled: true } } }), ExplanationCancelled),
+      assert.rejects(
+        maximizeActivation(conv, { target: neuron, preprocessing: rgb15, steps: 50, progress: { token: { cancelled: true } } }),
+        ExplanationCancelled,
+      ),
     );
   });
 
@@ -355,7 +459,11 @@ describe('maximizeActivation on hand-made models', () => {
     }
     await noLeak(() =>
       assert.rejects(
-        maximizeActivation(dense, { target: { kind: 'class', classIndex: 3 }, preprocessing: { width: 8, height: 8, scale: '0-1', channels: 'rgb' }, steps: 2 }),
+        maximizeActivation(dense, {
+          target: { kind: 'class', classIndex: 3 },
+          preprocessing: { width: 8, height: 8, scale: '0-1', channels: 'rgb' },
+          steps: 2,
+        }),
         /classes 0 to 2/,
       ),
     );
@@ -382,20 +490,37 @@ describe('maximizeActivation on the sample Fashion-MNIST CNN', () => {
     const classIndex = 1; // trouser
     const grey: RgbaImage = { width: 28, height: 28, data: new Uint8Array(28 * 28 * 4).fill(128) };
     const before = await logits(grey, p);
-    const result = await noLeak(() => maximizeActivation(model, { target: { kind: 'class', classIndex }, preprocessing: p, steps: 32, seed: 1 }));
+    const result = await noLeak(() =>
+      maximizeActivation(model, { target: { kind: 'class', classIndex }, preprocessing: p, steps: 32, seed: 1 }),
+    );
     assert.deepEqual([result.image.width, result.image.height], [28, 28]);
     const data = result.image.data;
-    assert.ok([...data].every((v, i) => i % 4 === 3 || v === data[i - (i % 4)]), 'grayscale: equal channels');
+    assert.ok(
+      [...data].every((v, i) => i % 4 === 3 || v === data[i - (i % 4)]),
+      'grayscale: equal channels',
+    );
     // Checked independently of the optimiser: the byte image through the ordinary preprocessing.
     const afterLogits = await logits(result.image, p);
-    assert.ok(afterLogits[classIndex] > before[classIndex] + 8, `logit ${before[classIndex].toFixed(2)} → ${afterLogits[classIndex].toFixed(2)}`);
-    assert.equal(afterLogits.indexOf(Math.max(...afterLogits)), classIndex, `now the top class: ${afterLogits.map((v) => v.toFixed(1)).join(' ')}`);
-    assert.ok(Math.abs(result.score - afterLogits[classIndex]) < 0.1, 'score is the final image\'s logit');
+    assert.ok(
+      afterLogits[classIndex] > before[classIndex] + 8,
+      `logit ${before[classIndex].toFixed(2)} → ${afterLogits[classIndex].toFixed(2)}`,
+    );
+    assert.equal(
+      afterLogits.indexOf(Math.max(...afterLogits)),
+      classIndex,
+      `now the top class: ${afterLogits.map((v) => v.toFixed(1)).join(' ')}`,
+    );
+    assert.ok(Math.abs(result.score - afterLogits[classIndex]) < 0.1, "score is the final image's logit");
   });
 
   test('a channel of an inner layer: the mean activation rises', async () => {
     const p = detectPreprocessing(model.summary);
-    const result = await noLeak(() => maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing: p, steps: 16, seed: 2 }));
-    assert.ok(result.score > 2 * Math.max(result.objective[0], 0.1), `channel mean ${result.objective[0].toFixed(2)} → ${result.score.toFixed(2)}`);
+    const result = await noLeak(() =>
+      maximizeActivation(model, { target: { kind: 'channel', layer: 'conv3', channel: 5 }, preprocessing: p, steps: 16, seed: 2 }),
+    );
+    assert.ok(
+      result.score > 2 * Math.max(result.objective[0], 0.1),
+      `channel mean ${result.objective[0].toFixed(2)} → ${result.score.toFixed(2)}`,
+    );
   });
 });

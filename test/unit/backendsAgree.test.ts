@@ -30,12 +30,21 @@ function nhwcValues(file: string): { values: Float32Array; shape: [number, numbe
   const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
   const [n, c, h, w] = shape;
   const values = new Float32Array(data.length);
-  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) values[((b * h + y) * w + x) * c + k] = data[((b * c + k) * h + y) * w + x];
+  for (let b = 0; b < n; b++)
+    for (let k = 0; k < c; k++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) values[((b * h + y) * w + x) * c + k] = data[((b * c + k) * h + y) * w + x];
   return { values, shape: [n, h, w, c] };
 }
 
 const cases = [
-  { name: 'the sample Fashion-MNIST CNN', file: sampleModel, input: { values: Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => (i * 37) % 255), shape: [2, 28, 28, 1] as [number, number, number, number] } },
+  {
+    name: 'the sample Fashion-MNIST CNN',
+    file: sampleModel,
+    input: {
+      values: Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => (i * 37) % 255),
+      shape: [2, 28, 28, 1] as [number, number, number, number],
+    },
+  },
   {
     name: 'a ResNet from PyTorch',
     file: path.join(fixtures, 'resnet_small.onnx'),
@@ -57,7 +66,12 @@ const cases = [
 /** Methods that add up many gradients: float32 rounding differs between backends at ReLU kinks. */
 const SUMMED: readonly string[] = ['smoothgrad', 'integrated'];
 
-for (const { name, file, input, methods = METHODS } of cases as { name: string; file: string; input: ReturnType<typeof nhwcValues>; methods?: readonly Method[] }[]) {
+for (const { name, file, input, methods = METHODS } of cases as {
+  name: string;
+  file: string;
+  input: ReturnType<typeof nhwcValues>;
+  methods?: readonly Method[];
+}[]) {
   describe(`${name}: the same maps on WebAssembly and on the CPU`, () => {
     for (const method of methods) {
       test(method, async () => {

@@ -28,7 +28,11 @@ async function referenceProbabilities(input: tf.Tensor): Promise<number[]> {
   const json = JSON.parse(readFileSync(sampleModel, 'utf8'));
   const weights = readFileSync(path.join(path.dirname(sampleModel), 'group1-shard1of1.bin'));
   const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(weights).buffer }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: new Uint8Array(weights).buffer,
+    }),
   );
   const output = model.predict(input) as tf.Tensor;
   const values = Array.from(await output.data());
@@ -126,7 +130,14 @@ describe('convlens exit codes and messages', () => {
   });
 
   test('2 for wrong usage, with the reason and the usage text', () => {
-    for (const args of [[], ['explode'], ['summary'], ['predict', sampleModel, sneaker, '--scale', '0-2'], ['predict', sampleModel, sneaker, '--top', 'x'], ['summary', sampleModel, '--bogus']]) {
+    for (const args of [
+      [],
+      ['explode'],
+      ['summary'],
+      ['predict', sampleModel, sneaker, '--scale', '0-2'],
+      ['predict', sampleModel, sneaker, '--top', 'x'],
+      ['summary', sampleModel, '--bogus'],
+    ]) {
       const result = convlens(...args);
       assert.equal(result.status, 2, args.join(' '));
       assert.match(result.stderr, /^convlens: .+\n\nUsage: convlens/);
@@ -139,7 +150,10 @@ describe('convlens exit codes and messages', () => {
     writeFileSync(path.join(folder, 'not-an-image.png'), 'hello');
     const cases: [string[], RegExp][] = [
       [['summary', path.join(folder, 'missing.onnx')], /^convlens: .*missing\.onnx: no such file\n$/],
-      [['summary', path.join(folder, 'model.json')], /^convlens: model\.json is not valid JSON, so it cannot be a TensorFlow\.js model\.\n$/],
+      [
+        ['summary', path.join(folder, 'model.json')],
+        /^convlens: model\.json is not valid JSON, so it cannot be a TensorFlow\.js model\.\n$/,
+      ],
       [['predict', sampleModel, path.join(folder, 'not-an-image.png')], /^convlens: not-an-image\.png is not an image ConvLens can decode/],
     ];
     for (const [args, message] of cases) {
@@ -151,13 +165,24 @@ describe('convlens exit codes and messages', () => {
   });
 });
 
-
 describe('convlens explain', () => {
   test('--json writes the map at the input resolution in [0, 1], the same map the engine gives', async () => {
     const folder = tempFolder();
     const json = path.join(folder, 'map.json');
     const out = path.join(folder, 'overlay.png');
-    const { code, output } = await run(['explain', sampleModel, sneaker, '--method', 'gradcam', '--json', json, '--out', out, '--colormap', 'viridis']);
+    const { code, output } = await run([
+      'explain',
+      sampleModel,
+      sneaker,
+      '--method',
+      'gradcam',
+      '--json',
+      json,
+      '--out',
+      out,
+      '--colormap',
+      'viridis',
+    ]);
     assert.equal(code, 0, output);
     assert.match(output, /^Grad-CAM of Sneaker \(class 7, score [\d.]+\) at layer conv3$/m);
     const record = JSON.parse(readFileSync(json, 'utf8'));
@@ -171,7 +196,10 @@ describe('convlens explain', () => {
 
     const model = await loadModel(fileModelSource(sampleModel));
     const png = PNG.sync.read(readFileSync(sneaker));
-    const input = tf.tensor4d(Float32Array.from({ length: 28 * 28 }, (_, i) => png.data[i * 4]), [1, 28, 28, 1]);
+    const input = tf.tensor4d(
+      Float32Array.from({ length: 28 * 28 }, (_, i) => png.data[i * 4]),
+      [1, 28, 28, 1],
+    );
     const { maps } = await explain(model, input, { method: 'gradcam' });
     const engine = Array.from(await maps.data());
     tf.dispose([maps, input]);

@@ -22,7 +22,10 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { fashionMnistTest, skipWithoutFashionMnist } from '../support/fashionMnist';
 import { repoRoot, sampleModel } from '../support/paths';
 
-const CLASSES = readFileSync(path.join(path.dirname(sampleModel), 'labels.txt'), 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+const CLASSES = readFileSync(path.join(path.dirname(sampleModel), 'labels.txt'), 'utf8')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter(Boolean);
 /** "T-shirt/top" → "t-shirt-top": a class name as a folder name. */
 const folderName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const PER_CLASS = 20;
@@ -86,7 +89,9 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     try {
       const images = await Promise.all(files.map((file) => readImageFile(file)));
       const preprocessing = { width: 28, height: 28, scale: '0-255', channels: 'gray' } as const;
-      const [output] = tf.tidy(() => runGraph(model, singleInput(model, tf.concat(images.map((image) => imageToInput(image, preprocessing)))), [layer]));
+      const [output] = tf.tidy(() =>
+        runGraph(model, singleInput(model, tf.concat(images.map((image) => imageToInput(image, preprocessing)))), [layer]),
+      );
       const [, height, width, channels] = output.shape;
       const values = await output.data();
       output.dispose();
@@ -116,7 +121,10 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     const record = JSON.parse(readFileSync(out, 'utf8')) as { method: string; layer: string; points: Point[] };
     assert.equal(record.method, 'pca');
     assert.equal(record.layer, 'gap');
-    assert.deepEqual(record.points.map((p) => p.file), [...written.keys()].sort());
+    assert.deepEqual(
+      record.points.map((p) => p.file),
+      [...written.keys()].sort(),
+    );
     let correct = 0;
     for (const point of record.points) {
       assert.deepEqual(Object.keys(point), ['file', 'x', 'y', 'label', 'predicted']);
@@ -151,10 +159,16 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     const result = JSON.parse(output) as { inFolder: boolean; layer: string; neighbours: NeighbourRow[] };
     assert.equal(result.inFolder, true);
     assert.equal(result.layer, 'gap');
-    assert.deepEqual(result.neighbours.map((n) => n.rank), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      result.neighbours.map((n) => n.rank),
+      [1, 2, 3, 4, 5],
+    );
     assert.ok(result.neighbours.every((n) => n.file !== query && written.has(n.file)));
     const distances = result.neighbours.map((n) => n.distance);
-    assert.deepEqual(distances, [...distances].sort((a, b) => a - b));
+    assert.deepEqual(
+      distances,
+      [...distances].sort((a, b) => a - b),
+    );
     assert.ok(distances[0] > 0, 'the query itself is not among its neighbours');
     assert.ok(result.neighbours.filter((n) => n.label === 'trouser').length >= 4, output);
 
@@ -174,14 +188,19 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     const query = trouser();
     const copy = path.join(root, 'query.png');
     copyFileSync(path.join(folder, query), copy);
-    const inside = JSON.parse((await run(['neighbours', sampleModel, folder, path.join(folder, query), '--json'])).output) as { neighbours: NeighbourRow[] };
+    const inside = JSON.parse((await run(['neighbours', sampleModel, folder, path.join(folder, query), '--json'])).output) as {
+      neighbours: NeighbourRow[];
+    };
     const { code, output } = await run(['neighbours', sampleModel, folder, copy, '--json']);
     assert.equal(code, 0, output);
     const outside = JSON.parse(output) as { inFolder: boolean; neighbours: NeighbourRow[] };
     assert.equal(outside.inFolder, false);
     assert.equal(outside.neighbours[0].file, query);
     assert.ok(outside.neighbours[0].distance < 1e-5, `distance ${outside.neighbours[0].distance}`);
-    assert.deepEqual(outside.neighbours.slice(1).map((n) => n.file), inside.neighbours.slice(0, 4).map((n) => n.file));
+    assert.deepEqual(
+      outside.neighbours.slice(1).map((n) => n.file),
+      inside.neighbours.slice(0, 4).map((n) => n.file),
+    );
     outside.neighbours.slice(1).forEach((n, i) => assert.ok(Math.abs(n.distance - inside.neighbours[i].distance) < 1e-5));
   });
 
@@ -193,7 +212,10 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     const out = path.join(root, 'loose.json');
     assert.equal((await run(['embed', sampleModel, loose, '--method', 'pca', '--json', out])).code, 0);
     const points = (JSON.parse(readFileSync(out, 'utf8')) as { points: Point[] }).points;
-    assert.deepEqual(points.map((p) => [p.file, p.label]), files.map((_, i) => [`${i}.png`, null]));
+    assert.deepEqual(
+      points.map((p) => [p.file, p.label]),
+      files.map((_, i) => [`${i}.png`, null]),
+    );
     const { code, output } = await run(['embed', sampleModel, loose, '--method', 'pca']);
     assert.equal(code, 0, output);
     assert.match(output, /^Images +6 \(no class folders\)$/m);
@@ -211,7 +233,10 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     await usage(['embed', sampleModel, folder], /^convlens: --method must be one of pca tsne umap$/);
     await usage(['embed', sampleModel, '--method', 'pca'], /^convlens: embed takes a model file and a folder of images$/);
     await usage(['neighbours', sampleModel, folder], /^convlens: neighbours takes a model file, a folder of images and one image$/);
-    await usage(['neighbours', sampleModel, folder, path.join(folder, trouser()), '--k', '0'], /^convlens: --k must be a positive whole number \(got "0"\)$/);
+    await usage(
+      ['neighbours', sampleModel, folder, path.join(folder, trouser()), '--k', '0'],
+      /^convlens: --k must be a positive whole number \(got "0"\)$/,
+    );
 
     const failure = async (args: string[], message: string) => {
       const { code, output } = await run(args);
@@ -224,15 +249,25 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     mkdirSync(path.join(empty, 'coat'), { recursive: true });
     writeFileSync(path.join(empty, 'coat', 'notes.txt'), 'no images here');
     await failure(['embed', sampleModel, empty, '--method', 'pca'], `${empty} has no images (png, jpeg, bmp, tiff or webp)`);
-    await failure(['neighbours', sampleModel, empty, path.join(folder, trouser())], `${empty} has no images (png, jpeg, bmp, tiff or webp)`);
+    await failure(
+      ['neighbours', sampleModel, empty, path.join(folder, trouser())],
+      `${empty} has no images (png, jpeg, bmp, tiff or webp)`,
+    );
 
     const broken = path.join(root, 'broken');
     mkdirSync(path.join(broken, 'coat'), { recursive: true });
-    for (const file of [...written.keys()].slice(0, 4)) copyFileSync(path.join(folder, file), path.join(broken, 'coat', path.basename(file)));
+    for (const file of [...written.keys()].slice(0, 4))
+      copyFileSync(path.join(folder, file), path.join(broken, 'coat', path.basename(file)));
     writeFileSync(path.join(broken, 'coat', 'zz-not-an-image.png'), 'hello');
     const brokenFile = path.join(broken, 'coat', 'zz-not-an-image.png');
-    await failure(['embed', sampleModel, broken, '--method', 'pca'], `${brokenFile} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`);
-    await failure(['neighbours', sampleModel, folder, brokenFile], `${brokenFile} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`);
+    await failure(
+      ['embed', sampleModel, broken, '--method', 'pca'],
+      `${brokenFile} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`,
+    );
+    await failure(
+      ['neighbours', sampleModel, folder, brokenFile],
+      `${brokenFile} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`,
+    );
     await failure(['neighbours', sampleModel, folder, path.join(root, 'nothing.png')], `${path.join(root, 'nothing.png')}: no such file`);
     await failure(
       ['embed', sampleModel, folder, '--method', 'pca', '--layer', 'nope'],
@@ -240,20 +275,40 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     );
   });
 
-  test('top-patches: the N images where a channel peaks highest, each cut to its unit\'s field, and a grid of them', async () => {
+  test("top-patches: the N images where a channel peaks highest, each cut to its unit's field, and a grid of them", async () => {
     const out = path.join(root, 'grid.png');
-    const { code, output } = await run(['top-patches', sampleModel, folder, '--layer', 'conv2', '--channel', '7', '--n', '5', '--out', out, '--json']);
+    const { code, output } = await run([
+      'top-patches',
+      sampleModel,
+      folder,
+      '--layer',
+      'conv2',
+      '--channel',
+      '7',
+      '--n',
+      '5',
+      '--out',
+      out,
+      '--json',
+    ]);
     assert.equal(code, 0, output);
     const result = JSON.parse(output) as { receptiveField: string; grid: string; patches: PatchRow[] };
     // conv1 3×3 → pool1 2×2 stride 2 → conv2 3×3: fields of 3, then 4, then 4 + 2·(3 − 1) = 8 pixels.
     assert.equal(result.receptiveField, '8×8 input pixels');
     assert.equal(result.grid, out);
-    assert.deepEqual(result.patches.map((p) => p.rank), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      result.patches.map((p) => p.rank),
+      [1, 2, 3, 4, 5],
+    );
 
     // The ranking, checked on the whole folder in one batch through the model: each image's strongest
     // conv2 channel-7 unit, highest first.
     const files = [...written.keys()].sort();
-    const strongest = await channelPeaks(files.map((file) => path.join(folder, file)), 'conv2', 7);
+    const strongest = await channelPeaks(
+      files.map((file) => path.join(folder, file)),
+      'conv2',
+      7,
+    );
     const order = files.map((file, i) => ({ file, ...strongest[i] })).sort((a, b) => b.value - a.value);
     result.patches.forEach((patch, i) => {
       assert.equal(patch.file, order[i].file);
@@ -275,10 +330,18 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
     const scale = 64 / Math.max(right - left, bottom - top);
     const offsetX = Math.floor((64 - Math.round((right - left) * scale)) / 2);
     const offsetY = Math.floor((64 - Math.round((bottom - top) * scale)) / 2);
-    for (const [py, px] of [[top, left], [bottom - 1, right - 1], [top + 2, left + 1]]) {
+    for (const [py, px] of [
+      [top, left],
+      [bottom - 1, right - 1],
+      [top + 2, left + 1],
+    ]) {
       const ty = offsetY + Math.floor((py - top) * scale + scale / 2);
       const tx = offsetX + Math.floor((px - left) * scale + scale / 2);
-      assert.equal(grid.data[(ty * grid.width + tx) * 4], image.data[(py * image.width + px) * 4], `tile pixel for image pixel (${px}, ${py})`);
+      assert.equal(
+        grid.data[(ty * grid.width + tx) * 4],
+        image.data[(py * image.width + px) * 4],
+        `tile pixel for image pixel (${px}, ${py})`,
+      );
     }
 
     const text = await run(['top-patches', sampleModel, folder, '--layer', 'conv2', '--channel', '7', '--n', '2']);
@@ -293,7 +356,10 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
   test('top-patches names a layer without height and width, a channel it lacks, and missing options', async () => {
     const { code, output } = await run(['top-patches', sampleModel, folder, '--layer', 'gap', '--channel', '0']);
     assert.equal(code, 1);
-    assert.equal(output, 'convlens: model.json: layer "gap" has output shape (None, 48); top patches need a layer with height, width and channels');
+    assert.equal(
+      output,
+      'convlens: model.json: layer "gap" has output shape (None, 48); top patches need a layer with height, width and channels',
+    );
     const channel = await run(['top-patches', sampleModel, folder, '--layer', 'conv3', '--channel', '48']);
     assert.equal(channel.code, 1);
     assert.equal(channel.output, 'convlens: model.json: layer "conv3" has channels 0 to 47; there is no channel 48');
@@ -307,10 +373,14 @@ describe('convlens embed, neighbours and top-patches on a folder of Fashion-MNIS
 
   test('the executable keeps stdout to the JSON and writes nothing else when stderr is not a terminal', () => {
     const cli = path.join(repoRoot, 'src', 'cli', 'bin.ts');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', cli, 'neighbours', sampleModel, folder, path.join(folder, trouser()), '--k', '2', '--json'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', cli, 'neighbours', sampleModel, folder, path.join(folder, trouser()), '--k', '2', '--json'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      },
+    );
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stderr, '');
     assert.equal(JSON.parse(result.stdout).neighbours.length, 2);

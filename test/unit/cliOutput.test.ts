@@ -13,7 +13,6 @@ import { oneLine, terminalText } from '../../src/cli/terminalText';
 import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
 
-
 const SHARD = 'group1-shard1of1.bin';
 const sampleImages = path.join(sampleWorkspace, 'images');
 // eslint-disable-next-line no-control-regex -- what must not reach the terminal
@@ -26,7 +25,12 @@ function workspace(): { root: string; model: string; images: string; sneaker: st
   mkdirSync(folder);
   for (const file of ['model.json', SHARD, 'labels.txt']) copyFileSync(path.join(path.dirname(sampleModel), file), path.join(folder, file));
   cpSync(sampleImages, path.join(root, 'images'), { recursive: true });
-  return { root, model: path.join(folder, 'model.json'), images: path.join(root, 'images'), sneaker: path.join(root, 'images', 'sneaker.png') };
+  return {
+    root,
+    model: path.join(folder, 'model.json'),
+    images: path.join(root, 'images'),
+    sneaker: path.join(root, 'images', 'sneaker.png'),
+  };
 }
 
 const explainArgs = (model: string, input: string, ...rest: string[]) => ['explain', model, input, '--method', 'gradcam', ...rest];
@@ -62,9 +66,14 @@ describe('output files', () => {
       assert.equal(output, `convlens: ${message}; ConvLens never writes over a file it reads`);
     }
     // Another spelling of the same file is the same file.
-    const { output } = await run(explainArgs(model, sneaker, '--out', path.join(path.dirname(model), '..', 'model', 'model.json'), '--force'));
+    const { output } = await run(
+      explainArgs(model, sneaker, '--out', path.join(path.dirname(model), '..', 'model', 'model.json'), '--force'),
+    );
     assert.match(output, /is the model file; ConvLens never writes over a file it reads$/);
-    assert.deepEqual([model, shard, sneaker].map((file) => readFileSync(file)), before);
+    assert.deepEqual(
+      [model, shard, sneaker].map((file) => readFileSync(file)),
+      before,
+    );
   });
 
   test('never through a symbolic link, even with --force', async () => {
@@ -75,7 +84,10 @@ describe('output files', () => {
     symlinkSync(target, link);
     const { code, output } = await run(explainArgs(model, sneaker, '--out', link, '--force'));
     assert.equal(code, 1);
-    assert.equal(output, `convlens: ${link} for --out is a symbolic link; ConvLens does not write through links (remove it or choose another name)`);
+    assert.equal(
+      output,
+      `convlens: ${link} for --out is a symbolic link; ConvLens does not write through links (remove it or choose another name)`,
+    );
     assert.equal(readFileSync(target, 'utf8'), 'precious');
     assert.ok(lstatSync(link).isSymbolicLink());
   });

@@ -24,7 +24,6 @@ import { temporaryFolder } from '../support/temporaryFolders';
 
 before(() => useNodeBackend());
 
-
 const SHARD = 'group1-shard1of1.bin';
 const ONLY_IN_FOLDER = "ConvLens reads only files in the model's folder.";
 const LINK_OUT = `leads through a symbolic link to outside the model's folder; ${ONLY_IN_FOLDER}`;
@@ -103,7 +102,8 @@ describe('the shape of a path a model names', () => {
     assert.equal(pathShapeProblem('shard.bin\0.png'), REFUSALS.nul);
     assert.equal(pathShapeProblem(''), REFUSALS.empty);
     assert.equal(pathShapeProblem(42), REFUSALS.notAName);
-    for (const ok of ['group1-shard1of1.bin', './labels.txt', 'weights/shard.bin', 'a..b.bin', 'model.onnx.data']) assert.equal(pathShapeProblem(ok), undefined, ok);
+    for (const ok of ['group1-shard1of1.bin', './labels.txt', 'weights/shard.bin', 'a..b.bin', 'model.onnx.data'])
+      assert.equal(pathShapeProblem(ok), undefined, ok);
   });
 
   test('inside a folder means under it, not beside it with a longer name', () => {
@@ -185,7 +185,10 @@ describe('weight shards a model.json lists', () => {
     truncateSync(path.join(folder, SHARD), 3 * 1024 ** 3); // sparse: no disk used, but 3 GB to read
     const error = await refusal(folder, load(modelJson));
     assert.equal(declared, 76648);
-    assert.equal(error.message, `model.json lists the weight file "${SHARD}", which is 3.2 GB, more than the 76.6 kB the model declares for it.`);
+    assert.equal(
+      error.message,
+      `model.json lists the weight file "${SHARD}", which is 3.2 GB, more than the 76.6 kB the model declares for it.`,
+    );
   });
 
   test('a shard listed again and again is read no further than the weights the manifest declares', async () => {
@@ -194,7 +197,10 @@ describe('weight shards a model.json lists', () => {
     json.weightsManifest[0].paths = Array(1000).fill(SHARD);
     writeFileSync(modelJson, JSON.stringify(json));
     const error = await refusal(folder, load(modelJson));
-    assert.equal(error.message, `model.json lists the weight file "${SHARD}", which is 76.6 kB, more than the 0 bytes the model declares for it.`);
+    assert.equal(
+      error.message,
+      `model.json lists the weight file "${SHARD}", which is 76.6 kB, more than the 0 bytes the model declares for it.`,
+    );
   });
 
   test('a model file that is itself a FIFO is refused without blocking on it', async () => {
@@ -286,7 +292,12 @@ describe('ONNX external data', () => {
     copyFileSync(path.join(fixture, data), path.join(folder, data));
     truncateSync(path.join(folder, data), 4 * 1024 ** 3);
     const error = await refusal(folder, () => loadModel(fileModelSource(model)));
-    assert.match(error.message, new RegExp(`^${onnx.replaceAll('.', '\\.')} keeps its weights in "${data.replaceAll('.', '\\.')}", which is 4\\.3 GB, more than the 622\\.3 kB the model declares for it\\.$`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `^${onnx.replaceAll('.', '\\.')} keeps its weights in "${data.replaceAll('.', '\\.')}", which is 4\\.3 GB, more than the 622\\.3 kB the model declares for it\\.$`,
+      ),
+    );
   });
 });
 
@@ -302,7 +313,10 @@ describe("the webview's reads through the host", () => {
     assert.equal(asked[0].path, SHARD);
     assert.equal(asked[0].maxBytes, 76648);
     page.receive({ type: 'answer', requestId: asked[0].requestId, answer: { error: 'refused', refused: REFUSALS.linkOutside } });
-    const error = await reading.then(() => assert.fail('expected a refusal'), (e: unknown) => e);
+    const error = await reading.then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof RefusedFileError);
     assert.equal(error.message, `model.json lists the weight file "${SHARD}", which ${LINK_OUT}`);
   });

@@ -29,7 +29,10 @@ describe('neighbours and class separation by hand', () => {
 
   test('nearest by cosine: direction counts, length does not', () => {
     const found = nearestNeighbours(unitRows(rows, 2), 2, 0, 3);
-    assert.deepEqual(found.map((n) => n.index), [1, 2, 3]);
+    assert.deepEqual(
+      found.map((n) => n.index),
+      [1, 2, 3],
+    );
     // cos(a, b) = 2 / √4.04; cos(a, c) = 0; cos(a, d) = −1.
     assert.ok(Math.abs(found[0].distance - (1 - 2 / Math.sqrt(4.04))) < 1e-6);
     assert.ok(Math.abs(found[1].distance - 1) < 1e-6);
@@ -62,15 +65,33 @@ describe('neighbours and class separation by hand', () => {
     const confusion = confusionMatrix([0, 0, 1, 1, 2, -1], [0, 1, 1, 0, 2, 2], [0.9, 0.6, 0.8, 0.95, 0.7, 0.5], 3);
     assert.deepEqual([...confusion.matrix], [1, 1, 0, 1, 1, 0, 0, 0, 1]);
     assert.equal(confusion.accuracy, 3 / 5);
-    assert.deepEqual(confusion.mistakes.map((m) => m.index), [3, 1]);
+    assert.deepEqual(
+      confusion.mistakes.map((m) => m.index),
+      [3, 1],
+    );
     assert.deepEqual(confusion.present, [0, 1, 2]);
   });
 
   test('class folders: labelled by subfolder, matched to the model’s class names', () => {
     const images = labelByFolder(['t-shirt-top/a.png', 'Ankle boot/b.png', 'loose.png', '7/c.png', 'cats/d.png']);
-    assert.deepEqual(images.map((i) => i.label), ['7', 'Ankle boot', 'cats', undefined, 't-shirt-top']);
-    const matched = matchLabels(['t-shirt-top', 'Ankle boot', '7', 'cats'], ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'], 10);
-    assert.deepEqual([...matched], [['t-shirt-top', 0], ['Ankle boot', 9], ['7', 7], ['cats', undefined]]);
+    assert.deepEqual(
+      images.map((i) => i.label),
+      ['7', 'Ankle boot', 'cats', undefined, 't-shirt-top'],
+    );
+    const matched = matchLabels(
+      ['t-shirt-top', 'Ankle boot', '7', 'cats'],
+      ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+      10,
+    );
+    assert.deepEqual(
+      [...matched],
+      [
+        ['t-shirt-top', 0],
+        ['Ankle boot', 9],
+        ['7', 7],
+        ['cats', undefined],
+      ],
+    );
   });
 });
 
@@ -87,7 +108,8 @@ describe('Fashion-MNIST through the sample model', { skip: skipWithoutFashionMni
     const run = (count: number) =>
       analyseFolder(model, {
         count,
-        loadBatch: async (start, end) => tf.tidy(() => tf.concat(data.images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D),
+        loadBatch: async (start, end) =>
+          tf.tidy(() => tf.concat(data.images.slice(start, end).map((image) => imageToInput(image, preprocessing))) as tf.Tensor4D),
         featureLayer: defaultFeatureLayer(model),
         peakLayer: 'conv2',
         batchSize: 64,
@@ -110,7 +132,8 @@ describe('Fashion-MNIST through the sample model', { skip: skipWithoutFashionMni
   test('an image’s 10 nearest neighbours in feature space mostly share its class', () => {
     const unit = unitRows(folder.features, folder.dim);
     let shared = 0;
-    for (let q = 0; q < folder.count; q++) shared += nearestNeighbours(unit, folder.dim, q, 10).filter((n) => labels[n.index] === labels[q]).length;
+    for (let q = 0; q < folder.count; q++)
+      shared += nearestNeighbours(unit, folder.dim, q, 10).filter((n) => labels[n.index] === labels[q]).length;
     const precision = shared / (folder.count * 10);
     console.log(`neighbours sharing the query's class: ${(precision * 100).toFixed(1)}% (chance: 10%)`);
     assert.ok(precision > 0.7, `precision@10 = ${precision}`);
@@ -121,7 +144,13 @@ describe('Fashion-MNIST through the sample model', { skip: skipWithoutFashionMni
       const full = knnAccuracy(folder.features, folder.dim, labels, 5, 'cosine');
       const map = await embed(folder.features, folder.dim, method, { seed: 7 });
       assert.equal(map.indices.length, folder.count);
-      const flat = knnAccuracy(map.points, 2, [...map.indices].map((i) => labels[i]), 5, 'euclidean');
+      const flat = knnAccuracy(
+        map.points,
+        2,
+        [...map.indices].map((i) => labels[i]),
+        5,
+        'euclidean',
+      );
       console.log(`${method}: 5-NN accuracy ${(flat * 100).toFixed(1)}% in 2-D, ${(full * 100).toFixed(1)}% in ${folder.dim}-D`);
       assert.ok(flat >= full - 0.05, `2-D ${flat} vs full ${full}`);
     });

@@ -21,16 +21,32 @@ function recurse(depth: number): number {
 }
 
 const ENGINE_FAILURES: { name: string; action: () => unknown; says: RegExp }[] = [
-  { name: 'unbounded recursion', action: () => recurse(0), says: /^model\.onnx is nested too deeply to read; it is damaged or not a model file\.$/ },
-  { name: 'a negative typed array length', action: () => new Float32Array(-1), says: /^model\.onnx has a size out of range for its data or for memory;/ },
-  { name: 'a typed array beyond the heap', action: () => new Float64Array(2 ** 40), says: /has a size out of range for its data or for memory;/ },
+  {
+    name: 'unbounded recursion',
+    action: () => recurse(0),
+    says: /^model\.onnx is nested too deeply to read; it is damaged or not a model file\.$/,
+  },
+  {
+    name: 'a negative typed array length',
+    action: () => new Float32Array(-1),
+    says: /^model\.onnx has a size out of range for its data or for memory;/,
+  },
+  {
+    name: 'a typed array beyond the heap',
+    action: () => new Float64Array(2 ** 40),
+    says: /has a size out of range for its data or for memory;/,
+  },
   { name: 'an array beyond its length limit', action: () => new Array(-1), says: /has a size out of range for its data or for memory;/ },
   {
     name: 'a read past the end of the file',
     action: () => new DataView(new ArrayBuffer(4)).getUint32(2),
     says: /^model\.onnx ends before the data it declares; it is truncated or damaged\.$/,
   },
-  { name: 'a view past the end of the file', action: () => new Uint8Array(new ArrayBuffer(4), 2, 8), says: /has a size out of range for its data or for memory;/ },
+  {
+    name: 'a view past the end of the file',
+    action: () => new Uint8Array(new ArrayBuffer(4), 2, 8),
+    says: /has a size out of range for its data or for memory;/,
+  },
 ];
 
 for (const { name, action, says } of ENGINE_FAILURES) {

@@ -51,7 +51,6 @@ async function mapsOf(method: (typeof METHODS)[number], extra: object = {}): Pro
   return values.map((m) => m.flat());
 }
 
-
 function ranks(values: number[]): number[] {
   const order = values.map((v, i) => [v, i]).sort((x, y) => x[0] - y[0]);
   const result = new Array<number>(values.length);
@@ -115,11 +114,17 @@ describe('explanations on the sample model', () => {
     const centre = await logitAt(base);
     // ReLU and max pooling make the logit kinked at some pixels; compare where it is smooth (the one-sided
     // differences agree), which is where a gradient is defined.
-    const strongest = gradient.map((g, i) => [Math.abs(g), i]).sort((a, b) => b[0] - a[0]).slice(0, 24).map(([, i]) => i);
+    const strongest = gradient
+      .map((g, i) => [Math.abs(g), i])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 24)
+      .map(([, i]) => i);
     let compared = 0;
     for (const pixel of strongest) {
-      const plus = base.slice(); plus[pixel] += h;
-      const minus = base.slice(); minus[pixel] -= h;
+      const plus = base.slice();
+      plus[pixel] += h;
+      const minus = base.slice();
+      minus[pixel] -= h;
       const forward = ((await logitAt(plus)) - centre) / h;
       const backward = (centre - (await logitAt(minus))) / h;
       if (Math.abs(forward - backward) > 0.02 * maxAbs) continue;
@@ -137,14 +142,20 @@ describe('explanations on the sample model', () => {
       assert.equal(maps.length, 2, method);
       for (const map of maps) {
         assert.equal(map.length, 28 * 28, method);
-        assert.ok(map.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `${method} has values outside [0, 1]`);
+        assert.ok(
+          map.every((v) => Number.isFinite(v) && v >= 0 && v <= 1),
+          `${method} has values outside [0, 1]`,
+        );
         assert.ok(Math.max(...map) - Math.min(...map) > 0.1, `${method} is nearly constant`);
       }
     }
   });
 
   test('randomising the top layers changes Grad-CAM and saliency substantially (Adebayo et al., 2018)', async () => {
-    const original = { gradcam: await mapsOf('gradcam', { classIndex: [7, 1] }), saliency: await mapsOf('saliency', { classIndex: [7, 1] }) };
+    const original = {
+      gradcam: await mapsOf('gradcam', { classIndex: [7, 1] }),
+      saliency: await mapsOf('saliency', { classIndex: [7, 1] }),
+    };
     const saved = ['predictions', 'conv3'].map((id) => model.weights(id).map((w) => w.clone()));
     try {
       ['predictions', 'conv3'].forEach((id, n) => {
@@ -171,7 +182,13 @@ describe('explanations on the sample model', () => {
       explain(model, images, {
         method: 'occlusion',
         batchSize: 4,
-        progress: { token, report: (done) => { reports.push(done); if (done === 2) token.cancelled = true; } },
+        progress: {
+          token,
+          report: (done) => {
+            reports.push(done);
+            if (done === 2) token.cancelled = true;
+          },
+        },
       }),
       ExplanationCancelled,
     );
@@ -189,7 +206,10 @@ describe('explanations on the sample model', () => {
   });
 
   test('a class that does not exist, or a layer without height and width, is refused with the reason', async () => {
-    await assert.rejects(explain(model, images, { method: 'gradcam', classIndex: 12 }), /class 12 does not exist: the model has classes 0 to 9/);
+    await assert.rejects(
+      explain(model, images, { method: 'gradcam', classIndex: 12 }),
+      /class 12 does not exist: the model has classes 0 to 9/,
+    );
     await assert.rejects(explain(model, images, { method: 'gradcam', layer: 'gap' }), /layer "gap" has output shape \(None, 48\)/);
     await assert.rejects(explain(model, images, { method: 'gradcam', layer: 'nope' }), /the model has no layer "nope"/);
   });
@@ -198,18 +218,35 @@ describe('explanations on the sample model', () => {
 describe('binary classifiers with one sigmoid unit', () => {
   test('class 0 is explained through the score −z: Grad-CAM shows the opposite evidence, saliency the same pixels', async () => {
     const input = tfl.input({ shape: [8, 8, 1] });
-    let x = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv', kernelInitializer: tfl.initializers.randomNormal({ seed: 3 }) }).apply(input) as tfl.SymbolicTensor;
+    let x = tfl.layers
+      .conv2d({
+        filters: 3,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'conv',
+        kernelInitializer: tfl.initializers.randomNormal({ seed: 3 }),
+      })
+      .apply(input) as tfl.SymbolicTensor;
     x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
-    const output = tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.randomNormal({ seed: 4 }) }).apply(x) as tfl.SymbolicTensor;
+    const output = tfl.layers
+      .dense({ units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.randomNormal({ seed: 4 }) })
+      .apply(x) as tfl.SymbolicTensor;
     const layers = tfl.model({ inputs: input, outputs: output });
     const binary = layersRunnable(layers, summarizeLayersModel(layers, { format: 'tfjs-layers', fileName: 'binary.json' }));
     const image = tf.randomUniform([1, 8, 8, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
-    const [dog, cat] = [await explain(binary, image, { method: 'gradcam', classIndex: 1, layer: 'conv' }), await explain(binary, image, { method: 'gradcam', classIndex: 0, layer: 'conv' })];
+    const [dog, cat] = [
+      await explain(binary, image, { method: 'gradcam', classIndex: 1, layer: 'conv' }),
+      await explain(binary, image, { method: 'gradcam', classIndex: 0, layer: 'conv' }),
+    ];
     assert.ok(Math.abs(dog.score[0] + cat.score[0]) < 1e-6, 'class 0 scores −z');
     // The CAMs before ReLU are negatives of each other; after ReLU and min-max, no pixel is high in both.
     const [dogMap, catMap] = [await dog.maps.data(), await cat.maps.data()];
     assert.ok(dogMap.every((v, i) => !(v > 0.5 && catMap[i] > 0.5)));
-    const [a, b] = [await explain(binary, image, { method: 'saliency', classIndex: 1 }), await explain(binary, image, { method: 'saliency', classIndex: 0 })];
+    const [a, b] = [
+      await explain(binary, image, { method: 'saliency', classIndex: 1 }),
+      await explain(binary, image, { method: 'saliency', classIndex: 0 }),
+    ];
     assert.deepEqual(Array.from(await a.maps.data()), Array.from(await b.maps.data()));
     tf.dispose([dog.maps, cat.maps, a.maps, b.maps, image]);
     binary.dispose();

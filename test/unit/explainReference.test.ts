@@ -46,7 +46,6 @@ const reference: { models: Record<string, ModelReference> } = JSON.parse(readFil
 /** Methods whose maps must match most closely (their formulas leave no room for float32 rounding to matter). */
 const STRICT: readonly string[] = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'cam'];
 
-
 /** An NCHW .npy fixture as an NHWC tensor. */
 function readNchwAsNhwc(file: string): tf.Tensor4D {
   const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
@@ -58,7 +57,9 @@ function noiseOf(file: string, image: number): tf.Tensor4D {
   const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
   const [, samples, channels, height, width] = shape;
   const size = samples * channels * height * width;
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data.subarray(image * size, (image + 1) * size), [samples, channels, height, width]), [0, 2, 3, 1]));
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor4d(data.subarray(image * size, (image + 1) * size), [samples, channels, height, width]), [0, 2, 3, 1]),
+  );
 }
 
 before(async () => {
@@ -91,7 +92,10 @@ for (const [name, ref] of Object.entries(reference.models)) {
       }
     });
 
-    const targets: [string, TargetReference][] = [['final', ref], ...ref.more_targets.map((t): [string, TargetReference] => ['earlier', t])];
+    const targets: [string, TargetReference][] = [
+      ['final', ref],
+      ...ref.more_targets.map((t): [string, TargetReference] => ['earlier', t]),
+    ];
     for (const [where, target] of targets) {
       for (const [method, expected] of Object.entries(target.maps)) {
         if (where === 'earlier' && !isCamMethod(method as Method)) continue; // input methods have no layer
@@ -100,7 +104,10 @@ for (const [name, ref] of Object.entries(reference.models)) {
           const maps = await explainEachImage(model, input, ref, method as Method, target.target_layer);
           for (let b = 0; b < maps.length; b++) {
             // Eigen-CAM's sign: the rule of docs/explanations.md, Σ_k v_k ≥ 0; the reference names its map.
-            const wanted = method === 'eigencam' && target.eigencam_sign[b].sum_v_positive_is === 'eigencam_other_sign' ? target.extra_maps.eigencam_other_sign[b] : expected[b];
+            const wanted =
+              method === 'eigencam' && target.eigencam_sign[b].sum_v_positive_is === 'eigencam_other_sign'
+                ? target.extra_maps.eigencam_other_sign[b]
+                : expected[b];
             const r = pearson(maps[b], wanted.flat());
             assert.ok(r >= (STRICT.includes(method) ? 0.999 : 0.99), `image ${b}: r = ${r.toFixed(5)}`);
           }
@@ -111,7 +118,13 @@ for (const [name, ref] of Object.entries(reference.models)) {
 }
 
 /** The method's map for each image, with the reference's settings. */
-async function explainEachImage(model: RunnableModel, input: tf.Tensor4D, ref: ModelReference, method: Method, layer: string): Promise<Float32Array[]> {
+async function explainEachImage(
+  model: RunnableModel,
+  input: tf.Tensor4D,
+  ref: ModelReference,
+  method: Method,
+  layer: string,
+): Promise<Float32Array[]> {
   const request: ExplainRequest = {
     method,
     layer: isCamMethod(method) ? layer : undefined,

@@ -7,7 +7,13 @@ test('shapes read as Keras prints them, with None for the batch', () => {
   assert.equal(formatShape([null, 28, 28, 16]), '(None, 28, 28, 16)');
   assert.equal(formatShape([null]), '(None,)');
   assert.equal(formatShape([-1, 10]), '(None, 10)');
-  assert.equal(formatShapes([[null, 4], [null, 2]]), '(None, 4) (None, 2)');
+  assert.equal(
+    formatShapes([
+      [null, 4],
+      [null, 2],
+    ]),
+    '(None, 4) (None, 2)',
+  );
   assert.equal(formatShapes([]), '?');
 });
 
@@ -16,7 +22,15 @@ test('counts are grouped by thousands and pluralised', () => {
   assert.equal(formatParams(1), '1 param');
   assert.equal(formatParams(0), '0 params');
   assert.equal(
-    describeLayer({ id: 'c', name: 'c', type: 'Conv2D', outputShapes: [[null, 7, 7, 48]], params: 13872, trainableParams: 13872, inputs: [] }),
+    describeLayer({
+      id: 'c',
+      name: 'c',
+      type: 'Conv2D',
+      outputShapes: [[null, 7, 7, 48]],
+      params: 13872,
+      trainableParams: 13872,
+      inputs: [],
+    }),
     'Conv2D · (None, 7, 7, 48) · 13,872 params',
   );
 });

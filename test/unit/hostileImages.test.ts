@@ -24,9 +24,10 @@ import { HOSTILE_RSS_LIMIT, runCliBounded } from '../support/boundedRun';
 import { sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
 
-const RAISE = ' (raise it with the setting "convlens.limits.imageMegapixels" or the command-line option --max-image-megapixels if you trust this file).';
-const OVER_LIMIT = (name: string, size: string) => `${name} is ${size} pixels, more than the 100 megapixels ConvLens decodes in one image${RAISE}`;
-
+const RAISE =
+  ' (raise it with the setting "convlens.limits.imageMegapixels" or the command-line option --max-image-megapixels if you trust this file).';
+const OVER_LIMIT = (name: string, size: string) =>
+  `${name} is ${size} pixels, more than the 100 megapixels ConvLens decodes in one image${RAISE}`;
 
 /**
  * A zlib stream of `length` zero bytes, made in milliseconds: a fully flushed deflate block of a
@@ -39,7 +40,13 @@ function zerosDeflated(length: number): Buffer {
   const rest = length % 2 ** 20;
   const adler = Buffer.alloc(4);
   adler.writeUInt32BE((((length % 65521) << 16) | 1) >>> 0, 0);
-  return Buffer.concat([Buffer.from([0x78, 0xda]), ...Array<Buffer>(Math.floor(length / 2 ** 20)).fill(whole), ...(rest ? [block(rest)] : []), Buffer.from([0x03, 0x00]), adler]);
+  return Buffer.concat([
+    Buffer.from([0x78, 0xda]),
+    ...Array<Buffer>(Math.floor(length / 2 ** 20)).fill(whole),
+    ...(rest ? [block(rest)] : []),
+    Buffer.from([0x03, 0x00]),
+    adler,
+  ]);
 }
 
 /** A valid grey PNG of `width` × `height` black pixels whose image data unpacks to `dataBytes` (the rows need height × (width + 1)). */
@@ -48,7 +55,12 @@ function blackPng(width: number, height: number, dataBytes = height * (width + 1
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', zerosDeflated(dataBytes)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', zerosDeflated(dataBytes)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** The start of a JPEG (SOI, a JFIF APP0, a baseline frame header) declaring `width` × `height` pixels: no decoder gets further. */
@@ -77,7 +89,10 @@ describe('the command line', () => {
     assert.equal(run.hung, false, `${path.basename(input)} hung the command line`);
     assert.equal(run.output, `convlens: ${sentence}`);
     assert.equal(run.code, 1);
-    assert.ok(run.maxRssBytes! < HOSTILE_RSS_LIMIT, `${path.basename(input)}: peak RSS ${(run.maxRssBytes! / 1e9).toFixed(2)} GB (${run.seconds.toFixed(1)} s)`);
+    assert.ok(
+      run.maxRssBytes! < HOSTILE_RSS_LIMIT,
+      `${path.basename(input)}: peak RSS ${(run.maxRssBytes! / 1e9).toFixed(2)} GB (${run.seconds.toFixed(1)} s)`,
+    );
   }
 
   test('a valid 900 kB PNG of 30,000 × 30,000 pixels is refused from its header, before 3.6 GB are decoded', async () => {
@@ -152,7 +167,10 @@ const LISTED = ['cats/again.png', 'cats/cat.png'];
 describe('folder listings', () => {
   test("the command line's: regular files only, links only inside the folder, each folder once", async () => {
     const images = await listImages(hostileFolder());
-    assert.deepEqual(images.map((image) => image.path), LISTED);
+    assert.deepEqual(
+      images.map((image) => image.path),
+      LISTED,
+    );
   });
 
   let listFolderImages: typeof import('../../src/panels/analyze/folderImages').listFolderImages;
@@ -162,21 +180,34 @@ describe('folder listings', () => {
 
   test("the Analyze panel's, on disk: the same rule", async () => {
     const entries = await listFolderImages(new Uri('file', hostileFolder()) as never);
-    assert.deepEqual(entries.map((entry) => entry.path), LISTED);
+    assert.deepEqual(
+      entries.map((entry) => entry.path),
+      LISTED,
+    );
   });
 
   test("the Analyze panel's, on a file system that cannot say where links lead: no links", async () => {
     const entries = await listFolderImages(new Uri('vscode-remote', hostileFolder()) as never);
-    assert.deepEqual(entries.map((entry) => entry.path), ['cats/cat.png']);
+    assert.deepEqual(
+      entries.map((entry) => entry.path),
+      ['cats/cat.png'],
+    );
   });
 });
 
 describe('the webviews', () => {
   test('refuse the same headers before the browser decodes anything, and files whose size cannot be read', async () => {
-    await assert.rejects(decodeImage('bomb.png', blackPng(30_000, 30_000)), { name: 'LimitExceededError', message: OVER_LIMIT('bomb.png', '30,000 × 30,000') });
+    await assert.rejects(decodeImage('bomb.png', blackPng(30_000, 30_000)), {
+      name: 'LimitExceededError',
+      message: OVER_LIMIT('bomb.png', '30,000 × 30,000'),
+    });
     await assert.rejects(decodeImage('huge.jpg', jpegHeader(60_000, 60_000)), { message: OVER_LIMIT('huge.jpg', '60,000 × 60,000') });
-    await assert.rejects(decodeImage('small.jpg', jpegHeader(2_000, 1_000), 1e6), { message: /^small\.jpg is 2,000 × 1,000 pixels, more than the 1 megapixels/ });
-    await assert.rejects(decodeImage('notes.png', new TextEncoder().encode('not an image')), { message: 'notes.png is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).' });
+    await assert.rejects(decodeImage('small.jpg', jpegHeader(2_000, 1_000), 1e6), {
+      message: /^small\.jpg is 2,000 × 1,000 pixels, more than the 1 megapixels/,
+    });
+    await assert.rejects(decodeImage('notes.png', new TextEncoder().encode('not an image')), {
+      message: 'notes.png is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).',
+    });
     // Within the limit, a plain PNG is decoded in JavaScript (no browser here).
     const image = await decodeImage('black.png', blackPng(3, 2));
     assert.deepEqual([image.width, image.height, image.data.length], [3, 2, 24]);

@@ -10,7 +10,15 @@ import { namesFromJson, namesFromText, readLabels } from '../../src/engine/label
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy } from '../../src/engine/npy';
 import { topPredictions } from '../../src/engine/predictions';
-import { applySettings, CHANNEL_ORDERS, imagesToInput, imageToInput, PIXEL_SCALES, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
+import {
+  applySettings,
+  CHANNEL_ORDERS,
+  imagesToInput,
+  imageToInput,
+  PIXEL_SCALES,
+  type Preprocessing,
+  type RgbaImage,
+} from '../../src/engine/preprocess';
 import { readImageFile } from '../../src/node/imageFile';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { npyBytes } from '../support/npy';
@@ -67,7 +75,10 @@ describe('image files', () => {
     const folder = mkdtempSync(path.join(os.tmpdir(), 'convlens-images-'));
     const broken = path.join(folder, 'broken.webp');
     writeFileSync(broken, Buffer.concat([Buffer.from('RIFF\x20\0\0\0WEBPVP8L', 'latin1'), Buffer.alloc(20, 7)]));
-    await assert.rejects(readImageFile(broken), /^Error: broken\.webp is not an image ConvLens can decode \(png, jpeg, bmp, tiff or webp\)$/);
+    await assert.rejects(
+      readImageFile(broken),
+      /^Error: broken\.webp is not an image ConvLens can decode \(png, jpeg, bmp, tiff or webp\)$/,
+    );
     const text = path.join(folder, 'notes.png');
     writeFileSync(text, 'not an image');
     await assert.rejects(readImageFile(text), /^Error: notes\.png is not an image ConvLens can decode/);
@@ -114,7 +125,11 @@ describe('image preprocessing', () => {
   test('a batch holds exactly the input of each of its images, for every scale and channel order, sizes mixed or not', async () => {
     await useNodeBackend();
     let seed = 3;
-    const random = (width: number, height: number): RgbaImage => ({ width, height, data: Uint8Array.from({ length: width * height * 4 }, () => (seed = (seed * 16807) % 2147483647) % 256) });
+    const random = (width: number, height: number): RgbaImage => ({
+      width,
+      height,
+      data: Uint8Array.from({ length: width * height * 4 }, () => (seed = (seed * 16807) % 2147483647) % 256),
+    });
     const sized = [random(5, 4), random(5, 4), random(5, 4)];
     const before = tf.memory().numTensors;
     for (const scale of PIXEL_SCALES) {
@@ -133,9 +148,17 @@ describe('image preprocessing', () => {
   });
 
   test('settings that are not understood are refused, naming where they came from', () => {
-    assert.throws(() => applySettings(base, { scale: '0-2' }, 'model.json.convlens.json'), /^Error: model\.json\.convlens\.json: scale must be one of/);
+    assert.throws(
+      () => applySettings(base, { scale: '0-2' }, 'model.json.convlens.json'),
+      /^Error: model\.json\.convlens\.json: scale must be one of/,
+    );
     assert.throws(() => applySettings(base, { size: '224' }, 'option'), /size must be WIDTHxHEIGHT/);
-    assert.deepEqual(applySettings(base, { size: '32x16', channels: 'bgr' }, 'option'), { width: 32, height: 16, scale: '0-1', channels: 'bgr' });
+    assert.deepEqual(applySettings(base, { size: '32x16', channels: 'bgr' }, 'option'), {
+      width: 32,
+      height: 16,
+      scale: '0-1',
+      channels: 'bgr',
+    });
   });
 });
 
@@ -153,7 +176,10 @@ describe('class names', () => {
     assert.deepEqual(namesFromText('cat\ndog\n'), ['cat', 'dog']);
     assert.deepEqual(namesFromText('0,tench, Tinca tinca\n1,goldfish\n'), ['tench, Tinca tinca', 'goldfish']);
     assert.deepEqual(namesFromJson('{"0": "a", "1": "b"}'), ['a', 'b']);
-    assert.deepEqual((await readLabels(folder({ 'metadata.json': '{"tmVersion": "2.3.1", "labels": ["on", "off"]}' }), 2))?.names, ['on', 'off']);
+    assert.deepEqual((await readLabels(folder({ 'metadata.json': '{"tmVersion": "2.3.1", "labels": ["on", "off"]}' }), 2))?.names, [
+      'on',
+      'off',
+    ]);
   });
 
   test('a label file with the wrong number of names is not used; 1000 classes fall back to ImageNet', async () => {
@@ -170,7 +196,19 @@ describe('class names', () => {
     const outputs = tf.tensor2d([[0.8], [-2]]);
     const [first, second] = await topPredictions(outputs, 5, ['cat', 'dog']);
     outputs.dispose();
-    assert.deepEqual(first.map((p) => [p.label, p.probability.toFixed(4)]), [['dog', '0.8000'], ['cat', '0.2000']]);
-    assert.deepEqual(second.map((p) => [p.label, p.probability.toFixed(4), p.score]), [['cat', '0.8808', 2], ['dog', '0.1192', -2]]);
+    assert.deepEqual(
+      first.map((p) => [p.label, p.probability.toFixed(4)]),
+      [
+        ['dog', '0.8000'],
+        ['cat', '0.2000'],
+      ],
+    );
+    assert.deepEqual(
+      second.map((p) => [p.label, p.probability.toFixed(4), p.score]),
+      [
+        ['cat', '0.8808', 2],
+        ['dog', '0.1192', -2],
+      ],
+    );
   });
 });

@@ -18,7 +18,11 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { sampleModel } from '../support/paths';
 
 /** RGBA of picture pixel (x, y). */
-function pixel(image: { width: number; data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } }, x: number, y: number): number[] {
+function pixel(
+  image: { width: number; data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } },
+  x: number,
+  y: number,
+): number[] {
   const i = (y * image.width + x) * 4;
   return Array.from(image.data.subarray(i, i + 4));
 }
@@ -146,8 +150,11 @@ describe('feature map grids', () => {
     const { pixels } = featureMapGrid(activation, 'standardize', gray);
     const data = await pixels.data();
     tf.dispose([pixels, activation]);
-    const expected = [1, 2, 3, 4].map((x) => Math.round((((x - 2.5) / (Math.sqrt(1.25) + 1e-5)) * 64 + 128) / 255 * 255));
-    assert.deepEqual([0, 1, 2, 3].map((i) => data[i * 4]), expected);
+    const expected = [1, 2, 3, 4].map((x) => Math.round(((((x - 2.5) / (Math.sqrt(1.25) + 1e-5)) * 64 + 128) / 255) * 255));
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => data[i * 4]),
+      expected,
+    );
   });
 
   test('a dense layer’s vector is normalised over all its units, as one band', async () => {
@@ -201,10 +208,18 @@ describe('the sample model in the viewer', () => {
       const channelValues = Array.from({ length: 14 * 14 }, (_, p) => raw[p * 32 + channel]);
       const [min, max] = [Math.min(...channelValues), Math.max(...channelValues)];
       const origin = tileOrigin(layout, channel);
-      for (const [y, x] of [[0, 0], [7, 3], [13, 13]]) {
+      for (const [y, x] of [
+        [0, 0],
+        [7, 3],
+        [13, 13],
+      ]) {
         const t = max > min ? (raw[(y * 14 + x) * 32 + channel] - min) / (max - min) : 0;
         const entry = Math.round(t * 255);
-        assert.deepEqual(pixel(image, origin.x + x, origin.y + y), [...viridis.subarray(entry * 3, entry * 3 + 3), 255], `channel ${channel} at (${y}, ${x})`);
+        assert.deepEqual(
+          pixel(image, origin.x + x, origin.y + y),
+          [...viridis.subarray(entry * 3, entry * 3 + 3), 255],
+          `channel ${channel} at (${y}, ${x})`,
+        );
       }
     }
   });

@@ -20,7 +20,12 @@ before(() => useNodeBackend());
 
 // Small configs in the shape Keras 3 writes them (abridged: keys tfjs ignores are left out).
 const policy = (name = 'float32'): JsonObject => ({ module: 'keras', class_name: 'DTypePolicy', config: { name }, registered_name: null });
-const initializer = (className: string): JsonObject => ({ module: 'keras.initializers', class_name: className, config: { seed: null }, registered_name: null });
+const initializer = (className: string): JsonObject => ({
+  module: 'keras.initializers',
+  class_name: className,
+  config: { seed: null },
+  registered_name: null,
+});
 const tensor = (layer: string, node = 0, index = 0, shape: Json = [null, 4]): JsonObject => ({
   class_name: '__keras_tensor__',
   config: { shape, dtype: 'float32', keras_history: [layer, node, index] },
@@ -79,13 +84,27 @@ describe('Keras 3 config conversion', () => {
     const converted = convertKerasModelConfig({
       module: 'keras',
       class_name: 'Sequential',
-      config: { name: 'tiny', trainable: true, dtype: policy(), layers: [keras3Input('input_layer'), keras3Dense('hidden', 3), keras3Dense('out', 2)] },
+      config: {
+        name: 'tiny',
+        trainable: true,
+        dtype: policy(),
+        layers: [keras3Input('input_layer'), keras3Dense('hidden', 3), keras3Dense('out', 2)],
+      },
       registered_name: null,
       build_config: { input_shape: [null, 4] },
       compile_config: { optimizer: 'adam' },
     });
     const text = JSON.stringify(converted);
-    for (const gone of ['module', 'registered_name', 'build_config', 'compile_config', 'batch_shape', 'DTypePolicy', 'GlorotUniform', '"L2"']) {
+    for (const gone of [
+      'module',
+      'registered_name',
+      'build_config',
+      'compile_config',
+      'batch_shape',
+      'DTypePolicy',
+      'GlorotUniform',
+      '"L2"',
+    ]) {
       assert.ok(!text.includes(gone), `${gone} should be gone from ${text}`);
     }
     const [input, hidden] = (converted.config as JsonObject).layers as JsonObject[];
@@ -137,15 +156,23 @@ describe('Keras 3 config conversion', () => {
     const layers = (converted.config as JsonObject).layers as JsonObject[];
     const nodesOf = (name: string) => layers.find((l) => l.name === name)!.inbound_nodes;
     assert.deepEqual(nodesOf('block'), [[['inputs', 0, 0, {}]]]);
-    assert.deepEqual(nodesOf('add'), [[['block', 1, 0, {}], ['inputs', 0, 0, {}]]]);
+    assert.deepEqual(nodesOf('add'), [
+      [
+        ['block', 1, 0, {}],
+        ['inputs', 0, 0, {}],
+      ],
+    ]);
     assert.deepEqual((converted.config as JsonObject).input_layers, [['inputs', 0, 0]]);
     assert.deepEqual((converted.config as JsonObject).output_layers, [['head', 0, 0]]);
-    assert.equal(((layers[3].config as JsonObject).activation), 'swish', 'silu is tfjs swish');
+    assert.equal((layers[3].config as JsonObject).activation, 'swish', 'silu is tfjs swish');
 
     const model = await build(converted);
     try {
       assert.equal(model.name, 'graph');
-      assert.deepEqual(model.getLayer('add').inboundNodes[0].inboundLayers.map((l) => l.name), ['block', 'inputs']);
+      assert.deepEqual(
+        model.getLayer('add').inboundNodes[0].inboundLayers.map((l) => l.name),
+        ['block', 'inputs'],
+      );
       assert.deepEqual(model.outputs[0].shape, [null, 2]);
       const y = tf.tidy(() => (model.predict(tf.ones([1, 4])) as tf.Tensor).arraySync());
       assert.deepEqual(y, [[0, 0]], 'weights start at zero: the file supplies them');
@@ -161,7 +188,12 @@ describe('Keras 3 config conversion', () => {
         name: 'wrapper',
         layers: [
           keras3Input('x'),
-          { class_name: 'Sequential', config: { name: 'body', layers: [keras3Input('body_in'), keras3Dense('d', 2)] }, name: 'body', inbound_nodes: [call(tensor('x'))] },
+          {
+            class_name: 'Sequential',
+            config: { name: 'body', layers: [keras3Input('body_in'), keras3Dense('d', 2)] },
+            name: 'body',
+            inbound_nodes: [call(tensor('x'))],
+          },
         ],
         input_layers: [['x', 0, 0]],
         output_layers: [['body', 0, 0]],
@@ -176,8 +208,18 @@ describe('Keras 3 config conversion', () => {
       config: {
         name: 'model_1',
         layers: [
-          { class_name: 'InputLayer', name: 'input_1', config: { batch_input_shape: [null, 4], dtype: 'float32', name: 'input_1' }, inbound_nodes: [] },
-          { class_name: 'Dense', name: 'dense_1', config: { name: 'dense_1', units: 2, activation: 'softmax' }, inbound_nodes: [[['input_1', 0, 0, {}]]] },
+          {
+            class_name: 'InputLayer',
+            name: 'input_1',
+            config: { batch_input_shape: [null, 4], dtype: 'float32', name: 'input_1' },
+            inbound_nodes: [],
+          },
+          {
+            class_name: 'Dense',
+            name: 'dense_1',
+            config: { name: 'dense_1', units: 2, activation: 'softmax' },
+            inbound_nodes: [[['input_1', 0, 0, {}]]],
+          },
         ],
         input_layers: [['input_1', 0, 0]],
         output_layers: [['dense_1', 0, 0]],
@@ -186,7 +228,10 @@ describe('Keras 3 config conversion', () => {
     assert.equal(functional.class_name, 'Model');
     assert.deepEqual(((functional.config as JsonObject).layers as JsonObject[])[1].inbound_nodes, [[['input_1', 0, 0, {}]]]);
 
-    const listForm = convertKerasModelConfig({ class_name: 'Sequential', config: [{ class_name: 'Dense', config: { name: 'd', units: 1, batch_input_shape: [null, 3] } }] });
+    const listForm = convertKerasModelConfig({
+      class_name: 'Sequential',
+      config: [{ class_name: 'Dense', config: { name: 'd', units: 1, batch_input_shape: [null, 3] } }],
+    });
     assert.equal((listForm.config as JsonObject).name, 'sequential');
     assert.equal(((listForm.config as JsonObject).layers as JsonObject[]).length, 1);
   });
@@ -208,7 +253,10 @@ describe('Keras 3 config conversion', () => {
   test('dtype policies: mixed precision and float16 run in float32', () => {
     const converted = convertKerasModelConfig({
       class_name: 'Sequential',
-      config: { name: 's', layers: [keras3Input('i'), keras3Dense('a', 2, { dtype: policy('mixed_float16') }), keras3Dense('b', 2, { dtype: 'float16' })] },
+      config: {
+        name: 's',
+        layers: [keras3Input('i'), keras3Dense('a', 2, { dtype: policy('mixed_float16') }), keras3Dense('b', 2, { dtype: 'float16' })],
+      },
     });
     const [, a, b] = (converted.config as JsonObject).layers as JsonObject[];
     assert.equal((a.config as JsonObject).dtype, 'float32');
@@ -232,7 +280,12 @@ describe('Keras 3 config conversion', () => {
         name: 'outer',
         layers: [
           keras3Input('x'),
-          { class_name: 'Sequential', config: { name: 'aug', layers: [keras3Input('aug_in'), { class_name: 'RandomFlip', config: { name: 'flip' } }] }, name: 'aug', inbound_nodes: [call(tensor('x'))] },
+          {
+            class_name: 'Sequential',
+            config: { name: 'aug', layers: [keras3Input('aug_in'), { class_name: 'RandomFlip', config: { name: 'flip' } }] },
+            name: 'aug',
+            inbound_nodes: [call(tensor('x'))],
+          },
         ],
         input_layers: [['x', 0, 0]],
         output_layers: [['aug', 0, 0]],
@@ -240,7 +293,12 @@ describe('Keras 3 config conversion', () => {
     });
     assert.deepEqual(
       [...walkLayerConfigs(converted)].map((l) => [l.path.join('/'), l.className]),
-      [['x', 'InputLayer'], ['aug', 'Sequential'], ['aug/aug_in', 'InputLayer'], ['aug/flip', 'RandomFlip']],
+      [
+        ['x', 'InputLayer'],
+        ['aug', 'Sequential'],
+        ['aug/aug_in', 'InputLayer'],
+        ['aug/flip', 'RandomFlip'],
+      ],
     );
   });
 });
@@ -250,24 +308,64 @@ describe('configs that cannot be converted get one sentence, and never a hang', 
     class_name: 'Functional',
     config: { name: 'f', layers, input_layers: [['x', 0, 0]], output_layers: outputs },
   });
-  const dense = (name: string, nodes: Json[]): JsonObject => ({ class_name: 'Dense', name, config: { name, units: 1 }, inbound_nodes: nodes });
+  const dense = (name: string, nodes: Json[]): JsonObject => ({
+    class_name: 'Dense',
+    name,
+    config: { name, units: 1 },
+    inbound_nodes: nodes,
+  });
 
   const cases: [string, () => unknown, RegExp][] = [
-    ['a subclassed model', () => convertKerasModelConfig({ class_name: 'MyModel', config: {} }), /^holds a subclassed Keras model \(class "MyModel"\)/],
+    [
+      'a subclassed model',
+      () => convertKerasModelConfig({ class_name: 'MyModel', config: {} }),
+      /^holds a subclassed Keras model \(class "MyModel"\)/,
+    ],
     ['not a model config', () => convertKerasModelConfig([1, 2]), /^has a model config that is not a Keras model description\.$/],
-    ['a layer fed by a missing layer', () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [call(tensor('ghost'))])])), /^has a layer "a" fed by a layer "ghost" that it does not contain\.$/],
-    ['two layers waiting on each other', () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['b', 0, 0, {}]]]), dense('b', [[['a', 0, 0, {}]]])])), /^has a layer "a" whose inputs can never be computed/],
-    ['a call that never happens', () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['x', 3, 0, {}]]])])), /^has a layer "a" whose inputs can never be computed/],
-    ['an output nobody computes', () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['x', 0, 0, {}]]])], [['a', 1, 0]])), /^names the output of a layer "a" that is never computed\.$/],
-    ['an unknown output layer', () => convertKerasModelConfig(functional([keras3Input('x')], [['nope', 0, 0]])), /^lists "nope" among its model outputs, but has no layer of that name\.$/],
+    [
+      'a layer fed by a missing layer',
+      () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [call(tensor('ghost'))])])),
+      /^has a layer "a" fed by a layer "ghost" that it does not contain\.$/,
+    ],
+    [
+      'two layers waiting on each other',
+      () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['b', 0, 0, {}]]]), dense('b', [[['a', 0, 0, {}]]])])),
+      /^has a layer "a" whose inputs can never be computed/,
+    ],
+    [
+      'a call that never happens',
+      () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['x', 3, 0, {}]]])])),
+      /^has a layer "a" whose inputs can never be computed/,
+    ],
+    [
+      'an output nobody computes',
+      () => convertKerasModelConfig(functional([keras3Input('x'), dense('a', [[['x', 0, 0, {}]]])], [['a', 1, 0]])),
+      /^names the output of a layer "a" that is never computed\.$/,
+    ],
+    [
+      'an unknown output layer',
+      () => convertKerasModelConfig(functional([keras3Input('x')], [['nope', 0, 0]])),
+      /^lists "nope" among its model outputs, but has no layer of that name\.$/,
+    ],
     [
       'Keras 3 hard_sigmoid',
-      () => convertKerasModelConfig({ class_name: 'Sequential', config: { name: 's', layers: [keras3Input('i'), keras3Dense('d', 1, { activation: 'hard_sigmoid' })] } }),
+      () =>
+        convertKerasModelConfig({
+          class_name: 'Sequential',
+          config: { name: 's', layers: [keras3Input('i'), keras3Dense('d', 1, { activation: 'hard_sigmoid' })] },
+        }),
       /^has a layer "d" with the Keras 3 hard_sigmoid activation, which TensorFlow\.js computes differently\.$/,
     ],
     [
       'pooling that keeps its dimensions',
-      () => convertKerasModelConfig({ class_name: 'Sequential', config: { name: 's', layers: [keras3Input('i', [null, 4, 4, 2]), { class_name: 'GlobalAveragePooling2D', config: { name: 'gap', keepdims: true } }] } }),
+      () =>
+        convertKerasModelConfig({
+          class_name: 'Sequential',
+          config: {
+            name: 's',
+            layers: [keras3Input('i', [null, 4, 4, 2]), { class_name: 'GlobalAveragePooling2D', config: { name: 'gap', keepdims: true } }],
+          },
+        }),
       /^has a layer "gap" \(GlobalAveragePooling2D\) that keeps the pooled dimensions/,
     ],
   ];
@@ -281,7 +379,13 @@ describe('configs that cannot be converted get one sentence, and never a hang', 
 
   test('Keras 2 hard_sigmoid is left to tfjs, which computes it the Keras 2 way', () => {
     const converted = convertKerasModelConfig(
-      { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, activation: 'hard_sigmoid', batch_input_shape: [null, 2] } }] } },
+      {
+        class_name: 'Sequential',
+        config: {
+          name: 's',
+          layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, activation: 'hard_sigmoid', batch_input_shape: [null, 2] } }],
+        },
+      },
       { kerasVersion: '2.6.0' },
     );
     assert.equal((((converted.config as JsonObject).layers as JsonObject[])[0].config as JsonObject).activation, 'hard_sigmoid');
@@ -306,35 +410,59 @@ describe('names Keras gives saved layers in .keras weight files', () => {
 
   test('repeats are numbered from _1, per class', () => {
     const counter = new SavedNameCounter();
-    assert.deepEqual(['Conv2D', 'MaxPooling2D', 'Conv2D', 'Dense', 'Conv2D'].map((c) => counter.next(c)), ['conv2d', 'max_pooling2d', 'conv2d_1', 'dense', 'conv2d_2']);
+    assert.deepEqual(
+      ['Conv2D', 'MaxPooling2D', 'Conv2D', 'Dense', 'Conv2D'].map((c) => counter.next(c)),
+      ['conv2d', 'max_pooling2d', 'conv2d_1', 'dense', 'conv2d_2'],
+    );
   });
 });
 
 describe('TensorFlow.js models converted from Keras 3', () => {
-  test('the doodle classifier loads with tf.loadLayersModel once its topology and weight names are converted', needsShared('tfjs-layers-keras3-doodle-classifier/model.json'), async () => {
-    const folder = shared('tfjs-layers-keras3-doodle-classifier');
-    const json = JSON.parse(readFileSync(`${folder}/model.json`, 'utf8'));
-    const shard = readFileSync(`${folder}/group1-shard1of1.bin`);
-    await assert.rejects(
-      tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights), weightData: new Uint8Array(shard).buffer })),
-      /batchInputShape|inputShape/,
-      'tfjs cannot read the Keras 3 dialect by itself',
-    );
-    const topology = convertKeras3Topology(json.modelTopology);
-    const manifest = convertKeras3WeightsManifest(json.weightsManifest, json.modelTopology);
-    assert.equal(manifest[0].weights[0].name, 'conv2d/kernel');
-    const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: manifest.flatMap((g) => g.weights), weightData: new Uint8Array(shard).buffer } as never));
-    try {
-      assert.deepEqual(model.inputs[0].shape, [null, 28, 28, 1]);
-      assert.deepEqual(model.layers.map((l) => l.getClassName()), ['InputLayer', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'Flatten', 'Dense', 'Dense']);
-      const probabilities = tf.tidy(() => Array.from((model.predict(tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 7)) as tf.Tensor).dataSync()));
-      for (const row of [probabilities.slice(0, 10), probabilities.slice(10)]) {
-        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  test(
+    'the doodle classifier loads with tf.loadLayersModel once its topology and weight names are converted',
+    needsShared('tfjs-layers-keras3-doodle-classifier/model.json'),
+    async () => {
+      const folder = shared('tfjs-layers-keras3-doodle-classifier');
+      const json = JSON.parse(readFileSync(`${folder}/model.json`, 'utf8'));
+      const shard = readFileSync(`${folder}/group1-shard1of1.bin`);
+      await assert.rejects(
+        tfl.loadLayersModel(
+          tf.io.fromMemory({
+            modelTopology: json.modelTopology,
+            weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+            weightData: new Uint8Array(shard).buffer,
+          }),
+        ),
+        /batchInputShape|inputShape/,
+        'tfjs cannot read the Keras 3 dialect by itself',
+      );
+      const topology = convertKeras3Topology(json.modelTopology);
+      const manifest = convertKeras3WeightsManifest(json.weightsManifest, json.modelTopology);
+      assert.equal(manifest[0].weights[0].name, 'conv2d/kernel');
+      const model = await tfl.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: topology,
+          weightSpecs: manifest.flatMap((g) => g.weights),
+          weightData: new Uint8Array(shard).buffer,
+        } as never),
+      );
+      try {
+        assert.deepEqual(model.inputs[0].shape, [null, 28, 28, 1]);
+        assert.deepEqual(
+          model.layers.map((l) => l.getClassName()),
+          ['InputLayer', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'Flatten', 'Dense', 'Dense'],
+        );
+        const probabilities = tf.tidy(() =>
+          Array.from((model.predict(tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 7)) as tf.Tensor).dataSync()),
+        );
+        for (const row of [probabilities.slice(0, 10), probabilities.slice(10)]) {
+          assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+        }
+      } finally {
+        model.dispose();
       }
-    } finally {
-      model.dispose();
-    }
-  });
+    },
+  );
 
   test('the weights manifest of a Keras 2 conversion is left alone', () => {
     const manifest = [{ paths: ['w.bin'], weights: [{ name: 'sequential/dense/kernel' }] }];

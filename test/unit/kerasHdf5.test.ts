@@ -35,7 +35,7 @@ describe('HDF5 files read in memory', () => {
     });
   });
 
-  test('attributes: text stored as bytes, lists of names, and Python\'s empty list', async () => {
+  test("attributes: text stored as bytes, lists of names, and Python's empty list", async () => {
     await readHdf5(dtypes, { fileName: 'dtypes.h5' }, (file) => {
       assert.equal(file.text('/', 'bytes_text'), '{"a": 1}');
       assert.deepEqual(file.textList('/', 'string_list'), ['conv2d', 'dense']);
@@ -61,7 +61,10 @@ describe('HDF5 files read in memory', () => {
 
   test('the file is closed even when reading it fails, and the error comes through as it was', async () => {
     class Stop extends Error {}
-    await assert.rejects(readHdf5(dtypes, { fileName: 'dtypes.h5' }, () => Promise.reject(new Stop('stop'))), Stop);
+    await assert.rejects(
+      readHdf5(dtypes, { fileName: 'dtypes.h5' }, () => Promise.reject(new Stop('stop'))),
+      Stop,
+    );
     const again = await readHdf5(dtypes, { fileName: 'dtypes.h5' }, (file) => file.floats('/uint8').values.length);
     assert.equal(again, 2);
   });

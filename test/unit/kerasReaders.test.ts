@@ -53,7 +53,10 @@ function memorySource(fileName: string, bytes: Uint8Array): ModelSource {
 /** The deterministic input make_expected.py uses: value i of the flattened input is ((i·37) mod 101) / 100. */
 function patternInput(shape: number[]): tf.Tensor {
   const count = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: count }, (_, i) => ((i * 37) % 101) / 100), shape);
+  return tf.tensor(
+    Float32Array.from({ length: count }, (_, i) => ((i * 37) % 101) / 100),
+    shape,
+  );
 }
 
 function predict(model: tfl.LayersModel, input: tf.Tensor): number[][] {
@@ -73,7 +76,10 @@ async function configLayers(filePath: string): Promise<[string, string][]> {
   } else {
     config = await readHdf5(bytes, { fileName: filePath }, (file) => JSON.parse(file.text('/', 'model_config')!));
   }
-  const layers = (Array.isArray(config.config) ? config.config : config.config.layers!) as { class_name: string; config: { name: string } }[];
+  const layers = (Array.isArray(config.config) ? config.config : config.config.layers!) as {
+    class_name: string;
+    config: { name: string };
+  }[];
   return layers.map((l) => [l.config.name, l.class_name]);
 }
 
@@ -144,10 +150,24 @@ const realModels: RealModel[] = [
     check: (summary) => {
       const counts: Record<string, number> = {};
       for (const layer of summary.layers) counts[layer.type] = (counts[layer.type] ?? 0) + 1;
-      assert.deepEqual(counts, { InputLayer: 1, Conv2D: 7, BatchNormalization: 14, Activation: 7, SeparableConv2D: 8, MaxPooling2D: 4, Add: 4, GlobalAveragePooling2D: 1 });
+      assert.deepEqual(counts, {
+        InputLayer: 1,
+        Conv2D: 7,
+        BatchNormalization: 14,
+        Activation: 7,
+        SeparableConv2D: 8,
+        MaxPooling2D: 4,
+        Add: 4,
+        GlobalAveragePooling2D: 1,
+      });
       const byName = new Map(summary.layers.map((l) => [l.name, l]));
       // A 3×3 separable conv from 8 to 16 channels: 3·3·8 depthwise + 8·16 pointwise, no bias (batch norm follows).
-      assert.deepEqual(row(byName.get('separable_conv2d_1')!), ['separable_conv2d_1', 'SeparableConv2D', [null, 60, 60, 16], 3 * 3 * 8 + 8 * 16]);
+      assert.deepEqual(row(byName.get('separable_conv2d_1')!), [
+        'separable_conv2d_1',
+        'SeparableConv2D',
+        [null, 60, 60, 16],
+        3 * 3 * 8 + 8 * 16,
+      ]);
       // Batch normalisation keeps gamma and beta (trainable) and the moving mean and variance (not).
       assert.equal(byName.get('batch_normalization_1')!.params, 4 * 8);
       assert.equal(byName.get('batch_normalization_1')!.trainableParams, 2 * 8);
@@ -234,9 +254,16 @@ describe('Keras models open with their architecture and weights', () => {
         assert.deepEqual(summary.outputShapes, [spec.outputShape]);
         assert.equal(summary.totalParams, spec.totalParams);
         assert.equal(summary.totalParams, await storedWeightCount(spec.file), 'every stored weight value is in the model');
-        assert.equal(summary.totalParams, summary.layers.reduce((n, l) => n + l.params, 0));
+        assert.equal(
+          summary.totalParams,
+          summary.layers.reduce((n, l) => n + l.params, 0),
+        );
         const configured = await configLayers(spec.file);
-        assert.deepEqual(summary.layers.map((l) => [l.name, l.type]), configured, 'the layers the file configures, in its order');
+        assert.deepEqual(
+          summary.layers.map((l) => [l.name, l.type]),
+          configured,
+          'the layers the file configures, in its order',
+        );
         for (const layer of walkLayers(summary.layers)) assert.ok(layer.outputShapes.length > 0, `${layer.id} has an output shape`);
         spec.check(summary);
       } finally {
@@ -269,29 +296,38 @@ describe('Keras models open with their architecture and weights', () => {
     });
   }
 
-  test('the sign-language model gives the same predictions as Keras .h5 and as TensorFlow.js model.json', needsShared(SIGN_LANGUAGE), async (t) => {
-    const fromH5 = await loadKerasH5(fileModelSource(shared(SIGN_LANGUAGE)));
-    const folder = shared('tfjs-layers-sign-language-digits');
-    const json = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
-    const shard = new Uint8Array(readFileSync(path.join(folder, 'group1-shard1of1.bin')));
-    const weightSpecs = json.weightsManifest.flatMap((group: { weights: tf.io.WeightsManifestEntry[] }) => group.weights);
-    const fromTfjs = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: shard.buffer }));
-    const input = tf.randomUniform([8, 64, 64, 1], 0, 1, 'float32', 42);
-    try {
-      const difference = maxDifference(predict(fromH5, input), predict(fromTfjs, input));
-      t.diagnostic(`max prediction difference, .h5 vs model.json: ${difference.toExponential(2)}`);
-      assert.ok(difference <= 1e-4, `predictions differ by ${difference}`);
-    } finally {
-      input.dispose();
-      fromH5.dispose();
-      fromTfjs.dispose();
-    }
-  });
+  test(
+    'the sign-language model gives the same predictions as Keras .h5 and as TensorFlow.js model.json',
+    needsShared(SIGN_LANGUAGE),
+    async (t) => {
+      const fromH5 = await loadKerasH5(fileModelSource(shared(SIGN_LANGUAGE)));
+      const folder = shared('tfjs-layers-sign-language-digits');
+      const json = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
+      const shard = new Uint8Array(readFileSync(path.join(folder, 'group1-shard1of1.bin')));
+      const weightSpecs = json.weightsManifest.flatMap((group: { weights: tf.io.WeightsManifestEntry[] }) => group.weights);
+      const fromTfjs = await tfl.loadLayersModel(
+        tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: shard.buffer }),
+      );
+      const input = tf.randomUniform([8, 64, 64, 1], 0, 1, 'float32', 42);
+      try {
+        const difference = maxDifference(predict(fromH5, input), predict(fromTfjs, input));
+        t.diagnostic(`max prediction difference, .h5 vs model.json: ${difference.toExponential(2)}`);
+        assert.ok(difference <= 1e-4, `predictions differ by ${difference}`);
+      } finally {
+        input.dispose();
+        fromH5.dispose();
+        fromTfjs.dispose();
+      }
+    },
+  );
 
   test('Keras 3 MNIST: the same input always gives the same prediction, and drawn digits are recognised', async () => {
     const model = await loadKerasZip(fileModelSource(MNIST));
     const draw = (inked: (r: number, c: number) => boolean) =>
-      tf.tensor4d(Float32Array.from({ length: 28 * 28 }, (_, i) => (inked(Math.floor(i / 28), i % 28) ? 1 : 0)), [1, 28, 28, 1]);
+      tf.tensor4d(
+        Float32Array.from({ length: 28 * 28 }, (_, i) => (inked(Math.floor(i / 28), i % 28) ? 1 : 0)),
+        [1, 28, 28, 1],
+      );
     const digits: [number, tf.Tensor][] = [
       [1, draw((r, c) => r >= 4 && r <= 23 && c >= 13 && c <= 15)],
       [0, draw((r, c) => Math.hypot((r - 13.5) / 9, (c - 13.5) / 6.5) > 0.75 && Math.hypot((r - 13.5) / 9, (c - 13.5) / 6.5) < 1.05)],
@@ -313,13 +349,22 @@ describe('Keras models open with their architecture and weights', () => {
   test('TF-Keras 2.15 augmentation layers act as identity: the rescaling layer sees the input itself', needsShared(AUGMENTED), async () => {
     const model = await loadKerasZip(fileModelSource(shared(AUGMENTED)));
     const rescaling = model.getLayer('rescaling_1');
-    const probe = tfl.model({ inputs: model.inputs, outputs: [rescaling.input as tfl.SymbolicTensor, rescaling.output as tfl.SymbolicTensor] });
+    const probe = tfl.model({
+      inputs: model.inputs,
+      outputs: [rescaling.input as tfl.SymbolicTensor, rescaling.output as tfl.SymbolicTensor],
+    });
     const input = tf.randomUniform([2, 180, 180, 3], 0, 255, 'float32', 5);
     try {
       const [augmented, rescaled] = tf.tidy(() => (probe.predict(input) as tf.Tensor[]).map((t) => t.dataSync()));
       const original = input.dataSync();
-      assert.ok(augmented.every((v, i) => v === original[i]), 'RandomFlip, RandomRotation and RandomZoom leave the image as it is');
-      assert.ok(rescaled.every((v, i) => Math.abs(v - original[i] / 255) < 1e-6), 'Rescaling(1/255) still applies');
+      assert.ok(
+        augmented.every((v, i) => v === original[i]),
+        'RandomFlip, RandomRotation and RandomZoom leave the image as it is',
+      );
+      assert.ok(
+        rescaled.every((v, i) => Math.abs(v - original[i] / 255) < 1e-6),
+        'Rescaling(1/255) still applies',
+      );
     } finally {
       input.dispose();
       model.dispose(); // the probe shares the model's layers and owns no weights of its own
@@ -352,7 +397,11 @@ describe('Keras files that cannot be opened get one clear sentence naming the fi
   const mnistZip = unzipSync(new Uint8Array(readFileSync(MNIST)));
   const mnistConfig = () => JSON.parse(new TextDecoder().decode(mnistZip['config.json']));
   const kerasZip = (files: Record<string, Uint8Array | object>) =>
-    zipSync(Object.fromEntries(Object.entries(files).map(([name, content]) => [name, content instanceof Uint8Array ? content : strToU8(JSON.stringify(content))])));
+    zipSync(
+      Object.fromEntries(
+        Object.entries(files).map(([name, content]) => [name, content instanceof Uint8Array ? content : strToU8(JSON.stringify(content))]),
+      ),
+    );
   const withLayer = (index: number, change: (layer: { class_name: string; config: Record<string, unknown> }) => void) => {
     const config = mnistConfig();
     change(config.config.layers[index]);
@@ -367,15 +416,40 @@ describe('Keras files that cannot be opened get one clear sentence naming the fi
       () => new Uint8Array(readFileSync(fixture('weights-only.h5'))),
       'weights.h5 holds only weights: it has no model_config, so the architecture is missing. Save the whole model with model.save().',
     ],
-    ['an HDF5 file that is no Keras model', 'data.h5', () => new Uint8Array(readFileSync(fixture('dtypes.h5'))), 'data.h5 is an HDF5 file but not a Keras model: it has no model_config attribute.'],
+    [
+      'an HDF5 file that is no Keras model',
+      'data.h5',
+      () => new Uint8Array(readFileSync(fixture('dtypes.h5'))),
+      'data.h5 is an HDF5 file but not a Keras model: it has no model_config attribute.',
+    ],
     ['garbage named .h5', 'model.h5', () => strToU8('<html>Not Found</html>'), 'model.h5 is not an HDF5 file.'],
     ['an empty .h5', 'model.h5', () => new Uint8Array(0), 'model.h5 is not an HDF5 file.'],
     ['a truncated .h5', 'model.h5', () => fer2013.subarray(0, 500_000), /^model\.h5 is cut short: it ends before its HDF5 data does/],
     ['garbage named .keras', 'model.keras', () => strToU8('not a zip'), 'model.keras is not a Keras model archive: it is not a zip file.'],
-    ['a truncated .keras', 'model.keras', () => new Uint8Array(readFileSync(MNIST)).subarray(0, 1_000_000), 'model.keras is a damaged zip archive that cannot be unpacked.'],
-    ['a zip without config.json', 'model.keras', () => kerasZip({ 'metadata.json': { keras_version: '3.4.1' } }), 'model.keras is not a Keras model archive: it has no config.json.'],
-    ['a config.json that is not JSON', 'model.keras', () => kerasZip({ 'config.json': strToU8('{"class_name": ') }), 'model.keras has a config.json that is not valid JSON.'],
-    ['an archive without its weights', 'model.keras', () => kerasZip({ 'config.json': mnistConfig() }), "model.keras has no model.weights.h5, so the model's weights are missing."],
+    [
+      'a truncated .keras',
+      'model.keras',
+      () => new Uint8Array(readFileSync(MNIST)).subarray(0, 1_000_000),
+      'model.keras is a damaged zip archive that cannot be unpacked.',
+    ],
+    [
+      'a zip without config.json',
+      'model.keras',
+      () => kerasZip({ 'metadata.json': { keras_version: '3.4.1' } }),
+      'model.keras is not a Keras model archive: it has no config.json.',
+    ],
+    [
+      'a config.json that is not JSON',
+      'model.keras',
+      () => kerasZip({ 'config.json': strToU8('{"class_name": ') }),
+      'model.keras has a config.json that is not valid JSON.',
+    ],
+    [
+      'an archive without its weights',
+      'model.keras',
+      () => kerasZip({ 'config.json': mnistConfig() }),
+      "model.keras has no model.weights.h5, so the model's weights are missing.",
+    ],
     [
       'truncated weights inside the archive',
       'model.keras',
@@ -385,13 +459,21 @@ describe('Keras files that cannot be opened get one clear sentence naming the fi
     [
       'a Lambda layer',
       'model.keras',
-      () => kerasZip({ 'config.json': withLayer(5, (l) => Object.assign(l, { class_name: 'Lambda', config: { name: 'custom_fn', function: { class_name: '__lambda__' } } })) }),
+      () =>
+        kerasZip({
+          'config.json': withLayer(5, (l) =>
+            Object.assign(l, { class_name: 'Lambda', config: { name: 'custom_fn', function: { class_name: '__lambda__' } } }),
+          ),
+        }),
       'model.keras has a layer "custom_fn" of class Lambda, which runs Python code and so cannot be rebuilt outside Python.',
     ],
     [
       'a custom layer class',
       'model.keras',
-      () => kerasZip({ 'config.json': withLayer(6, (l) => Object.assign(l, { class_name: 'MyAttention', registered_name: 'my_package>MyAttention' })) }),
+      () =>
+        kerasZip({
+          'config.json': withLayer(6, (l) => Object.assign(l, { class_name: 'MyAttention', registered_name: 'my_package>MyAttention' })),
+        }),
       'model.keras has a layer "dropout" of class MyAttention, a custom or unsupported layer that cannot be rebuilt outside Keras.',
     ],
     [

@@ -47,7 +47,10 @@ describe('layer blocks', () => {
     const grouped = groupIntoBlocks(layers, 0);
     assert.deepEqual(outline(grouped), ['stem', '[b1: b1_a b1_b b1_add]', 'b1_out', '[b2: b2_a b2_short b2_add]', 'head']);
     // Every layer appears once, in order; a block's counts are its layers' sums and its output its last layer's.
-    assert.deepEqual([...walkLayers(grouped)].filter((l) => !isBlock(l)), layers);
+    assert.deepEqual(
+      [...walkLayers(grouped)].filter((l) => !isBlock(l)),
+      layers,
+    );
     assert.equal(grouped[1].params, 3);
     assert.equal(grouped[1].id, 'block:b1_add');
   });
@@ -67,12 +70,23 @@ describe('layer blocks', () => {
 
   test('the mini-Xception Keras model: its four residual modules become blocks', async () => {
     await useNodeBackend();
-    const summary = await readModelSummary(fileModelSource(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5')));
+    const summary = await readModelSummary(
+      fileModelSource(path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5')),
+    );
     const grouped = groupIntoBlocks(summary.layers);
     const blocks = grouped.filter(isBlock);
-    assert.deepEqual(blocks.map((b) => b.name), ['add_1', 'add_2', 'add_3', 'add_4']);
+    assert.deepEqual(
+      blocks.map((b) => b.name),
+      ['add_1', 'add_2', 'add_3', 'add_4'],
+    );
     assert.ok(blocks.every((b) => b.children!.length === 9));
-    assert.deepEqual([...walkLayers(grouped)].filter((l) => !isBlock(l)).map((l) => l.id), summary.layers.map((l) => l.id));
-    assert.equal(grouped.reduce((n, l) => n + l.params, 0), summary.totalParams);
+    assert.deepEqual(
+      [...walkLayers(grouped)].filter((l) => !isBlock(l)).map((l) => l.id),
+      summary.layers.map((l) => l.id),
+    );
+    assert.equal(
+      grouped.reduce((n, l) => n + l.params, 0),
+      summary.totalParams,
+    );
   });
 });

@@ -77,14 +77,19 @@ async function checkAgainstTfjs(modelJsonPath: string, inputScale: number, inner
 }
 
 describe('TensorFlow.js layers models run layer by layer', () => {
-  test('the sample CNN gives TensorFlow.js predict\'s output, and its conv2 activations', () =>
-    checkAgainstTfjs(sampleModel, 255, 'conv2'));
+  test("the sample CNN gives TensorFlow.js predict's output, and its conv2 activations", () => checkAgainstTfjs(sampleModel, 255, 'conv2'));
 
-  test('sign-language digits (Sequential with dropout) gives TensorFlow.js predict\'s output', needsShared('tfjs-layers-sign-language-digits/model.json'), () =>
-    checkAgainstTfjs(shared('tfjs-layers-sign-language-digits/model.json'), 1, 'conv2d_2'));
+  test(
+    "sign-language digits (Sequential with dropout) gives TensorFlow.js predict's output",
+    needsShared('tfjs-layers-sign-language-digits/model.json'),
+    () => checkAgainstTfjs(shared('tfjs-layers-sign-language-digits/model.json'), 1, 'conv2d_2'),
+  );
 
-  test('Teachable Machine (MobileNet nested two levels deep) runs, and can be cut at an inner layer', needsShared('tfjs-layers-teachable-machine-7segment/model.json'), () =>
-    checkAgainstTfjs(shared('tfjs-layers-teachable-machine-7segment/model.json'), 1, 'sequential_1/model1/out_relu'));
+  test(
+    'Teachable Machine (MobileNet nested two levels deep) runs, and can be cut at an inner layer',
+    needsShared('tfjs-layers-teachable-machine-7segment/model.json'),
+    () => checkAgainstTfjs(shared('tfjs-layers-teachable-machine-7segment/model.json'), 1, 'sequential_1/model1/out_relu'),
+  );
 
   test('loading, running and disposing frees every tensor', () =>
     assertNoTensorLeak(async () => {
@@ -110,7 +115,7 @@ describe('TensorFlow.js layers models run layer by layer', () => {
     model.dispose();
   });
 
-  test('an input gradient computes no weight gradient (no Conv2DBackpropFilter, the CPU backend\'s slowest kernel)', async () => {
+  test("an input gradient computes no weight gradient (no Conv2DBackpropFilter, the CPU backend's slowest kernel)", async () => {
     // Linear-activation convolutions (ResNet's, before batch norm) are the ones tfjs-layers would fuse.
     const input = tfl.input({ shape: [8, 8, 3] });
     let x = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
@@ -140,7 +145,14 @@ describe('TensorFlow.js layers models run layer by layer', () => {
   test('a channels-first convolution gives what tfjs-layers gives (its axes are not those of the plain-op run)', () => {
     const layers = tfl.sequential({
       layers: [
-        tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, dataFormat: 'channelsFirst', activation: 'relu', inputShape: [3, 9, 7] }),
+        tfl.layers.conv2d({
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          dataFormat: 'channelsFirst',
+          activation: 'relu',
+          inputShape: [3, 9, 7],
+        }),
         tfl.layers.flatten(),
       ],
     });

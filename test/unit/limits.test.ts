@@ -25,7 +25,10 @@ test('a refusal over a limit no legitimate file reaches says only which limit', 
 
 test('image limits are stated in megapixels', () => {
   const error = new LimitExceededError('bomb.png', 'is 30,000 × 30,000 pixels', 'imagePixels', 100e6);
-  assert.match(error.message, /^bomb\.png is 30,000 × 30,000 pixels, more than the 100 megapixels ConvLens decodes in one image \(raise it with the setting "convlens\.limits\.imageMegapixels"/);
+  assert.match(
+    error.message,
+    /^bomb\.png is 30,000 × 30,000 pixels, more than the 100 megapixels ConvLens decodes in one image \(raise it with the setting "convlens\.limits\.imageMegapixels"/,
+  );
 });
 
 test('user units: megabytes and megapixels; anything but a positive number leaves the default', () => {
@@ -47,7 +50,10 @@ describe('the command line takes the limits as options', () => {
   test('--max-model-mb lowers the model budget, and the refusal says how to raise it', async () => {
     const { code, output } = await run(['summary', onnxModel, '--max-model-mb', '0.01']);
     assert.equal(code, 1);
-    assert.match(output, /^convlens: tiny_gap\.onnx declares .+ of weights and constants, more than the 10\.0 kB ConvLens allows one model \(raise it with .+--max-model-mb/);
+    assert.match(
+      output,
+      /^convlens: tiny_gap\.onnx declares .+ of weights and constants, more than the 10\.0 kB ConvLens allows one model \(raise it with .+--max-model-mb/,
+    );
     assert.equal((await run(['summary', onnxModel, '--max-model-mb', '1'])).code, 0);
   });
 

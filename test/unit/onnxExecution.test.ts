@@ -89,7 +89,7 @@ describe('ONNX fixtures compute what PyTorch computes', () => {
     });
   }
 
-  test('an intermediate activation (ResNet layer1) is NHWC and equals PyTorch\'s, transposed', async () => {
+  test("an intermediate activation (ResNet layer1) is NHWC and equals PyTorch's, transposed", async () => {
     const f = manifest.fixtures.find((x) => x.intermediate)!;
     const model = await load(f.name);
     const input = nhwcImages(npy(f.input), 2);
@@ -148,22 +148,26 @@ describe('ONNX fixtures compute what PyTorch computes', () => {
 
 describe('shared real ONNX models run', () => {
   const squeezenet = 'onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx';
-  test('SqueezeNet 1.0 fp16 (ImageNet): a probability for each of 1000 classes, and logits before the softmax', needsShared(squeezenet), async () => {
-    const model = await loadOnnx(fileModelSource(shared(squeezenet)));
-    const input = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 7);
-    try {
-      const output = run(model, input);
-      assert.deepEqual(output.shape, [1, 1, 1, 1000]);
-      const values = [...output.dataSync()];
-      assert.ok(values.every((v) => Number.isFinite(v) && v >= 0));
-      assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-4);
-      assert.equal(model.nodes.find((n) => n.id === model.logits)?.type, 'GlobalAveragePool');
-      output.dispose();
-    } finally {
-      input.dispose();
-      model.dispose();
-    }
-  });
+  test(
+    'SqueezeNet 1.0 fp16 (ImageNet): a probability for each of 1000 classes, and logits before the softmax',
+    needsShared(squeezenet),
+    async () => {
+      const model = await loadOnnx(fileModelSource(shared(squeezenet)));
+      const input = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 7);
+      try {
+        const output = run(model, input);
+        assert.deepEqual(output.shape, [1, 1, 1, 1000]);
+        const values = [...output.dataSync()];
+        assert.ok(values.every((v) => Number.isFinite(v) && v >= 0));
+        assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+        assert.equal(model.nodes.find((n) => n.id === model.logits)?.type, 'GlobalAveragePool');
+        output.dispose();
+      } finally {
+        input.dispose();
+        model.dispose();
+      }
+    },
+  );
 
   for (const [file, input, classes] of [
     ['onnx-mnist-8-model-zoo/mnist-8.onnx', [2, 28, 28, 1], 10],

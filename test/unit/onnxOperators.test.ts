@@ -18,7 +18,9 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
-const caseFiles: { model: string; input: string; expected: string }[] = JSON.parse(readFileSync(path.join(fixtures, 'fixtures.json'), 'utf8')).operatorCases;
+const caseFiles: { model: string; input: string; expected: string }[] = JSON.parse(
+  readFileSync(path.join(fixtures, 'fixtures.json'), 'utf8'),
+).operatorCases;
 
 before(() => useNodeBackend());
 
@@ -28,7 +30,9 @@ function inOnnxOrder(output: tf.Tensor): tf.Tensor {
 }
 
 for (const files of caseFiles) {
-  const expected: Record<string, { shape: number[]; values: number[] }> = JSON.parse(readFileSync(path.join(fixtures, files.expected), 'utf8'));
+  const expected: Record<string, { shape: number[]; values: number[] }> = JSON.parse(
+    readFileSync(path.join(fixtures, files.expected), 'utf8'),
+  );
   const names = Object.keys(expected);
 
   describe(`${path.basename(files.model)}: each output matches its reference`, () => {
@@ -93,7 +97,10 @@ describe('nodes with several outputs', () => {
     try {
       const split = model.nodes.filter((n) => n.type === 'Split').map((n) => n.id);
       assert.deepEqual(split, ['split', 'split:1']);
-      assert.deepEqual(model.summary.layers.find((l) => l.id === 'split')?.outputShapes, [[null, 5, 6, 1], [null, 5, 6, 2]]);
+      assert.deepEqual(model.summary.layers.find((l) => l.id === 'split')?.outputShapes, [
+        [null, 5, 6, 1],
+        [null, 5, 6, 2],
+      ]);
     } finally {
       model.dispose();
     }

@@ -72,7 +72,10 @@ describe('ONNX summary', () => {
       assert.deepEqual([...new Set(summary.layers.map((l) => l.type))].sort(), f.opTypes);
       assert.equal(new Set(summary.layers.map((l) => l.id)).size, summary.layers.length, 'layer ids are unique');
       for (const layer of summary.layers) {
-        assert.ok(layer.outputShapes.length > 0 && layer.outputShapes.every((shape) => shape.slice(1).every((d) => d !== null)), `${layer.id}: only the batch is free`);
+        assert.ok(
+          layer.outputShapes.length > 0 && layer.outputShapes.every((shape) => shape.slice(1).every((d) => d !== null)),
+          `${layer.id}: only the batch is free`,
+        );
       }
       // Every layer's inputs are earlier layers.
       const seen = new Set<string>();
@@ -128,13 +131,19 @@ describe('ONNX summary', () => {
     assert.equal(summary.totalParams, f.params);
     assert.deepEqual(summary.layers.find((l) => l.type === 'Flatten')?.outputShapes, [[null, 256]]);
     const error = await rejection(loadOnnx(memorySource(path.basename(f.model), bytes)));
-    assert.equal(error.message, 'vgg11-bn-external-opset12.onnx keeps its weights in "vgg11-bn-external-opset12.onnx.data", which cannot be read beside it.');
+    assert.equal(
+      error.message,
+      'vgg11-bn-external-opset12.onnx keeps its weights in "vgg11-bn-external-opset12.onnx.data", which cannot be read beside it.',
+    );
   });
 
   test('the name is the graph name; layer ids are node names, or made up and unique where names are missing', async () => {
     const summary = await readOnnxSummary(fixture('lrn-softmax-opset11'));
     assert.equal(summary.name, 'lrn_softmax');
-    assert.deepEqual(summary.layers.map((l) => l.id), ['conv', 'lrn', 'softmax_hw', 'softmax_chw', 'pooled', 'flatten']);
+    assert.deepEqual(
+      summary.layers.map((l) => l.id),
+      ['conv', 'lrn', 'softmax_hw', 'softmax_chw', 'pooled', 'flatten'],
+    );
   });
 });
 
@@ -143,7 +152,10 @@ describe('ONNX runnable structure', () => {
     const model = await loadOnnx(fixture('densenet-opset13'));
     try {
       const ids = model.nodes.map((n) => n.id);
-      assert.deepEqual(model.summary.layers.map((l) => l.id).filter((id) => ids.includes(id)), model.summary.layers.map((l) => l.id));
+      assert.deepEqual(
+        model.summary.layers.map((l) => l.id).filter((id) => ids.includes(id)),
+        model.summary.layers.map((l) => l.id),
+      );
       const known = new Set(model.inputs.map((i) => i.id));
       for (const node of model.nodes) {
         for (const input of node.inputs) assert.ok(known.has(input), `${node.id} reads ${input} before it is computed`);
@@ -160,10 +172,20 @@ describe('ONNX runnable structure', () => {
     const model = await loadOnnx(fixture('mobilenet-v2-opset11'));
     try {
       const convs = model.summary.layers.filter((l) => l.type === 'Conv');
-      assert.deepEqual(model.weights(convs[0].id).map((w) => w.shape), [[3, 3, 3, 8], [8]]);
-      assert.deepEqual(model.weights(convs[1].id).map((w) => w.shape), [[3, 3, 8, 1], [8]], 'the first depthwise convolution');
+      assert.deepEqual(
+        model.weights(convs[0].id).map((w) => w.shape),
+        [[3, 3, 3, 8], [8]],
+      );
+      assert.deepEqual(
+        model.weights(convs[1].id).map((w) => w.shape),
+        [[3, 3, 8, 1], [8]],
+        'the first depthwise convolution',
+      );
       const gemm = model.summary.layers.find((l) => l.type === 'Gemm')!;
-      assert.deepEqual(model.weights(gemm.id).map((w) => w.shape), [[1280, 10], [10]]);
+      assert.deepEqual(
+        model.weights(gemm.id).map((w) => w.shape),
+        [[1280, 10], [10]],
+      );
       assert.deepEqual(model.weights(model.summary.layers.find((l) => l.type === 'Clip')!.id), []);
       // Weights sum to the parameter count.
       const total = model.summary.layers.reduce((n, l) => n + model.weights(l.id).reduce((m, w) => m + w.size, 0), 0);
@@ -177,7 +199,9 @@ describe('ONNX runnable structure', () => {
     // F.pad at opset 11 computes its pads with ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast.
     const model = await loadOnnx(fixture('operator-mix-opset11'));
     try {
-      const folded = model.nodes.filter((n) => ['ConstantOfShape', 'Cast', 'Slice', 'Transpose', 'Reshape'].includes(n.type!) && n.inputs.length === 0);
+      const folded = model.nodes.filter(
+        (n) => ['ConstantOfShape', 'Cast', 'Slice', 'Transpose', 'Reshape'].includes(n.type!) && n.inputs.length === 0,
+      );
       assert.ok(folded.length >= 8, `only ${folded.length} nodes were folded`);
       const pad = model.nodes.find((n) => n.type === 'Pad')!;
       assert.equal(pad.inputs.length, 1, 'the pads are constant, only the data is read when running');
@@ -188,7 +212,8 @@ describe('ONNX runnable structure', () => {
 
   test('loading and disposing a model frees every tensor it made', async () => {
     const before = tf.memory().numTensors;
-    for (const name of ['vgg11-bn-external-opset12', 'operator-mix-opset13', 'squeezenet1_1-fp16-opset10']) (await loadOnnx(fixture(name))).dispose();
+    for (const name of ['vgg11-bn-external-opset12', 'operator-mix-opset13', 'squeezenet1_1-fp16-opset10'])
+      (await loadOnnx(fixture(name))).dispose();
     assert.equal(tf.memory().numTensors, before);
   });
 });
@@ -196,38 +221,67 @@ describe('ONNX runnable structure', () => {
 describe('shared real ONNX models', () => {
   const cases: [string, { layers: number; params: number; input: (number | null)[]; output: (number | null)[]; name: string }][] = [
     ['onnx-mnist-8-model-zoo/mnist-8.onnx', { layers: 12, params: 5994, input: [null, 28, 28, 1], output: [null, 10], name: 'CNTKGraph' }],
-    ['onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx', { layers: 66, params: 1_235_496, input: [null, 224, 224, 3], output: [null, 1, 1, 1000], name: 'squeezenet_old' }],
-    ['onnx-pytorch-cifar10-winml-tutorial/ImageClassifier.onnx', { layers: 12, params: 50_182, input: [null, 32, 32, 3], output: [null, 10], name: 'torch-jit-export' }],
-    ['onnx-tf2onnx-squeezenet-cifar10/squeezenet_cifar10.onnx', { layers: 30, params: 73_546, input: [null, 32, 32, 3], output: [null, 10], name: 'tf2onnx' }],
+    [
+      'onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx',
+      { layers: 66, params: 1_235_496, input: [null, 224, 224, 3], output: [null, 1, 1, 1000], name: 'squeezenet_old' },
+    ],
+    [
+      'onnx-pytorch-cifar10-winml-tutorial/ImageClassifier.onnx',
+      { layers: 12, params: 50_182, input: [null, 32, 32, 3], output: [null, 10], name: 'torch-jit-export' },
+    ],
+    [
+      'onnx-tf2onnx-squeezenet-cifar10/squeezenet_cifar10.onnx',
+      { layers: 30, params: 73_546, input: [null, 32, 32, 3], output: [null, 10], name: 'tf2onnx' },
+    ],
   ];
   for (const [file, expected] of cases) {
-    test(`${path.basename(file)}: ${expected.layers} layers, ${expected.params} parameters, input ${JSON.stringify(expected.input)}`, needsShared(file), async () => {
-      const summary: ModelSummary = await readOnnxSummary(fileModelSource(shared(file)));
-      assert.equal(summary.name, expected.name);
-      assert.equal(summary.layers.length, expected.layers);
-      assert.equal(summary.totalParams, expected.params);
-      assert.deepEqual(summary.inputShapes, [expected.input]);
-      assert.deepEqual(summary.outputShapes, [expected.output]);
-      assert.ok(summary.layers.every((l) => l.outputShapes.length > 0), 'every shape is worked out');
-    });
+    test(
+      `${path.basename(file)}: ${expected.layers} layers, ${expected.params} parameters, input ${JSON.stringify(expected.input)}`,
+      needsShared(file),
+      async () => {
+        const summary: ModelSummary = await readOnnxSummary(fileModelSource(shared(file)));
+        assert.equal(summary.name, expected.name);
+        assert.equal(summary.layers.length, expected.layers);
+        assert.equal(summary.totalParams, expected.params);
+        assert.deepEqual(summary.inputShapes, [expected.input]);
+        assert.deepEqual(summary.outputShapes, [expected.output]);
+        assert.ok(
+          summary.layers.every((l) => l.outputShapes.length > 0),
+          'every shape is worked out',
+        );
+      },
+    );
   }
 
-  test('SqueezeNet fp16: the caffe2 Fire modules concatenate NHWC activations on the channel axis', needsShared('onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx'), async () => {
-    const summary = await readOnnxSummary(fileModelSource(shared('onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx')));
-    const concat = summary.layers.find((l) => l.type === 'Concat')!;
-    assert.deepEqual(concat.outputShapes, [[null, 55, 55, 128]]);
-    assert.equal(summary.layers.filter((l) => l.type === 'Conv').length, 26);
-  });
+  test(
+    'SqueezeNet fp16: the caffe2 Fire modules concatenate NHWC activations on the channel axis',
+    needsShared('onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx'),
+    async () => {
+      const summary = await readOnnxSummary(fileModelSource(shared('onnx-squeezenet1.0-fp16-imagenet/SqueezeNet_fp16.onnx')));
+      const concat = summary.layers.find((l) => l.type === 'Concat')!;
+      assert.deepEqual(concat.outputShapes, [[null, 55, 55, 128]]);
+      assert.equal(summary.layers.filter((l) => l.type === 'Conv').length, 26);
+    },
+  );
 });
 
 describe('ONNX files that cannot be used get one clear sentence naming the file', () => {
   test('an operator ConvLens cannot run: the model opens, and loading names the node and the operator', async () => {
     const source = fixtureSource(manifest.unsupported);
     const summary = await readOnnxSummary(source);
-    assert.deepEqual(summary.layers.map((l) => [l.id, l.type]), [['conv', 'Conv'], ['mystery_node', 'Mystery']]);
+    assert.deepEqual(
+      summary.layers.map((l) => [l.id, l.type]),
+      [
+        ['conv', 'Conv'],
+        ['mystery_node', 'Mystery'],
+      ],
+    );
     assert.deepEqual(summary.layers[0].outputShapes, [[null, 4, 4, 2]], 'the batch is free whatever the file says');
     const error = await rejection(loadOnnx(source));
-    assert.equal(error.message, 'unsupported-op.onnx uses the operator com.example.Mystery (node "mystery_node"), which ConvLens cannot run yet.');
+    assert.equal(
+      error.message,
+      'unsupported-op.onnx uses the operator com.example.Mystery (node "mystery_node"), which ConvLens cannot run yet.',
+    );
   });
 
   const resnet = () => new Uint8Array(readFileSync(path.join(fixtures, manifest.fixtures[0].model)));
@@ -252,14 +306,19 @@ describe('ONNX files that cannot be used get one clear sentence naming the file'
     const data = new Uint8Array(readFileSync(path.join(fixtures, `${f.model}.data`)));
     const source = memorySource('vgg.onnx', main, { [`${path.basename(f.model)}.data`]: data.slice(0, data.length - 100) });
     const error = await rejection(loadOnnx(source));
-    assert.match(error.message, /^vgg\.onnx cannot be loaded: the tensor ".*" lies past the end of "vgg11-bn-external-opset12\.onnx\.data" \(the file may be truncated\)\.$/);
+    assert.match(
+      error.message,
+      /^vgg\.onnx cannot be loaded: the tensor ".*" lies past the end of "vgg11-bn-external-opset12\.onnx\.data" \(the file may be truncated\)\.$/,
+    );
   });
 
   test('bit flips and truncations anywhere: a model or a ModelReadError, never an internal error or a leak', async () => {
-    const sources = manifest.fixtures.filter((f) => f.params < 100_000).map((f) => new Uint8Array(readFileSync(path.join(fixtures, f.model))));
+    const sources = manifest.fixtures
+      .filter((f) => f.params < 100_000)
+      .map((f) => new Uint8Array(readFileSync(path.join(fixtures, f.model))));
     const before = tf.memory().numTensors;
     let state = 12345;
-    const next = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const next = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
     let rejected = 0;
     for (let i = 0; i < 240; i++) {
       const original = sources[i % sources.length];
@@ -271,7 +330,10 @@ describe('ONNX files that cannot be used get one clear sentence naming the file'
       } catch (error) {
         assert.ok(error instanceof ModelReadError, `variant ${i}: ${String(error)}`);
         assert.ok(error.message.startsWith('damaged.onnx ') && !error.message.includes('\n'), error.message);
-        assert.ok(!(error.cause instanceof TypeError || error.cause instanceof ReferenceError), `variant ${i}: internal error ${String(error.cause)}`);
+        assert.ok(
+          !(error.cause instanceof TypeError || error.cause instanceof ReferenceError),
+          `variant ${i}: internal error ${String(error.cause)}`,
+        );
         rejected++;
       }
     }

@@ -48,9 +48,7 @@ const conv = (name: string, kernelSize: number, options: Partial<Parameters<type
 
 describe('receptive fields of Keras layers, by hand', () => {
   test('a stack of 3×3 valid convolutions grows the field by 2 per layer', () => {
-    const model = layersModel(
-      tfl.sequential({ layers: [conv('c1', 3, { inputShape: [10, 10, 1] }), conv('c2', 3), conv('c3', 3)] }),
-    );
+    const model = layersModel(tfl.sequential({ layers: [conv('c1', 3, { inputShape: [10, 10, 1] }), conv('c2', 3), conv('c3', 3)] }));
     // c1: count 10−2 = 8, jump 1, size 3, start 0. c2: count 6, size 3+2·1 = 5. c3: count 4, size 7.
     const c1 = local(receptiveField(model, 'c1', [10, 10]));
     assert.deepEqual([c1.rows, c1.outputSize], [{ jump: 1, size: 3, start: 0 }, [8, 8]]);
@@ -101,7 +99,11 @@ describe('receptive fields of Keras layers, by hand', () => {
   test('2×2 max pooling with stride 2 doubles the jump', () => {
     const model = layersModel(
       tfl.sequential({
-        layers: [conv('c1', 3, { inputShape: [12, 12, 1] }), tfl.layers.maxPooling2d({ name: 'pool', poolSize: 2, strides: 2 }), conv('c2', 3)],
+        layers: [
+          conv('c1', 3, { inputShape: [12, 12, 1] }),
+          tfl.layers.maxPooling2d({ name: 'pool', poolSize: 2, strides: 2 }),
+          conv('c2', 3),
+        ],
       }),
     );
     // c1: count 10, jump 1, size 3. pool: count 5, jump 2, size 3 + 1·1 = 4. c2: count 3, jump 2, size 4 + 2·2 = 8.
@@ -118,9 +120,22 @@ describe('receptive fields of Keras layers, by hand', () => {
     const model = layersModel(
       tfl.sequential({
         layers: [
-          tfl.layers.zeroPadding2d({ name: 'padded', padding: [[2, 0], [1, 3]], inputShape: [6, 6, 1] }),
+          tfl.layers.zeroPadding2d({
+            name: 'padded',
+            padding: [
+              [2, 0],
+              [1, 3],
+            ],
+            inputShape: [6, 6, 1],
+          }),
           conv('c', 3, { strides: 2 }),
-          tfl.layers.cropping2D({ name: 'cropped', cropping: [[1, 0], [0, 1]] }),
+          tfl.layers.cropping2D({
+            name: 'cropped',
+            cropping: [
+              [1, 0],
+              [0, 1],
+            ],
+          }),
         ],
       }),
     );
@@ -130,7 +145,10 @@ describe('receptive fields of Keras layers, by hand', () => {
     assert.deepEqual([c.rows, c.columns, c.outputSize], [{ jump: 2, size: 3, start: -2 }, { jump: 2, size: 3, start: -1 }, [3, 4]]);
     // cropped: one row off the top moves the start by one jump: −2 + 2 = 0; count 2 × 3.
     const cropped = local(receptiveField(model, 'cropped', [6, 6]));
-    assert.deepEqual([cropped.rows, cropped.columns, cropped.outputSize], [{ jump: 2, size: 3, start: 0 }, { jump: 2, size: 3, start: -1 }, [2, 3]]);
+    assert.deepEqual(
+      [cropped.rows, cropped.columns, cropped.outputSize],
+      [{ jump: 2, size: 3, start: 0 }, { jump: 2, size: 3, start: -1 }, [2, 3]],
+    );
     model.dispose();
   });
 
@@ -142,7 +160,15 @@ describe('receptive fields of Keras layers, by hand', () => {
     const sum = tfl.layers.add({ name: 'sum' }).apply([one, three]) as tfl.SymbolicTensor;
     // Two 3×3 windows that overlap without one holding the other: padded below and right then valid
     // (pixels i … i+2), and 'same' (pixels i−1 … i+1): the union is i−1 … i+2, start −1, size 4.
-    const padded = tfl.layers.zeroPadding2d({ name: 'padded', padding: [[0, 2], [0, 2]] }).apply(input) as tfl.SymbolicTensor;
+    const padded = tfl.layers
+      .zeroPadding2d({
+        name: 'padded',
+        padding: [
+          [0, 2],
+          [0, 2],
+        ],
+      })
+      .apply(input) as tfl.SymbolicTensor;
     const below = conv('below', 3).apply(padded) as tfl.SymbolicTensor;
     const union = tfl.layers.add({ name: 'union' }).apply([below, three]) as tfl.SymbolicTensor;
     const model = layersModel(tfl.model({ inputs: input, outputs: [sum, union] }));
@@ -150,7 +176,13 @@ describe('receptive fields of Keras layers, by hand', () => {
     const sumField = local(receptiveField(model, 'sum', [8, 8]));
     assert.deepEqual([sumField.rows, sumField.outputSize], [{ jump: 1, size: 3, start: -1 }, [8, 8]]);
     const unionField = local(receptiveField(model, 'union', [8, 8]));
-    assert.deepEqual([unionField.rows, unionField.columns], [{ jump: 1, size: 4, start: -1 }, { jump: 1, size: 4, start: -1 }]);
+    assert.deepEqual(
+      [unionField.rows, unionField.columns],
+      [
+        { jump: 1, size: 4, start: -1 },
+        { jump: 1, size: 4, start: -1 },
+      ],
+    );
     assert.deepEqual(unionField.fieldOf(3, 5), { top: 2, left: 4, bottom: 6, right: 8 });
     model.dispose();
   });
@@ -186,7 +218,11 @@ describe('receptive fields of Keras layers, by hand', () => {
   test('a layer that resizes without known geometry gives the whole input, saying which', () => {
     const model = layersModel(
       tfl.sequential({
-        layers: [conv('c', 3, { padding: 'same', inputShape: [4, 4, 1] }), tfl.layers.upSampling2d({ name: 'up', size: [2, 2] }), conv('d', 3)],
+        layers: [
+          conv('c', 3, { padding: 'same', inputShape: [4, 4, 1] }),
+          tfl.layers.upSampling2d({ name: 'up', size: [2, 2] }),
+          conv('d', 3),
+        ],
       }),
     );
     local(receptiveField(model, 'c', [4, 4]));
@@ -263,9 +299,14 @@ describe('receptive fields of the sample model (fashion-mnist-cnn, 28×28)', () 
     // conv1 declared 'valid' would give 26×26, where the model says 28×28.
     const wrong: RunnableModel = {
       ...model,
-      nodes: model.nodes.map((node) => (node.id === 'conv1' && node.geometry?.kind === 'window' ? { ...node, geometry: { ...node.geometry, padding: 'valid' } } : node)),
+      nodes: model.nodes.map((node) =>
+        node.id === 'conv1' && node.geometry?.kind === 'window' ? { ...node, geometry: { ...node.geometry, padding: 'valid' } } : node,
+      ),
     };
-    assert.throws(() => receptiveField(wrong, 'conv3', [28, 28]), /gives Conv2D "conv1" a 26×26 output for a 28×28 input, but the model says 28×28/);
+    assert.throws(
+      () => receptiveField(wrong, 'conv3', [28, 28]),
+      /gives Conv2D "conv1" a 26×26 output for a 28×28 input, but the model says 28×28/,
+    );
   });
 });
 
@@ -300,7 +341,12 @@ describe('receptive fields of a TensorFlow.js graph model (the small-cnn fixture
       assert.deepEqual(field.outputSize, realOutputSize(model, id, [16, 16]), id);
     }
     // conv2 unit (3, 3): −4 + 12 = 8 … 17, clipped to 8 … 15.
-    assert.deepEqual(local(receptiveField(model, `${P}/conv2/Conv2D`, [16, 16])).clippedFieldOf(3, 3), { top: 8, left: 8, bottom: 16, right: 16 });
+    assert.deepEqual(local(receptiveField(model, `${P}/conv2/Conv2D`, [16, 16])).clippedFieldOf(3, 3), {
+      top: 8,
+      left: 8,
+      bottom: 16,
+      right: 16,
+    });
   });
 
   test('Mean over H and W sees the whole input', () => {
@@ -325,7 +371,11 @@ function varint(value: number): Bytes {
   return [...bytes, Number(rest)];
 }
 const intField = (field: number, value: number): Bytes => [...varint(field << 3), ...varint(value)];
-const bytesField = (field: number, bytes: ArrayLike<number>): Bytes => [...varint((field << 3) | 2), ...varint(bytes.length), ...Array.from(bytes)];
+const bytesField = (field: number, bytes: ArrayLike<number>): Bytes => [
+  ...varint((field << 3) | 2),
+  ...varint(bytes.length),
+  ...Array.from(bytes),
+];
 const textField = (field: number, text: string): Bytes => bytesField(field, new TextEncoder().encode(text));
 
 type AttributeValue = number | number[] | string;
@@ -351,7 +401,12 @@ function onnxNode(name: string, opType: string, inputs: string[], attributes: Re
 function onnxTensor(name: string, dims: number[], values: Float32Array | BigInt64Array): Bytes {
   // TensorProto: dims 1, data_type 2 (FLOAT 1, INT64 7), name 8, raw_data 9.
   const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  return [...dims.flatMap((d) => intField(1, d)), ...intField(2, values instanceof Float32Array ? 1 : 7), ...textField(8, name), ...bytesField(9, raw)];
+  return [
+    ...dims.flatMap((d) => intField(1, d)),
+    ...intField(2, values instanceof Float32Array ? 1 : 7),
+    ...textField(8, name),
+    ...bytesField(9, raw),
+  ];
 }
 
 function onnxValueInfo(name: string, dims: number[]): Bytes {
@@ -424,7 +479,11 @@ function branchGraph(): Uint8Array {
       onnxNode('relu', 'Relu', ['sum']),
       onnxNode('next', 'Conv', ['relu', 'w'], { kernel_shape: [3, 3], strides: [2, 2] }),
     ],
-    initializers: [onnxTensor('w1', [2, 2, 1, 1], weights(4, 3)), onnxTensor('w3', [2, 2, 3, 3], weights(36, 4)), onnxTensor('w', [2, 2, 3, 3], weights(36, 5))],
+    initializers: [
+      onnxTensor('w1', [2, 2, 1, 1], weights(4, 3)),
+      onnxTensor('w3', [2, 2, 3, 3], weights(36, 4)),
+      onnxTensor('w', [2, 2, 3, 3], weights(36, 5)),
+    ],
     input: onnxValueInfo('x', [1, 2, 9, 9]),
     output: onnxValueInfo('next', [1, 2, 4, 4]),
   });
@@ -574,9 +633,17 @@ describe('fields agree with the network itself', () => {
           if (!changed) return;
           const [py, px] = [Math.floor(pixel / size[1]), pixel % size[1]];
           // Just outside the field, nothing changes the unit.
-          assert.ok(py >= box.top && py < box.bottom && px >= box.left && px < box.right, `pixel (${py}, ${px}) changes unit (${y}, ${x}) of ${nodeId}, outside ${JSON.stringify(box)}`);
+          assert.ok(
+            py >= box.top && py < box.bottom && px >= box.left && px < box.right,
+            `pixel (${py}, ${px}) changes unit (${y}, ${x}) of ${nodeId}, outside ${JSON.stringify(box)}`,
+          );
           bounds = bounds
-            ? { top: Math.min(bounds.top, py), left: Math.min(bounds.left, px), bottom: Math.max(bounds.bottom, py + 1), right: Math.max(bounds.right, px + 1) }
+            ? {
+                top: Math.min(bounds.top, py),
+                left: Math.min(bounds.left, px),
+                bottom: Math.max(bounds.bottom, py + 1),
+                right: Math.max(bounds.right, px + 1),
+              }
             : { top: py, left: px, bottom: py + 1, right: px + 1 };
         });
         // Where the whole field lies in the image, its first and last rows and columns (just inside) do
@@ -599,7 +666,13 @@ describe('fields agree with the network itself', () => {
           conv('c1', 3, { strides: 2, padding: 'same', inputShape: [25, 22, 2] }),
           tfl.layers.averagePooling2d({ name: 'pool', poolSize: 2, strides: 1 }),
           conv('c2', 3, { dilationRate: 2, padding: 'same' }),
-          tfl.layers.zeroPadding2d({ name: 'padded', padding: [[1, 0], [0, 2]] }),
+          tfl.layers.zeroPadding2d({
+            name: 'padded',
+            padding: [
+              [1, 0],
+              [0, 2],
+            ],
+          }),
           conv('c3', 2),
         ],
       }),

@@ -27,7 +27,10 @@ function randomRgba(width: number, height: number, seed: number): Uint8Array {
 
 async function tfjsResize(rgba: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Float32Array> {
   const resized = tf.tidy(() => {
-    const pixels = tf.cast(tf.slice(tf.tensor3d(Int32Array.from(rgba), [height, width, 4], 'int32'), [0, 0, 0], [-1, -1, 3]), 'float32') as tf.Tensor3D;
+    const pixels = tf.cast(
+      tf.slice(tf.tensor3d(Int32Array.from(rgba), [height, width, 4], 'int32'), [0, 0, 0], [-1, -1, 3]),
+      'float32',
+    ) as tf.Tensor3D;
     return tf.image.resizeBilinear(pixels, [outHeight, outWidth], false, true);
   });
   const values = (await resized.data()) as Float32Array;
@@ -45,7 +48,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const theirs = await tfjsResize(rgba, width, height, outWidth, outHeight);
       assert.equal(ours.length, theirs.length);
       const worst = ours.reduce((max, value, j) => Math.max(max, Math.abs(value - theirs[j])), 0);
-      assert.ok(backend === 'cpu' ? worst === 0 : worst < 0.05, `${width}×${height} → ${outWidth}×${outHeight} on ${backend}: differs by ${worst}`);
+      assert.ok(
+        backend === 'cpu' ? worst === 0 : worst < 0.05,
+        `${width}×${height} → ${outWidth}×${outHeight} on ${backend}: differs by ${worst}`,
+      );
     }
   });
 }

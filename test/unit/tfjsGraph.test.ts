@@ -68,7 +68,11 @@ async function referenceModel(modelJsonPath: string): Promise<GraphModel> {
 /** The fixture's files, with the JSON or a shard changed, served from memory. */
 function fixtureSource(
   modelJsonPath: string,
-  change: { json?: (json: ModelJson) => void; text?: (text: string) => string; shard?: (name: string, bytes: Uint8Array) => Uint8Array | undefined } = {},
+  change: {
+    json?: (json: ModelJson) => void;
+    text?: (text: string) => string;
+    shard?: (name: string, bytes: Uint8Array) => Uint8Array | undefined;
+  } = {},
 ): ModelSource {
   const folder = path.dirname(modelJsonPath);
   let text = readFileSync(modelJsonPath, 'utf8');
@@ -128,16 +132,27 @@ describe('TensorFlow.js graph model summary', () => {
 
     const json = readJson(smallCnn);
     const ops = json.modelTopology.node.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder');
-    assert.deepEqual(summary.layers.map((l) => [l.id, l.type]), ops.map((n) => [n.name, n.op]));
+    assert.deepEqual(
+      summary.layers.map((l) => [l.id, l.type]),
+      ops.map((n) => [n.name, n.op]),
+    );
 
     // Independently: each op's parameters are the float values of the manifest weights it reads.
-    const floats = new Map(json.weightsManifest.flatMap((g) => g.weights).filter((w) => w.dtype === 'float32').map((w) => [w.name, w]));
+    const floats = new Map(
+      json.weightsManifest
+        .flatMap((g) => g.weights)
+        .filter((w) => w.dtype === 'float32')
+        .map((w) => [w.name, w]),
+    );
     const count = (w: ManifestEntry) => w.shape.reduce((n, d) => n * d, 1);
     for (const node of ops) {
       const expected = (node.input ?? []).filter((i) => floats.has(i)).reduce((n, i) => n + count(floats.get(i)!), 0);
       assert.equal(findLayer(summary, node.name)?.params, expected, node.name);
     }
-    assert.equal(summary.totalParams, [...floats.values()].reduce((n, w) => n + count(w), 0));
+    assert.equal(
+      summary.totalParams,
+      [...floats.values()].reduce((n, w) => n + count(w), 0),
+    );
     // Counted by hand: conv 3·3·3·8+8, depthwise 3·3·8+8, pointwise 8·8+8, batch norm 4·8, conv 3·3·8·16 (+16 in
     // its own BiasAdd), dense 16·10+10.
     assert.equal(summary.totalParams, 224 + 80 + 72 + 32 + 1152 + 16 + 170);
@@ -158,7 +173,10 @@ describe('TensorFlow.js graph model summary', () => {
     const model = await loadTfjsGraph(fileModelSource(smallCnn));
     try {
       const shapes = (id: string) => findLayer(model.summary, id)?.outputShapes;
-      assert.deepEqual(shapes(`${P}/split/split`), [[null, 8, 8, 4], [null, 8, 8, 4]]);
+      assert.deepEqual(shapes(`${P}/split/split`), [
+        [null, 8, 8, 4],
+        [null, 8, 8, 4],
+      ]);
       assert.deepEqual(shapes(`${P}/concat/concat`), [[null, 8, 8, 8]]);
       assert.deepEqual(shapes(`${P}/pad/Pad`), [[null, 10, 10, 8]]);
       assert.deepEqual(shapes(`${P}/conv2/Conv2D`), [[null, 4, 4, 16]]);
@@ -177,7 +195,10 @@ describe('TensorFlow.js graph model summary', () => {
       },
     });
     const summary = await readTfjsGraphSummary(source);
-    assert.deepEqual(summary.layers.map((l) => l.outputShapes), [[[null, 3, 3, 4]], [[null, 3, 3, 4]]]);
+    assert.deepEqual(
+      summary.layers.map((l) => l.outputShapes),
+      [[[null, 3, 3, 4]], [[null, 3, 3, 4]]],
+    );
   });
 });
 
@@ -195,7 +216,10 @@ describe('TensorFlow.js graph models run op by op', () => {
       assert.ok(maxAbsDifference(ours, expected) < 1e-5, `differs by ${maxAbsDifference(ours, expected)}`);
 
       const weights = model.weights('StatefulPartitionedCall/conv/Relu');
-      assert.deepEqual(weights.map((w) => w.shape), [[3, 3, 2, 4], [4]]);
+      assert.deepEqual(
+        weights.map((w) => w.shape),
+        [[3, 3, 2, 4], [4]],
+      );
       assert.equal(maxAbsDifference(weights[0], kernel), 0);
       assert.equal(maxAbsDifference(weights[1], bias), 0);
       assert.deepEqual(model.weights('Identity'), []);
@@ -353,7 +377,9 @@ describe('graph model files that cannot be opened get one clear sentence', () =>
     [
       'a shard of the wrong size',
       fixtureSource(smallCnn, { shard: (name, bytes) => (name === 'group1-shard2of2.bin' ? bytes.subarray(0, bytes.length - 4) : bytes) }),
-      new RegExp(`^model\\.json needs ${totalBytes} bytes of weights from group1-shard1of2\\.bin, group1-shard2of2\\.bin, but there are ${totalBytes - 4} bytes\\.$`),
+      new RegExp(
+        `^model\\.json needs ${totalBytes} bytes of weights from group1-shard1of2\\.bin, group1-shard2of2\\.bin, but there are ${totalBytes - 4} bytes\\.$`,
+      ),
       {},
     ],
     [
@@ -376,7 +402,9 @@ describe('graph model files that cannot be opened get one clear sentence', () =>
     ],
     [
       'a cycle',
-      fixtureSource(smallCnn, { json: (j) => j.modelTopology.node.find((n) => n.name === `${P}/conv1/Relu`)!.input!.splice(0, 1, `${P}/relu/Relu`) }),
+      fixtureSource(smallCnn, {
+        json: (j) => j.modelTopology.node.find((n) => n.name === `${P}/conv1/Relu`)!.input!.splice(0, 1, `${P}/relu/Relu`),
+      }),
       /^model\.json has a cycle through the node "StatefulPartitionedCall\/small_cnn\/[^"]+", so its ops have no order to run in\.$/,
       {},
     ],
@@ -399,7 +427,9 @@ describe('graph model files that cannot be opened get one clear sentence', () =>
   }
 
   test('an op that cannot run still shows in the summary', async () => {
-    const source = fixtureSource(smallCnn, { json: (j) => (j.modelTopology.node.find((n) => n.name === `${P}/pw/BiasAdd`)!.op = 'FancyConv2D') });
+    const source = fixtureSource(smallCnn, {
+      json: (j) => (j.modelTopology.node.find((n) => n.name === `${P}/pw/BiasAdd`)!.op = 'FancyConv2D'),
+    });
     const summary = await readTfjsGraphSummary(source);
     assert.equal(findLayer(summary, `${P}/pw/BiasAdd`)?.type, 'FancyConv2D');
   });

@@ -64,7 +64,10 @@ describe('TensorFlow.js layers reader', () => {
       summary.layers.map((l) => [l.name, l.type, l.outputShapes[0], l.params]),
       expected,
     );
-    assert.equal(summary.totalParams, expected.reduce((n, [, , , p]) => n + p, 0));
+    assert.equal(
+      summary.totalParams,
+      expected.reduce((n, [, , , p]) => n + p, 0),
+    );
     assert.equal(summary.totalParams, manifestValueCount(sampleModel));
     assert.equal(summary.trainableParams, summary.totalParams);
     assert.deepEqual(findLayer(summary, 'conv2')?.inputs, ['pool1']);
@@ -74,41 +77,55 @@ describe('TensorFlow.js layers reader', () => {
     await assertNoTensorLeak(() => readModelSummary(fileModelSource(sampleModel)));
   });
 
-  test('sign-language digits (converted from Keras 2.6): 198,106 parameters, as its source states', needsShared('tfjs-layers-sign-language-digits/model.json'), async () => {
-    const file = shared('tfjs-layers-sign-language-digits/model.json');
-    const summary = await readModelSummary(fileModelSource(file));
-    assert.equal(summary.totalParams, 198_106);
-    assert.equal(summary.totalParams, manifestValueCount(file));
-    assert.deepEqual(summary.inputShapes, [[null, 64, 64, 1]]);
-    const types = summary.layers.map((l) => l.type);
-    assert.equal(types.filter((t) => t === 'Conv2D').length, 4);
-    assert.equal(types.filter((t) => t === 'Dropout').length, 6);
-    assert.equal(summary.layers.at(-1)?.type, 'Dense');
-    assert.deepEqual(summary.layers.at(-1)?.outputShapes, [[null, 10]]);
-  });
+  test(
+    'sign-language digits (converted from Keras 2.6): 198,106 parameters, as its source states',
+    needsShared('tfjs-layers-sign-language-digits/model.json'),
+    async () => {
+      const file = shared('tfjs-layers-sign-language-digits/model.json');
+      const summary = await readModelSummary(fileModelSource(file));
+      assert.equal(summary.totalParams, 198_106);
+      assert.equal(summary.totalParams, manifestValueCount(file));
+      assert.deepEqual(summary.inputShapes, [[null, 64, 64, 1]]);
+      const types = summary.layers.map((l) => l.type);
+      assert.equal(types.filter((t) => t === 'Conv2D').length, 4);
+      assert.equal(types.filter((t) => t === 'Dropout').length, 6);
+      assert.equal(summary.layers.at(-1)?.type, 'Dense');
+      assert.deepEqual(summary.layers.at(-1)?.outputShapes, [[null, 10]]);
+    },
+  );
 
-  test('Teachable Machine export: nested models become a tree, and counts include batch-norm statistics', needsShared('tfjs-layers-teachable-machine-7segment/model.json'), async () => {
-    const file = shared('tfjs-layers-teachable-machine-7segment/model.json');
-    const summary: ModelSummary = await readModelSummary(fileModelSource(file));
-    assert.deepEqual(summary.inputShapes, [[null, 224, 224, 3]]);
-    assert.deepEqual(summary.outputShapes, [[null, 10]]);
-    assert.equal(summary.totalParams, manifestValueCount(file));
-    assert.deepEqual(summary.layers.map((l) => [l.name, l.type]), [
-      ['sequential_1', 'Sequential'],
-      ['sequential_3', 'Sequential'],
-    ]);
-    const all = [...walkLayers(summary.layers)];
-    const count = (type: string) => all.filter((l) => l.type === type).length;
-    assert.equal(count('DepthwiseConv2D'), 17);
-    assert.equal(count('BatchNormalization'), 52);
-    assert.equal(count('Add'), 10);
-    // A nested layer's id carries its path, and the parent's count is the sum of its children's.
-    const mobilenet = findLayer(summary, 'sequential_1/model1');
-    assert.ok(mobilenet?.children?.length);
-    const sequential1 = summary.layers[0];
-    assert.equal(sequential1.params, sequential1.children!.reduce((n, c) => n + c.params, 0));
-    assert.ok(summary.trainableParams < summary.totalParams, 'moving means and variances are not trainable');
-  });
+  test(
+    'Teachable Machine export: nested models become a tree, and counts include batch-norm statistics',
+    needsShared('tfjs-layers-teachable-machine-7segment/model.json'),
+    async () => {
+      const file = shared('tfjs-layers-teachable-machine-7segment/model.json');
+      const summary: ModelSummary = await readModelSummary(fileModelSource(file));
+      assert.deepEqual(summary.inputShapes, [[null, 224, 224, 3]]);
+      assert.deepEqual(summary.outputShapes, [[null, 10]]);
+      assert.equal(summary.totalParams, manifestValueCount(file));
+      assert.deepEqual(
+        summary.layers.map((l) => [l.name, l.type]),
+        [
+          ['sequential_1', 'Sequential'],
+          ['sequential_3', 'Sequential'],
+        ],
+      );
+      const all = [...walkLayers(summary.layers)];
+      const count = (type: string) => all.filter((l) => l.type === type).length;
+      assert.equal(count('DepthwiseConv2D'), 17);
+      assert.equal(count('BatchNormalization'), 52);
+      assert.equal(count('Add'), 10);
+      // A nested layer's id carries its path, and the parent's count is the sum of its children's.
+      const mobilenet = findLayer(summary, 'sequential_1/model1');
+      assert.ok(mobilenet?.children?.length);
+      const sequential1 = summary.layers[0];
+      assert.equal(
+        sequential1.params,
+        sequential1.children!.reduce((n, c) => n + c.params, 0),
+      );
+      assert.ok(summary.trainableParams < summary.totalParams, 'moving means and variances are not trainable');
+    },
+  );
 });
 
 describe('model files that cannot be shown get one clear sentence naming the file', () => {
@@ -117,7 +134,11 @@ describe('model files that cannot be shown get one clear sentence naming the fil
     ['model.json', new Uint8Array([0xff, 0xfe, 0x00, 0x81]), /^model\.json is not valid JSON, so it cannot be a TensorFlow\.js model\.$/],
     ['model.json', '[1, 2]', /^model\.json is not a TensorFlow\.js model: it holds no JSON object\.$/],
     ['package.json', '{"name": "x"}', /^package\.json is not a TensorFlow\.js model: it has no "modelTopology"\.$/],
-    ['model.json', '{"modelTopology": {"class_name": "Sequential", "config": {"layers": [{"class_name": "NoSuchLayer", "config": {}}]}}}', /^model\.json has a layer topology that cannot be built: .*NoSuchLayer/],
+    [
+      'model.json',
+      '{"modelTopology": {"class_name": "Sequential", "config": {"layers": [{"class_name": "NoSuchLayer", "config": {}}]}}}',
+      /^model\.json has a layer topology that cannot be built: .*NoSuchLayer/,
+    ],
     ['weights.onnx', 'x', /^weights\.onnx is not a readable ONNX model: /],
     ['notes.txt', 'x', /^notes\.txt is not a model file ConvLens knows/],
   ];

@@ -48,7 +48,13 @@ type Shape4 = [number, number, number, number];
  * The gradient, with respect to the input or the filter, of a weighted sum of `convolve(x, w)`'s outputs
  * (weighted, so that every output position's gradient differs), from seeded values.
  */
-function convolutionGradient(of: 'input' | 'filter', xShape: Shape4, wShape: Shape4, seeds: [number, number, number], convolve: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D): () => tf.Tensor {
+function convolutionGradient(
+  of: 'input' | 'filter',
+  xShape: Shape4,
+  wShape: Shape4,
+  seeds: [number, number, number],
+  convolve: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D,
+): () => tf.Tensor {
   return () =>
     tf.tidy(() => {
       const x = tf.tensor4d(values(xShape, seeds[0]), xShape);
@@ -62,7 +68,13 @@ function convolutionGradient(of: 'input' | 'filter', xShape: Shape4, wShape: Sha
 }
 
 describe('Conv2D input gradient on WebAssembly', () => {
-  const cases: { kernel: number; stride: number; pad: 'same' | 'valid' | [number, number, number, number]; size: number; channels: [number, number] }[] = [
+  const cases: {
+    kernel: number;
+    stride: number;
+    pad: 'same' | 'valid' | [number, number, number, number];
+    size: number;
+    channels: [number, number];
+  }[] = [
     { kernel: 3, stride: 1, pad: 'same', size: 9, channels: [4, 5] },
     { kernel: 3, stride: 2, pad: 'same', size: 9, channels: [3, 6] },
     { kernel: 3, stride: 2, pad: 'same', size: 10, channels: [3, 6] },
@@ -75,7 +87,14 @@ describe('Conv2D input gradient on WebAssembly', () => {
     for (const of of ['input', 'filter'] as const) {
       test(`${kernel}×${kernel}, stride ${stride}, padding ${pad}, ${size}×${size}${of === 'filter' ? ": the filter's gradient" : ''}`, async () => {
         const [inC, outC] = channels;
-        const padding = Array.isArray(pad) ? ([[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]] as tf.backend_util.ExplicitPadding) : pad;
+        const padding = Array.isArray(pad)
+          ? ([
+              [0, 0],
+              [pad[0], pad[1]],
+              [pad[2], pad[3]],
+              [0, 0],
+            ] as tf.backend_util.ExplicitPadding)
+          : pad;
         const { cpu, wasm } = await onBothBackends(
           convolutionGradient(of, [2, size, size, inC], [kernel, kernel, inC, outC], [1, 2, 3], (x, w) => tf.conv2d(x, w, stride, padding)),
         );
@@ -96,7 +115,9 @@ describe('Depthwise convolution input gradient on WebAssembly', () => {
     for (const of of ['input', 'filter'] as const) {
       test(`${kernel}×${kernel}, stride ${stride}, multiplier ${multiplier}, ${pad}${of === 'filter' ? ": the filter's gradient" : ''}`, async () => {
         const { cpu, wasm } = await onBothBackends(
-          convolutionGradient(of, [2, 11, 11, 4], [kernel, kernel, 4, multiplier], [4, 5, 6], (x, w) => tf.depthwiseConv2d(x, w, stride, pad)),
+          convolutionGradient(of, [2, 11, 11, 4], [kernel, kernel, 4, multiplier], [4, 5, 6], (x, w) =>
+            tf.depthwiseConv2d(x, w, stride, pad),
+          ),
         );
         assertClose(wasm, cpu);
       });
@@ -135,7 +156,11 @@ test('the gradient of a gather (embeddings, attention) on WebAssembly', async ()
 test('max pooling sends a window’s gradient to its first largest input, as PyTorch and the CPU backend do', async () => {
   // Ties are common after a ReLU: zero windows, and plateaus of equal values.
   const plateau = [1, 1, 0, 2, 1, 1, 2, 2, 0, 0, 3, 3, 0, 0, 3, 3, 5, 5, 5, 0, 5, 5, 5, 0, 1, 2, 3, 4, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0];
-  for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same']] as const) {
+  for (const [size, stride, pad] of [
+    [2, 2, 'valid'],
+    [3, 2, 'same'],
+    [3, 1, 'same'],
+  ] as const) {
     const { cpu, wasm } = await onBothBackends(() =>
       tf.tidy(() => {
         const x = tf.tensor4d(plateau.slice(0, 36), [1, 6, 6, 1]);

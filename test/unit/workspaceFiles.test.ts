@@ -14,7 +14,6 @@ import { sampleModel } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
 import { importWithVscode, Uri } from '../support/vscodeStandIn';
 
-
 type WorkspaceSource = typeof import('../../src/panels/common/workspaceModelSource');
 type ModelFiles = typeof import('../../src/panels/common/modelFiles');
 let host: WorkspaceSource;
@@ -48,9 +47,18 @@ describe("the host's reads beside a model", () => {
     const { folder, model } = modelFolder();
     const source = host.workspaceModelSource(model as never);
     assert.deepEqual(await source.readSibling(SHARD), new Uint8Array(readFileSync(path.join(folder, SHARD))));
-    assert.equal((await rejection(source.readSibling('../secret.bin'))).message, `model.json refers to the file "../secret.bin", which ${REFUSALS.outside}`);
-    assert.equal((await rejection(source.readSibling('/etc/passwd'))).message, `model.json refers to the file "/etc/passwd", which ${REFUSALS.absolute}`);
-    assert.equal((await rejection(source.readSibling('..\\secret.bin'))).message, `model.json refers to the file "..\\secret.bin", which ${REFUSALS.backslash}`);
+    assert.equal(
+      (await rejection(source.readSibling('../secret.bin'))).message,
+      `model.json refers to the file "../secret.bin", which ${REFUSALS.outside}`,
+    );
+    assert.equal(
+      (await rejection(source.readSibling('/etc/passwd'))).message,
+      `model.json refers to the file "/etc/passwd", which ${REFUSALS.absolute}`,
+    );
+    assert.equal(
+      (await rejection(source.readSibling('..\\secret.bin'))).message,
+      `model.json refers to the file "..\\secret.bin", which ${REFUSALS.backslash}`,
+    );
   });
 
   test('a symbolic link out of the folder, to a file or to /dev/zero, is refused; one inside is followed', async () => {

@@ -72,7 +72,10 @@ export class FolderImages {
     const images = await this.decodeFiles(files);
     const { width, height } = this.preprocessing;
     const blank = { width, height, data: new Uint8Array(width * height * 4) };
-    return imagesToInput(images.map((image) => image ?? blank), this.preprocessing);
+    return imagesToInput(
+      images.map((image) => image ?? blank),
+      this.preprocessing,
+    );
   }
 
   /**

@@ -50,7 +50,9 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
     if (entries.length === 0) throw new Error(`${message.folderName} holds no images to analyse.`);
     opened = await openModel(hostModelSource(message.modelFileName, message.limits));
   } catch (error) {
-    app.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('h1', {}, 'This folder cannot be analysed'), h('p', {}, (error as Error).message)));
+    app.replaceChildren(
+      h('div', { class: 'error', role: 'alert' }, h('h1', {}, 'This folder cannot be analysed'), h('p', {}, (error as Error).message)),
+    );
     postToHost({ type: 'error', message: (error as Error).message });
     return;
   }
@@ -61,13 +63,22 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
     limitsOf(opened.source).imagePixels,
   );
   const classCount = model.summary.outputShapes[0]?.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1) ?? 0;
-  const matched = matchLabels(entries.flatMap((e) => (e.label ? [e.label] : [])), labels?.names, classCount);
+  const matched = matchLabels(
+    entries.flatMap((e) => (e.label ? [e.label] : [])),
+    labels?.names,
+    classCount,
+  );
   truth = Int32Array.from(entries, (e) => (e.label === undefined ? -1 : (matched.get(e.label) ?? -1)));
   const unmatched = [...matched].filter(([, index]) => index === undefined).map(([label]) => label);
 
   const featureLayers = model.nodes.map((n) => n.id).filter((id) => id !== model.logits);
   const featureLayer = safely(() => defaultFeatureLayer(model)) ?? featureLayers.at(-2) ?? featureLayers[0];
-  const layerSelect = select('feature-layer', featureLayers.map((id) => [id, id]), featureLayer, (id) => void computeFeatures(id));
+  const layerSelect = select(
+    'feature-layer',
+    featureLayers.map((id) => [id, id]),
+    featureLayer,
+    (id) => void computeFeatures(id),
+  );
   const tabs = createTabs();
   app.replaceChildren(
     h(
@@ -76,7 +87,13 @@ async function start(message: Extract<AnalyzeHostMessage, { type: 'analyze' }>):
       h(
         'header',
         { class: 'model-header' },
-        h('div', { class: 'title' }, h('h1', { id: 'folder-name' }, message.folderName), h('span', { class: 'format' }, `${entries.length} image files · ${model.summary.name} (${message.modelFileName})`), h('vscode-badge', { id: 'backend', title: backendTitle(choice) }, BACKEND_LABELS[choice.backend])),
+        h(
+          'div',
+          { class: 'title' },
+          h('h1', { id: 'folder-name' }, message.folderName),
+          h('span', { class: 'format' }, `${entries.length} image files · ${model.summary.name} (${message.modelFileName})`),
+          h('vscode-badge', { id: 'backend', title: backendTitle(choice) }, BACKEND_LABELS[choice.backend]),
+        ),
         h(
           'dl',
           { class: 'stats' },
@@ -130,7 +147,18 @@ async function computeFeatures(layer: string): Promise<void> {
       features = await streamFolder(layer, peakLayer, mine);
       const f = features;
       const problems = [...folder.problems];
-      postToHost({ type: 'storeCache', key, features: { featureLayer: layer, dim: f.dim, features: f.features.slice().buffer, predicted: f.predicted.slice().buffer, confidence: f.confidence.slice().buffer, problems } });
+      postToHost({
+        type: 'storeCache',
+        key,
+        features: {
+          featureLayer: layer,
+          dim: f.dim,
+          features: f.features.slice().buffer,
+          predicted: f.predicted.slice().buffer,
+          confidence: f.confidence.slice().buffer,
+          problems,
+        },
+      });
       status.textContent = `Features of ${layer} for ${entries.length - folder.problems.size} images.`;
     }
   } catch (error) {
@@ -148,7 +176,13 @@ async function computeFeatures(layer: string): Promise<void> {
 /** Cached features are used only when they have one row per image of the folder (else: computed afresh). */
 function fitsFolder(cached: CachedFeatures | undefined): CachedFeatures | undefined {
   const count = entries.length;
-  return cached && cached.dim > 0 && cached.features.byteLength === count * cached.dim * 4 && cached.predicted.byteLength === count * 4 && cached.confidence.byteLength === count * 4 ? cached : undefined;
+  return cached &&
+    cached.dim > 0 &&
+    cached.features.byteLength === count * cached.dim * 4 &&
+    cached.predicted.byteLength === count * 4 &&
+    cached.confidence.byteLength === count * 4
+    ? cached
+    : undefined;
 }
 
 async function streamFolder(layer: string, peakLayer: string | undefined, mine: { cancelled: boolean }): Promise<FolderFeatures> {
@@ -189,8 +223,13 @@ async function peaksAt(layer: string): Promise<ChannelPeaks> {
 }
 
 function showProblems(): void {
-  notices.replaceChildren(...[...folder.problems.values()].slice(0, 5).map((problem) => h('p', { class: 'notice left-out', role: 'alert' }, `Left out: ${problem}`)));
-  if (folder.problems.size > 5) notices.append(h('p', { class: 'notice' }, `…and ${folder.problems.size - 5} more files that cannot be decoded.`));
+  notices.replaceChildren(
+    ...[...folder.problems.values()]
+      .slice(0, 5)
+      .map((problem) => h('p', { class: 'notice left-out', role: 'alert' }, `Left out: ${problem}`)),
+  );
+  if (folder.problems.size > 5)
+    notices.append(h('p', { class: 'notice' }, `…and ${folder.problems.size - 5} more files that cannot be decoded.`));
   for (const problem of [...folder.problems.values()].slice(0, 3)) postToHost({ type: 'error', message: problem });
 }
 
@@ -210,7 +249,9 @@ function className(index: number): string {
 
 function describe(image: number): string {
   const entry = entries[image];
-  const predicted = features ? ` · predicted ${className(features.predicted[image])} (${(features.confidence[image] * 100).toFixed(0)}%)` : '';
+  const predicted = features
+    ? ` · predicted ${className(features.predicted[image])} (${(features.confidence[image] * 100).toFixed(0)}%)`
+    : '';
   return `${entry.path}${entry.label ? ` · ${entry.label}` : ''}${predicted}`;
 }
 
@@ -240,10 +281,20 @@ function latestOnly(): () => () => boolean {
 
 function createTabs() {
   const preview = createPreview();
-  const tabs: Tab[] = [mapTab(preview.show), neighboursTab(preview.show), patchesTab(preview.show), lookForTab(preview.show), confusionTab(preview.show)];
+  const tabs: Tab[] = [
+    mapTab(preview.show),
+    neighboursTab(preview.show),
+    patchesTab(preview.show),
+    lookForTab(preview.show),
+    confusionTab(preview.show),
+  ];
   let current = tabs[0];
   const buttons = tabs.map((tab) => {
-    const button = h('button', { class: 'tab', role: 'tab', type: 'button', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}` }, tab.label);
+    const button = h(
+      'button',
+      { class: 'tab', role: 'tab', type: 'button', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}` },
+      tab.label,
+    );
     button.addEventListener('click', () => choose(tab));
     button.addEventListener('keydown', (event) => {
       const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
@@ -270,7 +321,15 @@ function createTabs() {
   }
   views = { refresh: () => void current.refresh() };
   choose(tabs[0]);
-  return { element: h('section', { class: 'analyze-views' }, h('div', { class: 'tabs', role: 'tablist' }, ...buttons), ...tabs.map((t) => t.panel), preview.element) };
+  return {
+    element: h(
+      'section',
+      { class: 'analyze-views' },
+      h('div', { class: 'tabs', role: 'tablist' }, ...buttons),
+      ...tabs.map((t) => t.panel),
+      preview.element,
+    ),
+  };
 }
 
 type Show = (image: number, mark?: PixelRect) => void;
@@ -280,14 +339,27 @@ function mapTab(show: Show): Tab {
   let colourBy: 'label' | 'predicted' = 'label';
   const note = h('p', { class: 'status', id: 'map-note' });
   const map = createMapView({ describe, thumbnail: (image) => folder.thumbnail(entries[image].path), onSelect: (image) => show(image) });
-  const methodSelect = select('map-method', EMBEDDING_METHODS.map((m) => [m, EMBEDDING_LABELS[m]]), method, (m) => {
-    method = m as EmbeddingMethod;
-    void refresh();
-  });
-  const colourSelect = select('map-colour', [['label', 'Class folder'], ['predicted', 'Predicted class']], colourBy, (c) => {
-    colourBy = c as typeof colourBy;
-    void refresh();
-  });
+  const methodSelect = select(
+    'map-method',
+    EMBEDDING_METHODS.map((m) => [m, EMBEDDING_LABELS[m]]),
+    method,
+    (m) => {
+      method = m as EmbeddingMethod;
+      void refresh();
+    },
+  );
+  const colourSelect = select(
+    'map-colour',
+    [
+      ['label', 'Class folder'],
+      ['predicted', 'Predicted class'],
+    ],
+    colourBy,
+    (c) => {
+      colourBy = c as typeof colourBy;
+      void refresh();
+    },
+  );
   let computed: { key: string; indices: Int32Array; points: Float32Array; note?: string } | undefined;
   const nextDraw = latestOnly();
   const refresh = async () => {
@@ -301,7 +373,9 @@ function mapTab(show: Show): Tab {
       try {
         const kept = keptRows();
         const title = `ConvLens: ${EMBEDDING_LABELS[method]} map of ${kept.images.length} images`;
-        const result = await embed(kept.rows, features.dim, method, { progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) } });
+        const result = await embed(kept.rows, features.dim, method, {
+          progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) },
+        });
         if (!isLatest()) return;
         computed = { key, indices: Int32Array.from(result.indices, (i) => kept.images[i]), points: result.points, note: result.note };
       } catch (error) {
@@ -313,13 +387,27 @@ function mapTab(show: Show): Tab {
       }
     }
     const colourOf = (image: number) => (colourBy === 'label' && truth.some((t) => t >= 0) ? truth[image] : features!.predicted[image]);
-    const points = Array.from(computed.indices, (image, i) => ({ image, x: computed!.points[2 * i], y: computed!.points[2 * i + 1], colour: classColour(colourOf(image)) }));
+    const points = Array.from(computed.indices, (image, i) => ({
+      image,
+      x: computed!.points[2 * i],
+      y: computed!.points[2 * i + 1],
+      colour: classColour(colourOf(image)),
+    }));
     const classes = [...new Set(points.map((p) => colourOf(p.image)))].sort((a, b) => a - b);
-    map.show(points, classes.map((c) => [c < 0 ? 'no class' : className(c), classColour(c)]));
+    map.show(
+      points,
+      classes.map((c) => [c < 0 ? 'no class' : className(c), classColour(c)]),
+    );
     note.textContent = `${EMBEDDING_LABELS[method]} of ${features.featureLayer} features: ${points.length} images. Scroll to zoom, drag to pan, click a dot to see its image.${computed.note ? ` ${computed.note}` : ''}`;
     postToHost({ type: 'rendered', view: 'map', detail: `${method} ${points.length}` });
   };
-  const panel = h('div', { class: 'tab-panel' }, h('div', { class: 'toolbar' }, field('Method', 'map-method', methodSelect), field('Colour by', 'map-colour', colourSelect)), note, map.element);
+  const panel = h(
+    'div',
+    { class: 'tab-panel' },
+    h('div', { class: 'toolbar' }, field('Method', 'map-method', methodSelect), field('Colour by', 'map-colour', colourSelect)),
+    note,
+    map.element,
+  );
   return { id: 'map', label: 'Map', panel, refresh };
 }
 
@@ -329,7 +417,9 @@ function keptRows(): { rows: Float32Array; images: number[] } {
   if (skip.size === 0) return { rows: features!.features, images: entries.map((_, i) => i) };
   const images = entries.map((_, i) => i).filter((i) => !skip.has(i));
   const rows = new Float32Array(images.length * features!.dim);
-  images.forEach((image, i) => rows.set(features!.features.subarray(image * features!.dim, (image + 1) * features!.dim), i * features!.dim));
+  images.forEach((image, i) =>
+    rows.set(features!.features.subarray(image * features!.dim, (image + 1) * features!.dim), i * features!.dim),
+  );
   return { rows, images };
 }
 
@@ -338,8 +428,19 @@ let showNeighbours: (image: number) => void = () => undefined;
 
 function neighboursTab(show: Show): Tab {
   const options = h('datalist', { id: 'image-names' });
-  const input = h('input', { id: 'neighbours-query', type: 'search', list: 'image-names', placeholder: 'Image name…', 'aria-label': 'Query image' });
-  const k = select('neighbours-k', ['5', '10', '20'].map((v) => [v, v]), '10', () => void refresh());
+  const input = h('input', {
+    id: 'neighbours-query',
+    type: 'search',
+    list: 'image-names',
+    placeholder: 'Image name…',
+    'aria-label': 'Query image',
+  });
+  const k = select(
+    'neighbours-k',
+    ['5', '10', '20'].map((v) => [v, v]),
+    '10',
+    () => void refresh(),
+  );
   const results = h('div', { class: 'neighbours-results' });
   input.addEventListener('change', () => {
     const found = entries.findIndex((e) => e.path === input.value);
@@ -355,23 +456,44 @@ function neighboursTab(show: Show): Tab {
     if (options.childElementCount !== entries.length) options.replaceChildren(...entries.map((e) => h('option', { value: e.path })));
     input.value = entries[neighboursQuery].path;
     const skip = skipped();
-    const found = nearestNeighbours(unitFeatures, features.dim, neighboursQuery, Number(k.value) + skip.size).filter((n) => !skip.has(n.index)).slice(0, Number(k.value));
+    const found = nearestNeighbours(unitFeatures, features.dim, neighboursQuery, Number(k.value) + skip.size)
+      .filter((n) => !skip.has(n.index))
+      .slice(0, Number(k.value));
     const thumbnails = await Promise.all([neighboursQuery, ...found.map((n) => n.index)].map((i) => folder.thumbnail(entries[i].path)));
     if (!isLatest()) return;
     const label = (i: number) => entries[i].label ?? className(features!.predicted[i]);
     results.replaceChildren(
       h('h3', {}, 'Query'),
-      gallery([{ image: neighboursQuery, caption: `${entries[neighboursQuery].path} · ${label(neighboursQuery)}`, picture: thumbnails[0] }], (i) => show(i), 'Query image'),
+      gallery(
+        [{ image: neighboursQuery, caption: `${entries[neighboursQuery].path} · ${label(neighboursQuery)}`, picture: thumbnails[0] }],
+        (i) => show(i),
+        'Query image',
+      ),
       h('h3', {}, `${found.length} nearest by cosine distance in ${features.featureLayer}`),
       gallery(
-        found.map((n, i) => ({ image: n.index, caption: `${n.distance.toFixed(3)} · ${label(n.index)}`, title: entries[n.index].path, picture: thumbnails[i + 1] })),
+        found.map((n, i) => ({
+          image: n.index,
+          caption: `${n.distance.toFixed(3)} · ${label(n.index)}`,
+          title: entries[n.index].path,
+          picture: thumbnails[i + 1],
+        })),
         (i) => show(i),
         'Nearest images',
       ),
     );
-    postToHost({ type: 'rendered', view: 'neighbours', detail: `${entries[neighboursQuery].path} ${found.map((n) => entries[n.index].path).join(' ')}` });
+    postToHost({
+      type: 'rendered',
+      view: 'neighbours',
+      detail: `${entries[neighboursQuery].path} ${found.map((n) => entries[n.index].path).join(' ')}`,
+    });
   };
-  const panel = h('div', { class: 'tab-panel' }, h('div', { class: 'toolbar' }, field('Image', 'neighbours-query', input), field('How many', 'neighbours-k', k)), options, results);
+  const panel = h(
+    'div',
+    { class: 'tab-panel' },
+    h('div', { class: 'toolbar' }, field('Image', 'neighbours-query', input), field('How many', 'neighbours-k', k)),
+    options,
+    results,
+  );
   showNeighbours = (image) => {
     neighboursQuery = image;
     document.getElementById('tab-neighbours')?.click();
@@ -402,10 +524,24 @@ let lookFor: (layer: string, channel: number) => void = () => undefined;
 
 function patchesTab(show: Show): Tab {
   const layers = camTargetLayers(opened.model);
-  const layerSelect = select('patch-layer', layers.map((id) => [id, id]), safely(() => defaultTargetLayer(opened.model)) ?? layers.at(-1) ?? '', () => void refresh());
+  const layerSelect = select(
+    'patch-layer',
+    layers.map((id) => [id, id]),
+    safely(() => defaultTargetLayer(opened.model)) ?? layers.at(-1) ?? '',
+    () => void refresh(),
+  );
   const channel = h('input', { id: 'patch-channel', type: 'number', min: '0', value: '0', 'aria-label': 'Channel' });
-  const count = select('patch-count', ['9', '16', '25', '36'].map((v) => [v, v]), '16', () => void refresh());
-  const looksFor = h('button', { class: 'secondary', type: 'button', id: 'patch-looks-for', title: 'Synthesise the image this channel responds to most' }, 'What it looks for');
+  const count = select(
+    'patch-count',
+    ['9', '16', '25', '36'].map((v) => [v, v]),
+    '16',
+    () => void refresh(),
+  );
+  const looksFor = h(
+    'button',
+    { class: 'secondary', type: 'button', id: 'patch-looks-for', title: 'Synthesise the image this channel responds to most' },
+    'What it looks for',
+  );
   channel.addEventListener('change', () => void refresh());
   looksFor.addEventListener('click', () => lookFor(layerSelect.value, Number(channel.value)));
   const note = h('p', { class: 'status', id: 'patch-note' });
@@ -421,7 +557,10 @@ function patchesTab(show: Show): Tab {
       channel.max = String(channels - 1);
       if (!isLatest()) return;
       results.replaceChildren(patchGallery(items, show, `Top patches of ${layer} channel ${channel.value}`));
-      const fieldText = field.kind === 'local' ? `each patch is the unit's receptive field, ${field.rows.size}×${field.columns.size} input pixels` : `every unit sees the whole image (${field.reason})`;
+      const fieldText =
+        field.kind === 'local'
+          ? `each patch is the unit's receptive field, ${field.rows.size}×${field.columns.size} input pixels`
+          : `every unit sees the whole image (${field.reason})`;
       note.textContent = `The ${items.length} images where ${layer} channel ${channel.value} peaks highest, strongest first; ${fieldText}. Click one to see it in its image.`;
       postToHost({ type: 'rendered', view: 'patches', detail: `${layer} ${channel.value} ${items.length}` });
     } catch (error) {
@@ -431,7 +570,14 @@ function patchesTab(show: Show): Tab {
   const panel = h(
     'div',
     { class: 'tab-panel' },
-    h('div', { class: 'toolbar' }, field('Layer', 'patch-layer', layerSelect), field('Channel', 'patch-channel', channel), field('Patches', 'patch-count', count), looksFor),
+    h(
+      'div',
+      { class: 'toolbar' },
+      field('Layer', 'patch-layer', layerSelect),
+      field('Channel', 'patch-channel', channel),
+      field('Patches', 'patch-count', count),
+      looksFor,
+    ),
     note,
     results,
   );
@@ -441,7 +587,9 @@ function patchesTab(show: Show): Tab {
 function lookForTab(show: Show): Tab {
   const shapes = outputShapes(opened.model);
   // Units worth maximising: channels of spatial layers and units of flat ones (the logits are the class score).
-  const layers = opened.model.nodes.map((n) => n.id).filter((id) => id !== opened.model.logits && [2, 4].includes(shapes.get(id)?.length ?? 0));
+  const layers = opened.model.nodes
+    .map((n) => n.id)
+    .filter((id) => id !== opened.model.logits && [2, 4].includes(shapes.get(id)?.length ?? 0));
   const classCount = opened.model.summary.outputShapes[0]?.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1) ?? 0;
   const tab = maximizeTab({
     model: opened.model,
@@ -455,7 +603,8 @@ function lookForTab(show: Show): Tab {
       return token;
     },
     topPatches: async (layer, channel, count) => {
-      if (!features || !camTargetLayers(opened.model).includes(layer)) return h('p', { class: 'status' }, `Top patches need a layer with height and width; ${layer} has none.`);
+      if (!features || !camTargetLayers(opened.model).includes(layer))
+        return h('p', { class: 'status' }, `Top patches need a layer with height and width; ${layer} has none.`);
       try {
         const { items } = await topPatchItems(layer, channel, count);
         return patchGallery(items, show, `Top patches of ${layer} channel ${channel}`);
@@ -481,7 +630,9 @@ function confusionTab(show: Show): Tab {
     const skip = skipped();
     const known = Int32Array.from(truth, (t, i) => (skip.has(i) ? -1 : t));
     if (!known.some((t) => t >= 0)) {
-      results.replaceChildren(h('p', { class: 'status' }, "A confusion matrix needs one subfolder per class, named like the model's classes."));
+      results.replaceChildren(
+        h('p', { class: 'status' }, "A confusion matrix needs one subfolder per class, named like the model's classes."),
+      );
       return;
     }
     const classCount = Math.max(opened.labels?.names.length ?? 0, ...features.predicted, ...known) + 1;
@@ -490,9 +641,17 @@ function confusionTab(show: Show): Tab {
     const thumbnails = await Promise.all(mistakes.map((m) => folder.thumbnail(entries[m.index].path)));
     if (!isLatest()) return;
     results.replaceChildren(
-      h('p', { id: 'accuracy' }, `Accuracy ${(confusion.accuracy * 100).toFixed(1)}% on ${known.filter((t) => t >= 0).length} labelled images; ${confusion.mistakes.length} mistakes.`),
+      h(
+        'p',
+        { id: 'accuracy' },
+        `Accuracy ${(confusion.accuracy * 100).toFixed(1)}% on ${known.filter((t) => t >= 0).length} labelled images; ${confusion.mistakes.length} mistakes.`,
+      ),
       confusionTable(confusion, className),
-      h('h3', {}, `Misclassified, most confident first${confusion.mistakes.length > mistakes.length ? ` (${mistakes.length} of ${confusion.mistakes.length})` : ''}`),
+      h(
+        'h3',
+        {},
+        `Misclassified, most confident first${confusion.mistakes.length > mistakes.length ? ` (${mistakes.length} of ${confusion.mistakes.length})` : ''}`,
+      ),
       gallery(
         mistakes.map((m, i) => ({
           image: m.index,
@@ -518,7 +677,13 @@ function createPreview() {
   const neighbours = h('button', { class: 'secondary', type: 'button' }, 'Nearest neighbours');
   const explain = h('button', { class: 'secondary', type: 'button' }, 'Explain with Grad-CAM');
   const close = h('button', { class: 'secondary', type: 'button' }, 'Close');
-  const element = h('dialog', { class: 'preview', id: 'image-preview', 'aria-label': 'Image' }, canvas, caption, h('div', { class: 'card-actions' }, open, neighbours, explain, close));
+  const element = h(
+    'dialog',
+    { class: 'preview', id: 'image-preview', 'aria-label': 'Image' },
+    canvas,
+    caption,
+    h('div', { class: 'card-actions' }, open, neighbours, explain, close),
+  );
   let shown = 0;
   open.addEventListener('click', () => postToHost({ type: 'openImage', path: entries[shown].path }));
   explain.addEventListener('click', () => postToHost({ type: 'explainImage', path: entries[shown].path }));
@@ -537,7 +702,12 @@ function createPreview() {
     if (mark) {
       context.strokeStyle = '#ffd200';
       context.lineWidth = 2;
-      context.strokeRect(mark.left * scale + 1, mark.top * scale + 1, (mark.right - mark.left) * scale - 2, (mark.bottom - mark.top) * scale - 2);
+      context.strokeRect(
+        mark.left * scale + 1,
+        mark.top * scale + 1,
+        (mark.right - mark.left) * scale - 2,
+        (mark.bottom - mark.top) * scale - 2,
+      );
     }
     caption.textContent = `${describe(image)}${mark ? ` · outlined: the unit's receptive field, x ${mark.left}–${mark.right}, y ${mark.top}–${mark.bottom}` : ''}`;
     canvas.setAttribute('aria-label', caption.textContent);

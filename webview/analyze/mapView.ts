@@ -41,7 +41,7 @@ export function createMapView(options: MapViewOptions): MapView {
 
   const fit = () => {
     const { width, height } = canvas;
-    return (0.9 * Math.min(width / Math.max(1e-9, bounds.maxX - bounds.minX), height / Math.max(1e-9, bounds.maxY - bounds.minY))) * zoom;
+    return 0.9 * Math.min(width / Math.max(1e-9, bounds.maxX - bounds.minX), height / Math.max(1e-9, bounds.maxY - bounds.minY)) * zoom;
   };
   const toScreen = (p: { x: number; y: number }) => {
     const f = fit();
@@ -104,7 +104,11 @@ export function createMapView(options: MapViewOptions): MapView {
       const ratio = window.devicePixelRatio || 1;
       const f = fit();
       centre = { x: centre.x - ((event.clientX - drag.x) * ratio) / f, y: centre.y + ((event.clientY - drag.y) * ratio) / f };
-      drag = { x: event.clientX, y: event.clientY, moved: drag.moved || Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) > 2 };
+      drag = {
+        x: event.clientX,
+        y: event.clientY,
+        moved: drag.moved || Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) > 2,
+      };
       tooltip.hidden = true;
       draw();
       return;

@@ -42,16 +42,33 @@ export function maximizeTab(context: MaximizeContext) {
     () => updateUnitChoice(),
   );
   const channel = h('input', { id: 'maximize-channel', type: 'number', min: '0', value: '0', 'aria-label': 'Channel' });
-  const classSelect = select('maximize-class', Array.from({ length: context.classCount }, (_, i): [string, string] => [String(i), context.className(i)]), '0', () => undefined);
+  const classSelect = select(
+    'maximize-class',
+    Array.from({ length: context.classCount }, (_, i): [string, string] => [String(i), context.className(i)]),
+    '0',
+    () => undefined,
+  );
   const channelField = field('Channel', 'maximize-channel', channel);
   const classField = field('Class', 'maximize-class', classSelect);
-  const steps = select('maximize-steps', ['64', '128', '256', '512'].map((v) => [v, v]), '256', () => undefined);
+  const steps = select(
+    'maximize-steps',
+    ['64', '128', '256', '512'].map((v) => [v, v]),
+    '256',
+    () => undefined,
+  );
   const seed = h('input', { id: 'maximize-seed', type: 'number', min: '0', value: '1', 'aria-label': 'Seed' });
   const run = h('button', { class: 'primary', type: 'button', id: 'maximize-run' }, 'Generate');
   const stop = h('button', { class: 'secondary', type: 'button', id: 'maximize-stop', disabled: true }, 'Stop');
   const exportButton = h('button', { class: 'secondary', type: 'button', id: 'maximize-export', disabled: true }, 'Export PNG');
   const picture = h('canvas', { class: 'maximize-picture', id: 'maximize-picture', role: 'img', 'aria-label': 'No image yet' });
-  const chart = h('canvas', { class: 'maximize-chart', id: 'maximize-chart', width: '240', height: '64', role: 'img', 'aria-label': 'Objective per step' });
+  const chart = h('canvas', {
+    class: 'maximize-chart',
+    id: 'maximize-chart',
+    width: '240',
+    height: '64',
+    role: 'img',
+    'aria-label': 'Objective per step',
+  });
   const note = h('p', { class: 'status', id: 'maximize-note' }, 'Choose a layer and channel, or a class, then Generate.');
   const patches = h('div', { class: 'maximize-patches' });
   let running: { cancelled: boolean } | undefined;
@@ -123,7 +140,10 @@ export function maximizeTab(context: MaximizeContext) {
       postToHost({ type: 'rendered', view: 'maximize', detail: `${chosen.name} ${result.score}` });
     } catch (error) {
       if (running !== mine) return;
-      note.textContent = error instanceof ExplanationCancelled ? `Stopped; the image is as it was at the last step shown.` : `No image: ${(error as Error).message}`;
+      note.textContent =
+        error instanceof ExplanationCancelled
+          ? `Stopped; the image is as it was at the last step shown.`
+          : `No image: ${(error as Error).message}`;
     } finally {
       postToHost({ type: 'progressEnd' });
       if (running === mine) {
@@ -138,7 +158,10 @@ export function maximizeTab(context: MaximizeContext) {
       patches.replaceChildren();
       return;
     }
-    patches.replaceChildren(h('h3', {}, `In this folder, ${chosen.layer} channel ${chosen.channel} fires hardest on`), await context.topPatches(chosen.layer, chosen.channel, 9));
+    patches.replaceChildren(
+      h('h3', {}, `In this folder, ${chosen.layer} channel ${chosen.channel} fires hardest on`),
+      await context.topPatches(chosen.layer, chosen.channel, 9),
+    );
   }
 
   function draw(image: RgbaImage, label: string): void {
@@ -152,7 +175,11 @@ export function maximizeTab(context: MaximizeContext) {
     // Small images are saved enlarged with sharp pixels, as they are shown.
     const { image, name } = shown;
     const canvas = enlarged(image, shownScale(image));
-    postToHost({ type: 'exportPng', suggestedName: `looks-for-${name.replace(/[^\w.-]+/g, '-')}.png`, bytes: (await canvasPng(canvas)).buffer as ArrayBuffer });
+    postToHost({
+      type: 'exportPng',
+      suggestedName: `looks-for-${name.replace(/[^\w.-]+/g, '-')}.png`,
+      bytes: (await canvasPng(canvas)).buffer as ArrayBuffer,
+    });
   }
 
   run.addEventListener('click', () => void generate());
@@ -168,9 +195,25 @@ export function maximizeTab(context: MaximizeContext) {
   const panel = h(
     'div',
     { class: 'tab-panel' },
-    h('div', { class: 'toolbar' }, field('Layer', 'maximize-target', targetSelect), channelField, classField, field('Steps', 'maximize-steps', steps), field('Seed', 'maximize-seed', seed), run, stop, exportButton),
+    h(
+      'div',
+      { class: 'toolbar' },
+      field('Layer', 'maximize-target', targetSelect),
+      channelField,
+      classField,
+      field('Steps', 'maximize-steps', steps),
+      field('Seed', 'maximize-seed', seed),
+      run,
+      stop,
+      exportButton,
+    ),
     note,
-    h('div', { class: 'maximize-result' }, picture, h('div', { class: 'maximize-chart-label' }, chart, h('span', {}, 'Objective at each step shown'))),
+    h(
+      'div',
+      { class: 'maximize-result' },
+      picture,
+      h('div', { class: 'maximize-chart-label' }, chart, h('span', {}, 'Objective at each step shown')),
+    ),
     patches,
   );
   return {

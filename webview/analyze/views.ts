@@ -27,7 +27,13 @@ export function gallery(items: GalleryItem[], onOpen: (image: number) => void, l
         button.addEventListener('click', run);
         return button;
       });
-      return h('li', { class: 'tile', 'data-image': String(item.image) }, open, h('span', { class: 'tile-caption' }, item.caption), ...actions);
+      return h(
+        'li',
+        { class: 'tile', 'data-image': String(item.image) },
+        open,
+        h('span', { class: 'tile-caption' }, item.caption),
+        ...actions,
+      );
     }),
   );
 }
@@ -35,7 +41,12 @@ export function gallery(items: GalleryItem[], onOpen: (image: number) => void, l
 /** Rows are true classes, columns predicted; cells shaded by their share of the row. */
 export function confusionTable(confusion: Confusion, names: (index: number) => string): HTMLElement {
   const shown = [...new Set([...confusion.present, ...confusion.mistakes.map((m) => m.predicted)])].sort((a, b) => a - b);
-  const header = h('tr', {}, h('th', { scope: 'col' }, 'true ↓ / predicted →'), ...shown.map((c) => h('th', { scope: 'col', title: names(c) }, names(c))));
+  const header = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, 'true ↓ / predicted →'),
+    ...shown.map((c) => h('th', { scope: 'col', title: names(c) }, names(c))),
+  );
   const rows = confusion.present.map((t) => {
     const total = shown.reduce((n, p) => n + confusion.matrix[t * confusion.classCount + p], 0);
     return h(
@@ -44,7 +55,11 @@ export function confusionTable(confusion: Confusion, names: (index: number) => s
       h('th', { scope: 'row' }, names(t)),
       ...shown.map((p) => {
         const count = confusion.matrix[t * confusion.classCount + p];
-        const cell = h('td', { class: p === t ? 'diagonal' : '', title: `${count} of ${total} ${names(t)} predicted ${names(p)}` }, String(count));
+        const cell = h(
+          'td',
+          { class: p === t ? 'diagonal' : '', title: `${count} of ${total} ${names(t)} predicted ${names(p)}` },
+          String(count),
+        );
         cell.style.setProperty('--share', String(total ? count / total : 0));
         return cell;
       }),

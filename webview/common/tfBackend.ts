@@ -147,5 +147,9 @@ function webglRenderer(): string | undefined {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : typeof error === 'object' && error && 'message' in error ? String(error.message) : String(error);
+  return error instanceof Error
+    ? error.message
+    : typeof error === 'object' && error && 'message' in error
+      ? String(error.message)
+      : String(error);
 }

@@ -107,11 +107,18 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
 }
 
 /** Decodes and ranks the images; one that cannot be decoded is left out and named in `problems`. */
-async function loadImages(files: ExplainImage[], { model, input: resolved, labels, source }: OpenedModel): Promise<{ loaded: LoadedImage[]; problems: string[] }> {
+async function loadImages(
+  files: ExplainImage[],
+  { model, input: resolved, labels, source }: OpenedModel,
+): Promise<{ loaded: LoadedImage[]; problems: string[] }> {
   const maxPixels = limitsOf(source).imagePixels;
   const decoded = await Promise.allSettled(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes), maxPixels)));
-  const problems = decoded.flatMap((d) => (d.status === 'rejected' ? [d.reason instanceof Error ? d.reason.message : String(d.reason)] : []));
-  const good = files.flatMap((file, i) => (decoded[i].status === 'fulfilled' ? [{ name: file.name, pixels: (decoded[i] as PromiseFulfilledResult<RgbaImage>).value }] : []));
+  const problems = decoded.flatMap((d) =>
+    d.status === 'rejected' ? [d.reason instanceof Error ? d.reason.message : String(d.reason)] : [],
+  );
+  const good = files.flatMap((file, i) =>
+    decoded[i].status === 'fulfilled' ? [{ name: file.name, pixels: (decoded[i] as PromiseFulfilledResult<RgbaImage>).value }] : [],
+  );
   if (good.length === 0) throw new Error(problems.join(' '));
   input?.dispose();
   input = tf.tidy(() => tf.concat(good.map((g) => imageToInput(g.pixels, resolved.preprocessing))) as tf.Tensor4D);
@@ -151,14 +158,23 @@ async function renderMethod(method: Method, token: { cancelled: boolean }): Prom
       batchSize: backend === 'webgl' ? 32 : undefined,
       progress: {
         token,
-        report: long ? (done, total) => postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total }) : undefined,
+        report: long
+          ? (done, total) => postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total })
+          : undefined,
       },
     });
     const [batch, height, width] = result.maps.shape;
     const maps = await result.maps.data();
     result.maps.dispose();
     for (let b = 0; b < batch; b++) {
-      const picture = overlay(images[b].pixels, maps.subarray(b * height * width, (b + 1) * height * width), width, height, settings.colormap, settings.alpha);
+      const picture = overlay(
+        images[b].pixels,
+        maps.subarray(b * height * width, (b + 1) * height * width),
+        width,
+        height,
+        settings.colormap,
+        settings.alpha,
+      );
       view.showExplanation(b, picture, { method, layer: result.layer, classIndex: result.classIndex[b], score: result.score[b] });
     }
     postToHost({ type: 'rendered', method, layer: result.layer, classIndex: result.classIndex, backend });
@@ -186,10 +202,14 @@ async function exportPng(imageIndex: number, method: Method, canvas: HTMLCanvasE
 async function copyPicture(canvas: HTMLCanvasElement): Promise<void> {
   try {
     const png = await canvasPng(canvas);
-    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }) })]);
+    await navigator.clipboard.write([
+      new ClipboardItem({ 'image/png': new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }) }),
+    ]);
     view?.announce(`Copied ${canvas.getAttribute('aria-label')} to the clipboard.`);
   } catch (error) {
-    view?.showProblem(`The clipboard did not take the picture (${error instanceof Error ? error.message : String(error)}); Export PNG saves it instead.`);
+    view?.showProblem(
+      `The clipboard did not take the picture (${error instanceof Error ? error.message : String(error)}); Export PNG saves it instead.`,
+    );
   }
 }
 
@@ -200,7 +220,12 @@ function fail(error: unknown): void {
 }
 
 function errorBox(message: string): HTMLElement {
-  return h('div', { class: 'error', id: 'explain-error', role: 'alert' }, h('h1', {}, 'These images cannot be explained'), h('p', {}, message));
+  return h(
+    'div',
+    { class: 'error', id: 'explain-error', role: 'alert' },
+    h('h1', {}, 'These images cannot be explained'),
+    h('p', {}, message),
+  );
 }
 
 onHostMessage((message) => {

@@ -57,15 +57,37 @@ export interface ExplainView {
 export function createExplainView(options: ExplainViewOptions): ExplainView {
   const status = h('p', { id: 'explain-status', class: 'status', role: 'status' });
   const problem = h('p', { id: 'explain-problem', class: 'notice', role: 'alert', hidden: true });
-  const layerField = field('Target layer', 'layer-select', select('layer-select', options.layers.map((id) => [id, id]), options.layer ?? '', options.onLayer));
+  const layerField = field(
+    'Target layer',
+    'layer-select',
+    select(
+      'layer-select',
+      options.layers.map((id) => [id, id]),
+      options.layer ?? '',
+      options.onLayer,
+    ),
+  );
   const showLayerField = (method: Method) => (layerField.hidden = !isCamMethod(method) || options.layers.length === 0);
   showLayerField(options.settings.method);
 
-  const methodSelect = select('method-select', METHODS.map((m) => [m, METHOD_LABELS[m]]), options.settings.method, (value) => {
-    showLayerField(value as Method);
-    options.onMethod(value as Method);
+  const methodSelect = select(
+    'method-select',
+    METHODS.map((m) => [m, METHOD_LABELS[m]]),
+    options.settings.method,
+    (value) => {
+      showLayerField(value as Method);
+      options.onMethod(value as Method);
+    },
+  );
+  const alpha = h('input', {
+    id: 'alpha-input',
+    type: 'range',
+    min: '0',
+    max: '1',
+    step: '0.05',
+    value: String(options.settings.alpha),
+    'aria-label': 'Overlay opacity',
   });
-  const alpha = h('input', { id: 'alpha-input', type: 'range', min: '0', max: '1', step: '0.05', value: String(options.settings.alpha), 'aria-label': 'Overlay opacity' });
   alpha.addEventListener('change', () => options.onAlpha(Number(alpha.value)));
 
   const toolbar = h(
@@ -73,7 +95,16 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Explanation settings' },
     field('Method', 'method-select', methodSelect),
     layerField,
-    field('Colormap', 'colormap-select', select('colormap-select', COLORMAPS.map((c) => [c, c]), options.settings.colormap, (value) => options.onColormap(value as Colormap))),
+    field(
+      'Colormap',
+      'colormap-select',
+      select(
+        'colormap-select',
+        COLORMAPS.map((c) => [c, c]),
+        options.settings.colormap,
+        (value) => options.onColormap(value as Colormap),
+      ),
+    ),
     field('Opacity', 'alpha-input', alpha),
     compareMenu(options.onCompare),
   );
@@ -94,7 +125,12 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       'dl',
       { class: 'stats' },
       h('div', { class: 'stat' }, h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, options.preprocessing)),
-      h('div', { class: 'stat' }, h('dt', {}, 'Class names'), h('dd', { id: 'labels-origin' }, options.labelsOrigin ?? 'none found (class numbers)')),
+      h(
+        'div',
+        { class: 'stat' },
+        h('dt', {}, 'Class names'),
+        h('dd', { id: 'labels-origin' }, options.labelsOrigin ?? 'none found (class numbers)'),
+      ),
     ),
     options.backendNotice ? h('p', { class: 'notice', role: 'status' }, options.backendNotice) : null,
     ...options.leftOut.map((reason) => h('p', { class: 'notice left-out', role: 'alert' }, `Left out: ${reason}`)),
@@ -134,7 +170,12 @@ function compareMenu(onCompare: (methods: Method[]) => void): HTMLElement {
     const box = h('input', { type: 'checkbox', value: method, 'data-method': method });
     return { method, box, label: h('label', { class: 'compare-choice' }, box, h('span', {}, METHOD_LABELS[method])) };
   });
-  const menu = h('details', { class: 'compare', id: 'compare-menu' }, summary, h('div', { class: 'compare-list', role: 'group', 'aria-label': 'Methods to compare' }, ...boxes.map((b) => b.label)));
+  const menu = h(
+    'details',
+    { class: 'compare', id: 'compare-menu' },
+    summary,
+    h('div', { class: 'compare-list', role: 'group', 'aria-label': 'Methods to compare' }, ...boxes.map((b) => b.label)),
+  );
   const changed = () => {
     const chosen = boxes.filter((b) => b.box.checked).map((b) => b.method);
     summary.textContent = chosen.length ? `Compare methods (${chosen.length})` : 'Compare methods';
@@ -154,7 +195,12 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
   const buttons = image.predictions.map((prediction) => {
     const button = h(
       'button',
-      { class: 'prediction', type: 'button', 'data-class': String(prediction.index), title: `Explain class ${prediction.index} (score ${prediction.score.toPrecision(4)})` },
+      {
+        class: 'prediction',
+        type: 'button',
+        'data-class': String(prediction.index),
+        title: `Explain class ${prediction.index} (score ${prediction.score.toPrecision(4)})`,
+      },
       h('span', { class: 'prediction-label' }, prediction.label),
       h('span', { class: 'prediction-bar' }),
       h('span', { class: 'prediction-probability' }, `${(prediction.probability * 100).toFixed(1)}%`),
@@ -187,7 +233,12 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
     },
     show(picture: RgbaImage, shown: Shown) {
       const label = image.predictions.find((p) => p.index === shown.classIndex)?.label ?? `class ${shown.classIndex}`;
-      slots.get(shown.method)?.show(picture, `${METHOD_LABELS[shown.method]} for “${label}” (class ${shown.classIndex}, score ${shown.score.toPrecision(4)})${shown.layer ? ` at ${shown.layer}` : ''}`);
+      slots
+        .get(shown.method)
+        ?.show(
+          picture,
+          `${METHOD_LABELS[shown.method]} for “${label}” (class ${shown.classIndex}, score ${shown.score.toPrecision(4)})${shown.layer ? ` at ${shown.layer}` : ''}`,
+        );
       markSelected(shown.classIndex);
     },
   };

@@ -41,7 +41,11 @@ export function createLayerTree(layers: LayerInfo[], onSelect: (layerId: string)
       const item = items.get(layerId);
       if (!item) return;
       for (const other of items.values()) other.selected = other === item;
-      for (let parent = item.parentElement; parent instanceof HTMLElement && parent.tagName === 'VSCODE-TREE-ITEM'; parent = parent.parentElement) {
+      for (
+        let parent = item.parentElement;
+        parent instanceof HTMLElement && parent.tagName === 'VSCODE-TREE-ITEM';
+        parent = parent.parentElement
+      ) {
         (parent as VscodeTreeItem).open = true;
       }
       item.scrollIntoView({ block: 'nearest' });

@@ -68,7 +68,10 @@ function showModel(model: ModelSummary, preference: BackendPreference = 'auto'):
 /** Loads (or loads again, after the preprocessing changed) the model the inspector runs. */
 function loadModel(model: ModelSummary): void {
   const previous = opened;
-  void previous?.then((m) => m.model.dispose(), () => undefined);
+  void previous?.then(
+    (m) => m.model.dispose(),
+    () => undefined,
+  );
   const next = backend!.then(() => openModel(hostModelSource(model.fileName, loadState().limits)));
   opened = next;
   // The inspector says why in the view; the notification says so where the user is looking.
@@ -85,7 +88,10 @@ function firstLayerWithWeights(layers: LayerInfo[]): LayerInfo | undefined {
 
 async function showImage(name: string, bytes: ArrayBuffer): Promise<void> {
   try {
-    inspector?.setImage({ name, pixels: await decodeImage(name, new Uint8Array(bytes), limitsOf({ limits: loadState().limits }).imagePixels) });
+    inspector?.setImage({
+      name,
+      pixels: await decodeImage(name, new Uint8Array(bytes), limitsOf({ limits: loadState().limits }).imagePixels),
+    });
   } catch (error) {
     postToHost({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }
@@ -148,7 +154,11 @@ onHostMessage((message: HostMessage) => {
       break;
     case 'preprocessingSaved':
       if (!message.error && shownModel) loadModel(shownModel);
-      else void opened?.then(({ input }) => preprocessing?.show(input.preprocessing, input.sidecar), () => undefined);
+      else
+        void opened?.then(
+          ({ input }) => preprocessing?.show(input.preprocessing, input.sidecar),
+          () => undefined,
+        );
       break;
   }
 });

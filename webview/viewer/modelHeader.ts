@@ -7,8 +7,7 @@ import type { PreprocessingEditor } from './preprocessingEditor';
 
 export function createModelHeader(model: ModelSummary, preprocessing: PreprocessingEditor): HTMLElement {
   const layerCount = [...walkLayers(model.layers)].length;
-  const stat = (label: string, value: string, id: string) =>
-    h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { id }, value));
+  const stat = (label: string, value: string, id: string) => h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { id }, value));
   return h(
     'header',
     { class: 'model-header' },

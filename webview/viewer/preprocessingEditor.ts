@@ -2,7 +2,14 @@
  * The model's preprocessing, shown in the summary and editable: size, channel order and pixel scale,
  * saved by the host to the `<model>.convlens.json` sidecar that the command line reads too.
  */
-import { applySettings, CHANNEL_ORDERS, describePreprocessing, PIXEL_SCALES, type Preprocessing, type PreprocessingSettings } from '../../src/engine/preprocess';
+import {
+  applySettings,
+  CHANNEL_ORDERS,
+  describePreprocessing,
+  PIXEL_SCALES,
+  type Preprocessing,
+  type PreprocessingSettings,
+} from '../../src/engine/preprocess';
 import { field, select } from '../common/controls';
 import { h } from '../common/dom';
 
@@ -16,10 +23,30 @@ export interface PreprocessingEditor {
 export function createPreprocessingEditor(sidecarName: string, onSave: (settings: PreprocessingSettings) => void): PreprocessingEditor {
   let current: Preprocessing | undefined;
   const value = h('span', { id: 'model-preprocessing' }, 'reading…');
-  const edit = h('button', { id: 'edit-preprocessing', class: 'link', type: 'button', title: `Change how images are prepared for this model (saved to ${sidecarName})`, disabled: true }, 'Edit');
+  const edit = h(
+    'button',
+    {
+      id: 'edit-preprocessing',
+      class: 'link',
+      type: 'button',
+      title: `Change how images are prepared for this model (saved to ${sidecarName})`,
+      disabled: true,
+    },
+    'Edit',
+  );
   const size = h('input', { id: 'preprocessing-size', type: 'text', size: '9', 'aria-label': 'Input size, WIDTHxHEIGHT' });
-  const scale = select('preprocessing-scale', PIXEL_SCALES.map((s) => [s, s]), '0-1', () => undefined);
-  const channels = select('preprocessing-channels', CHANNEL_ORDERS.map((c) => [c, c]), 'rgb', () => undefined);
+  const scale = select(
+    'preprocessing-scale',
+    PIXEL_SCALES.map((s) => [s, s]),
+    '0-1',
+    () => undefined,
+  );
+  const channels = select(
+    'preprocessing-channels',
+    CHANNEL_ORDERS.map((c) => [c, c]),
+    'rgb',
+    () => undefined,
+  );
   const problem = h('p', { id: 'preprocessing-problem', class: 'notice', role: 'alert', hidden: true });
   const save = h('button', { id: 'save-preprocessing', class: 'primary', type: 'button' }, `Save to ${sidecarName}`);
   const cancel = h('button', { class: 'secondary', type: 'button' }, 'Cancel');

@@ -20,7 +20,15 @@ import { checkpoint, type Progress } from '../progress';
 import { classScores, scoreNode } from '../explain/scores';
 import type { Preprocessing, RgbaImage } from '../preprocess';
 import { imageParameterization, type ParameterizationOptions } from './fourierImage';
-import { affineResample, defaultTransforms, IDENTITY, randomAffine, randomSource, type Affine, type TransformSettings } from './imageTransforms';
+import {
+  affineResample,
+  defaultTransforms,
+  IDENTITY,
+  randomAffine,
+  randomSource,
+  type Affine,
+  type TransformSettings,
+} from './imageTransforms';
 
 export type MaximizationTarget =
   /** The mean activation of one channel of a layer (Lucid's `channel` objective). */
@@ -93,7 +101,11 @@ export async function maximizeActivation(model: RunnableModel, options: Maximiza
   const values: number[] = [];
   const progress: Progress = {
     report: options.progress?.report ? (done, total) => options.progress!.report!(done, total) : undefined,
-    token: { get cancelled() { return Boolean(options.token?.cancelled || options.progress?.token?.cancelled); } },
+    token: {
+      get cancelled() {
+        return Boolean(options.token?.cancelled || options.progress?.token?.cancelled);
+      },
+    },
   };
   /** The model's objective on the current image seen through `affine`. */
   const objectiveThrough = (affine: Affine) =>

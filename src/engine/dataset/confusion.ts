@@ -12,7 +12,12 @@ export interface Confusion {
 }
 
 /** `truth[i]` is image i's class index, or −1 when its folder names no class of the model (left out). */
-export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, confidence: ArrayLike<number>, classCount: number): Confusion {
+export function confusionMatrix(
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  confidence: ArrayLike<number>,
+  classCount: number,
+): Confusion {
   const matrix = new Int32Array(classCount * classCount);
   const mistakes: Confusion['mistakes'] = [];
   const present = new Set<number>();

@@ -51,7 +51,10 @@ export async function embed(rows: Float32Array, dim: number, method: EmbeddingMe
       const indices = sampleIndices(count, TSNE_MAX_POINTS, random);
       const sample = indices.length === count ? rows : gatherRows(rows, dim, indices);
       const points = await tsne(reduceForNeighbours(sample, dim), random, options.progress);
-      const note = indices.length < count ? `t-SNE maps a random sample of ${indices.length} of the ${count} images (its cost grows with the square of the count).` : undefined;
+      const note =
+        indices.length < count
+          ? `t-SNE maps a random sample of ${indices.length} of the ${count} images (its cost grows with the square of the count).`
+          : undefined;
       return { indices: Int32Array.from(indices), points, ...(note ? { note } : {}) };
     }
     case 'umap': {
@@ -74,15 +77,27 @@ export function principalComponents(rows: Float32Array, dim: number, components:
   });
   try {
     const covariance = tf.tidy(() => tf.div(tf.matMul(centred, centred, true, false), Math.max(1, count - 1)).arraySync() as number[][]);
-    const axes = new PCA(covariance, { isCovarianceMatrix: true }).getEigenvectors().subMatrix(0, dim - 1, 0, Math.min(components, dim) - 1);
+    const axes = new PCA(covariance, { isCovarianceMatrix: true })
+      .getEigenvectors()
+      .subMatrix(0, dim - 1, 0, Math.min(components, dim) - 1);
     for (let c = 0; c < axes.columns; c++) {
       const column = axes.getColumn(c);
       const largest = column.reduce((best, v) => (Math.abs(v) > Math.abs(best) ? v : best), 0);
-      if (largest < 0) axes.setColumn(c, column.map((v) => -v));
+      if (largest < 0)
+        axes.setColumn(
+          c,
+          column.map((v) => -v),
+        );
     }
     return tf.tidy(() => {
       const projected = tf.matMul(centred, tf.tensor2d(axes.to2DArray()));
-      const padded = axes.columns < components ? tf.pad(projected, [[0, 0], [0, components - axes.columns]]) : projected;
+      const padded =
+        axes.columns < components
+          ? tf.pad(projected, [
+              [0, 0],
+              [0, components - axes.columns],
+            ])
+          : projected;
       return padded.dataSync() as Float32Array;
     });
   } finally {

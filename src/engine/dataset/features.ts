@@ -48,7 +48,12 @@ export interface BatchSummary {
 }
 
 /** One batch through the model, once: features at `featureLayer`, scores, and channel peaks at `peakLayer`. */
-export async function summariseBatch(model: RunnableModel, input: tf.Tensor4D, featureLayer: string, peakLayer?: string): Promise<BatchSummary> {
+export async function summariseBatch(
+  model: RunnableModel,
+  input: tf.Tensor4D,
+  featureLayer: string,
+  peakLayer?: string,
+): Promise<BatchSummary> {
   const wanted = [featureLayer, model.outputs[0], ...(peakLayer ? [peakLayer] : [])];
   const computed = tf.tidy(() => {
     const [feature, output, peak] = runGraph(model, singleInput(model, input), wanted);
@@ -76,7 +81,9 @@ export async function summariseBatch(model: RunnableModel, input: tf.Tensor4D, f
     }
     return summary;
   } finally {
-    tf.dispose([computed.pooled, computed.scores, computed.peakValues, computed.peakPositions].filter((t): t is tf.Tensor => t !== undefined));
+    tf.dispose(
+      [computed.pooled, computed.scores, computed.peakValues, computed.peakPositions].filter((t): t is tf.Tensor => t !== undefined),
+    );
   }
 }
 

@@ -137,7 +137,9 @@ export function imageParameterization(
   options: ParameterizationOptions = {},
 ): ImageParameterization {
   const { fourier = true, decorrelate = true, decayPower = 1, sd = 0.01 } = options;
-  const spatial = fourier ? spectralImage(height, width, channels, gaussian, sd, decayPower) : pixelImage(height, width, channels, gaussian, sd);
+  const spatial = fourier
+    ? spectralImage(height, width, channels, gaussian, sd, decayPower)
+    : pixelImage(height, width, channels, gaussian, sd);
   const colour = channels === 3 && decorrelate ? colourMatrix() : undefined;
   return {
     height,
@@ -165,7 +167,14 @@ interface SpatialImage {
 }
 
 /** Lucid's `fft_image`: a spectrum scaled by √(h·w) / max(f, 1/max(h, w))^decay, inverted, divided by 4. */
-function spectralImage(height: number, width: number, channels: number, gaussian: () => number, sd: number, decayPower: number): SpatialImage {
+function spectralImage(
+  height: number,
+  width: number,
+  channels: number,
+  gaussian: () => number,
+  sd: number,
+  decayPower: number,
+): SpatialImage {
   const dft = new InverseRealDft2d(height, width, channels);
   const fw = dft.columns;
   const freqs = rfft2dFrequencies(height, width).values;

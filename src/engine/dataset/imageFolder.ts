@@ -29,7 +29,11 @@ function comparable(name: string): string {
  * The model's class index for each folder label, or undefined where a label names no class. Folder
  * names match class names (see `comparable`), or are class numbers ("0", "7") when no name matches.
  */
-export function matchLabels(labels: readonly string[], classNames: readonly string[] | undefined, classCount: number): Map<string, number | undefined> {
+export function matchLabels(
+  labels: readonly string[],
+  classNames: readonly string[] | undefined,
+  classCount: number,
+): Map<string, number | undefined> {
   const byName = new Map((classNames ?? []).map((name, index) => [comparable(name), index]));
   const result = new Map<string, number | undefined>();
   for (const label of new Set(labels)) {

@@ -85,7 +85,8 @@ export interface ReceptiveFieldOptions {
 /** The field of every unit of `nodeId`'s output, for an input of `inputSize` ([H, W]). */
 export function receptiveField(model: RunnableModel, nodeId: string, inputSize: Size, options: ReceptiveFieldOptions = {}): ReceptiveField {
   const [height, width] = inputSize;
-  if (![height, width].every((d) => Number.isSafeInteger(d) && d > 0)) throw new RangeError(`An input size must be two positive integers, not ${height}×${width}.`);
+  if (![height, width].every((d) => Number.isSafeInteger(d) && d > 0))
+    throw new RangeError(`An input size must be two positive integers, not ${height}×${width}.`);
   const inputId = options.inputId ?? model.inputs[0]?.id;
   const input = model.inputs.find((candidate) => candidate.id === inputId);
   if (!input) throw new Error(`The model has no input "${inputId}".`);
@@ -93,14 +94,28 @@ export function receptiveField(model: RunnableModel, nodeId: string, inputSize: 
   if (nodeId !== inputId && !nodeIndex(model).has(nodeId)) throw new Error(`The model has no node "${nodeId}".`);
 
   const summaryShapes = new Map<string, Shape>();
-  for (const layer of walkLayers(model.summary.layers)) if (layer.outputShapes[0]?.length) summaryShapes.set(layer.id, layer.outputShapes[0]);
+  for (const layer of walkLayers(model.summary.layers))
+    if (layer.outputShapes[0]?.length) summaryShapes.set(layer.id, layer.outputShapes[0]);
   const states = new Map<string, State>(model.inputs.map((graphInput) => [graphInput.id, CONSTANT]));
-  states.set(inputId!, { kind: 'local', rows: { jump: 1, size: 1, start: 0, count: height }, columns: { jump: 1, size: 1, start: 0, count: width } });
+  states.set(inputId!, {
+    kind: 'local',
+    rows: { jump: 1, size: 1, start: 0, count: height },
+    columns: { jump: 1, size: 1, start: 0, count: width },
+  });
 
   const needed = requiredNodes(model, [nodeId], new Set(model.inputs.map((graphInput) => graphInput.id)));
   for (const node of model.nodes) {
     if (!needed.has(node.id)) continue;
-    states.set(node.id, step(node, node.inputs.map((id) => states.get(id) ?? CONSTANT), summaryShapes.get(node.id), inputSize, options));
+    states.set(
+      node.id,
+      step(
+        node,
+        node.inputs.map((id) => states.get(id) ?? CONSTANT),
+        summaryShapes.get(node.id),
+        inputSize,
+        options,
+      ),
+    );
   }
   return fieldOfState(nodeId, states.get(nodeId)!, inputSize, summaryShapes.get(nodeId));
 }
@@ -136,8 +151,13 @@ function step(node: GraphNode, inputs: State[], summaryShape: Shape | undefined,
   const geometry = node.geometry;
   if (!geometry) return pointwise(node, joined, summaryShape);
   if (geometry.kind === 'global') return { kind: 'whole', reason: `${describe(node)} combines every position of its input.`, global: true };
-  if (geometry.kind === 'untraceable') return { kind: 'whole', reason: `${describe(node)} ${geometry.why}, which ConvLens cannot trace.`, global: false };
-  const moved: LocalState = { kind: 'local', rows: throughAxis(node, geometry, 0, joined.rows), columns: throughAxis(node, geometry, 1, joined.columns) };
+  if (geometry.kind === 'untraceable')
+    return { kind: 'whole', reason: `${describe(node)} ${geometry.why}, which ConvLens cannot trace.`, global: false };
+  const moved: LocalState = {
+    kind: 'local',
+    rows: throughAxis(node, geometry, 0, joined.rows),
+    columns: throughAxis(node, geometry, 1, joined.columns),
+  };
   const known = spatialSize(summaryShape);
   if (known && ((known[0] !== null && known[0] !== moved.rows.count) || (known[1] !== null && known[1] !== moved.columns.count))) {
     throw new Error(
@@ -161,7 +181,11 @@ function join(node: GraphNode, inputs: State[], options: ReceptiveFieldOptions):
     const rows = unite(joined.rows, other.rows);
     const columns = unite(joined.columns, other.columns);
     if (typeof rows === 'string' || typeof columns === 'string') {
-      return { kind: 'whole', reason: `${describe(node)} joins ${typeof rows === 'string' ? rows : columns}, which ConvLens cannot trace.`, global: false };
+      return {
+        kind: 'whole',
+        reason: `${describe(node)} joins ${typeof rows === 'string' ? rows : columns}, which ConvLens cannot trace.`,
+        global: false,
+      };
     }
     joined = { kind: 'local', rows, columns };
   }
@@ -182,7 +206,11 @@ function unite(a: AxisState, b: AxisState): AxisState | string {
 function pointwise(node: GraphNode, state: LocalState, summaryShape: Shape | undefined): State {
   if (!summaryShape) return state;
   if (summaryShape.length !== 4) {
-    return { kind: 'whole', reason: `${describe(node)} turns the feature map into a tensor of rank ${summaryShape.length}, which ConvLens cannot trace.`, global: false };
+    return {
+      kind: 'whole',
+      reason: `${describe(node)} turns the feature map into a tensor of rank ${summaryShape.length}, which ConvLens cannot trace.`,
+      global: false,
+    };
   }
   const [, height, width] = summaryShape;
   if ((height === null || height === state.rows.count) && (width === null || width === state.columns.count)) return state;
@@ -230,7 +258,8 @@ function windowPlacement(
   }
   const [before, after] = padding === 'valid' ? [0, 0] : axis === 0 ? [padding.top, padding.bottom] : [padding.left, padding.right];
   const room = size + before + after - span;
-  if (room < 0) throw new Error(`${describe(node)} has a window of ${span} pixels, wider than its padded input of ${size + before + after}.`);
+  if (room < 0)
+    throw new Error(`${describe(node)} has a window of ${span} pixels, wider than its padded input of ${size + before + after}.`);
   let count = (ceilMode ? Math.ceil(room / stride) : Math.floor(room / stride)) + 1;
   // With ceil_mode a last window that would start in the trailing padding is dropped (as ONNX does).
   if (ceilMode && (count - 1) * stride >= size + before) count--;
@@ -251,7 +280,16 @@ function fieldOfState(nodeId: string, state: State, inputSize: Size, summaryShap
       const left = columns.start + x * columns.jump;
       return { top, left, bottom: top + rows.size, right: left + columns.size };
     };
-    return { kind: 'local', nodeId, inputSize, outputSize, rows, columns, fieldOf, clippedFieldOf: (y, x) => clipToImage(fieldOf(y, x), inputSize) };
+    return {
+      kind: 'local',
+      nodeId,
+      inputSize,
+      outputSize,
+      rows,
+      columns,
+      fieldOf,
+      clippedFieldOf: (y, x) => clipToImage(fieldOf(y, x), inputSize),
+    };
   }
   const reason = state.kind === 'whole' ? state.reason : `"${nodeId}" does not depend on the input.`;
   const known = spatialSize(summaryShape);
@@ -269,11 +307,13 @@ function axisField({ jump, size, start }: AxisState): AxisField {
 
 function checkUnit(nodeId: string, y: number, x: number, [height, width]: Size): void {
   const inside = (value: number, count: number) => Number.isInteger(value) && value >= 0 && value < count;
-  if (!inside(y, height) || !inside(x, width)) throw new RangeError(`(${y}, ${x}) is not a unit of "${nodeId}", whose output is ${height}×${width}.`);
+  if (!inside(y, height) || !inside(x, width))
+    throw new RangeError(`(${y}, ${x}) is not a unit of "${nodeId}", whose output is ${height}×${width}.`);
 }
 
 function checkInputSize(shape: Shape, inputId: string, [height, width]: Size): void {
-  if (shape.length !== 4) throw new Error(`The input "${inputId}" is not an image: its shape is [${shape.map((d) => d ?? '?').join(', ')}].`);
+  if (shape.length !== 4)
+    throw new Error(`The input "${inputId}" is not an image: its shape is [${shape.map((d) => d ?? '?').join(', ')}].`);
   const [, fixedHeight, fixedWidth] = shape;
   if ((fixedHeight !== null && fixedHeight !== height) || (fixedWidth !== null && fixedWidth !== width)) {
     throw new Error(`The input "${inputId}" takes ${fixedHeight ?? 'any'}×${fixedWidth ?? 'any'} images, not ${height}×${width}.`);

@@ -24,14 +24,20 @@ export interface TopActivation {
 
 /** The `n` images where `channel` peaks highest, one unit each (its strongest), highest first. */
 export function topActivations(peaks: ChannelPeaks, channel: number, n: number, skip: ReadonlySet<number> = new Set()): TopActivation[] {
-  if (!Number.isInteger(channel) || channel < 0 || channel >= peaks.channels) throw new RangeError(`the layer has channels 0 to ${peaks.channels - 1}; there is no channel ${channel}`);
+  if (!Number.isInteger(channel) || channel < 0 || channel >= peaks.channels)
+    throw new RangeError(`the layer has channels 0 to ${peaks.channels - 1}; there is no channel ${channel}`);
   const count = peaks.values.length / peaks.channels;
   const order = Array.from({ length: count }, (_, i) => i)
     .filter((i) => !skip.has(i))
     .sort((a, b) => peaks.values[b * peaks.channels + channel] - peaks.values[a * peaks.channels + channel]);
   return order.slice(0, n).map((image) => {
     const position = peaks.positions[image * peaks.channels + channel];
-    return { image, value: peaks.values[image * peaks.channels + channel], y: Math.floor(position / peaks.width), x: position % peaks.width };
+    return {
+      image,
+      value: peaks.values[image * peaks.channels + channel],
+      y: Math.floor(position / peaks.width),
+      x: position % peaks.width,
+    };
   });
 }
 

@@ -88,13 +88,17 @@ type Scorer = (x: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>, classes: r
 
 /** Context tensors of image `b`, repeated `times` along the batch axis. */
 function contextOf(context: ReadonlyMap<string, tf.Tensor>, b: number, times: number): Map<string, tf.Tensor> {
-  return new Map(
-    [...context].map(([id, t]) => [id, tf.tidy(() => tf.tile(tf.slice(t, b, 1), [times, ...t.shape.slice(1).map(() => 1)]))]),
-  );
+  return new Map([...context].map(([id, t]) => [id, tf.tidy(() => tf.tile(tf.slice(t, b, 1), [times, ...t.shape.slice(1).map(() => 1)]))]));
 }
 
 /** Ablation-CAM: each channel of the activation zeroed in turn, the rest of the network re-run in batches. */
-async function ablationCam(a: tf.Tensor4D, context: ReadonlyMap<string, tf.Tensor>, classes: readonly number[], score: Scorer, options: CamOptions): Promise<tf.Tensor3D> {
+async function ablationCam(
+  a: tf.Tensor4D,
+  context: ReadonlyMap<string, tf.Tensor>,
+  classes: readonly number[],
+  score: Scorer,
+  options: CamOptions,
+): Promise<tf.Tensor3D> {
   const [batch, , , channels] = a.shape;
   const baseScores = score(a, context, classes);
   const base = await baseScores.array();
@@ -127,7 +131,13 @@ async function ablationCam(a: tf.Tensor4D, context: ReadonlyMap<string, tf.Tenso
  * Score-CAM: the input masked by each channel's upsampled, normalised activation, scored by the whole
  * network in batches. Channels whose activation is constant give the same all-zero mask: scored once.
  */
-async function scoreCam(model: RunnableModel, feeds: Feeds, a: tf.Tensor4D, classes: readonly number[], options: CamOptions): Promise<tf.Tensor3D> {
+async function scoreCam(
+  model: RunnableModel,
+  feeds: Feeds,
+  a: tf.Tensor4D,
+  classes: readonly number[],
+  options: CamOptions,
+): Promise<tf.Tensor3D> {
   const [inputId, input] = [...feeds][0];
   const [batch, height, width] = input.shape as number[];
   const channels = a.shape[3];

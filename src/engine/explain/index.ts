@@ -59,7 +59,12 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
 
   if (request.method === 'saliency' || request.method === 'guided') {
     // The class is read from the same forward pass as the gradient.
-    const { raw, classIndex, score } = await (request.method === 'saliency' ? saliency : guidedBackprop)(model, feeds, input, request.classIndex);
+    const { raw, classIndex, score } = await (request.method === 'saliency' ? saliency : guidedBackprop)(
+      model,
+      feeds,
+      input,
+      request.classIndex,
+    );
     return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
   }
 

@@ -29,7 +29,13 @@ export interface IntegratedOptions extends GradientOptions {
 }
 
 /** ∂score(output)/∂x, the network run from `feeds` with `x` as its input. */
-function differentiate(model: RunnableModel, feeds: Feeds, x: tf.Tensor, score: (output: tf.Tensor) => tf.Scalar, options: RunOptions): tf.Tensor {
+function differentiate(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor,
+  score: (output: tf.Tensor) => tf.Scalar,
+  options: RunOptions,
+): tf.Tensor {
   const [inputId] = [...feeds.keys()];
   return tf.grad((input: tf.Tensor) => {
     const [output] = runGraph(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)], options);
@@ -38,7 +44,13 @@ function differentiate(model: RunnableModel, feeds: Feeds, x: tf.Tensor, score: 
 }
 
 /** ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class. */
-export function inputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, classes: readonly number[], options: RunOptions = {}): tf.Tensor {
+export function inputGradient(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor,
+  classes: readonly number[],
+  options: RunOptions = {},
+): tf.Tensor {
   return differentiate(model, feeds, x, (output) => tf.sum(classScores(output, classes)), options);
 }
 
@@ -52,7 +64,13 @@ export interface TargetGradient {
  * `inputGradient` for the requested classes or each image's top one, chosen in the same forward pass:
  * saliency and guided backprop then cost one pass forwards and one backwards, as in PyTorch.
  */
-export async function targetInputGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor, requested: RequestedClasses, options: RunOptions = {}): Promise<TargetGradient> {
+export async function targetInputGradient(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor,
+  requested: RequestedClasses,
+  options: RunOptions = {},
+): Promise<TargetGradient> {
   let targets: KeptTargets | undefined;
   const gradient = differentiate(
     model,
@@ -69,7 +87,10 @@ export async function targetInputGradient(model: RunnableModel, feeds: Feeds, x:
 }
 
 /** Backpropagates through ReLU outputs with relu(grad): with the ReLU's own mask, guided backprop's rule. */
-const guidedRelu = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+const guidedRelu = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.relu(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 const GUIDED: RunOptions = { afterNode: (node, output) => (node.endsWithRelu ? (guidedRelu(output) as tf.Tensor) : output) };
 
@@ -144,18 +165,30 @@ async function sumOverBatches(
   }
 }
 
-export async function smoothGrad(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[], options: SmoothGradOptions): Promise<tf.Tensor3D> {
+export async function smoothGrad(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor4D,
+  classes: readonly number[],
+  options: SmoothGradOptions,
+): Promise<tf.Tensor3D> {
   return perImage(x, async (b, image) => {
     const sigma = tf.tidy(() => tf.mul(tf.sub(tf.max(image), tf.min(image)), options.level));
     try {
-      const total = await sumOverBatches(image, options.samples, options, (i, n) => [b * n + i + 1, x.shape[0] * n], (start, end) => {
-        const count = end - start;
-        const seed = options.seed === undefined ? undefined : options.seed + b * 7919 + start;
-        const noise = options.noise
-          ? tf.slice(options.noise, start, count)
-          : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
-        return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), [classes[b]])), 0, true);
-      });
+      const total = await sumOverBatches(
+        image,
+        options.samples,
+        options,
+        (i, n) => [b * n + i + 1, x.shape[0] * n],
+        (start, end) => {
+          const count = end - start;
+          const seed = options.seed === undefined ? undefined : options.seed + b * 7919 + start;
+          const noise = options.noise
+            ? tf.slice(options.noise, start, count)
+            : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
+          return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), [classes[b]])), 0, true);
+        },
+      );
       const map = tf.tidy(() => tf.squeeze(tf.max(tf.div(total, options.samples), -1), [0]) as tf.Tensor2D);
       total.dispose();
       return map;
@@ -165,16 +198,30 @@ export async function smoothGrad(model: RunnableModel, feeds: Feeds, x: tf.Tenso
   });
 }
 
-export async function integratedGradients(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[], options: IntegratedOptions): Promise<tf.Tensor3D> {
+export async function integratedGradients(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor4D,
+  classes: readonly number[],
+  options: IntegratedOptions,
+): Promise<tf.Tensor3D> {
   return perImage(x, async (b, image) => {
-    const baseline = options.baseline ? tf.reshape(tf.slice(options.baseline, b % options.baseline.shape[0]!, 1), image.shape) : tf.zerosLike(image);
+    const baseline = options.baseline
+      ? tf.reshape(tf.slice(options.baseline, b % options.baseline.shape[0]!, 1), image.shape)
+      : tf.zerosLike(image);
     const delta = tf.sub(image, baseline);
     try {
-      const total = await sumOverBatches(image, options.steps, options, (i, n) => [b * n + i + 1, x.shape[0] * n], (start, end) => {
-        // Right Riemann sum: α = s / m for s = 1..m.
-        const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
-        return tf.sum(inputGradient(model, feeds, tf.add(baseline, tf.mul(alphas, delta)), [classes[b]]), 0, true);
-      });
+      const total = await sumOverBatches(
+        image,
+        options.steps,
+        options,
+        (i, n) => [b * n + i + 1, x.shape[0] * n],
+        (start, end) => {
+          // Right Riemann sum: α = s / m for s = 1..m.
+          const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
+          return tf.sum(inputGradient(model, feeds, tf.add(baseline, tf.mul(alphas, delta)), [classes[b]]), 0, true);
+        },
+      );
       const map = tf.tidy(() => tf.squeeze(tf.abs(tf.sum(tf.mul(delta, tf.div(total, options.steps)), -1)), [0]) as tf.Tensor2D);
       total.dispose();
       return map;

@@ -1,5 +1,15 @@
 /** The explanation methods ConvLens offers, with what each needs. Definitions: docs/explanations.md. */
-export const CAM_METHODS = ['cam', 'gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'scorecam', 'ablationcam', 'eigencam'] as const;
+export const CAM_METHODS = [
+  'cam',
+  'gradcam',
+  'gradcam++',
+  'xgradcam',
+  'layercam',
+  'hirescam',
+  'scorecam',
+  'ablationcam',
+  'eigencam',
+] as const;
 export const INPUT_METHODS = ['saliency', 'guided', 'smoothgrad', 'integrated', 'occlusion'] as const;
 export const METHODS = [...CAM_METHODS, ...INPUT_METHODS] as const;
 

@@ -23,7 +23,13 @@ export function windowStarts(size: number, window: number, stride: number): numb
   return [...new Set(starts)];
 }
 
-export async function occlusion(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[], options: OcclusionOptions): Promise<tf.Tensor3D> {
+export async function occlusion(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor4D,
+  classes: readonly number[],
+  options: OcclusionOptions,
+): Promise<tf.Tensor3D> {
   const [inputId] = [...feeds.keys()];
   const [batch, height, width] = x.shape;
   const window = Math.max(1, options.window ?? Math.round(Math.min(height, width) / 8));
@@ -64,7 +70,9 @@ export async function occlusion(model: RunnableModel, feeds: Feeds, x: tf.Tensor
       });
       await checkpoint(options.progress, b * chunks.length + index + 1, batch * chunks.length);
     }
-    return tf.tidy(() => tf.relu(tf.div(tf.tensor2d(sum, [height, width]), tf.maximum(tf.tensor2d(count, [height, width]), 1))) as tf.Tensor2D);
+    return tf.tidy(
+      () => tf.relu(tf.div(tf.tensor2d(sum, [height, width]), tf.maximum(tf.tensor2d(count, [height, width]), 1))) as tf.Tensor2D,
+    );
   };
 
   return perImage(x, occludeImage);

@@ -30,7 +30,9 @@ export function checkTargetLayer(model: RunnableModel, layer: string): void {
   if (!nodeIndex(model).has(layer)) throw new Error(`the model has no layer "${layer}"`);
   const shape = outputShapes(model).get(layer);
   if (shape && shape.length !== 4) {
-    throw new Error(`layer "${layer}" has output shape (${shape.map((d) => d ?? 'None').join(', ')}); class activation maps need a layer with height, width and channels`);
+    throw new Error(
+      `layer "${layer}" has output shape (${shape.map((d) => d ?? 'None').join(', ')}); class activation maps need a layer with height, width and channels`,
+    );
   }
   if (!descendantsOf(model, layer).has(scoreNode(model))) throw new Error(`the model's output does not depend on layer "${layer}"`);
 }
@@ -49,7 +51,9 @@ export function checkCamHead(model: RunnableModel, layer: string): void {
     types.slice(0, poolAt).every((type) => PASS_THROUGH.has(type)) &&
     types.slice(poolAt + 1).every((type) => PASS_THROUGH.has(type) || LINEAR.has(type));
   if (!fits) {
-    throw new Error(`CAM needs global average pooling and a linear classifier right after layer "${layer}" (found ${types.join(' → ')}); use Grad-CAM, which generalises it`);
+    throw new Error(
+      `CAM needs global average pooling and a linear classifier right after layer "${layer}" (found ${types.join(' → ')}); use Grad-CAM, which generalises it`,
+    );
   }
 }
 
@@ -65,5 +69,7 @@ export function camTargetLayers(model: RunnableModel): string[] {
     feedsScore.add(id);
     for (const input of byId.get(id)?.inputs ?? []) stack.push(input);
   }
-  return model.nodes.filter((node) => feedsScore.has(node.id) && node.id !== scoreNode(model) && isSpatial(shapes.get(node.id))).map((node) => node.id);
+  return model.nodes
+    .filter((node) => feedsScore.has(node.id) && node.id !== scoreNode(model) && isSpatial(shapes.get(node.id)))
+    .map((node) => node.id);
 }

@@ -42,8 +42,19 @@ export function featureMapGrid(activation: tf.Tensor, normalization: ChannelNorm
     const unit = normalize(maps, normalization, h * w === 1);
     // [C, H, W], padded with −1 (a gap) to whole rows and by one pixel right and below each tile.
     let tiles = tf.transpose(unit, [2, 0, 1]);
-    tiles = tf.pad(tiles, [[0, rows * columns - channels], [0, 1], [0, 1]], -1);
-    const grid = tf.reshape(tf.transpose(tf.reshape(tiles, [rows, columns, h + 1, w + 1]), [0, 2, 1, 3]), [rows * (h + 1), columns * (w + 1)]);
+    tiles = tf.pad(
+      tiles,
+      [
+        [0, rows * columns - channels],
+        [0, 1],
+        [0, 1],
+      ],
+      -1,
+    );
+    const grid = tf.reshape(tf.transpose(tf.reshape(tiles, [rows, columns, h + 1, w + 1]), [0, 2, 1, 3]), [
+      rows * (h + 1),
+      columns * (w + 1),
+    ]);
     const trimmed = tf.slice(grid, [0, 0], [layout.height, layout.width]);
     const index = tf.cast(tf.round(tf.mul(tf.clipByValue(trimmed, 0, 1), 255)), 'int32');
     const rgba = tf.gather(lookupTable(colors), index);
@@ -73,7 +84,8 @@ export function featureMapAt(layout: FeatureMapLayout, x: number, y: number): { 
   const inX = x - column * (layout.tileWidth + 1);
   const inY = y - row * (layout.tileHeight + 1);
   const channel = row * layout.columns + column;
-  if (x < 0 || y < 0 || column >= layout.columns || inX >= layout.tileWidth || inY >= layout.tileHeight || channel >= layout.channels) return undefined;
+  if (x < 0 || y < 0 || column >= layout.columns || inX >= layout.tileWidth || inY >= layout.tileHeight || channel >= layout.channels)
+    return undefined;
   return { channel, y: inY, x: inX };
 }
 

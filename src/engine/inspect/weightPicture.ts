@@ -115,7 +115,8 @@ function tilePicture(values: Float32Array, { kh, kw, cin, cout, scaling, mode }:
         const p = ((top + y) * width + left + x) * 4;
         if (mode === 'colour') {
           // Zero is mid-grey; each channel's sign and size shows as more or less of that colour.
-          for (let c = 0; c < 3; c++) data[p + c] = Math.round(Math.min(1, Math.max(0, 0.5 + (0.5 * values[index(y, x, c, o)]) / scale)) * 255);
+          for (let c = 0; c < 3; c++)
+            data[p + c] = Math.round(Math.min(1, Math.max(0, 0.5 + (0.5 * values[index(y, x, c, o)]) / scale)) * 255);
         } else {
           const entry = divergingEntry(values[index(y, x, i, o)] / scale) * 3;
           data.set(table.subarray(entry, entry + 3), p);
@@ -146,10 +147,18 @@ function tilePicture(values: Float32Array, { kh, kw, cin, cout, scaling, mode }:
       const where = `(${y}, ${x})`;
       if (mode === 'colour') {
         const rgbValues = [0, 1, 2].map((c) => values[index(y, x, c, o)]);
-        return { label: `filter ${o} at ${where}: R ${fmt(rgbValues[0])}, G ${fmt(rgbValues[1])}, B ${fmt(rgbValues[2])}`, value: rgbValues[0] };
+        return {
+          label: `filter ${o} at ${where}: R ${fmt(rgbValues[0])}, G ${fmt(rgbValues[1])}, B ${fmt(rgbValues[2])}`,
+          value: rgbValues[0],
+        };
       }
       const value = values[index(y, x, i, o)];
-      const name = mode === 'grid' ? `filter ${o}, input channel ${i}` : mode === 'depthwise' ? `channel ${i}${cout > 1 ? `, multiplier ${o}` : ''}` : `filter ${o}`;
+      const name =
+        mode === 'grid'
+          ? `filter ${o}, input channel ${i}`
+          : mode === 'depthwise'
+            ? `channel ${i}${cout > 1 ? `, multiplier ${o}` : ''}`
+            : `filter ${o}`;
       return { label: `${name} at ${where}: ${fmt(value)}`, value };
     },
   };

@@ -31,7 +31,10 @@ export async function readLabels(source: ModelSource, classCount: number): Promi
 }
 
 export function namesFromText(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
   // `0,tench` or `0 tench` forms: drop the index when every line starts with its own.
   const indexed = lines.every((line, i) => new RegExp(`^${i}[,:\\s]`).test(line));
   return indexed ? lines.map((line) => line.replace(/^\d+[,:\s]\s*/, '')) : lines;

@@ -23,5 +23,6 @@ export function nestingDepth(value: unknown): number {
 /** Refuses JSON nested deeper than `limit`: `what` names it in the sentence ("has a config.json"). */
 export function assertNestingWithin(value: unknown, limit: number, fileName: string, what: string): void {
   const depth = nestingDepth(value);
-  if (depth > limit) throw new LimitExceededError(fileName, `${what} nested ${depth.toLocaleString('en-US')} levels deep`, 'nestingDepth', limit);
+  if (depth > limit)
+    throw new LimitExceededError(fileName, `${what} nested ${depth.toLocaleString('en-US')} levels deep`, 'nestingDepth', limit);
 }

@@ -32,7 +32,10 @@ export function colormapTable(name: Colormap): Uint8Array {
         const c = rgb(INTERPOLATORS[name](t));
         color = [c.r, c.g, c.b];
       }
-      table.set(color.map((c) => Math.round(c)), i * 3);
+      table.set(
+        color.map((c) => Math.round(c)),
+        i * 3,
+      );
     }
     tables.set(name, table);
   }
@@ -54,7 +57,10 @@ export function divergingTable(): Uint8Array {
     diverging = new Uint8Array(256 * 3);
     for (let i = 0; i < 256; i++) {
       const c = rgb(interpolateRdBu(1 - i / 255));
-      diverging.set([c.r, c.g, c.b].map((v) => Math.round(v)), i * 3);
+      diverging.set(
+        [c.r, c.g, c.b].map((v) => Math.round(v)),
+        i * 3,
+      );
     }
   }
   return diverging;

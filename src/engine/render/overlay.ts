@@ -21,7 +21,14 @@ export function colorize(map: ArrayLike<number>, width: number, height: number, 
  * `alpha · heatmap + (1 − alpha) · image`, the map resampled to the image's size (nearest neighbour:
  * the map is already at the model input's resolution and smooth).
  */
-export function overlay(image: RgbaImage, map: ArrayLike<number>, mapWidth: number, mapHeight: number, colormap: Colormap, alpha: number): RgbaImage {
+export function overlay(
+  image: RgbaImage,
+  map: ArrayLike<number>,
+  mapWidth: number,
+  mapHeight: number,
+  colormap: Colormap,
+  alpha: number,
+): RgbaImage {
   const table = colormapTable(colormap);
   const { width, height } = image;
   const data = new Uint8Array(width * height * 4);

@@ -43,7 +43,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   ) {
     super(panel, model);
     this.channel.answer('readImages', ({ paths }) => {
-      const files = this.reads.then(() => Promise.all(paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))));
+      const files = this.reads.then(() =>
+        Promise.all(paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))),
+      );
       this.reads = files.catch(() => undefined);
       return this.answerInOrder(files);
     });
@@ -94,7 +96,14 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
     if (this.images.length === 0) {
       void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (png, jpeg, bmp, gif or webp) to analyse.`);
     }
-    this.post({ type: 'analyze', modelFileName: baseName(this.model), folderName: baseName(this.folder), images: this.images, backend: backendSetting(), limits: limitsSetting() });
+    this.post({
+      type: 'analyze',
+      modelFileName: baseName(this.model),
+      folderName: baseName(this.folder),
+      images: this.images,
+      backend: backendSetting(),
+      limits: limitsSetting(),
+    });
   }
 
   /** PNGs are saved beside the folder, not in it: a picture saved among the images would join the data analysed. */

@@ -11,7 +11,12 @@ export function encodeFeatures(features: CachedFeatures): Uint8Array {
 
 export function decodeFeatures(bytes: Uint8Array): CachedFeatures {
   const newline = bytes.indexOf(10);
-  const header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString()) as { featureLayer: string; dim: number; problems: [string, string][]; sizes: number[] };
+  const header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString()) as {
+    featureLayer: string;
+    dim: number;
+    problems: [string, string][];
+    sizes: number[];
+  };
   let offset = newline + 1;
   const next = (size: number) => {
     // A copy: `bytes` may be a Node Buffer, whose slice() shares (and whose .buffer is a larger pool).

@@ -22,7 +22,8 @@ export async function readFileBytes(uri: vscode.Uri): Promise<Uint8Array> {
   const refuse = (reason: string) => new RefusedReadError(`${name} ${reason}`);
   if (uri.scheme === 'file') return readRegularFile(uri.fsPath, IMAGE_FILE_MAX_BYTES, refuse, IMAGE_FILE_LIMIT);
   const { type, size } = await vscode.workspace.fs.stat(uri);
-  if (!(type & vscode.FileType.File)) throw refuse(notRegularFile(type & vscode.FileType.Directory ? 'a folder' : 'a special file (a device, FIFO or socket)'));
+  if (!(type & vscode.FileType.File))
+    throw refuse(notRegularFile(type & vscode.FileType.Directory ? 'a folder' : 'a special file (a device, FIFO or socket)'));
   if (size > IMAGE_FILE_MAX_BYTES) throw refuse(tooLarge(size, IMAGE_FILE_MAX_BYTES, IMAGE_FILE_LIMIT));
   return vscode.workspace.fs.readFile(uri);
 }

@@ -22,7 +22,10 @@ export async function pickModel(registry: ModelViewerRegistry, state: vscode.Mem
   const items = files
     .map((uri) => ({ label: uri.path.split('/').pop()!, description: vscode.workspace.asRelativePath(uri), uri }))
     .sort((a, b) => a.description.localeCompare(b.description));
-  const picked = files.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: 'Explain with which model?', matchOnDescription: true });
+  const picked =
+    files.length === 1
+      ? items[0]
+      : await vscode.window.showQuickPick(items, { title: 'Explain with which model?', matchOnDescription: true });
   return picked ? remember(state, picked.uri) : undefined;
 }
 

@@ -32,7 +32,8 @@ export async function writeSidecar(model: vscode.Uri, settings: PreprocessingSet
     } catch {
       parsed = undefined;
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail(`${name} is not a JSON object; fix or delete it, then save again.`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      return fail(`${name} is not a JSON object; fix or delete it, then save again.`);
     existing = parsed as Record<string, unknown>;
   }
   try {

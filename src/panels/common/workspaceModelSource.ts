@@ -6,7 +6,17 @@
 import { realpath } from 'node:fs/promises';
 import nodePath from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_MAX_BYTES, isInsideFolder, notRegularFile, pathSegments, pathShapeProblem, RefusedFileError, REFUSALS, sizeLimit, tooLarge } from '../../engine/confinedPath';
+import {
+  DEFAULT_MAX_BYTES,
+  isInsideFolder,
+  notRegularFile,
+  pathSegments,
+  pathShapeProblem,
+  RefusedFileError,
+  REFUSALS,
+  sizeLimit,
+  tooLarge,
+} from '../../engine/confinedPath';
 import { ModelReadError } from '../../engine/errors';
 import type { Limits } from '../../engine/limits';
 import type { ModelSource } from '../../engine/modelSource';

@@ -69,8 +69,7 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
     if (this.state.kind === 'loaded') {
       this.post({ type: 'showModel', model: this.state.model, backend: backendSetting(), limits: limitsSetting() });
       if (this.image) this.post(this.image);
-    }
-    else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });
+    } else if (this.state.kind === 'failed') this.post({ type: 'showError', message: this.state.message });
   }
 
   protected async receive(message: OwnMessage<ViewerProtocol>): Promise<void> {

@@ -6,7 +6,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../../../src/engine/execute';
 import { nodeIndex, type RunnableModel } from '../../../src/engine/graph';
-import { featureMapAt, featureMapGrid, tileOrigin, type ChannelNormalization, type FeatureMapLayout } from '../../../src/engine/inspect/featureMapGrid';
+import {
+  featureMapAt,
+  featureMapGrid,
+  tileOrigin,
+  type ChannelNormalization,
+  type FeatureMapLayout,
+} from '../../../src/engine/inspect/featureMapGrid';
 import type { LayerInfo } from '../../../src/engine/model';
 import { imageToInput, type Preprocessing, type RgbaImage } from '../../../src/engine/preprocess';
 import { colormapTable } from '../../../src/engine/render/colormaps';
@@ -14,7 +20,11 @@ import { field, select } from '../../common/controls';
 import { h } from '../../common/dom';
 import { createPictureCanvas } from './pictureCanvas';
 
-const COLOR_CHOICES: [string, string][] = [['viridis', 'Viridis'], ['gray', 'Grey'], ['inferno', 'Inferno']];
+const COLOR_CHOICES: [string, string][] = [
+  ['viridis', 'Viridis'],
+  ['gray', 'Grey'],
+  ['inferno', 'Inferno'],
+];
 const GRAY = new Uint8Array(256 * 3).map((_, i) => Math.floor(i / 3));
 
 export interface FeatureMapsImage {
@@ -60,27 +70,58 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     return raw[(y * layout.tileWidth + x) * layout.channels + channel];
   };
 
-  const chooseButton = h('button', { id: 'choose-image', class: 'secondary', type: 'button', title: 'Pick an image file to run through the model' }, 'Choose image…');
+  const chooseButton = h(
+    'button',
+    { id: 'choose-image', class: 'secondary', type: 'button', title: 'Pick an image file to run through the model' },
+    'Choose image…',
+  );
   chooseButton.addEventListener('click', () => options.chooseImage());
-  const imageName = h('span', { id: 'feature-image', class: 'description' }, 'No image yet: choose one, or drop one here (hold Shift while dragging from the Explorer).');
-  const previous = h('button', { class: 'secondary', type: 'button', title: 'Previous layer (Alt+↑)', 'aria-label': 'Previous layer' }, '↑ Layer');
+  const imageName = h(
+    'span',
+    { id: 'feature-image', class: 'description' },
+    'No image yet: choose one, or drop one here (hold Shift while dragging from the Explorer).',
+  );
+  const previous = h(
+    'button',
+    { class: 'secondary', type: 'button', title: 'Previous layer (Alt+↑)', 'aria-label': 'Previous layer' },
+    '↑ Layer',
+  );
   const next = h('button', { class: 'secondary', type: 'button', title: 'Next layer (Alt+↓)', 'aria-label': 'Next layer' }, '↓ Layer');
   previous.addEventListener('click', () => options.step(-1));
   next.addEventListener('click', () => options.step(1));
   const exportButton = h('button', { class: 'secondary', type: 'button', title: 'Save the feature maps as a PNG file' }, 'Export PNG');
-  exportButton.addEventListener('click', () => shown && image && options.onExport(grid.canvas, `${image.name.replace(/\.[^.]+$/, '')}-${shown.layer.name}.png`));
+  exportButton.addEventListener(
+    'click',
+    () => shown && image && options.onExport(grid.canvas, `${image.name.replace(/\.[^.]+$/, '')}-${shown.layer.name}.png`),
+  );
 
   const toolbar = h(
     'div',
     { class: 'toolbar' },
-    field('Normalise', 'feature-normalization', select('feature-normalization', [['minmax', 'Min–max per channel'], ['standardize', 'Mean/std per channel']], normalization, (v) => {
-      normalization = v as ChannelNormalization;
-      rerun();
-    })),
-    field('Colours', 'feature-colors', select('feature-colors', COLOR_CHOICES, colors, (v) => {
-      colors = v;
-      rerun();
-    })),
+    field(
+      'Normalise',
+      'feature-normalization',
+      select(
+        'feature-normalization',
+        [
+          ['minmax', 'Min–max per channel'],
+          ['standardize', 'Mean/std per channel'],
+        ],
+        normalization,
+        (v) => {
+          normalization = v as ChannelNormalization;
+          rerun();
+        },
+      ),
+    ),
+    field(
+      'Colours',
+      'feature-colors',
+      select('feature-colors', COLOR_CHOICES, colors, (v) => {
+        colors = v;
+        rerun();
+      }),
+    ),
     previous,
     next,
     exportButton,
@@ -106,9 +147,15 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     id: 'zoom-canvas',
     label: 'Zoomed channel',
     maxScale: 32,
-    describe: (x, y) => (shown && zoomed !== undefined ? `channel ${zoomed} at (${y}, ${x}): ${valueAt(zoomed, y, x).toPrecision(4)}` : undefined),
+    describe: (x, y) =>
+      shown && zoomed !== undefined ? `channel ${zoomed} at (${y}, ${x}): ${valueAt(zoomed, y, x).toPrecision(4)}` : undefined,
   });
-  const zoomPane = h('div', { id: 'zoom-pane', class: 'zoom', hidden: true }, h('div', { class: 'toolbar' }, zoomTitle, closeZoom), zoomCanvas.element);
+  const zoomPane = h(
+    'div',
+    { id: 'zoom-pane', class: 'zoom', hidden: true },
+    h('div', { class: 'toolbar' }, zoomTitle, closeZoom),
+    zoomCanvas.element,
+  );
   const gridPane = h('div', {}, grid.element);
 
   const element = h(
@@ -140,7 +187,9 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     const transfer = event.dataTransfer;
     const file = transfer?.files[0];
     if (file) return options.dropFile(file);
-    const uri = (transfer?.getData('application/vnd.code.uri-list') || transfer?.getData('text/uri-list') || '').split(/\r?\n/).find(Boolean);
+    const uri = (transfer?.getData('application/vnd.code.uri-list') || transfer?.getData('text/uri-list') || '')
+      .split(/\r?\n/)
+      .find(Boolean);
     if (uri) options.dropUri(uri);
   });
 
@@ -190,7 +239,9 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
         activation.dispose();
         throw error;
       }
-      const [rgba, raw] = await Promise.all([picture.pixels.data(), activation.data()]).finally(() => tf.dispose([picture.pixels, activation]));
+      const [rgba, raw] = await Promise.all([picture.pixels.data(), activation.data()]).finally(() =>
+        tf.dispose([picture.pixels, activation]),
+      );
       if (request.layer !== layer) return; // the user moved on meanwhile
       shown = { layer, layout: picture.layout, raw: raw as Float32Array };
       const { layout } = picture;

@@ -22,10 +22,18 @@ export function createFiltersView(onExport: (canvas: HTMLCanvasElement, name: st
 
   const description = h('p', { id: 'filters-description', class: 'description' });
   const legend = h('p', { id: 'filters-legend', class: 'legend' });
-  const scalingSelect = select('filters-scaling', [['shared', 'Shared across the layer'], ['per-filter', 'Per filter']], scaling, (value) => {
-    scaling = value as WeightScaling;
-    if (current) void show(current.model, current.layer);
-  });
+  const scalingSelect = select(
+    'filters-scaling',
+    [
+      ['shared', 'Shared across the layer'],
+      ['per-filter', 'Per filter'],
+    ],
+    scaling,
+    (value) => {
+      scaling = value as WeightScaling;
+      if (current) void show(current.model, current.layer);
+    },
+  );
   const pictureCanvas = createPictureCanvas({
     id: 'filters-canvas',
     label: 'Filter weights',
@@ -34,7 +42,14 @@ export function createFiltersView(onExport: (canvas: HTMLCanvasElement, name: st
   const exportButton = h('button', { class: 'secondary', type: 'button', title: 'Save the filters as a PNG file' }, 'Export PNG');
   exportButton.addEventListener('click', () => current && onExport(pictureCanvas.canvas, `${current.layer.name}-filters.png`));
   const empty = h('p', { id: 'filters-empty', class: 'description', hidden: true });
-  const content = h('div', {}, h('div', { class: 'toolbar' }, field('Colour scale', 'filters-scaling', scalingSelect), exportButton), description, legend, pictureCanvas.element);
+  const content = h(
+    'div',
+    {},
+    h('div', { class: 'toolbar' }, field('Colour scale', 'filters-scaling', scalingSelect), exportButton),
+    description,
+    legend,
+    pictureCanvas.element,
+  );
   const element = h('section', { class: 'filters', 'aria-label': 'Filters' }, empty, content);
 
   async function show(model: RunnableModel, layer: LayerInfo): Promise<void> {
@@ -53,7 +68,10 @@ export function createFiltersView(onExport: (canvas: HTMLCanvasElement, name: st
     empty.hidden = true;
     content.hidden = false;
     description.textContent = `${picture.description}. Kernel shape [${kernel.tensor.shape.join(', ')}].`;
-    const range = scaling === 'per-filter' ? `each filter's own largest magnitude (the layer's is ${picture.maxAbs.toPrecision(3)})` : `±${picture.maxAbs.toPrecision(3)}`;
+    const range =
+      scaling === 'per-filter'
+        ? `each filter's own largest magnitude (the layer's is ${picture.maxAbs.toPrecision(3)})`
+        : `±${picture.maxAbs.toPrecision(3)}`;
     legend.textContent = `Blue is negative, white zero, red positive; full colour at ${range}.`;
     const { width, height, data } = picture.image;
     pictureCanvas.show(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width, height);

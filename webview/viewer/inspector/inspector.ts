@@ -65,7 +65,16 @@ export function createInspector(options: InspectorOptions): Inspector {
     chooseTab(other);
     tabs[other].focus();
   });
-  const element = h('section', { class: 'inspector', 'aria-label': 'Layer inspector' }, title, subtitle, tabList, status, panels.filters, panels['feature-maps']);
+  const element = h(
+    'section',
+    { class: 'inspector', 'aria-label': 'Layer inspector' },
+    title,
+    subtitle,
+    tabList,
+    status,
+    panels.filters,
+    panels['feature-maps'],
+  );
 
   function chooseTab(next: InspectorTab): void {
     tab = next;

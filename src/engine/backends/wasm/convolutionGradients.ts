@@ -2,13 +2,7 @@
  * The gradients of convolutions the WebAssembly backend lacks or runs as slow reference loops, written on
  * its own XNNPACK-backed kernels (see index.ts for why each is here).
  */
-import {
-  backend_util,
-  type KernelBackend,
-  type KernelFunc,
-  type NamedAttrMap,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { derivedFilter } from './derivedFilters';
 import { KernelCalls, withCalls } from './kernelCalls';
 
@@ -26,9 +20,23 @@ interface ConvolutionAttrs {
 }
 
 /** The forward convolution's geometry, from a gradient kernel's attributes. */
-function convolutionInfo(attrs: NamedAttrMap | undefined, inputShape: Shape4, filterShape: Shape4, depthwise: boolean): backend_util.Conv2DInfo {
+function convolutionInfo(
+  attrs: NamedAttrMap | undefined,
+  inputShape: Shape4,
+  filterShape: Shape4,
+  depthwise: boolean,
+): backend_util.Conv2DInfo {
   const { strides, dilations = 1, pad, dataFormat = 'NHWC', dimRoundingMode } = attrs as unknown as ConvolutionAttrs;
-  return backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, backend_util.convertConv2DDataFormat(dataFormat));
+  return backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
 }
 
 /**
@@ -38,10 +46,21 @@ function convolutionInfo(attrs: NamedAttrMap | undefined, inputShape: Shape4, fi
 function dilateSpatially(calls: KernelCalls, dy: TensorInfo, strideHeight: number, strideWidth: number): TensorInfo {
   if (strideHeight === 1 && strideWidth === 1) return dy;
   const [n, oh, ow, c] = dy.shape;
-  const spread = calls.run('PadV2', { x: calls.reshape(dy, [n, oh, 1, ow, 1, c]) }, {
-    paddings: [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]],
-    constantValue: 0,
-  });
+  const spread = calls.run(
+    'PadV2',
+    { x: calls.reshape(dy, [n, oh, 1, ow, 1, c]) },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, strideHeight - 1],
+        [0, 0],
+        [0, strideWidth - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   const full = calls.reshape(spread, [n, oh * strideHeight, ow * strideWidth, c]);
   return calls.run('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [n, (oh - 1) * strideHeight + 1, (ow - 1) * strideWidth + 1, c] });
 }
@@ -61,7 +80,12 @@ function transposedPadding(info: backend_util.Conv2DInfo): [number, number][] | 
   const bottom = info.inHeight + effectiveHeight - 1 - top - dilatedHeight;
   const right = info.inWidth + effectiveWidth - 1 - left - dilatedWidth;
   if (Math.min(top, left, bottom, right) < 0) return null;
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** The column matrix of one batch chunk stays under this many values (64 MB). */
@@ -85,7 +109,9 @@ export function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
     const padding = info.strideHeight === 1 && info.strideWidth === 1 ? transposedPadding(info) : null;
     if (padding) {
       const flipped = derivedFilter(backend, filter, 'flipped');
-      return withCalls(backend, (calls) => calls.run('Conv2D', { x: dy, filter: flipped }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: 1 }));
+      return withCalls(backend, (calls) =>
+        calls.run('Conv2D', { x: dy, filter: flipped }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: 1 }),
+      );
     }
     const rows = derivedFilter(backend, filter, 'outputRows');
     const [batch, outHeight, outWidth, outChannels] = dy.shape;
@@ -97,7 +123,11 @@ export function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
       const calls = new KernelCalls(backend);
       try {
         const part = count === batch ? dy : calls.run('Slice', { x: dy }, { begin: [start, 0, 0, 0], size: [count, -1, -1, -1] });
-        const product = calls.run('BatchMatMul', { a: calls.reshape(part, [1, count * outHeight * outWidth, outChannels]), b: calls.reshape(rows, [1, outChannels, columns]) }, { transposeA: false, transposeB: false });
+        const product = calls.run(
+          'BatchMatMul',
+          { a: calls.reshape(part, [1, count * outHeight * outWidth, outChannels]), b: calls.reshape(rows, [1, outChannels, columns]) },
+          { transposeA: false, transposeB: false },
+        );
         columnsToImage(backend.readSync(product.dataId) as Float32Array, info, start, count, dx);
       } finally {
         calls.freeAll();
@@ -109,7 +139,19 @@ export function conv2dBackpropInput(reference: KernelFunc): KernelFunc {
 
 /** col2im: adds each output position's column [(a·fw + b)·in + i] into the input positions its window read. */
 function columnsToImage(columns: Float32Array, info: backend_util.Conv2DInfo, firstImage: number, images: number, dx: Float32Array): void {
-  const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const {
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+  } = info;
   const width = filterHeight * filterWidth * inChannels;
   let row = 0;
   for (let n = firstImage; n < firstImage + images; n++) {
@@ -145,7 +187,11 @@ export function depthwiseConv2dBackpropInput(): KernelFunc {
       // output channel goes back through its own flipped kernel, and the m results of an input channel add up.
       const flipped = derivedFilter(backend, filter, 'flippedDepthwise');
       const spread = dilateSpatially(calls, dy, info.strideHeight, info.strideWidth);
-      const each = calls.run('DepthwiseConv2dNative', { x: spread, filter: flipped }, { strides: 1, pad: padding, dilations: [info.dilationHeight, info.dilationWidth] });
+      const each = calls.run(
+        'DepthwiseConv2dNative',
+        { x: spread, filter: flipped },
+        { strides: 1, pad: padding, dilations: [info.dilationHeight, info.dilationWidth] },
+      );
       if (multiplier === 1) return each;
       const [n, h, w] = each.shape;
       return calls.run('Sum', { x: calls.reshape(each, [n, h, w, channels, multiplier]) }, { axis: [4], keepDims: false });
@@ -154,7 +200,13 @@ export function depthwiseConv2dBackpropInput(): KernelFunc {
 }
 
 /** Where a forward convolution's padding leaves rows at the end unread, the gradient slices them off. */
-function readExtent(inSize: number, padBefore: number, filterSize: number, outSize: number, stride: number): { padAfter: number; used: number } {
+function readExtent(
+  inSize: number,
+  padBefore: number,
+  filterSize: number,
+  outSize: number,
+  stride: number,
+): { padAfter: number; used: number } {
   const padAfter = filterSize + (outSize - 1) * stride - inSize - padBefore;
   return padAfter >= 0 ? { padAfter, used: inSize } : { padAfter: 0, used: inSize + padAfter };
 }
@@ -169,11 +221,23 @@ export function conv2dBackpropFilter(): KernelFunc {
     const rows = readExtent(info.inHeight, info.padInfo.top, info.filterHeight, info.outHeight, info.strideHeight);
     const columns = readExtent(info.inWidth, info.padInfo.left, info.filterWidth, info.outWidth, info.strideWidth);
     return withCalls(backend as KernelBackend, (calls) => {
-      const read = rows.used === info.inHeight && columns.used === info.inWidth ? x : calls.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [-1, rows.used, columns.used, -1] });
+      const read =
+        rows.used === info.inHeight && columns.used === info.inWidth
+          ? x
+          : calls.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [-1, rows.used, columns.used, -1] });
       const channelsAsBatch = calls.run('Transpose', { x: read }, { perm: [3, 1, 2, 0] });
       const gradientAsFilter = calls.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-      const padding = [[0, 0], [info.padInfo.top, rows.padAfter], [info.padInfo.left, columns.padAfter], [0, 0]];
-      const product = calls.run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] });
+      const padding = [
+        [0, 0],
+        [info.padInfo.top, rows.padAfter],
+        [info.padInfo.left, columns.padAfter],
+        [0, 0],
+      ];
+      const product = calls.run(
+        'Conv2D',
+        { x: channelsAsBatch, filter: gradientAsFilter },
+        { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] },
+      );
       return calls.run('Transpose', { x: product }, { perm: [1, 2, 0, 3] });
     });
   };

@@ -1,8 +1,4 @@
-import {
-  type DataId,
-  type KernelBackend,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { type DataId, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /**
  * Filters rearranged for the gradient kernels, kept while their filter lives: rearranging in the backend
@@ -38,7 +34,8 @@ export function derivedFilter(backend: KernelBackend, filter: TensorInfo, form: 
   } else {
     const tap = inner * outer;
     for (let a = 0; a < fh; a++) {
-      for (let b = 0; b < fw; b++) values.set(source.subarray((a * fw + b) * tap, (a * fw + b + 1) * tap), ((fh - 1 - a) * fw + (fw - 1 - b)) * tap);
+      for (let b = 0; b < fw; b++)
+        values.set(source.subarray((a * fw + b) * tap, (a * fw + b + 1) * tap), ((fh - 1 - a) * fw + (fw - 1 - b)) * tap);
     }
     shape = [fh, fw, tap, 1];
   }

@@ -14,13 +14,13 @@
  *  - Identity: shares its input instead of copying it.
  * Registered once, for the 'wasm' backend only; the other backends keep their own.
  */
+import { findBackend, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import {
-  findBackend,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
-} from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './convolutionGradients';
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+} from './convolutionGradients';
 import { freeWithFilters } from './derivedFilters';
 import { BACKEND } from './kernelCalls';
 import { identity, maxPoolGrad, unsortedSegmentSum } from './otherKernels';
@@ -50,7 +50,11 @@ export function registerWasmKernels(): void {
     registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: BACKEND, kernelFunc: conv2dBackpropFilter() });
   }
   if (!getKernel('DepthwiseConv2dNativeBackpropFilter', BACKEND)) {
-    registerKernel({ kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: BACKEND, kernelFunc: depthwiseConv2dBackpropFilter() });
+    registerKernel({
+      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+      backendName: BACKEND,
+      kernelFunc: depthwiseConv2dBackpropFilter(),
+    });
   }
   if (!getKernel('UnsortedSegmentSum', BACKEND)) {
     registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: BACKEND, kernelFunc: unsortedSegmentSum() });

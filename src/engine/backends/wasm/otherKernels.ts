@@ -1,11 +1,5 @@
 /** The WebAssembly backend's other gradient kernels ConvLens replaces or adds (see index.ts for why). */
-import {
-  backend_util,
-  type DataId,
-  type KernelBackend,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, type DataId, type KernelBackend, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { withCalls } from './kernelCalls';
 
 export function unsortedSegmentSum(): KernelFunc {
@@ -20,9 +14,17 @@ export function unsortedSegmentSum(): KernelFunc {
       const width = rest.reduce((a, b) => a * b, 1);
       const ids = calls.reshape(segmentIds, [rows]);
       // The backend's OneHot writes zeros when asked for floats: made as int32, then cast.
-      const oneHot = calls.run('Cast', { x: calls.run('OneHot', { indices: ids }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' }) }, { dtype: x.dtype });
+      const oneHot = calls.run(
+        'Cast',
+        { x: calls.run('OneHot', { indices: ids }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' }) },
+        { dtype: x.dtype },
+      );
       const flat = calls.reshape(x, [1, rows, width]);
-      const product = calls.run('BatchMatMul', { a: calls.reshape(oneHot, [1, rows, numSegments]), b: flat }, { transposeA: true, transposeB: false });
+      const product = calls.run(
+        'BatchMatMul',
+        { a: calls.reshape(oneHot, [1, rows, numSegments]), b: flat },
+        { transposeA: true, transposeB: false },
+      );
       return calls.reshape(product, [numSegments, ...rest]);
     });
   };
@@ -38,7 +40,14 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs 
     pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const x = backend.readSync(input.dataId) as Float32Array;
   const gradient = backend.readSync(dy.dataId) as Float32Array;
   const dx = new Float32Array(x.length);

@@ -140,7 +140,19 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     if (!desc) throw new OnnxFormatError(`its output "${info.name}" is computed by no node`);
     return { name: info.name, desc };
   });
-  return { fileName, graphName: graph.name, opset, inputs, nodes, initializers, values, producers, outputs, unsupported, modelBytes: options.budget.limit };
+  return {
+    fileName,
+    graphName: graph.name,
+    opset,
+    inputs,
+    nodes,
+    initializers,
+    values,
+    producers,
+    outputs,
+    unsupported,
+    modelBytes: options.budget.limit,
+  };
 }
 
 function standardOpset(model: OnnxModel): number {
@@ -155,7 +167,7 @@ function standardOpset(model: OnnxModel): number {
  * in which case the input is used as it is.
  */
 function inputDesc(info: ValueInfo, graph: OnnxGraph): ValueDesc {
-  const dtype = info.elemType === undefined ? 'float32' : dtypeOf(info.elemType) ?? 'float32';
+  const dtype = info.elemType === undefined ? 'float32' : (dtypeOf(info.elemType) ?? 'float32');
   const shape: Shape | undefined = info.shape?.map((d, i) => (i === 0 || typeof d !== 'number' || d < 1 ? null : d));
   let layout: Layout = 'onnx';
   if (shape?.length === 4 && dtype === 'float32') {
@@ -200,14 +212,24 @@ function describeOutputs(analyzed: AnalyzedNode, spec: OpSpec, options: Analysis
   const small = computed.every((output) => isFullyKnown(output.shape) && product(output.shape)! <= SUMMARY_FOLD_LIMIT);
   const known = present.every((input) => input.constant!.data);
   if (known && (options.foldLarge || small)) {
-    const inputs = view.inputs.map((input) => (input ? { dims: input.shape as number[], dtype: input.dtype, data: input.constant!.data! } : undefined)) as HostTensor[];
+    const inputs = view.inputs.map((input) =>
+      input ? { dims: input.shape as number[], dtype: input.dtype, data: input.constant!.data! } : undefined,
+    ) as HostTensor[];
     const folded = foldOrEvaluate(analyzed, spec, inputs, computed, options);
     if (folded) {
-      const values = folded.map((value): ValueDesc => ({ shape: value.dims, dtype: value.dtype, layout: 'onnx', constant: { data: value.data } }));
+      const values = folded.map((value): ValueDesc => ({
+        shape: value.dims,
+        dtype: value.dtype,
+        layout: 'onnx',
+        constant: { data: value.data },
+      }));
       return { computed: values, stored: values };
     }
   }
-  return { computed, stored: computed.map((output) => ({ ...output, layout: 'onnx', constant: output.constant?.data ? output.constant : {} })) };
+  return {
+    computed,
+    stored: computed.map((output) => ({ ...output, layout: 'onnx', constant: output.constant?.data ? output.constant : {} })),
+  };
 }
 
 /**
@@ -233,14 +255,20 @@ const PARTIAL_FOLDS: Record<string, 'data' | 'any'> = {
  * Folds with unknown values standing in as NaN (which these operators only move or propagate):
  * Gather(Shape(x), 1) on a [N, 3, 5, 6] input is the constant 3, Concat(Shape(x)[0], -1) is [N, -1].
  */
-function foldPartially(analyzed: AnalyzedNode, spec: OpSpec, computed: ValueDesc[]): { computed: ValueDesc[]; stored: ValueDesc[] } | undefined {
+function foldPartially(
+  analyzed: AnalyzedNode,
+  spec: OpSpec,
+  computed: ValueDesc[],
+): { computed: ValueDesc[]; stored: ValueDesc[] } | undefined {
   const { view } = analyzed;
   const rule = PARTIAL_FOLDS[analyzed.node.opType];
   if (!rule || !spec.fold || !view.inputs.some((input) => input?.partial)) return undefined;
   const usable = view.inputs.every((input, i) => !input || input.constant?.data || (input.partial && (rule === 'any' || i === 0)));
   if (!usable) return undefined;
   const inputs = view.inputs.map((input) =>
-    input ? { dims: input.shape as number[], dtype: input.dtype, data: input.constant?.data ?? input.partial!.map((v) => v ?? NaN) } : undefined,
+    input
+      ? { dims: input.shape as number[], dtype: input.dtype, data: input.constant?.data ?? input.partial!.map((v) => v ?? NaN) }
+      : undefined,
   ) as HostTensor[];
   let folded: HostTensor[];
   try {
@@ -253,12 +281,23 @@ function foldPartially(analyzed: AnalyzedNode, spec: OpSpec, computed: ValueDesc
   const values = folded.map((value): ValueDesc => {
     const entries = Array.from(value.data, (v) => (Number.isNaN(v) ? null : v));
     const known = entries.every((v) => v !== null);
-    return { shape: value.dims, dtype: value.dtype, layout: 'onnx', ...(known ? { constant: { data: value.data } } : { partial: entries }) };
+    return {
+      shape: value.dims,
+      dtype: value.dtype,
+      layout: 'onnx',
+      ...(known ? { constant: { data: value.data } } : { partial: entries }),
+    };
   });
   return values.every((value) => value.constant) ? { computed: values, stored: values } : { computed, stored: values };
 }
 
-function foldOrEvaluate(analyzed: AnalyzedNode, spec: OpSpec, inputs: HostTensor[], outputs: ValueDesc[], options: AnalysisOptions): HostTensor[] | undefined {
+function foldOrEvaluate(
+  analyzed: AnalyzedNode,
+  spec: OpSpec,
+  inputs: HostTensor[],
+  outputs: ValueDesc[],
+  options: AnalysisOptions,
+): HostTensor[] | undefined {
   const inputSize = inputs.reduce((n, input) => n + (input?.data.length ?? 0), 0);
   if (spec.fold && inputSize <= HOST_FOLD_LIMIT) {
     try {
@@ -299,7 +338,8 @@ function topologicalOrder(graph: OnnxGraph, known: ReadonlyMap<string, ValueDesc
   graph.nodes.forEach((node, index) => {
     for (const output of node.outputs) {
       if (!output) continue;
-      if (producerOf.has(output) || known.has(output)) throw new OnnxFormatError(`more than one node or input defines the tensor "${output}"`);
+      if (producerOf.has(output) || known.has(output))
+        throw new OnnxFormatError(`more than one node or input defines the tensor "${output}"`);
       producerOf.set(output, index);
     }
   });

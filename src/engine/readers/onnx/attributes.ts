@@ -17,14 +17,14 @@ export class Attributes {
   int(name: string): number | undefined;
   int(name: string, fallback?: number): number | undefined {
     const attribute = this.typed(name, AttributeType.Int);
-    return attribute ? attribute.i ?? 0 : fallback;
+    return attribute ? (attribute.i ?? 0) : fallback;
   }
 
   float(name: string, fallback: number): number;
   float(name: string): number | undefined;
   float(name: string, fallback?: number): number | undefined {
     const attribute = this.typed(name, AttributeType.Float);
-    return attribute ? attribute.f ?? 0 : fallback;
+    return attribute ? (attribute.f ?? 0) : fallback;
   }
 
   string(name: string, fallback: string): string {

@@ -65,7 +65,12 @@ export class MemoryBudget {
     if (this.total + sum > this.limit) {
       const nodes = this.counted + 1;
       const which = nodes < this.nodeCount ? `its first ${nodes.toLocaleString('en-US')}` : `its ${nodes.toLocaleString('en-US')}`;
-      throw new LimitExceededError(this.fileName, `needs ${sizeText(this.total + sum)} for its weights and the outputs of ${which} nodes`, 'modelBytes', this.limit);
+      throw new LimitExceededError(
+        this.fileName,
+        `needs ${sizeText(this.total + sum)} for its weights and the outputs of ${which} nodes`,
+        'modelBytes',
+        this.limit,
+      );
     }
   }
 
@@ -79,7 +84,12 @@ export class MemoryBudget {
 
 /** The refusal of one output larger than the model limit, when inferring or when running. */
 export function outputTooLarge(fileName: string, node: { id: string; opType: string }, bytes: number, limit: number): LimitExceededError {
-  return new LimitExceededError(fileName, `needs ${sizeText(bytes)} for the output of node "${shortName(node.id)}" (${shortName(node.opType)})`, 'modelBytes', limit);
+  return new LimitExceededError(
+    fileName,
+    `needs ${sizeText(bytes)} for the output of node "${shortName(node.id)}" (${shortName(node.opType)})`,
+    'modelBytes',
+    limit,
+  );
 }
 
 function sizeText(bytes: number): string {

@@ -34,7 +34,16 @@ import type { ValueDesc } from './ops/types';
 import { isFullyKnown, product } from './ops/shapes';
 import { buildRunnable, evaluateNode, NodeBuildError } from './runnable';
 import { summarizeGraph } from './summary';
-import { elementCount, externalLocation, hostTensor, intData, isExternal, storedByteLength, TensorDataError, type HostTensor } from './tensors';
+import {
+  elementCount,
+  externalLocation,
+  hostTensor,
+  intData,
+  isExternal,
+  storedByteLength,
+  TensorDataError,
+  type HostTensor,
+} from './tensors';
 
 /** Initializers up to this size are decoded for a summary (shape vectors, not weights). */
 const SUMMARY_DECODE_LIMIT = 1024;
@@ -80,7 +89,8 @@ export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
       budget,
       foldLarge: true,
       initializerValue: (tensor) => values.get(tensor.name),
-      evaluate: (analyzed, _inputs, outputs) => evaluateConstant(analyzed, outputs, { fileName: source.fileName, modelBytes: limits.modelBytes }),
+      evaluate: (analyzed, _inputs, outputs) =>
+        evaluateConstant(analyzed, outputs, { fileName: source.fileName, modelBytes: limits.modelBytes }),
     });
     rejectUnsupported(analysis);
     return buildRunnable(analysis, summarizeGraph(analysis));
@@ -134,7 +144,8 @@ function decode(fileName: string, bytes: Uint8Array, limits: Limits): OnnxModel 
     model = decodeModel(bytes, limits);
   } catch (error) {
     if (error instanceof OnnxLimitError) throw new LimitExceededError(fileName, error.asks, error.limit, limits[error.limit]);
-    const reason = error instanceof OnnxFormatError ? error.message : 'its protobuf encoding is broken (the file may be truncated or damaged)';
+    const reason =
+      error instanceof OnnxFormatError ? error.message : 'its protobuf encoding is broken (the file may be truncated or damaged)';
     throw fail(fileName, `is not a readable ONNX model: ${sentenceEnd(reason)}`, error);
   }
   // A real file has a small IR version; random bytes that happen to parse rarely do.
@@ -145,7 +156,11 @@ function decode(fileName: string, bytes: Uint8Array, limits: Limits): OnnxModel 
 }
 
 /** Every initializer's values, reading each external data file once. */
-async function readInitializers(source: ModelSource, initializers: readonly OnnxTensor[], modelBytes: number): Promise<Map<string, HostTensor>> {
+async function readInitializers(
+  source: ModelSource,
+  initializers: readonly OnnxTensor[],
+  modelBytes: number,
+): Promise<Map<string, HostTensor>> {
   const files = new Map<string, Promise<Uint8Array>>();
   const values = new Map<string, HostTensor>();
   const declaredSizes = externalFileSizes(source.fileName, initializers, modelBytes);
@@ -193,12 +208,19 @@ function externalFileSizes(fileName: string, initializers: readonly OnnxTensor[]
     const { location, offset } = place;
     const stored = storedByteLength(tensor);
     if (place.length !== undefined && stored !== undefined && place.length !== stored) {
-      throw new TensorDataError(`the tensor "${tensor.name}" declares ${place.length} bytes in "${location}" where its shape [${tensor.dims.join(', ')}] needs ${stored}`);
+      throw new TensorDataError(
+        `the tensor "${tensor.name}" declares ${place.length} bytes in "${location}" where its shape [${tensor.dims.join(', ')}] needs ${stored}`,
+      );
     }
     const length = place.length ?? stored;
     const end = length === undefined ? undefined : offset + length;
     if (end !== undefined && end > modelBytes) {
-      throw new LimitExceededError(fileName, `keeps the tensor "${shortName(tensor.name)}" up to ${byteSize(end)} into "${location}"`, 'modelBytes', modelBytes);
+      throw new LimitExceededError(
+        fileName,
+        `keeps the tensor "${shortName(tensor.name)}" up to ${byteSize(end)} into "${location}"`,
+        'modelBytes',
+        modelBytes,
+      );
     }
     const known = sizes.has(location) ? sizes.get(location) : 0;
     sizes.set(location, known === undefined || end === undefined ? undefined : Math.max(known, end));
@@ -215,14 +237,20 @@ function rejectUnsupported(analysis: GraphAnalysis): void {
     if (!byOperator.has(name)) byOperator.set(name, analyzed);
   }
   const listed = [...byOperator].map(([name, analyzed]) => `${name} (node "${analyzed.id}")`);
-  const operators = listed.length === 1 ? `the operator ${listed[0]}` : `the operators ${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`;
+  const operators =
+    listed.length === 1 ? `the operator ${listed[0]}` : `the operators ${listed.slice(0, -1).join(', ')} and ${listed.at(-1)}`;
   throw new ModelReadError(analysis.fileName, `uses ${operators}, which ConvLens cannot run yet.`);
 }
 
 /** Computes a node whose inputs are all constant with tensors, once, when the model is loaded. */
-function evaluateConstant(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>): HostTensor[] | undefined {
+function evaluateConstant(
+  analyzed: AnalyzedNode,
+  outputs: ValueDesc[],
+  limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>,
+): HostTensor[] | undefined {
   if (!analyzed.spec || !outputs.length) return undefined;
-  const small = (output: ValueDesc) => isFullyKnown(output.shape) && product(output.shape)! <= (output.dtype === 'float32' ? EVALUATE_LIMIT : EVALUATE_INT_LIMIT);
+  const small = (output: ValueDesc) =>
+    isFullyKnown(output.shape) && product(output.shape)! <= (output.dtype === 'float32' ? EVALUATE_LIMIT : EVALUATE_INT_LIMIT);
   if (!outputs.every(small)) return undefined;
   // Only tensors leave the tidy: it walks whatever is returned, a typed array value by value.
   const tensors = tf.tidy(() => evaluateNode(analyzed, outputs, limit).map((tensor, k) => inOnnxOrder(tensor, outputs[k].layout)));
@@ -240,4 +268,3 @@ function evaluateConstant(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: P
     tensors.forEach((tensor) => tensor.dispose());
   }
 }
-

@@ -129,11 +129,17 @@ function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorS
     });
   }
 
-  const inputs: GraphInput[] = analysis.inputs.map((input) => ({ id: input.id, shape: storedShape(input.desc.shape, input.desc.layout) ?? [] }));
+  const inputs: GraphInput[] = analysis.inputs.map((input) => ({
+    id: input.id,
+    shape: storedShape(input.desc.shape, input.desc.layout) ?? [],
+  }));
   const outputs = analysis.outputs.map((output) => {
     const producer = analysis.producers.get(output.name);
     if (!producer?.node) {
-      throw new ModelReadError(analysis.fileName, `passes the input or weight "${output.name}" straight to an output, which ConvLens cannot show.`);
+      throw new ModelReadError(
+        analysis.fileName,
+        `passes the input or weight "${output.name}" straight to an output, which ConvLens cannot show.`,
+      );
     }
     return producer.node.outputIds[producer.index];
   });
@@ -168,7 +174,11 @@ type GraphContext = Pick<GraphAnalysis, 'producers' | 'initializers' | 'fileName
  * Runs a node whose inputs are all constant, on its own (for constants only tensor operations can
  * compute, when the model is loaded). Returns its outputs as stored; the caller frees them.
  */
-export function evaluateNode(analyzed: AnalyzedNode, outputs: ValueDesc[], limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>): tf.Tensor[] {
+export function evaluateNode(
+  analyzed: AnalyzedNode,
+  outputs: ValueDesc[],
+  limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>,
+): tf.Tensor[] {
   const store = new TensorStore();
   const constants = new Map<string, tf.Tensor>();
   const constantTensor = (name: string, value: HostTensor) => {
@@ -196,7 +206,13 @@ function buildNode(
   // A node whose outputs are all known is a constant: it hands out copies of the values.
   if (analyzed.computed.length > 0 && analyzed.computed.every((output) => output.constant?.data)) {
     const tensors = analyzed.outputs.map((output, k) =>
-      output.constant?.data ? constantTensor(`${analyzed.outputIds[k]}#value`, { dims: output.shape as number[], dtype: output.dtype, data: output.constant.data }) : undefined,
+      output.constant?.data
+        ? constantTensor(`${analyzed.outputIds[k]}#value`, {
+            dims: output.shape as number[],
+            dtype: output.dtype,
+            data: output.constant.data,
+          })
+        : undefined,
     );
     return { inputIds: [], run: (k) => () => tensors[k]!.clone() };
   }
@@ -345,7 +361,11 @@ function buildContext(
     return () => tensor;
   };
 
-  const operand = (index: number, constantArrange: ((t: tf.Tensor) => tf.Tensor) | undefined, runtime: (x: tf.Tensor, layout: Layout) => tf.Tensor): Operand => {
+  const operand = (
+    index: number,
+    constantArrange: ((t: tf.Tensor) => tf.Tensor) | undefined,
+    runtime: (x: tf.Tensor, layout: Layout) => tf.Tensor,
+  ): Operand => {
     const desc = describe(index);
     const value = constantOf(index);
     if (value) return prepared(index, value, constantArrange);
@@ -374,7 +394,12 @@ function buildContext(
     checkOutput,
     stored: (index) => operand(index, undefined, (x) => x),
     onnx: (index) => operand(index, undefined, (x, layout) => inOnnxOrder(x, layout)),
-    nhwc: (index) => operand(index, (t) => toNhwc(requireRank4(t)), (x, layout) => (layout === 'nhwc' ? x : toNhwc(requireRank4(x)))),
+    nhwc: (index) =>
+      operand(
+        index,
+        (t) => toNhwc(requireRank4(t)),
+        (x, layout) => (layout === 'nhwc' ? x : toNhwc(requireRank4(x))),
+      ),
     broadcastable: (index, layout, rank) => {
       if (layout === 'onnx') return operand(index, undefined, (x, from) => inOnnxOrder(x, from));
       const lineUp = (x: tf.Tensor) => {

@@ -13,7 +13,11 @@ import { dtypeOf } from './tensors';
 export function summarizeGraph(analysis: GraphAnalysis): ModelSummary {
   const parameterCount = new Map<string, number>();
   for (const [name, tensor] of analysis.initializers) {
-    if (dtypeOf(tensor.dataType) === 'float32') parameterCount.set(name, tensor.dims.reduce((n, d) => n * d, 1));
+    if (dtypeOf(tensor.dataType) === 'float32')
+      parameterCount.set(
+        name,
+        tensor.dims.reduce((n, d) => n * d, 1),
+      );
   }
   const read = new Set(analysis.outputs.map((output) => output.name));
   for (const { node } of analysis.nodes) for (const name of node.inputs) read.add(name);

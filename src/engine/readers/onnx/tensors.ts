@@ -210,9 +210,13 @@ function fromRaw(dataType: DataType, bytes: Uint8Array, count: number): HostData
       return intData(out);
     }
     case DataType.Int16:
-      return intData(littleEndian ? Int32Array.from(new Int16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getInt16(i * 2, true)));
+      return intData(
+        littleEndian ? Int32Array.from(new Int16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getInt16(i * 2, true)),
+      );
     case DataType.Uint16:
-      return intData(littleEndian ? Int32Array.from(new Uint16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getUint16(i * 2, true)));
+      return intData(
+        littleEndian ? Int32Array.from(new Uint16Array(aligned.buffer, 0, count)) : mapInt32s(count, (i) => view.getUint16(i * 2, true)),
+      );
     case DataType.Int8:
       return intData(Int32Array.from(new Int8Array(aligned.buffer, 0, count)));
     case DataType.Bool: {
@@ -275,7 +279,10 @@ function fromTypedFields(tensor: OnnxTensor, count: number, what: string): HostD
     case DataType.Bfloat16:
       return mapFloats(count, (i) => bfloat16(values[i] & 0xffff));
     case DataType.Bool:
-      return intsFromArray(values.map((v) => (v ? 1 : 0)), false);
+      return intsFromArray(
+        values.map((v) => (v ? 1 : 0)),
+        false,
+      );
     case DataType.Int64:
     case DataType.Uint64:
     case DataType.Uint32:

@@ -51,7 +51,8 @@ function inferConv(node: NodeView): ValueDesc[] {
   if (inChannels !== null && groupChannels !== null && inChannels !== groupChannels * group) {
     throw new OpError(`has ${inChannels} input channels where its weights expect ${groupChannels} × ${group} groups`);
   }
-  if (outChannels !== null && outChannels % group !== 0) throw new OpError(`has ${outChannels} output channels, not divisible into ${group} groups`);
+  if (outChannels !== null && outChannels % group !== 0)
+    throw new OpError(`has ${outChannels} output channels, not divisible into ${group} groups`);
   const spatial = windowOutputShape([x?.[2] ?? null, x?.[3] ?? null], axes, autoPad, false);
   return [{ shape: [x?.[0] ?? null, outChannels, ...spatial], dtype: 'float32', layout: 'nhwc' }];
 }
@@ -91,7 +92,15 @@ function build(ctx: BuildContext): Run {
     const input = x(inputs);
     const kernels = filters ?? arrangeWeights(runtimeWeight!(inputs), kind, group);
     const [padTop, padBottom, padLeft, padRight, strides, dilations] = spatialParams(axes, autoPad, input.shape);
-    const pad: Padding = padTop + padBottom + padLeft + padRight === 0 ? 'valid' : [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
+    const pad: Padding =
+      padTop + padBottom + padLeft + padRight === 0
+        ? 'valid'
+        : [
+            [0, 0],
+            [padTop, padBottom],
+            [padLeft, padRight],
+            [0, 0],
+          ];
     let y = convolve(input as tf.Tensor4D, kernels, kind, strides, dilations, pad);
     if (bias) y = tf.add(y, tf.reshape(bias(inputs), [-1]));
     return y;
@@ -122,11 +131,16 @@ function convolve(x: tf.Tensor4D, kernels: tf.Tensor4D[], kind: Kind, strides: P
   const both = (strides[0] > 1 || strides[1] > 1) && (dilations[0] > 1 || dilations[1] > 1);
   const step: Pair = both ? [1, 1] : strides;
   const one = (input: tf.Tensor4D, kernel: tf.Tensor4D) =>
-    kind === 'depthwise' ? tf.depthwiseConv2d(input, kernel, step, pad, 'NHWC', dilations) : tf.conv2d(input, kernel, step, pad, 'NHWC', dilations);
+    kind === 'depthwise'
+      ? tf.depthwiseConv2d(input, kernel, step, pad, 'NHWC', dilations)
+      : tf.conv2d(input, kernel, step, pad, 'NHWC', dilations);
   let y: tf.Tensor4D;
   if (kind === 'grouped') {
     const parts = tf.split(x, kernels.length, 3) as tf.Tensor4D[];
-    y = tf.concat(parts.map((part, i) => one(part, kernels[i])), 3);
+    y = tf.concat(
+      parts.map((part, i) => one(part, kernels[i])),
+      3,
+    );
   } else {
     y = one(x, kernels[0]);
   }

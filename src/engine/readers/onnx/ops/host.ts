@@ -15,7 +15,8 @@ export function elements(dims: readonly number[]): number {
 
 /** Refuses a shape that no tensor can have: a dimension that is negative or not a whole number. */
 export function checkDims(dims: readonly number[]): number[] {
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OpError(`would make a tensor of shape [${dims.join(', ')}], which is not a valid shape`);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw new OpError(`would make a tensor of shape [${dims.join(', ')}], which is not a valid shape`);
   return [...dims];
 }
 
@@ -50,7 +51,11 @@ export function allocate(dtype: DType, count: number): HostData {
 }
 
 export function host(dims: number[], dtype: DType, data: ArrayLike<number>): HostTensor {
-  return { dims, dtype, data: dtype === 'float32' ? Float32Array.from(data) : Array.from(data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v)) };
+  return {
+    dims,
+    dtype,
+    data: dtype === 'float32' ? Float32Array.from(data) : Array.from(data, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v)),
+  };
 }
 
 /** A negative axis counts from the end; anything outside the rank is an error in the model. */

@@ -37,7 +37,11 @@ const gemm: OpSpec = {
     const weight = constantB
       ? ctx.own(
           tf.tidy(() => {
-            let w: tf.Tensor2D = tf.tensor2d(constantB.data instanceof Float32Array ? constantB.data : Float32Array.from(constantB.data), constantB.dims as [number, number], 'float32');
+            let w: tf.Tensor2D = tf.tensor2d(
+              constantB.data instanceof Float32Array ? constantB.data : Float32Array.from(constantB.data),
+              constantB.dims as [number, number],
+              'float32',
+            );
             if (transB) w = tf.transpose(w);
             return alpha === 1 ? w : tf.mul(w, alpha);
           }),
@@ -48,7 +52,10 @@ const gemm: OpSpec = {
 
     const constantC = ctx.node.inputs[2] ? ctx.constant(2) : undefined;
     const bias = constantC
-      ? ctx.own(tf.tidy(() => tf.mul(tf.tensor(constantC.data, constantC.dims, 'float32'), beta)), 2)
+      ? ctx.own(
+          tf.tidy(() => tf.mul(tf.tensor(constantC.data, constantC.dims, 'float32'), beta)),
+          2,
+        )
       : undefined;
     const runtimeC = ctx.node.inputs[2] && !constantC ? ctx.onnx(2) : undefined;
 

@@ -19,10 +19,14 @@ function channelOpInfer(node: NodeView): ValueDesc[] {
 }
 
 /** The input, and how to shape a per-channel [C] vector so that it broadcasts over the channel axis. */
-function channelInput(ctx: BuildContext): { x: (inputs: Parameters<Run>[0]) => tf.Tensor; perChannel: (v: tf.Tensor, rank: number) => tf.Tensor } {
+function channelInput(ctx: BuildContext): {
+  x: (inputs: Parameters<Run>[0]) => tf.Tensor;
+  perChannel: (v: tf.Tensor, rank: number) => tf.Tensor;
+} {
   const layout: Layout = ctx.outputs[0].layout;
   const x = layout === 'nhwc' ? ctx.nhwc(0) : ctx.onnx(0);
-  const perChannel = (v: tf.Tensor, rank: number) => (layout === 'nhwc' ? tf.reshape(v, [-1]) : tf.reshape(v, [-1, ...new Array(Math.max(0, rank - 2)).fill(1)]));
+  const perChannel = (v: tf.Tensor, rank: number) =>
+    layout === 'nhwc' ? tf.reshape(v, [-1]) : tf.reshape(v, [-1, ...new Array(Math.max(0, rank - 2)).fill(1)]);
   return { x, perChannel };
 }
 

@@ -24,7 +24,8 @@ const DEFAULT_MAX_LENGTH = 2 * MAX_RANK;
 
 function checkLength(source: ParamSource, length: number): void {
   const most = source.maxLength ?? DEFAULT_MAX_LENGTH;
-  if (length > most) throw new OpError(`has ${length} values for its ${source.attribute}, more than any tensor needs (the file is damaged)`);
+  if (length > most)
+    throw new OpError(`has ${length} values for its ${source.attribute}, more than any tensor needs (the file is damaged)`);
 }
 
 /**

@@ -6,7 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SpatialGeometry } from '../../../graph';
-import { autoPadOf, resolvePads, windowAxes, windowGeometry, windowOutputShape, windowOutputSize, type AutoPad, type WindowAxis } from './shapes';
+import {
+  autoPadOf,
+  resolvePads,
+  windowAxes,
+  windowGeometry,
+  windowOutputShape,
+  windowOutputSize,
+  type AutoPad,
+  type WindowAxis,
+} from './shapes';
 import { OpError, type BuildContext, type NodeView, type OpSpec, type Run, type ValueDesc } from './types';
 
 const LOWEST_FLOAT = -3.4028234663852886e38;
@@ -71,16 +80,36 @@ function buildPool(type: 'max' | 'avg'): (ctx: BuildContext) => Run {
       const [, height, width] = input.shape;
       const rows = padding(axes[0], autoPad, ceilMode, height);
       const columns = padding(axes[1], autoPad, ceilMode, width);
-      const pads: [Pair, Pair, Pair, Pair] = [[0, 0], [rows.begin, rows.end + rows.overhang], [columns.begin, columns.end + columns.overhang], [0, 0]];
+      const pads: [Pair, Pair, Pair, Pair] = [
+        [0, 0],
+        [rows.begin, rows.end + rows.overhang],
+        [columns.begin, columns.end + columns.overhang],
+        [0, 0],
+      ];
       if (pads.every(([before, after]) => before === 0 && after === 0)) return poolValid(input, type, kernel, strides, dilations);
       if (type === 'max') return poolValid(tf.pad(input, pads, LOWEST_FLOAT), 'max', kernel, strides, dilations);
 
       // Average: the sum over each window divided by how many of its values count.
       const sums = poolValid(tf.pad(input, pads), 'avg', kernel, strides, dilations);
       let counted: tf.Tensor4D = tf.ones([1, height, width, 1]);
-      if (includePad) counted = tf.pad(counted, [[0, 0], [rows.begin, rows.end], [columns.begin, columns.end], [0, 0]], 1);
+      if (includePad)
+        counted = tf.pad(
+          counted,
+          [
+            [0, 0],
+            [rows.begin, rows.end],
+            [columns.begin, columns.end],
+            [0, 0],
+          ],
+          1,
+        );
       const rest: [Pair, Pair, Pair, Pair] = includePad
-        ? [[0, 0], [0, rows.overhang], [0, columns.overhang], [0, 0]]
+        ? [
+            [0, 0],
+            [0, rows.overhang],
+            [0, columns.overhang],
+            [0, 0],
+          ]
         : pads;
       counted = tf.pad(counted, rest);
       return tf.div(sums, poolValid(counted, 'avg', kernel, strides, dilations));
@@ -104,7 +133,10 @@ function globalPool(reduce: (x: tf.Tensor, axes: number[]) => tf.Tensor): OpSpec
       const x = ctx.onnx(0);
       return (inputs) => {
         const input = x(inputs);
-        return reduce(input, input.shape.slice(2).map((_, i) => i + 2));
+        return reduce(
+          input,
+          input.shape.slice(2).map((_, i) => i + 2),
+        );
       };
     },
   };

@@ -58,7 +58,16 @@ function reductionOp(reduction: Reduction): OpSpec {
       const layout: Layout = x.layout === 'nhwc' && keepDims ? 'nhwc' : 'onnx';
       return [{ shape: reducedShape(x.shape, axes, keepDims), dtype: x.dtype, layout }];
     },
-    fold: reduction.host ? (node, inputs) => [reduceHost(inputs[0], reducedAxes(node, foldParam(node, inputs, source), inputs[0].dims.length), node.attributes.int('keepdims', 1) === 1, reduction.host!)] : undefined,
+    fold: reduction.host
+      ? (node, inputs) => [
+          reduceHost(
+            inputs[0],
+            reducedAxes(node, foldParam(node, inputs, source), inputs[0].dims.length),
+            node.attributes.int('keepdims', 1) === 1,
+            reduction.host!,
+          ),
+        ]
+      : undefined,
     build: (ctx) => {
       const x = ctx.stored(0);
       const layout = ctx.node.inputs[0]?.layout ?? 'onnx';
@@ -68,7 +77,11 @@ function reductionOp(reduction: Reduction): OpSpec {
         const input = x(inputs);
         const axes = reducedAxes(ctx.node, given(inputs), input.rank);
         if (!axes.length) return input;
-        const reduced = reduction.tensor(input, axes.map((axis) => storedAxis(axis, layout)), keepDims);
+        const reduced = reduction.tensor(
+          input,
+          axes.map((axis) => storedAxis(axis, layout)),
+          keepDims,
+        );
         if (layout !== 'nhwc' || keepDims) return reduced;
         // The axes left are in stored order (N, H, W, C minus the reduced ones); put them in ONNX order.
         const left = [0, 2, 3, 1].filter((axis) => !axes.includes(axis));
@@ -136,7 +149,9 @@ function argOp(which: 'max' | 'min'): OpSpec {
       const x = node.inputs[0]?.shape;
       if (!x) return [{ dtype: 'int32', layout: 'onnx' }];
       const axis = axisOf(node, x.length);
-      return [{ shape: reducedShape(x, [axis], node.attributes.int('keepdims', 1) === 1), dtype: 'int32', layout: 'onnx' } satisfies ValueDesc];
+      return [
+        { shape: reducedShape(x, [axis], node.attributes.int('keepdims', 1) === 1), dtype: 'int32', layout: 'onnx' } satisfies ValueDesc,
+      ];
     },
     build: (ctx) => {
       const x = ctx.onnx(0);

@@ -13,7 +13,20 @@ import { onnxShape, storedAxis, storedTranspose, type Layout } from '../layout';
 import { DataType } from '../onnxProto';
 import { tensorFromHost } from '../runtimeHost';
 import { dtypeOf, hostTensor, intsFromArray, isExternal, type DType, type HostTensor } from '../tensors';
-import { broadcastMap, broadcastShapes, checkDims, checkSize, concat, elements, gather, HOST_FOLD_LIMIT, normalizeAxis, relabel, take, transpose } from './host';
+import {
+  broadcastMap,
+  broadcastShapes,
+  checkDims,
+  checkSize,
+  concat,
+  elements,
+  gather,
+  HOST_FOLD_LIMIT,
+  normalizeAxis,
+  relabel,
+  take,
+  transpose,
+} from './host';
 import { foldParam, runtimeParam, staticParam, type ParamSource } from './params';
 import { isFullyKnown, MAX_RANK, normalizeAxes, product, reshapeTarget, sameAs, sliceAxis, unknownDims } from './shapes';
 import { NotFoldable, OpError, type Inputs, type NodeView, type OpSpec, type ValueDesc } from './types';
@@ -103,7 +116,13 @@ function flattenShape(shape: Shape, axisAttribute: number): Shape {
 const flatten: OpSpec = {
   infer: (node) => {
     const x = node.inputs[0];
-    return [{ shape: x?.shape ? flattenShape(x.shape, node.attributes.int('axis', 1)) : [null, null], dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
+    return [
+      {
+        shape: x?.shape ? flattenShape(x.shape, node.attributes.int('axis', 1)) : [null, null],
+        dtype: x?.dtype ?? 'float32',
+        layout: 'onnx',
+      },
+    ];
   },
   fold: (node, [x]) => [relabel(x, flattenShape(x.dims, node.attributes.int('axis', 1)) as number[])],
   build: (ctx) => {
@@ -122,7 +141,8 @@ const SQUEEZE_AXES: ParamSource = { attribute: 'axes', inputIndex: 1, inputFromO
 function squeezeShape<T extends number | null>(shape: T[], axes: number[] | undefined): T[] | undefined {
   if (axes) {
     const drop = new Set(normalizeAxes(axes, shape.length));
-    for (const axis of drop) if (shape[axis] !== 1 && shape[axis] !== null) throw new OpError(`squeezes axis ${axis} of size ${shape[axis]}`);
+    for (const axis of drop)
+      if (shape[axis] !== 1 && shape[axis] !== null) throw new OpError(`squeezes axis ${axis} of size ${shape[axis]}`);
     return shape.filter((_, i) => !drop.has(i));
   }
   if (shape.some((d) => d === null)) return undefined;
@@ -291,7 +311,10 @@ const SLICE_SOURCES = {
 } satisfies Record<string, ParamSource>;
 
 /** For each sliced ONNX axis of `shape`, the selection; unknown dims give a null count. */
-function slicePlan(shape: readonly (number | null)[], params: SliceParams): Map<number, { start: number; count: number | null; step: number; end: number }> {
+function slicePlan(
+  shape: readonly (number | null)[],
+  params: SliceParams,
+): Map<number, { start: number; count: number | null; step: number; end: number }> {
   const { starts, ends } = params;
   const axes = normalizeAxes(params.axes ?? starts.map((_, i) => i), shape.length);
   const steps = params.steps ?? starts.map(() => 1);
@@ -322,10 +345,16 @@ const sliceOp: OpSpec = {
     return [{ shape: sliceShape(x.shape, { starts, ends, axes, steps }), dtype: x.dtype, layout: x.layout }];
   },
   fold: (node, inputs) => {
-    const [starts, ends, axes, steps] = (['starts', 'ends', 'axes', 'steps'] as const).map((key) => foldParam(node, inputs, SLICE_SOURCES[key]));
+    const [starts, ends, axes, steps] = (['starts', 'ends', 'axes', 'steps'] as const).map((key) =>
+      foldParam(node, inputs, SLICE_SOURCES[key]),
+    );
     let result = inputs[0];
     for (const [axis, { start, count, step }] of slicePlan(result.dims, { starts: starts!, ends: ends!, axes, steps })) {
-      result = take(result, axis, Array.from({ length: count! }, (_, i) => start + i * step));
+      result = take(
+        result,
+        axis,
+        Array.from({ length: count! }, (_, i) => start + i * step),
+      );
     }
     return [result];
   },
@@ -391,7 +420,8 @@ const tile: OpSpec = {
   infer: (node) => {
     const x = node.inputs[0];
     const repeats = staticParam(node, TILE_REPEATS);
-    if (x?.shape && repeats && repeats.length !== x.shape.length) throw new OpError(`has ${repeats.length} repeats for a tensor of rank ${x.shape.length}`);
+    if (x?.shape && repeats && repeats.length !== x.shape.length)
+      throw new OpError(`has ${repeats.length} repeats for a tensor of rank ${x.shape.length}`);
     const shape = x?.shape && repeats ? x.shape.map((d, i) => (d === null ? null : d * repeats[i])) : x?.shape?.map(() => null);
     return [{ shape, dtype: x?.dtype ?? 'float32', layout: 'onnx' }];
   },
@@ -401,7 +431,10 @@ const tile: OpSpec = {
     return (inputs) => {
       const input = x(inputs);
       const times = repeats(inputs) ?? [];
-      ctx.checkOutput(input.shape.map((d, i) => d * (times[i] ?? 1)), ctx.outputs[0].dtype);
+      ctx.checkOutput(
+        input.shape.map((d, i) => d * (times[i] ?? 1)),
+        ctx.outputs[0].dtype,
+      );
       return tf.tile(input, times);
     };
   },
@@ -412,7 +445,8 @@ const SPLIT_SIZES: ParamSource = { attribute: 'split', inputIndex: 1, inputFromO
 
 function splitSizes(node: NodeView, size: number | null, given: number[] | undefined | null): (number | null)[] {
   if (given) {
-    if (size !== null && given.reduce((a, b) => a + b, 0) !== size) throw new OpError(`splits an axis of ${size} into [${given.join(', ')}]`);
+    if (size !== null && given.reduce((a, b) => a + b, 0) !== size)
+      throw new OpError(`splits an axis of ${size} into [${given.join(', ')}]`);
     return given;
   }
   const parts = node.attributes.int('num_outputs') ?? node.outputCount;
@@ -436,7 +470,11 @@ const split: OpSpec = {
     const sizes = splitSizes(node, x.dims[axis], foldParam(node, inputs, SPLIT_SIZES)) as number[];
     let offset = 0;
     return sizes.map((size) => {
-      const part = take(x, axis, Array.from({ length: size }, (_, i) => offset + i));
+      const part = take(
+        x,
+        axis,
+        Array.from({ length: size }, (_, i) => offset + i),
+      );
       offset += size;
       return part;
     });
@@ -476,8 +514,13 @@ function padPairs(rank: number, pads: number[], axes: number[] | undefined): [nu
  */
 function padAmounts(node: NodeView, rank: number | undefined): number[] | undefined | null {
   if (rank !== undefined) {
-    const given = node.opset < 2 ? node.attributes.ints('paddings') : node.opset < PAD_AMOUNTS.inputFromOpset ? node.attributes.ints('pads') : node.inputs[1];
-    const count = Array.isArray(given) ? given.length : given?.constant?.data?.length ?? given?.shape?.[0];
+    const given =
+      node.opset < 2
+        ? node.attributes.ints('paddings')
+        : node.opset < PAD_AMOUNTS.inputFromOpset
+          ? node.attributes.ints('pads')
+          : node.inputs[1];
+    const count = Array.isArray(given) ? given.length : (given?.constant?.data?.length ?? given?.shape?.[0]);
     if (typeof count === 'number' && count > 2 * rank) throw new OpError(`has ${count} pad amounts for a tensor of rank ${rank}`);
   }
   if (node.opset < 2) return node.attributes.ints('paddings');
@@ -488,7 +531,11 @@ function padAmounts(node: NodeView, rank: number | undefined): number[] | undefi
  * The rows and columns a Pad adds to (or, negative, crops from) a 4-D image whose ONNX axes `rows`
  * and `columns` are H and W, when its amounts are known before running.
  */
-export function padSpatialAmounts(node: NodeView, rows: number, columns: number): { top: number; bottom: number; left: number; right: number } | undefined {
+export function padSpatialAmounts(
+  node: NodeView,
+  rows: number,
+  columns: number,
+): { top: number; bottom: number; left: number; right: number } | undefined {
   const pads = padAmounts(node, 4);
   const axes = staticParam(node, PAD_AXES);
   if (!pads || axes === null) return undefined;
@@ -501,7 +548,8 @@ const pad: OpSpec = {
     const x = node.inputs[0];
     const pads = padAmounts(node, x?.shape?.length);
     const axes = staticParam(node, PAD_AXES);
-    if (!x?.shape || !pads || axes === null) return [{ shape: x?.shape?.map(() => null), dtype: x?.dtype ?? 'float32', layout: x?.layout ?? 'onnx' }];
+    if (!x?.shape || !pads || axes === null)
+      return [{ shape: x?.shape?.map(() => null), dtype: x?.dtype ?? 'float32', layout: x?.layout ?? 'onnx' }];
     const pairs = padPairs(x.shape.length, pads, axes);
     return [{ shape: x.shape.map((d, i) => (d === null ? null : d + pairs[i][0] + pairs[i][1])), dtype: x.dtype, layout: x.layout }];
   },
@@ -510,12 +558,14 @@ const pad: OpSpec = {
     const x = ctx.stored(0);
     const layout = node.inputs[0]?.layout ?? 'onnx';
     const mode = node.attributes.string('mode', 'constant');
-    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw new OpError(`pads in "${mode}" mode, which ConvLens cannot run yet`);
+    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge')
+      throw new OpError(`pads in "${mode}" mode, which ConvLens cannot run yet`);
     const known = padAmounts(node, node.inputs[0]?.shape?.length);
     const amounts = node.opset < 2 ? () => known ?? undefined : runtimeParam(ctx, PAD_AMOUNTS);
     const axes = runtimeParam(ctx, PAD_AXES);
     const padValue = node.opset >= 11 && node.inputs[2] ? ctx.host(2) : undefined;
-    const value = (inputs: Inputs) => (node.opset < 11 ? node.attributes.float('value', 0) : padValue ? padValue(inputs).data[0] ?? 0 : 0);
+    const value = (inputs: Inputs) =>
+      node.opset < 11 ? node.attributes.float('value', 0) : padValue ? (padValue(inputs).data[0] ?? 0) : 0;
     return (inputs) => {
       let input = x(inputs);
       const pairs = padPairs(input.rank, amounts(inputs) ?? [], axes(inputs));
@@ -528,7 +578,10 @@ const pad: OpSpec = {
         input = tf.slice(input, begin, size);
       }
       const positive = stored.map(([before, after]): [number, number] => [Math.max(0, before), Math.max(0, after)]);
-      ctx.checkOutput(input.shape.map((d, i) => d + positive[i][0] + positive[i][1]), ctx.outputs[0].dtype);
+      ctx.checkOutput(
+        input.shape.map((d, i) => d + positive[i][0] + positive[i][1]),
+        ctx.outputs[0].dtype,
+      );
       if (positive.every(([before, after]) => before === 0 && after === 0)) return input;
       if (mode === 'constant') return tf.pad(input, positive, value(inputs));
       if (mode === 'reflect') return tf.mirrorPad(input, positive, 'reflect');
@@ -614,7 +667,13 @@ const constantOfShape: OpSpec = {
     const count = elements(dims);
     if (!(count <= HOST_FOLD_LIMIT)) throw new NotFoldable();
     const value = fillValue(node);
-    return [{ dims, dtype: value.dtype, data: value.dtype === 'float32' ? new Float32Array(count).fill(value.data[0]) : new Array(count).fill(value.data[0]) }];
+    return [
+      {
+        dims,
+        dtype: value.dtype,
+        data: value.dtype === 'float32' ? new Float32Array(count).fill(value.data[0]) : new Array(count).fill(value.data[0]),
+      },
+    ];
   },
   build: (ctx) => {
     const value = fillValue(ctx.node);
@@ -638,7 +697,12 @@ function castTarget(node: NodeView): DType {
 }
 
 function castHost(x: HostTensor, dtype: DType): HostTensor {
-  const convert = dtype === 'float32' ? (v: number) => v : dtype === 'bool' ? (v: number) => (v ? 1 : 0) : (v: number) => (Number.isFinite(v) ? Math.trunc(v) : v);
+  const convert =
+    dtype === 'float32'
+      ? (v: number) => v
+      : dtype === 'bool'
+        ? (v: number) => (v ? 1 : 0)
+        : (v: number) => (Number.isFinite(v) ? Math.trunc(v) : v);
   return broadcastMap([x], dtype, convert);
 }
 

@@ -62,7 +62,9 @@ export function resolvePads(axis: WindowAxis, autoPad: AutoPad, size: number): W
   const output = Math.ceil(size / axis.stride);
   const total = Math.max(0, (output - 1) * axis.stride + (axis.kernel - 1) * axis.dilation + 1 - size);
   const small = Math.floor(total / 2);
-  return autoPad === 'SAME_UPPER' ? { ...axis, padBegin: small, padEnd: total - small } : { ...axis, padBegin: total - small, padEnd: small };
+  return autoPad === 'SAME_UPPER'
+    ? { ...axis, padBegin: small, padEnd: total - small }
+    : { ...axis, padBegin: total - small, padEnd: small };
 }
 
 /**
@@ -79,10 +81,7 @@ export function windowOutputSize(size: number, axis: WindowAxis, ceilMode: boole
 }
 
 /** Window parameters of a Conv or pooling node, for `spatial` axes. */
-export function windowAxes(
-  attributes: { ints(name: string): number[] | undefined },
-  kernel: readonly number[],
-): WindowAxis[] {
+export function windowAxes(attributes: { ints(name: string): number[] | undefined }, kernel: readonly number[]): WindowAxis[] {
   const spatial = kernel.length;
   const strides = attributes.ints('strides') ?? new Array(spatial).fill(1);
   const dilations = attributes.ints('dilations') ?? new Array(spatial).fill(1);
@@ -90,7 +89,13 @@ export function windowAxes(
   if (strides.length !== spatial || dilations.length !== spatial || pads.length !== spatial * 2) {
     throw new OpError(`has strides, dilations or pads that do not match its ${spatial}-D kernel`);
   }
-  const axes = kernel.map((k, i) => ({ kernel: k, stride: strides[i], dilation: dilations[i], padBegin: pads[i], padEnd: pads[i + spatial] }));
+  const axes = kernel.map((k, i) => ({
+    kernel: k,
+    stride: strides[i],
+    dilation: dilations[i],
+    padBegin: pads[i],
+    padEnd: pads[i + spatial],
+  }));
   for (const axis of axes) {
     const values = [axis.kernel, axis.stride, axis.dilation];
     if (values.some((v) => !Number.isSafeInteger(v) || v < 1) || !(axis.padBegin >= 0 && axis.padEnd >= 0)) {
@@ -101,7 +106,12 @@ export function windowAxes(
 }
 
 /** Output spatial sizes for known input sizes (null where the input size is unknown). */
-export function windowOutputShape(sizes: readonly (number | null)[], axes: readonly WindowAxis[], autoPad: AutoPad, ceilMode: boolean): (number | null)[] {
+export function windowOutputShape(
+  sizes: readonly (number | null)[],
+  axes: readonly WindowAxis[],
+  autoPad: AutoPad,
+  ceilMode: boolean,
+): (number | null)[] {
   return axes.map((axis, i) => {
     const size = sizes[i];
     if (size === null || size === undefined) return null;
@@ -139,7 +149,7 @@ export function sliceAxis(size: number, start: number, end: number, step: number
  */
 export function reshapeTarget(input: Shape | undefined, target: readonly (number | null)[], allowZero: boolean): Shape {
   const result: Shape = target.map((d, i) => {
-    if (d === 0 && !allowZero) return input ? input[i] ?? null : null;
+    if (d === 0 && !allowZero) return input ? (input[i] ?? null) : null;
     return d;
   });
   const inferred = result.indexOf(-1);
@@ -173,8 +183,13 @@ export function normalizeAxes(axes: readonly number[], rank: number): number[] {
 /** A convolution's or pooling's window as receptive-field geometry. */
 export function windowGeometry([rows, columns]: WindowAxis[], autoPad: AutoPad, ceilMode: boolean): SpatialGeometry {
   const padding =
-    autoPad === 'SAME_UPPER' ? 'same' : autoPad === 'SAME_LOWER' ? 'same-lower' : autoPad === 'VALID' ? 'valid'
-      : { top: rows.padBegin, bottom: rows.padEnd, left: columns.padBegin, right: columns.padEnd };
+    autoPad === 'SAME_UPPER'
+      ? 'same'
+      : autoPad === 'SAME_LOWER'
+        ? 'same-lower'
+        : autoPad === 'VALID'
+          ? 'valid'
+          : { top: rows.padBegin, bottom: rows.padEnd, left: columns.padBegin, right: columns.padEnd };
   return {
     kind: 'window',
     kernel: [rows.kernel, columns.kernel],
