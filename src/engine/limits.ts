@@ -47,7 +47,7 @@ const LIMIT_NAMES: Record<keyof Limits, (value: number) => string> = {
   modelBytes: (value) => `the ${byteSize(value)} ConvLens allows one model`,
   imagePixels: (value) =>
     `the ${(value / 1e6).toLocaleString('en-US', { maximumSignificantDigits: 6 })} megapixels ConvLens decodes in one image`,
-  graphNodes: (value) => `the ${value.toLocaleString('en-US')} nodes ConvLens reads in one graph`,
+  graphNodes: (value) => `the ${value.toLocaleString('en-US')} ConvLens reads in one model`,
   nestingDepth: (value) => `the ${value} levels of nesting ConvLens reads`,
   compressionRatio: (value) => `the ${value}:1 compression ConvLens unpacks`,
 };

@@ -31,7 +31,12 @@ const FER2013 = path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_X
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-function memorySource(fileName: string, bytes: Uint8Array, limits?: Partial<Limits>, siblings: Record<string, Uint8Array> = {}): ModelSource {
+function memorySource(
+  fileName: string,
+  bytes: Uint8Array,
+  limits?: Partial<Limits>,
+  siblings: Record<string, Uint8Array> = {},
+): ModelSource {
   return {
     fileName,
     limits,
@@ -232,7 +237,11 @@ function denseWeights(kernelShape?: number[]): Promise<Uint8Array> {
 const json = (value: unknown) => strToU8(JSON.stringify(value));
 const METADATA = json({ keras_version: '3.4.1' });
 
-function kerasArchive(weights: ZipInput | Uint8Array | undefined, config: object = denseConfig(), metadata: Uint8Array = METADATA): Uint8Array {
+function kerasArchive(
+  weights: ZipInput | Uint8Array | undefined,
+  config: object = denseConfig(),
+  metadata: Uint8Array = METADATA,
+): Uint8Array {
   const entries: ZipInput[] = [
     { name: 'metadata.json', data: metadata },
     { name: 'config.json', data: json(config) },
@@ -272,16 +281,26 @@ describe('.keras archives that would unpack more than they should', () => {
     const bytes = kerasArchive({ name: 'model.weights.h5', data: new Uint8Array(0), packed: zeroBomb(2 * GiB), size: 2 * GiB });
     const error = await loadError(memorySource('model.keras', bytes));
     assert.ok(error instanceof LimitExceededError && error.limit === 'modelBytes', error.message);
-    assert.match(error.message, /^model\.keras has a model\.weights\.h5 that unpacks to 2\.1 GB, more than the 1\.0 GB ConvLens allows one model \(raise it/);
+    assert.match(
+      error.message,
+      /^model\.keras has a model\.weights\.h5 that unpacks to 2\.1 GB, more than the 1\.0 GB ConvLens allows one model \(raise it/,
+    );
     const folder = temporaryFolder('convlens-hostile-');
-    await assertRefusedByCli(t, ['predict', writeFile(folder, 'model.keras', bytes), IMAGE], /^convlens: model\.keras has a model\.weights\.h5 that unpacks to 2\.1 GB/m);
+    await assertRefusedByCli(
+      t,
+      ['predict', writeFile(folder, 'model.keras', bytes), IMAGE],
+      /^convlens: model\.keras has a model\.weights\.h5 that unpacks to 2\.1 GB/m,
+    );
   });
 
   test('an entry declaring more than 200 times its packed size is refused before it is unpacked', async () => {
     const bytes = kerasArchive({ name: 'model.weights.h5', data: new Uint8Array(0), packed: zeroBomb(512 * MiB), size: 512 * MiB });
     const error = await loadError(memorySource('model.keras', bytes));
     assert.ok(error instanceof LimitExceededError && error.limit === 'compressionRatio', error.message);
-    assert.match(error.message, /^model\.keras has a model\.weights\.h5 that unpacks from \d+\.\d kB to 536\.9 MB, more than the 200:1 compression ConvLens unpacks\.$/);
+    assert.match(
+      error.message,
+      /^model\.keras has a model\.weights\.h5 that unpacks from \d+\.\d kB to 536\.9 MB, more than the 200:1 compression ConvLens unpacks\.$/,
+    );
   });
 
   test('an entry whose header understates its size stops unpacking where the declared size ends', async (t) => {
@@ -290,14 +309,21 @@ describe('.keras archives that would unpack more than they should', () => {
     const error = await loadError(memorySource('model.keras', bytes));
     assert.equal(error.message, 'model.keras is damaged: model.weights.h5 unpacks to more than the 16.8 MB its directory declares.');
     const folder = temporaryFolder('convlens-hostile-');
-    await assertRefusedByCli(t, ['predict', writeFile(folder, 'model.keras', bytes), IMAGE], /^convlens: model\.keras is damaged: model\.weights\.h5 unpacks to more than/m);
+    await assertRefusedByCli(
+      t,
+      ['predict', writeFile(folder, 'model.keras', bytes), IMAGE],
+      /^convlens: model\.keras is damaged: model\.weights\.h5 unpacks to more than/m,
+    );
   });
 
   test('an entry whose header overstates its size is damaged', async () => {
     const weights = await denseWeights();
     const bytes = kerasArchive({ name: 'model.weights.h5', data: weights, deflate: true, size: weights.length + 1000 });
     const error = await loadError(memorySource('model.keras', bytes));
-    assert.match(error.message, /^model\.keras is damaged: model\.weights\.h5 unpacks to less than the \d+\.\d kB its directory declares\.$/);
+    assert.match(
+      error.message,
+      /^model\.keras is damaged: model\.weights\.h5 unpacks to less than the \d+\.\d kB its directory declares\.$/,
+    );
   });
 
   test('a directory and a local header that disagree about an entry are damage, found before unpacking', async () => {
@@ -342,7 +368,13 @@ describe('.keras archives that would unpack more than they should', () => {
     const damaged = await loadError(memorySource('model.keras', missing), readModelSummary);
     assert.equal(damaged.message, 'model.keras is damaged: the ZIP64 record of config.json is missing or cut short.');
 
-    const huge = kerasArchive({ name: 'model.weights.h5', data: new Uint8Array(0), packed: zeroBomb(16 * MiB), size: 5 * GiB, zip64: true });
+    const huge = kerasArchive({
+      name: 'model.weights.h5',
+      data: new Uint8Array(0),
+      packed: zeroBomb(16 * MiB),
+      size: 5 * GiB,
+      zip64: true,
+    });
     const error = await loadError(memorySource('model.keras', huge));
     assert.ok(error instanceof LimitExceededError && error.limit === 'modelBytes', error.message);
     assert.match(error.message, /^model\.keras has a model\.weights\.h5 that unpacks to 5\.4 GB, more than/);
@@ -354,9 +386,16 @@ describe('HDF5 weights are checked from their headers before their data is read'
     const bytes = kerasArchive(await denseWeights([16384, 16384]));
     assert.ok(bytes.length < MiB, 'the dataset is declared, not stored');
     const error = await loadError(memorySource('model.keras', bytes));
-    assert.equal(error.message, 'model.keras has a weight of shape [16384, 16384] for layer "dense" (Dense) where [4, 3] is needed (kernel).');
+    assert.equal(
+      error.message,
+      'model.keras has a weight of shape [16384, 16384] for layer "dense" (Dense) where [4, 3] is needed (kernel).',
+    );
     const folder = temporaryFolder('convlens-hostile-');
-    await assertRefusedByCli(t, ['predict', writeFile(folder, 'model.keras', bytes), IMAGE], /^convlens: model\.keras has a weight of shape \[16384, 16384\]/m);
+    await assertRefusedByCli(
+      t,
+      ['predict', writeFile(folder, 'model.keras', bytes), IMAGE],
+      /^convlens: model\.keras has a weight of shape \[16384, 16384\]/m,
+    );
   });
 
   test('a dataset of 2^34 bytes is refused before h5wasm allocates for it, where a 32-bit size would wrap round', async () => {
@@ -376,7 +415,108 @@ describe('HDF5 weights are checked from their headers before their data is read'
     const source = memorySource('fer2013.hdf5', new Uint8Array(readFileSync(FER2013)), { modelBytes: 100_000 });
     const error = await loadError(source);
     assert.ok(error instanceof LimitExceededError && error.limit === 'modelBytes', error.message);
-    assert.match(error.message, /^fer2013\.hdf5 declares \d+\.\d kB of weights, more than the 100\.0 kB ConvLens allows one model \(raise it/);
+    assert.match(
+      error.message,
+      /^fer2013\.hdf5 declares \d+\.\d kB of weights, more than the 100\.0 kB ConvLens allows one model \(raise it/,
+    );
+  });
+});
+
+describe('HDF5 global heap collections that HDF5 would walk for ever', () => {
+  /**
+   * A Keras 2 full-model file whose string attributes live in a global heap collection ("GCOL"), with
+   * `damage` applied to the collection: its header is 16 bytes and each object's header 16 more
+   * (index, references, reserved, then its 8-byte size).
+   */
+  async function h5WithDamagedHeap(damage: (view: DataView, collection: number, freeSpace: number) => void): Promise<Uint8Array> {
+    const bytes = await writeHdf5((file) => {
+      file.create_attribute('keras_version', '2.6.0');
+      file.create_attribute('model_config', JSON.stringify(denseConfig()));
+    });
+    const collection = Buffer.from(bytes).indexOf('GCOL');
+    assert.ok(collection > 0, 'h5wasm keeps the strings in a global heap');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = collection + Number(view.getBigUint64(collection + 8, true));
+    // Objects 1, 2… then the free space, object 0, which runs to the end of the collection.
+    let at = collection + 16;
+    while (view.getUint16(at, true) !== 0) at += 16 + Math.ceil(Number(view.getBigUint64(at + 8, true)) / 8) * 8;
+    assert.equal(at + Number(view.getBigUint64(at + 8, true)), end, 'the free space closes the collection');
+    damage(view, collection, at);
+    return bytes;
+  }
+
+  test('a free-space object of size 0, on which HDF5 would loop for ever, is found before any attribute is read', async () => {
+    // Intact, the file is read through its strings as far as its (absent) weights.
+    const intact = await loadError(memorySource('model.h5', await h5WithDamagedHeap(() => {})));
+    assert.match(intact.message, /^model\.h5 has no list of its weighted layers \(layer_names\)/);
+    // The fuzzer's case: an object's size grown by a flipped bit, so that the walk lands in the zeros of
+    // the free space. Setting the free space's own size to 0 is the same loop, shown directly.
+    const bytes = await h5WithDamagedHeap((view, _collection, freeSpace) => view.setBigUint64(freeSpace + 8, 0n, true));
+    const error = await loadError(memorySource('model.h5', bytes), readModelSummary);
+    assert.equal(error.message, 'model.h5 is a damaged HDF5 file whose contents cannot be read.');
+  });
+
+  test('an object running past the end of its collection is damage too', async () => {
+    const bytes = await h5WithDamagedHeap((view, collection) => view.setBigUint64(collection + 16 + 8, 1n << 20n, true));
+    const error = await loadError(memorySource('model.h5', bytes), readModelSummary);
+    assert.equal(error.message, 'model.h5 is a damaged HDF5 file whose contents cannot be read.');
+  });
+});
+
+describe('layer settings tfjs-layers would report in its own words', () => {
+  const sample = () => JSON.parse(readFileSync(sampleModel, 'utf8'));
+  const layersOf = (model: {
+    modelTopology: {
+      model_config?: { config: { layers: { config: Record<string, unknown> }[] } };
+      config: { layers: { config: Record<string, unknown> }[] };
+    };
+  }) => (model.modelTopology.model_config ?? model.modelTopology).config.layers;
+
+  test('a Conv2D whose filters key a flipped bit renamed is refused naming the layer and the setting', async () => {
+    const model = sample();
+    const conv = layersOf(model)[1].config;
+    // The fuzzer's case: "filters" became "filter3", and tfjs-layers said "… but got undefined".
+    conv.filter3 = conv.filters;
+    delete conv.filters;
+    const error = await loadError(memorySource('model.json', json(model)), readModelSummary);
+    assert.equal(error.message, 'model.json has a layer "conv1" (Conv2D) without its filters setting, which must be a positive integer.');
+  });
+
+  test('numeric settings of the wrong kind are refused before tfjs-layers builds the layer', async () => {
+    const cases: [number, string, unknown, string][] = [
+      [1, 'filters', 0, 'model.json has a layer "conv1" (Conv2D) whose filters setting, 0, is not a positive integer.'],
+      [
+        1,
+        'kernel_size',
+        'three',
+        'model.json has a layer "conv1" (Conv2D) whose kernel_size setting is not a positive integer or a list of them.',
+      ],
+      [
+        1,
+        'strides',
+        [1, null],
+        'model.json has a layer "conv1" (Conv2D) whose strides setting is not a positive integer or a list of them.',
+      ],
+      [
+        0,
+        'scale',
+        null,
+        'model.json has a layer "rescale" (Rescaling) without its scale setting, which must be a number or a list of them.',
+      ],
+    ];
+    for (const [index, key, value, message] of cases) {
+      const model = sample();
+      layersOf(model)[index].config[key] = value;
+      const error = await loadError(memorySource('model.json', json(model)), readModelSummary);
+      assert.equal(error.message, message);
+    }
+  });
+
+  test('a Dense without units in a .keras config is refused the same way', async () => {
+    const config = denseConfig();
+    delete ((config.config as { layers: { config: Record<string, unknown> }[] }).layers[1].config as Record<string, unknown>).units;
+    const error = await loadError(memorySource('model.keras', kerasArchive(await denseWeights(), config)), readModelSummary);
+    assert.equal(error.message, 'model.keras has a layer "dense" (Dense) without its units setting, which must be a positive integer.');
   });
 });
 
@@ -386,7 +526,7 @@ describe('configs of too many layers, or nested too deeply', () => {
     const bytes = kerasArchive(undefined, { class_name: 'Sequential', config: { name: 's', layers } });
     const error = await loadError(memorySource('model.keras', bytes), readModelSummary);
     assert.ok(error instanceof LimitExceededError && error.limit === 'graphNodes', error.message);
-    assert.equal(error.message, 'model.keras has 10,001 layers, more than the 10,000 nodes ConvLens reads in one graph.');
+    assert.equal(error.message, 'model.keras has 10,001 layers, more than the 10,000 ConvLens reads in one model.');
     const folder = temporaryFolder('convlens-hostile-');
     await assertRefusedByCli(t, ['summary', writeFile(folder, 'model.keras', bytes)], /^convlens: model\.keras has 10,001 layers/m);
   });
@@ -402,7 +542,10 @@ describe('configs of too many layers, or nested too deeply', () => {
           inbound_nodes: [[[i === 0 ? 'input' : `r${i - 1}`, 0, 0, {}]]],
         })).reverse(),
       ];
-      const config = { class_name: 'Functional', config: { name: 'chain', layers, input_layers: [['input', 0, 0]], output_layers: [[`r${count - 1}`, 0, 0]] } };
+      const config = {
+        class_name: 'Functional',
+        config: { name: 'chain', layers, input_layers: [['input', 0, 0]], output_layers: [[`r${count - 1}`, 0, 0]] },
+      };
       return kerasArchive(undefined, config, json({ keras_version: '2.15.0' }));
     };
     const summary = await readModelSummary(memorySource('chain.keras', chain(1000)));
@@ -430,7 +573,10 @@ describe('configs of too many layers, or nested too deeply', () => {
       const group = file.create_group('layers');
       for (let i = 0; i < count; i++) {
         const key = i === 0 ? 'dense' : `dense_${i}`;
-        group.create_group(key).create_group('vars').create_dataset({ name: '0', data: Float32Array.of(i, -i), shape: [2, 1] });
+        group
+          .create_group(key)
+          .create_group('vars')
+          .create_dataset({ name: '0', data: Float32Array.of(i, -i), shape: [2, 1] });
       }
     });
     const model = await loadModel(memorySource('wide.keras', kerasArchive(weights, config, json({ keras_version: '2.15.0' }))));
@@ -444,7 +590,10 @@ describe('configs of too many layers, or nested too deeply', () => {
     const bytes = writeZip([{ name: 'config.json', data: config }]);
     const error = await loadError(memorySource('model.keras', bytes), readModelSummary);
     assert.ok(error instanceof LimitExceededError && error.limit === 'nestingDepth', error.message);
-    assert.equal(error.message, 'model.keras has a config.json nested 100,005 levels deep, more than the 200 levels of nesting ConvLens reads.');
+    assert.equal(
+      error.message,
+      'model.keras has a config.json nested 100,005 levels deep, more than the 200 levels of nesting ConvLens reads.',
+    );
   });
 
   test('a metadata.json nested too deeply is refused too', async () => {
@@ -464,7 +613,10 @@ describe('configs of too many layers, or nested too deeply', () => {
     const layersJson = jsonWithDeep({ modelTopology: { class_name: 'Sequential', config: { layers: [] } }, deep: 'DEEP' }, DEEP);
     const layersError = await loadError(memorySource('model.json', layersJson), readModelSummary);
     assert.equal(layersError.message, 'model.json is nested 100,001 levels deep, more than the 200 levels of nesting ConvLens reads.');
-    const graphJson = jsonWithDeep({ format: 'graph-model', modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: 'DEEP' }] } }, DEEP);
+    const graphJson = jsonWithDeep(
+      { format: 'graph-model', modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: 'DEEP' }] } },
+      DEEP,
+    );
     const graphError = await loadError(memorySource('model.json', graphJson), readModelSummary);
     assert.equal(graphError.message, 'model.json is nested 100,004 levels deep, more than the 200 levels of nesting ConvLens reads.');
   });
@@ -496,7 +648,10 @@ describe('TensorFlow.js model.json files that declare too much', () => {
     source.readSibling = () => assert.fail('no shard may be read');
     const error = await loadError(source);
     assert.ok(error instanceof LimitExceededError && error.limit === 'modelBytes', error.message);
-    assert.match(error.message, /^model\.json declares 40\.\d GB of weights in its "weightsManifest", more than the 1\.0 GB ConvLens allows one model/);
+    assert.match(
+      error.message,
+      /^model\.json declares 40\.\d GB of weights in its "weightsManifest", more than the 1\.0 GB ConvLens allows one model/,
+    );
 
     model.weightsManifest[0].weights.at(-1).shape = [1e200, 1e200];
     const absurd = await loadError(memorySource('model.json', json(model)));
@@ -511,26 +666,39 @@ describe('TensorFlow.js model.json files that declare too much', () => {
     writeFileSync(path.join(folder, 'weights.bin'), '');
     truncateSync(path.join(folder, 'weights.bin'), 1.5 * GiB); // sparse: no disk, and reading it would cost 1.5 GB
     const error = await loadError(fileModelSource(modelFile));
-    assert.match(error.message, /^model\.json lists the weight file "weights\.bin", which is 1\.6 GB, more than the 8 bytes the model declares for it\.$/);
-    await assertRefusedByCli(t, ['predict', modelFile, IMAGE], /^convlens: model\.json lists the weight file "weights\.bin", which is 1\.6 GB/m);
+    assert.match(
+      error.message,
+      /^model\.json lists the weight file "weights\.bin", which is 1\.6 GB, more than the 8 bytes the model declares for it\.$/,
+    );
+    await assertRefusedByCli(
+      t,
+      ['predict', modelFile, IMAGE],
+      /^convlens: model\.json lists the weight file "weights\.bin", which is 1\.6 GB/m,
+    );
   });
 
   test('a graph model of 200,001 nodes is refused before its graph is built', async () => {
     const node = Array.from({ length: 200_001 }, (_, i) => ({ name: `n${i}`, op: 'Placeholder' }));
     const error = await loadError(memorySource('model.json', json({ format: 'graph-model', modelTopology: { node } })), readModelSummary);
     assert.ok(error instanceof LimitExceededError && error.limit === 'graphNodes', error.message);
-    assert.equal(error.message, 'model.json has 200,001 nodes, more than the 200,000 nodes ConvLens reads in one graph.');
+    assert.equal(error.message, 'model.json has 200,001 nodes, more than the 200,000 ConvLens reads in one model.');
   });
 
-  test('a Lambda layer is named in one full sentence, not tfjs-layers\' list of reasons cut short', async () => {
+  test("a Lambda layer is named in one full sentence, not tfjs-layers' list of reasons cut short", async () => {
     const model = sample();
     const layers = model.modelTopology.model_config?.config.layers ?? model.modelTopology.config.layers;
-    layers.splice(1, 0, { class_name: 'Lambda', config: { name: 'custom_fn', function: ['4wEAAAAAAAAA', null, null], function_type: 'lambda' } });
+    layers.splice(1, 0, {
+      class_name: 'Lambda',
+      config: { name: 'custom_fn', function: ['4wEAAAAAAAAA', null, null], function_type: 'lambda' },
+    });
     const error = await loadError(memorySource('model.json', json(model)), readModelSummary);
-    assert.equal(error.message, 'model.json has a layer "custom_fn" of class Lambda, which runs Python code and so cannot be rebuilt outside Python.');
+    assert.equal(
+      error.message,
+      'model.json has a layer "custom_fn" of class Lambda, which runs Python code and so cannot be rebuilt outside Python.',
+    );
   });
 
-  test('an unknown layer class ends its sentence where tfjs-layers\' first sentence does', async () => {
+  test("an unknown layer class ends its sentence where tfjs-layers' first sentence does", async () => {
     const model = sample();
     const layers = model.modelTopology.model_config?.config.layers ?? model.modelTopology.config.layers;
     layers[1].class_name = 'MyAttention';

@@ -517,7 +517,7 @@ describe('hostile ONNX models are refused before they are run', () => {
   });
 
   test('a graph of more nodes than the limit', async () => {
-    await bothRefuse('many.onnx', manyNodes(), /^many\.onnx has 250,004 nodes, more than the 200,000 nodes ConvLens reads in one graph\.$/);
+    await bothRefuse('many.onnx', manyNodes(), /^many\.onnx has 250,004 nodes, more than the 200,000 ConvLens reads in one model\.$/);
   });
 
   test('an initializer declaring far more values than its bytes hold', async () => {
@@ -593,7 +593,7 @@ describe('hostile ONNX models on the command line', () => {
 
   for (const [name, expected] of [
     ['tiles', /^convlens: tiles\.onnx needs 1\.1 GB for the output of node "Tile_1" \(Tile\)/],
-    ['many', /^convlens: many\.onnx has 250,004 nodes, more than the 200,000 nodes/],
+    ['many', /^convlens: many\.onnx has 250,004 nodes, more than the 200,000 ConvLens reads in one model\./],
   ] as const) {
     for (const command of ['summary', 'predict'] as const) {
       test(`${command} ${name}.onnx: one sentence, exit 1, bounded memory`, async () => {

@@ -7,6 +7,7 @@
 import { float16ToNumber } from '../../float16';
 import type { Dataset, Entity, File, Metadata, OutputData } from 'h5wasm';
 import { ModelReadError } from '../../errors';
+import { globalHeapDamage } from './hdf5GlobalHeap';
 
 /** A dataset's values widened or narrowed to float32, the only precision the engine computes in. */
 export interface FloatArray {
@@ -54,7 +55,8 @@ function loadLibrary(): Promise<{ h5wasm: H5wasm; module: H5Module }> {
  * HDF5 cannot make sense of, become a ModelReadError naming the file.
  */
 export async function readHdf5<T>(bytes: Uint8Array, origin: Hdf5Origin, read: (file: Hdf5File) => T | Promise<T>): Promise<T> {
-  if (!hasHdf5Signature(bytes)) throw hdf5Problem(origin, 'not-hdf5');
+  const superblockAt = signatureOffset(bytes);
+  if (superblockAt === undefined) throw hdf5Problem(origin, 'not-hdf5');
   const { h5wasm, module } = await loadLibrary().catch((error: unknown) => {
     throw libraryFailure(origin, error);
   });
@@ -63,6 +65,9 @@ export async function readHdf5<T>(bytes: Uint8Array, origin: Hdf5Origin, read: (
   let file: File | undefined;
   try {
     file = new h5wasm.File(path, 'r');
+    // After opening, which finds a file cut short, and before any attribute is read through the global heap.
+    const heapDamage = globalHeapDamage(bytes, superblockAt);
+    if (heapDamage) throw new Hdf5Failure('damaged', `a global heap collection ${heapDamage === 'loops' ? 'never ends' : 'is damaged'}`);
     return await read(new Hdf5File(file, h5wasm, module));
   } catch (error) {
     throw error instanceof Hdf5Failure || isHdf5LibraryError(error) ? hdf5Problem(origin, problemOf(error)) : error;
@@ -80,11 +85,16 @@ export async function readHdf5<T>(bytes: Uint8Array, origin: Hdf5Origin, read: (
  * of 512, 1024, 2048… bytes.
  */
 export function hasHdf5Signature(bytes: Uint8Array): boolean {
+  return signatureOffset(bytes) !== undefined;
+}
+
+/** Where the HDF5 signature, and the superblock it begins, is. */
+function signatureOffset(bytes: Uint8Array): number | undefined {
   const signature = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
   for (let offset = 0; offset + signature.length <= bytes.length; offset = offset === 0 ? 512 : offset * 2) {
-    if (signature.every((byte, i) => bytes[offset + i] === byte)) return true;
+    if (signature.every((byte, i) => bytes[offset + i] === byte)) return offset;
   }
-  return false;
+  return undefined;
 }
 
 /** The groups, attributes and datasets of an open file, addressed by absolute paths. */

@@ -189,7 +189,9 @@ function convertLayerConfig(className: string, raw: JsonObject, context: Context
     delete config.negative_slope;
   }
   if (/^Global(Average|Max)Pooling[123]D$/.test(className) && config.keepdims === true) {
-    throw new KerasConfigError(`has a layer "${name}" (${className}) that keeps the pooled dimensions (keepdims), which TensorFlow.js does not support.`);
+    throw new KerasConfigError(
+      `has a layer "${name}" (${className}) that keeps the pooled dimensions (keepdims), which TensorFlow.js does not support.`,
+    );
   }
   for (const key of ['activation', 'recurrent_activation']) {
     if (key in config) config[key] = convertActivation(config[key], name, context);
@@ -209,7 +211,9 @@ function convertActivation(activation: Json, layer: string, context: Context): J
   if (typeof name !== 'string') return activation;
   if (context.keras3 && name === 'hard_sigmoid') {
     // Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6; tfjs keeps Keras 2's 0.2·x + 0.5.
-    throw new KerasConfigError(`has a layer "${layer}" with the Keras 3 hard_sigmoid activation, which TensorFlow.js computes differently.`);
+    throw new KerasConfigError(
+      `has a layer "${layer}" with the Keras 3 hard_sigmoid activation, which TensorFlow.js computes differently.`,
+    );
   }
   return ACTIVATION_ALIASES[name] ?? name;
 }
@@ -349,7 +353,8 @@ function checkWiring(layers: JsonObject[], config: JsonObject): void {
     }
   }
   for (const [name, state] of pending) {
-    if (state.next < state.nodes.length) throw new KerasConfigError(`has a layer "${name}" whose inputs can never be computed: its connections are inconsistent.`);
+    if (state.next < state.nodes.length)
+      throw new KerasConfigError(`has a layer "${name}" whose inputs can never be computed: its connections are inconsistent.`);
   }
   for (const key of ['input_layers', 'output_layers']) {
     for (const ref of config[key] as Json[][]) {

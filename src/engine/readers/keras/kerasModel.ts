@@ -13,9 +13,15 @@ export interface BuiltKerasModel {
 }
 
 /** `modelConfig` must have passed the nesting check (jsonNesting.ts): conversion walks it recursively. */
-export async function buildKerasModel(fileName: string, modelConfig: Json, limits: Limits, kerasVersion?: string): Promise<BuiltKerasModel> {
+export async function buildKerasModel(
+  fileName: string,
+  modelConfig: Json,
+  limits: Limits,
+  kerasVersion?: string,
+): Promise<BuiltKerasModel> {
   // Counted before the conversion, whose cost grows with the layers.
-  if (typeof modelConfig === 'object' && modelConfig !== null && !Array.isArray(modelConfig)) assertLayerCountWithin(fileName, modelConfig, limits);
+  if (typeof modelConfig === 'object' && modelConfig !== null && !Array.isArray(modelConfig))
+    assertLayerCountWithin(fileName, modelConfig, limits);
   let topology: JsonObject;
   try {
     topology = convertKerasModelConfig(modelConfig, { kerasVersion });

@@ -33,7 +33,13 @@ interface WeightWrite {
 }
 
 /** Keras 2 HDF5 layout; `root` is `/model_weights` in a full-model file. */
-export function assignKerasH5Weights(model: tfl.LayersModel, file: Hdf5File, fileName: string, limits: Limits, root = '/model_weights'): void {
+export function assignKerasH5Weights(
+  model: tfl.LayersModel,
+  file: Hdf5File,
+  fileName: string,
+  limits: Limits,
+  root = '/model_weights',
+): void {
   const layerNames = file.textList(root, 'layer_names');
   if (!layerNames) {
     throw new ModelReadError(fileName, 'has no list of its weighted layers (layer_names), so its weights cannot be matched to its layers.');

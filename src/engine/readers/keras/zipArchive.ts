@@ -99,7 +99,10 @@ export function unpackZipEntry(bytes: Uint8Array, entry: ZipEntry, fileName: str
   } else if (entry.method === DEFLATED) {
     data = inflateEntry(packed, entry, fileName);
   } else {
-    throw new ModelReadError(fileName, `packs its ${entry.name} with a compression method ConvLens cannot unpack (method ${entry.method}).`);
+    throw new ModelReadError(
+      fileName,
+      `packs its ${entry.name} with a compression method ConvLens cannot unpack (method ${entry.method}).`,
+    );
   }
   if (crc32(data) !== entry.crc) throw damagedEntry(fileName, `the checksum of ${entry.name} does not match`);
   return data;
@@ -158,7 +161,11 @@ function zip64EndRecord(view: DataView, endRecord: number): number {
 
 function directoryEntry(view: DataView, offset: number, name: string, extra: Uint8Array, fileName: string): ZipEntry {
   const sizes = withZip64Sizes(
-    { size: view.getUint32(offset + 24, true), packedSize: view.getUint32(offset + 20, true), localHeaderOffset: view.getUint32(offset + 42, true) },
+    {
+      size: view.getUint32(offset + 24, true),
+      packedSize: view.getUint32(offset + 20, true),
+      localHeaderOffset: view.getUint32(offset + 42, true),
+    },
     extra,
   );
   if (!sizes) throw damagedEntry(fileName, `the ZIP64 record of ${name} is missing or cut short`);
@@ -195,7 +202,7 @@ function withZip64Sizes(sizes: EntrySizes, extra: Uint8Array): EntrySizes | unde
 /** The 64-bit values of the ZIP64 extra field, or undefined when there is none. */
 function zip64Values(extra: Uint8Array): number[] | undefined {
   const view = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
-  for (let at = 0; at + 4 <= extra.length; ) {
+  for (let at = 0; at + 4 <= extra.length;) {
     const id = view.getUint16(at, true);
     const length = view.getUint16(at + 2, true);
     if (at + 4 + length > extra.length) return undefined;
@@ -216,14 +223,16 @@ function zip64Values(extra: Uint8Array): number[] | undefined {
 function packedData(bytes: Uint8Array, entry: ZipEntry, fileName: string): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const at = entry.localHeaderOffset;
-  if (at + 30 > bytes.length || view.getUint32(at, true) !== LOCAL_HEADER) throw damagedEntry(fileName, `the header of ${entry.name} is missing`);
+  if (at + 30 > bytes.length || view.getUint32(at, true) !== LOCAL_HEADER)
+    throw damagedEntry(fileName, `the header of ${entry.name} is missing`);
   const nameLength = view.getUint16(at + 26, true);
   const extraLength = view.getUint16(at + 28, true);
   const start = at + 30 + nameLength + extraLength;
   if (start > bytes.length || decodeName(bytes.subarray(at + 30, at + 30 + nameLength)) !== entry.name) {
     throw damagedEntry(fileName, `its directory and the header of ${entry.name} disagree about its name`);
   }
-  if (view.getUint16(at + 8, true) !== entry.method) throw damagedEntry(fileName, `its directory and the header of ${entry.name} disagree about its compression`);
+  if (view.getUint16(at + 8, true) !== entry.method)
+    throw damagedEntry(fileName, `its directory and the header of ${entry.name} disagree about its compression`);
   const deferred = (view.getUint16(at + 6, true) & 0x8) !== 0;
   const local = withZip64Sizes(
     { size: view.getUint32(at + 22, true), packedSize: view.getUint32(at + 18, true), localHeaderOffset: at },
@@ -259,7 +268,8 @@ function inflateEntry(packed: Uint8Array, entry: ZipEntry, fileName: string): Ui
     }
     throw damagedEntry(fileName, `${entry.name} cannot be unpacked`);
   }
-  if (written !== entry.size) throw damagedEntry(fileName, `${entry.name} unpacks to less than the ${byteSize(entry.size)} its directory declares`);
+  if (written !== entry.size)
+    throw damagedEntry(fileName, `${entry.name} unpacks to less than the ${byteSize(entry.size)} its directory declares`);
   return out;
 }
 
@@ -295,8 +305,14 @@ export function crc32(bytes: Uint8Array): number {
   for (const end = bytes.length - 7; i < end; i += 8) {
     const low = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
     c =
-      t7[low & 0xff] ^ t6[(low >>> 8) & 0xff] ^ t5[(low >>> 16) & 0xff] ^ t4[low >>> 24] ^
-      t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
+      t7[low & 0xff] ^
+      t6[(low >>> 8) & 0xff] ^
+      t5[(low >>> 16) & 0xff] ^
+      t4[low >>> 24] ^
+      t3[bytes[i + 4]] ^
+      t2[bytes[i + 5]] ^
+      t1[bytes[i + 6]] ^
+      t0[bytes[i + 7]];
   }
   for (; i < bytes.length; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ -1) >>> 0;

@@ -4,10 +4,7 @@ import type { LayerInfo, ModelFormat, ModelSummary, Shape } from '../../model';
 
 type Layer = tfl.LayersModel['layers'][number];
 
-export function summarizeLayersModel(
-  model: tfl.LayersModel,
-  origin: { format: ModelFormat; fileName: string },
-): ModelSummary {
+export function summarizeLayersModel(model: tfl.LayersModel, origin: { format: ModelFormat; fileName: string }): ModelSummary {
   const layers = model.layers.map((layer) => summarizeLayer(layer, ''));
   return {
     name: model.name,

@@ -20,7 +20,13 @@ export function layersRunnable(model: tfl.LayersModel, summary: ModelSummary): R
   }));
   const nodes: GraphNode[] = [];
   const layersById = new Map<string, Layer>();
-  const outputs = flatten(model, '', inputs.map((input) => input.id), nodes, layersById);
+  const outputs = flatten(
+    model,
+    '',
+    inputs.map((input) => input.id),
+    nodes,
+    layersById,
+  );
   const logits = addLogitsNode(nodes, outputs[0], layersById);
   return {
     summary,
@@ -74,7 +80,13 @@ function flatten(container: Container, prefix: string, inputIds: string[], nodes
     if (layer.getClassName() === 'InputLayer') continue;
     const nodeIndex = layer.inboundNodes.findIndex((_, i) => ownNodes.has(`${layer.name}_ib-${i}`));
     const inbound = layer.inboundNodes[Math.max(nodeIndex, 0)];
-    idOfLayer.set(layer.name, emit(layer, inbound.inboundLayers.map((source) => idOfLayer.get(source.name)!)));
+    idOfLayer.set(
+      layer.name,
+      emit(
+        layer,
+        inbound.inboundLayers.map((source) => idOfLayer.get(source.name)!),
+      ),
+    );
   }
   return container.outputLayers.map((layer) => idOfLayer.get(layer.name)!);
 }

@@ -5,6 +5,7 @@ import { ModelReadError } from '../../errors';
 import { LimitExceededError, type Limits } from '../../limits';
 import { freeVariablesOnFailure } from '../../variableCleanup';
 import { registerInferenceLayers } from './inferenceLayers';
+import { assertLayerSettingsUsable } from './layerConfigChecks';
 import { layerName, layersOf, walkLayerConfigs, type Json, type JsonObject } from '../keras/keras3Config';
 import { withZeroInitializers } from './zeroInitializers';
 
@@ -33,6 +34,8 @@ export async function buildLayersTopology(fileName: string, topology: JsonObject
   assertLayerCountWithin(fileName, modelConfig, limits);
   // tfjs-layers would report a Lambda as an unknown class, with a list of reasons that do not apply.
   assertClassesBuildable(fileName, modelConfig);
+  // tfjs-layers reports a missing or malformed setting in its own terms ("… but got undefined"), or not at all.
+  assertLayerSettingsUsable(fileName, modelConfig);
   const buildable = withZeroInitializers(topology);
   putLayersInDependencyOrder((buildable.model_config ?? buildable) as JsonObject);
   try {
@@ -41,6 +44,10 @@ export async function buildLayersTopology(fileName: string, topology: JsonObject
     if (isStackOverflow(error)) {
       // tfjs-layers walks the graph recursively, a few calls per layer on the longest path.
       throw new ModelReadError(fileName, 'has a chain of layers too long for TensorFlow.js to build.');
+    }
+    if (isTooLargeToAllocate(error)) {
+      // A size setting (filters, units…) so large that a weight of it cannot even be allocated.
+      throw new ModelReadError(fileName, 'has a layer whose weights would be too large to allocate, so its settings must be damaged.');
     }
     throw new ModelReadError(fileName, `has a layer topology that cannot be built: ${firstSentence(error)}`);
   }
@@ -81,10 +88,12 @@ function inDependencyOrder(layers: Json[]): Json[] {
   const inputsOf = (i: number): number[] => {
     const layer = layers[i];
     const nodes = isObject(layer) && Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
-    return nodes.flatMap((node) => (Array.isArray(node) ? node : [])).flatMap((ref) => {
-      const index = Array.isArray(ref) ? indexOf.get(String(ref[0])) : undefined;
-      return index === undefined ? [] : [index];
-    });
+    return nodes
+      .flatMap((node) => (Array.isArray(node) ? node : []))
+      .flatMap((ref) => {
+        const index = Array.isArray(ref) ? indexOf.get(String(ref[0])) : undefined;
+        return index === undefined ? [] : [index];
+      });
   };
   const state = new Uint8Array(layers.length); // 0 unseen, 1 on the path, 2 placed
   const ordered: Json[] = [];
@@ -117,6 +126,12 @@ function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError && /call stack/i.test(error.message);
 }
 
+function isTooLargeToAllocate(error: unknown): boolean {
+  return (
+    error instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/i.test(error.message)
+  );
+}
+
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -139,10 +154,16 @@ export function assertLayerCountWithin(fileName: string, modelConfig: JsonObject
 function assertClassesBuildable(fileName: string, modelConfig: JsonObject): void {
   for (const layer of walkLayerConfigs(modelConfig)) {
     if (typeof layer.config.class_name !== 'string') {
-      throw new ModelReadError(fileName, layer.name ? `has a layer "${layer.name}" without a class name.` : 'has a layer without a class name.');
+      throw new ModelReadError(
+        fileName,
+        layer.name ? `has a layer "${layer.name}" without a class name.` : 'has a layer without a class name.',
+      );
     }
     if (PYTHON_CODE_LAYERS.has(layer.className)) {
-      throw new ModelReadError(fileName, `has a layer "${layer.name}" of class ${layer.className}, which runs Python code and so cannot be rebuilt outside Python.`);
+      throw new ModelReadError(
+        fileName,
+        `has a layer "${layer.name}" of class ${layer.className}, which runs Python code and so cannot be rebuilt outside Python.`,
+      );
     }
   }
 }
@@ -157,7 +178,10 @@ export function assertLayersKnown(fileName: string, modelConfig: JsonObject): vo
   const known = serialization.SerializationMap.getMap().classNameMap;
   for (const layer of walkLayerConfigs(modelConfig)) {
     if (!(layer.className in known)) {
-      throw new ModelReadError(fileName, `has a layer "${layer.name}" of class ${layer.className}, a custom or unsupported layer that cannot be rebuilt outside Keras.`);
+      throw new ModelReadError(
+        fileName,
+        `has a layer "${layer.name}" of class ${layer.className}, a custom or unsupported layer that cannot be rebuilt outside Keras.`,
+      );
     }
   }
 }

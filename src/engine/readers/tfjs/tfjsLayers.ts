@@ -72,7 +72,9 @@ function withKeras3Converted(fileName: string, json: ModelJson): ModelJson {
     return {
       ...json,
       modelTopology: topology as unknown as ModelJson['modelTopology'],
-      weightsManifest: Array.isArray(json.weightsManifest) ? convertKeras3WeightsManifest(json.weightsManifest, topology) : json.weightsManifest,
+      weightsManifest: Array.isArray(json.weightsManifest)
+        ? convertKeras3WeightsManifest(json.weightsManifest, topology)
+        : json.weightsManifest,
     };
   } catch (error) {
     if (error instanceof KerasConfigError) throw new ModelReadError(fileName, error.problem);
@@ -97,4 +99,3 @@ export function parseModelJson(fileName: string, bytes: Uint8Array, limits: Pick
   }
   return model;
 }
-

@@ -16,7 +16,10 @@ export async function readWeightShards(
   if (!Array.isArray(manifest)) throw new ModelReadError(source.fileName, 'has no "weightsManifest", so its weights cannot be found.');
   // Known before any shard is read: together a group's shards may hold no more than its weights need.
   const groupBytes = manifest.map((group) => declaredGroupBytes(source.fileName, group));
-  assertWeightsWithinLimit(source, groupBytes.reduce((sum, bytes) => sum + bytes, 0));
+  assertWeightsWithinLimit(
+    source,
+    groupBytes.reduce((sum, bytes) => sum + bytes, 0),
+  );
   const specs: io.WeightsManifestEntry[] = [];
   const shards: Uint8Array[] = [];
   for (const [index, group] of manifest.entries()) {
@@ -80,4 +83,3 @@ function weightByteLength(fileName: string, spec: io.WeightsManifestEntry): numb
   if (!bytes) throw new ModelReadError(fileName, `has a weight "${spec.name}" of a kind ConvLens cannot read (${dtype}).`);
   return count * bytes;
 }
-

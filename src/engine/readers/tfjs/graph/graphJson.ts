@@ -68,7 +68,10 @@ export function parseGraphModelJson(fileName: string, bytes: Uint8Array, limits:
     }
     const badAttribute = malformedAttribute(node.attr);
     if (badAttribute !== undefined) {
-      throw new ModelReadError(fileName, `has the node "${node.name}" with an attribute "${badAttribute}" that is not a TensorFlow attribute value.`);
+      throw new ModelReadError(
+        fileName,
+        `has the node "${node.name}" with an attribute "${badAttribute}" that is not a TensorFlow attribute value.`,
+      );
     }
   }
   return model as GraphModelJson;

@@ -168,5 +168,7 @@ function graphOutputs(
     });
   }
   const read = new Set([...dataInputs.values()].flat().map((ref) => ref.node));
-  return order.filter((node) => !read.has(node.name) && !isConstant(node) && !isPlaceholder(node)).map((node) => ({ node: node.name, index: 0 }));
+  return order
+    .filter((node) => !read.has(node.name) && !isConstant(node) && !isPlaceholder(node))
+    .map((node) => ({ node: node.name, index: 0 }));
 }

@@ -102,7 +102,8 @@ function opGeometry(node: NodeDefJson, constantInput: (index: number) => Constan
     // A convolution's kernel size is its filter's (HWIO, or HW·channels·multiplier); a pool's is its ksize.
     const filter = isConvolution ? constantInput(1)?.shape : undefined;
     const kernel = isConvolution ? filter?.slice(0, 2) : attrInts(node, 'ksize')?.slice(1, 3);
-    if (kernel?.length !== 2 || kernel.some((k) => typeof k !== 'number')) return { kind: 'untraceable', why: 'has a kernel of unknown size' };
+    if (kernel?.length !== 2 || kernel.some((k) => typeof k !== 'number'))
+      return { kind: 'untraceable', why: 'has a kernel of unknown size' };
     const padding = attrString(node, 'padding') ?? 'VALID';
     const explicit = attrInts(node, 'explicit_paddings') ?? [];
     return {
@@ -111,9 +112,11 @@ function opGeometry(node: NodeDefJson, constantInput: (index: number) => Constan
       strides: middlePair(attrInts(node, 'strides')),
       dilations: middlePair(attrInts(node, 'dilations')),
       padding:
-        padding === 'SAME' ? 'same' : padding === 'EXPLICIT' && explicit.length === 8
-          ? { top: explicit[2], bottom: explicit[3], left: explicit[4], right: explicit[5] }
-          : 'valid',
+        padding === 'SAME'
+          ? 'same'
+          : padding === 'EXPLICIT' && explicit.length === 8
+            ? { top: explicit[2], bottom: explicit[3], left: explicit[4], right: explicit[5] }
+            : 'valid',
     };
   }
   if (node.op === 'Pad' || node.op === 'PadV2' || node.op === 'MirrorPad') {

@@ -45,15 +45,66 @@ type MaybeShape = Shape | undefined;
 type MaybeValues = number[] | undefined;
 
 const SAME_AS_INPUT = new Set([
-  'Identity', 'StopGradient', 'Snapshot', 'Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh',
-  'Softmax', 'LogSoftmax', 'Softplus', 'Softsign', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Square',
-  'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Erf', 'Cast', 'ClipByValue', 'BiasAdd', 'LRN',
-  'FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', 'FakeQuantWithMinMaxVars',
+  'Identity',
+  'StopGradient',
+  'Snapshot',
+  'Relu',
+  'Relu6',
+  'Elu',
+  'Selu',
+  'LeakyRelu',
+  'Prelu',
+  'Sigmoid',
+  'Tanh',
+  'Softmax',
+  'LogSoftmax',
+  'Softplus',
+  'Softsign',
+  'Neg',
+  'Abs',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Erf',
+  'Cast',
+  'ClipByValue',
+  'BiasAdd',
+  'LRN',
+  'FusedBatchNorm',
+  'FusedBatchNormV2',
+  'FusedBatchNormV3',
+  'FakeQuantWithMinMaxVars',
 ]);
 
 const BROADCASTING = new Set([
-  'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv', 'Div', 'DivNoNan', 'FloorDiv', 'FloorMod', 'Maximum', 'Minimum', 'Pow',
-  'SquaredDifference', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr',
+  'Add',
+  'AddV2',
+  'Sub',
+  'Mul',
+  'RealDiv',
+  'Div',
+  'DivNoNan',
+  'FloorDiv',
+  'FloorMod',
+  'Maximum',
+  'Minimum',
+  'Pow',
+  'SquaredDifference',
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'Equal',
+  'NotEqual',
+  'LogicalAnd',
+  'LogicalOr',
 ]);
 
 const REDUCTIONS = new Set(['Mean', 'Max', 'Min', 'Sum', 'Prod', 'All', 'Any']);
@@ -142,7 +193,14 @@ function pool(node: NodeDefJson, x: MaybeShape): MaybeShape {
   return [x[0], outputSize(x[1], size[1], strides[1], 1, padding, []), outputSize(x[2], size[2], strides[2], 1, padding, []), x[3]];
 }
 
-function outputSize(size: number | null, kernel: number | null, stride: number, dilation: number, padding: string, explicit: number[]): number | null {
+function outputSize(
+  size: number | null,
+  kernel: number | null,
+  stride: number,
+  dilation: number,
+  padding: string,
+  explicit: number[],
+): number | null {
   if (size === null || kernel === null || !(stride > 0)) return null;
   const span = (kernel - 1) * (dilation || 1) + 1;
   if (padding === 'SAME') return Math.ceil(size / stride);
