@@ -13,7 +13,7 @@ import { mkdirSync, promises as fs, symlinkSync, truncateSync, writeFileSync } f
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { constants, deflateRawSync, inflateSync } from 'node:zlib';
-import { pngChunk as chunk } from '../support/pngChunks';
+import { greyPng } from '../support/pngChunks';
 import { importWithVscode, Uri } from '../support/vscodeStandIn';
 import { readInput } from '../../src/cli/inputs';
 import { listImages } from '../../src/cli/imageFolder';
@@ -51,16 +51,7 @@ function zerosDeflated(length: number): Buffer {
 
 /** A valid grey PNG of `width` × `height` black pixels whose image data unpacks to `dataBytes` (the rows need height × (width + 1)). */
 function blackPng(width: number, height: number, dataBytes = height * (width + 1)): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    chunk('IDAT', zerosDeflated(dataBytes)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  return greyPng(width, height, zerosDeflated(dataBytes));
 }
 
 /** The start of a JPEG (SOI, a JFIF APP0, a baseline frame header) declaring `width` × `height` pixels: no decoder gets further. */

@@ -176,8 +176,8 @@ function classifier(extra: Node[], extraOutput: string, initializers: Tensor[] =
 // ---------------------------------------------------------------------------------------------
 // The hostile models
 
-/** Tiles one value to 16380² three times: each output 1.07 GB, within the per-tensor cap of 2^28 values. */
-function tileChain(): Uint8Array {
+/** One value tiled to `side`² by the first of three Tile nodes; the other two keep the size. */
+function tiles(side: number): Uint8Array {
   return onnxModel(
     classifier(
       [
@@ -186,25 +186,16 @@ function tileChain(): Uint8Array {
         { name: 'Tile_3', op: 'Tile', inputs: ['t2', 'same'], outputs: ['t3'] },
       ],
       't3',
-      [floats('one', [1, 1], [1]), int64s('grow', [16380, 16380]), int64s('same', [1, 1])],
+      [floats('one', [1, 1], [1]), int64s('grow', [side, side]), int64s('same', [1, 1])],
     ),
   );
 }
 
+/** Each output 1.07 GB, within the per-tensor cap of 2^28 values. */
+const tileChain = () => tiles(16380);
+
 /** Three Tile outputs of 400 MB each: none over the limit alone, 1.2 GB together. */
-function tileTotal(): Uint8Array {
-  return onnxModel(
-    classifier(
-      [
-        { name: 'Tile_1', op: 'Tile', inputs: ['one', 'grow'], outputs: ['t1'] },
-        { name: 'Tile_2', op: 'Tile', inputs: ['t1', 'same'], outputs: ['t2'] },
-        { name: 'Tile_3', op: 'Tile', inputs: ['t2', 'same'], outputs: ['t3'] },
-      ],
-      't3',
-      [floats('one', [1, 1], [1]), int64s('grow', [10000, 10000]), int64s('same', [1, 1])],
-    ),
-  );
-}
+const tileTotal = () => tiles(10000);
 
 function constantOfShape(): Uint8Array {
   return onnxModel(

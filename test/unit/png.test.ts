@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { pngChunk as chunk } from '../support/pngChunks';
+import { greyPng, pngChunk as chunk } from '../support/pngChunks';
 import { PNG } from 'pngjs';
 import { LimitExceededError } from '../../src/engine/limits';
 import { checkPng, decodePlainPng } from '../../src/engine/png';
@@ -246,19 +246,7 @@ test("the command line's path: interlaced, 16-bit, translucent and transparent-p
 });
 
 /** A PNG whose header says `width` × `height` and whose image data is `data` (deflated as given). */
-function withImageData(width: number, height: number, data: Uint8Array, more: Buffer[] = []): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    ...more,
-    chunk('IDAT', data),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-}
+const withImageData = greyPng;
 
 test('refused before decoding: a header over the pixel limit, image data that unpacks past the rows or falls short, a second header', () => {
   // 30,000 × 30,000 grey pixels with 3 bytes of image data: the header alone is refused.
