@@ -11,6 +11,8 @@ export interface OpenedModel {
   model: RunnableModel;
   labels?: ClassLabels;
   input: ResolvedPreprocessing;
+  /** Units of the first output per image (1 for a binary classifier with one sigmoid unit). */
+  classCount: number;
 }
 
 /** Loads the model; a bad preprocessing setting rejects with `settingsError` applied to it. */
@@ -21,15 +23,19 @@ export async function openModel(
 ): Promise<OpenedModel> {
   const model = await loadModel(source);
   try {
-    const outputShape = model.summary.outputShapes[0] ?? [];
-    const classCount = outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+    const classCount = outputUnits(model.summary.outputShapes[0] ?? []);
     const labels = await readLabels(source, classCount);
     const input = await resolvePreprocessing(source, model.summary, settings).catch((error: Error) => {
       throw settingsError(error);
     });
-    return { source, model, labels, input };
+    return { source, model, labels, input, classCount };
   } catch (error) {
     model.dispose();
     throw error;
   }
+}
+
+/** Values per image of an output of this shape (unknown dimensions count as 1). */
+function outputUnits(shape: readonly (number | null)[]): number {
+  return shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
 }
