@@ -14,7 +14,8 @@ import type { Progress } from '../engine/progress';
 import { nodeIndex } from '../engine/graph';
 import { DEFAULT_LIMITS, limitsOf } from '../engine/limits';
 import { imageToInput } from '../engine/preprocess';
-import { IMAGE_EXTENSIONS, readImageFile } from '../node/imageFile';
+import { readImageFile } from '../node/imageFile';
+import { hasImageExtension, NODE_IMAGE_FORMATS } from '../shared/imageFormats';
 import type { OpenedModel } from './modelFiles';
 import { InputError } from './usage';
 
@@ -53,11 +54,11 @@ export async function listImages(folder: string): Promise<FolderImage[]> {
         kind = linked;
       }
       if (kind.isDirectory()) await visit(full, target, `${prefix}${entry.name}/`);
-      else if (kind.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) found.push(`${prefix}${entry.name}`);
+      else if (kind.isFile() && hasImageExtension(NODE_IMAGE_FORMATS, entry.name)) found.push(`${prefix}${entry.name}`);
     }
   };
   await visit(folder, root, '');
-  if (found.length === 0) throw new InputError(`${folder} has no images (png, jpeg, bmp, tiff or webp)`);
+  if (found.length === 0) throw new InputError(`${folder} has no images (${NODE_IMAGE_FORMATS.names})`);
   return labelByFolder(found);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Image files (png, jpeg, bmp, tiff, webp) decoded to RGBA pixels, for the command line and tests.
+ * Image files (NODE_IMAGE_FORMATS: png, jpeg, bmp, tiff, webp) decoded to RGBA pixels, for the command line and tests.
  * Every file's size is read from its header and checked against the pixel limit before a decoder
  * allocates anything (imageHeader.ts); PNGs are checked further (png.ts), and JPEGs go to jpeg-js with
  * its own limits, since a JPEG may declare further frames past the one the header check reads.
@@ -12,8 +12,7 @@ import { DEFAULT_LIMITS } from '../engine/limits';
 import { checkPng } from '../engine/png';
 import type { RgbaImage } from '../engine/preprocess';
 import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, readRegularFile } from './regularFile';
-
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
+import { NODE_IMAGE_FORMATS } from '../shared/imageFormats';
 
 /** jpeg-js's bookkeeping per pixel, at most: 4 bytes of coefficients and 1 of samples per component (4 for CMYK), and the RGBA. */
 const JPEG_BYTES_PER_PIXEL = 24;
@@ -37,7 +36,7 @@ export async function decodeImageBytes(
   bytes: Uint8Array,
   maxPixels: number = DEFAULT_LIMITS.imagePixels,
 ): Promise<RgbaImage> {
-  const unreadable = () => new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, tiff or webp)`);
+  const unreadable = () => new Error(`${name} is not an image ConvLens can decode (${NODE_IMAGE_FORMATS.names})`);
   const header = checkImageHeader(name, bytes, maxPixels);
   if (!header) throw unreadable();
   if (header.type === 'png') checkPng(name, bytes, maxPixels);

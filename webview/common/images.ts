@@ -8,10 +8,11 @@ import { checkImageHeader, checkPixels } from '../../src/engine/imageHeader';
 import { DEFAULT_LIMITS } from '../../src/engine/limits';
 import { decodePlainPng } from '../../src/engine/png';
 import type { RgbaImage } from '../../src/engine/preprocess';
+import { WEBVIEW_IMAGE_FORMATS } from '../../src/shared/imageFormats';
 
 /** The pixels of an image file's bytes; `maxPixels` is the limit its header's size must keep to. */
 export async function decodeImage(name: string, bytes: Uint8Array, maxPixels: number = DEFAULT_LIMITS.imagePixels): Promise<RgbaImage> {
-  const unreadable = () => new Error(`${name} is not an image ConvLens can decode (png, jpeg, bmp, gif or webp).`);
+  const unreadable = () => new Error(`${name} is not an image ConvLens can decode (${WEBVIEW_IMAGE_FORMATS.names}).`);
   if (!checkImageHeader(name, bytes, maxPixels)) throw unreadable();
   // The same pixels as the browser's in a tenth of its time (see png.ts).
   const plain = decodePlainPng(bytes, name, maxPixels);

@@ -10,6 +10,7 @@ import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { analyzeHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
 import type { AnalyzeProtocol, FolderEntry } from '../../shared/analyzeProtocol';
+import { WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { backendSetting, limitsSetting } from '../../settings';
 import type { FeatureCache } from './featureCache';
 import { listFolderImages } from './folderImages';
@@ -94,7 +95,7 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
       return;
     }
     if (this.images.length === 0) {
-      void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (png, jpeg, bmp, gif or webp) to analyse.`);
+      void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (${WEBVIEW_IMAGE_FORMATS.names}) to analyse.`);
     }
     this.post({
       type: 'analyze',

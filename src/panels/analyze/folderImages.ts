@@ -4,7 +4,7 @@ import nodePath from 'node:path';
 import * as vscode from 'vscode';
 import { isInsideFolder } from '../../engine/confinedPath';
 import { labelByFolder } from '../../engine/dataset/imageFolder';
-import { IMAGE_EXTENSIONS } from '../common/modelFiles';
+import { hasImageExtension, WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import type { FolderEntry } from '../../shared/analyzeProtocol';
 
 /**
@@ -32,7 +32,7 @@ export async function listFolderImages(folder: vscode.Uri): Promise<FolderEntry[
         if (!target || !isInsideFolder(root, target, nodePath.sep)) continue;
       }
       if (type & vscode.FileType.Directory) await visit(uri, target, `${prefix}${name}/`);
-      else if (type & vscode.FileType.File && IMAGE_EXTENSIONS.includes(name.split('.').pop()!.toLowerCase())) paths.push(prefix + name);
+      else if (type & vscode.FileType.File && hasImageExtension(WEBVIEW_IMAGE_FORMATS, name)) paths.push(prefix + name);
     }
   };
   await visit(folder, root, '');

@@ -76,5 +76,3 @@ export async function savePng(suggested: vscode.Uri, bytes: ArrayBuffer): Promis
   await vscode.workspace.fs.writeFile(target, new Uint8Array(bytes));
   void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`);
 }
-
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'gif', 'webp'];

@@ -10,7 +10,8 @@ import type { ModelSummary } from '../../engine/model';
 import { readModelSummary } from '../../engine/readers';
 import type { HostMessage, ViewerProtocol } from '../../shared/protocol';
 import { backendSetting, limitsSetting } from '../../settings';
-import { IMAGE_EXTENSIONS, readImageFile } from '../common/modelFiles';
+import { readImageFile } from '../common/modelFiles';
+import { WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { writeSidecar } from '../common/sidecar';
 import { workspaceModelSource } from '../common/workspaceModelSource';
@@ -102,7 +103,7 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
     const [image] =
       (await vscode.window.showOpenDialog({
         defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-        filters: { Images: IMAGE_EXTENSIONS },
+        filters: { Images: [...WEBVIEW_IMAGE_FORMATS.extensions] },
         openLabel: 'Show Feature Maps',
       })) ?? [];
     if (image) await this.showImage(image);
