@@ -2,7 +2,8 @@
 // (browser), and copies what they load at run time into dist/.
 //   node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -24,6 +25,32 @@ const host = {
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+};
+
+// The same extension for the browser's extension host (vscode.dev, github.dev: a web worker). Where a
+// module has a `.web.ts` twin (src/platform/), the twin is bundled instead; Node's modules are not
+// available, so one reached by mistake fails the build.
+const webTwins = {
+  name: 'web-twins',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const twin = path.join(args.resolveDir, `${args.path}.web.ts`);
+      return existsSync(twin) && !args.importer.endsWith('.web.ts') ? { path: twin } : undefined;
+    });
+  },
+};
+
+const webHost = {
+  ...common,
+  entryPoints: { extension: 'src/extension.ts' },
+  outdir: 'dist/web',
+  platform: 'browser',
+  format: 'cjs',
+  target: 'es2022',
+  external: ['vscode'],
+  plugins: [webTwins],
+  // tfjs-core and h5wasm mention Node modules behind environment checks; a web worker never loads them.
+  define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
 };
 
 // The `convlens` command line: the same engine in Node.
@@ -68,7 +95,7 @@ function copyRuntimeAssets() {
 if (!watch) rmSync('dist', { recursive: true, force: true });
 copyRuntimeAssets();
 if (watch) {
-  for (const options of [host, cli, webview]) await (await esbuild.context(options)).watch();
+  for (const options of [host, webHost, cli, webview]) await (await esbuild.context(options)).watch();
 } else {
-  await Promise.all([esbuild.build(host), esbuild.build(cli), esbuild.build(webview)]);
+  await Promise.all([esbuild.build(host), esbuild.build(webHost), esbuild.build(cli), esbuild.build(webview)]);
 }

@@ -52,6 +52,15 @@ const zones = [
   },
   { folder: 'webview', what: 'Webview code runs in the browser', forbidden: [...HOST, ...NODE_ONLY] },
   { folder: 'src/shared', what: 'src/shared is loaded by the host and the webviews', forbidden: [...HOST, ...NODE_ONLY, 'webview'] },
+  // The extension host also runs in the browser (vscode.dev): what needs Node goes through src/platform,
+  // whose `.web.ts` twins the browser build takes instead.
+  ...['src/commands', 'src/panels', 'src/tree'].map((folder) => ({
+    folder,
+    what: 'The extension host runs in Node and in the browser',
+    nodeHint: 'src/platform holds what differs, with a .web.ts twin for the browser',
+    forbidden: [...NODE_ONLY, 'webview'],
+    vscode: true,
+  })),
 ];
 
 /** The no-restricted-imports options and the require()/import() selectors for the files directly in `folder`. */
@@ -64,25 +73,28 @@ function zoneRules(zone, folder) {
   const importRule = [
     'error',
     {
-      paths: [{ name: 'vscode', message: `${zone.what}: the vscode API exists only in the extension host.` }],
+      paths: zone.vscode ? [] : [{ name: 'vscode', message: `${zone.what}: the vscode API exists only in the extension host.` }],
       patterns: [
-        { regex: NODE_BUILTIN, message: `${zone.what}: no Node built-ins (the src/node glue or the host passes in what it needs).` },
+        {
+          regex: NODE_BUILTIN,
+          message: `${zone.what}: no Node built-ins (${zone.nodeHint ?? 'the src/node glue or the host passes in what it needs'}).`,
+        },
         ...relative.map(({ target, regex }) => ({ regex, message: `${zone.what}: it may not import ${target}.` })),
       ],
     },
   ];
   // require() and import() of the same modules, which no-restricted-imports does not see. esquery ends a
   // regular expression at its first '/', so '/' is written \x2F.
-  const moduleRegex = `/^(?:vscode$|node:|(?:${builtins.map(escapeRegex).join('|')})(?:\\x2F|$))/`;
+  const moduleRegex = `/^(?:${zone.vscode ? '' : 'vscode$|'}node:|(?:${builtins.map(escapeRegex).join('|')})(?:\\x2F|$))/`;
   const syntaxRule = [
     'error',
     {
       selector: `CallExpression[callee.name='require'][arguments.0.value=${moduleRegex}]`,
-      message: `${zone.what}: no vscode and no Node built-ins, required or imported.`,
+      message: `${zone.what}: no ${zone.vscode ? '' : 'vscode and no '}Node built-ins, required or imported.`,
     },
     {
       selector: `ImportExpression[source.value=${moduleRegex}]`,
-      message: `${zone.what}: no vscode and no Node built-ins, required or imported.`,
+      message: `${zone.what}: no ${zone.vscode ? '' : 'vscode and no '}Node built-ins, required or imported.`,
     },
   ];
   return { importRule, syntaxRule };

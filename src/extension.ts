@@ -8,13 +8,13 @@ import { visualizeLayers } from './commands/visualizeLayers';
 import { ModelEditorProvider, ModelViewerRegistry } from './panels/viewer/modelEditorProvider';
 import { pickModel } from './panels/common/pickModel';
 import type { ModelViewer } from './panels/viewer/modelViewer';
-import { useNodeBackend } from './node/tfBackend';
+import { useHostBackend } from './platform/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 
 export function activate(context: vscode.ExtensionContext): void {
   // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference;
   // models run in the webviews, so the light CPU backend serves.
-  void useNodeBackend('cpu');
+  void useHostBackend('cpu');
 
   const registry = new ModelViewerRegistry();
   const layers = new LayerTreeProvider();

@@ -11,7 +11,8 @@ import type { Shape } from '../engine/model';
 import { parseNpy } from '../engine/npy';
 import { imageToInput, type Preprocessing } from '../engine/preprocess';
 import { decodeImageBytes } from '../node/imageFile';
-import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, readRegularFile } from '../node/regularFile';
+import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES } from '../engine/confinedPath';
+import { readRegularFile } from '../node/regularFile';
 import { InputError } from './usage';
 
 /** A .npy input holds tensor data: it gets the model limit's bytes. */

@@ -147,3 +147,9 @@ export function byteSize(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** What one image file may weigh: a 100-megapixel PNG is about 300 MB only if it does not compress at all. */
+export const IMAGE_FILE_MAX_BYTES = 256 * 1024 ** 2;
+
+/** `limit` for images, in the words of a refusal. */
+export const IMAGE_FILE_LIMIT = 'the 256 MiB ConvLens reads from an image file';

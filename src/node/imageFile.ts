@@ -11,7 +11,8 @@ import { checkImageHeader } from '../engine/imageHeader';
 import { DEFAULT_LIMITS } from '../engine/limits';
 import { checkPng } from '../engine/png';
 import type { RgbaImage } from '../engine/preprocess';
-import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, readRegularFile } from './regularFile';
+import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES } from '../engine/confinedPath';
+import { readRegularFile } from './regularFile';
 import { NODE_IMAGE_FORMATS } from '../shared/imageFormats';
 
 /** jpeg-js's bookkeeping per pixel, at most: 4 bytes of coefficients and 1 of samples per component (4 for CMYK), and the RGBA. */

@@ -6,12 +6,6 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { limitName, notRegularFile, tooLarge } from '../engine/confinedPath';
 
-/** What one image file may weigh: a 100-megapixel PNG is about 300 MB only if it does not compress at all. */
-export const IMAGE_FILE_MAX_BYTES = 256 * 1024 ** 2;
-
-/** `limit` for images, in the words of a refusal. */
-export const IMAGE_FILE_LIMIT = 'the 256 MiB ConvLens reads from an image file';
-
 /**
  * The bytes of `file` when it is a regular file of at most `maxBytes` (`limit` names that limit in the
  * refusal: "the 256 MiB ConvLens reads from an image file"; by default as confinedPath.ts names it). It is judged by `stat` before it is opened,

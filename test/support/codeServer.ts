@@ -32,7 +32,7 @@ export function stageExtension(extensionsDir: string): void {
   if (!existsSync(path.join(repoRoot, 'dist', 'extension.js'))) {
     throw new Error('dist/extension.js is missing: run `npm run build` first');
   }
-  for (const item of ['package.json', 'dist', 'media', 'README.md']) {
+  for (const item of ['package.json', 'package.nls.json', 'dist', 'media', 'sample', 'README.md']) {
     const from = path.join(repoRoot, item);
     if (existsSync(from)) cpSync(from, path.join(target, item), { recursive: true });
   }
@@ -69,6 +69,8 @@ export interface CodeServerOptions {
   prepare?: (workspace: string) => void | Promise<void>;
   /** A fixed port (the demo prints its address); a free one otherwise. */
   port?: number;
+  /** User settings added to (or replacing) the tests' defaults. */
+  userSettings?: Record<string, unknown>;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function startCodeServer(workspaceSource: string, options: CodeServ
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
       'telemetry.telemetryLevel': 'off',
+      ...options.userSettings,
     }),
   );
   stageExtension(extensions);

@@ -4,7 +4,6 @@
  * the model file (its path, size and time), the webview's key (preprocessing and layer), and each
  * image's path, size and time; change any of them and the features are computed afresh.
  */
-import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { statFile } from '../common/diskFiles';
 import type { CachedFeatures, FolderEntry } from '../../shared/analyzeProtocol';
@@ -19,23 +18,22 @@ export class FeatureCache {
 
   /** The key, and the images' total size in bytes that the same stats found. */
   async key(model: vscode.Uri, folder: vscode.Uri, images: FolderEntry[], viewKey: string): Promise<{ key: string; imageBytes: number }> {
-    const hash = createHash('sha256');
+    const lines: string[] = [];
     let imageBytes = 0;
     const stamp = async (uri: vscode.Uri) => {
       const stat = await statFile(uri);
       return { line: `${uri.toString()}\t${stat.size}\t${stat.mtime}\n`, size: stat.size };
     };
-    hash.update((await stamp(model)).line);
-    hash.update(`${viewKey}\n`);
+    lines.push((await stamp(model)).line, `${viewKey}\n`);
     // The images' stats asked for together: one after another, 500 of them took seconds in code-server.
     for (let start = 0; start < images.length; start += STATS_AT_ONCE) {
       const stamps = await Promise.all(images.slice(start, start + STATS_AT_ONCE).map((image) => stamp(imageUri(folder, image.path))));
       for (const { line, size } of stamps) {
-        hash.update(line);
+        lines.push(line);
         imageBytes += size;
       }
     }
-    return { key: hash.digest('hex').slice(0, 32), imageBytes };
+    return { key: (await sha256Hex(lines.join(''))).slice(0, 32), imageBytes };
   }
 
   async read(key: string): Promise<CachedFeatures | undefined> {
@@ -55,4 +53,10 @@ export class FeatureCache {
   private file(key: string): vscode.Uri {
     return vscode.Uri.joinPath(this.storage, 'features', `${key}.bin`);
   }
+}
+
+/** SHA-256 of the text's UTF-8 bytes, in hex: Web Crypto, which Node and the browser both have. */
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

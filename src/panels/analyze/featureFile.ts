@@ -3,15 +3,22 @@ import type { CachedFeatures } from '../../shared/analyzeProtocol';
 
 /** A JSON header line (layer, sizes), then the three arrays' bytes one after another. */
 export function encodeFeatures(features: CachedFeatures): Uint8Array {
-  const header = Buffer.from(
+  const header = new TextEncoder().encode(
     `${JSON.stringify({ featureLayer: features.featureLayer, dim: features.dim, problems: features.problems, sizes: [features.features.byteLength, features.predicted.byteLength, features.confidence.byteLength] })}\n`,
   );
-  return Buffer.concat([header, Buffer.from(features.features), Buffer.from(features.predicted), Buffer.from(features.confidence)]);
+  const parts = [header, ...[features.features, features.predicted, features.confidence].map((buffer) => new Uint8Array(buffer))];
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
 }
 
 export function decodeFeatures(bytes: Uint8Array): CachedFeatures {
   const newline = bytes.indexOf(10);
-  const header = JSON.parse(Buffer.from(bytes.subarray(0, newline)).toString()) as {
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline))) as {
     featureLayer: string;
     dim: number;
     problems: [string, string][];

@@ -1,23 +1,22 @@
 /** The images of a folder chosen in the Explorer, through `vscode.workspace.fs` (remote workspaces too). */
-import { realpath } from 'node:fs/promises';
-import nodePath from 'node:path';
 import * as vscode from 'vscode';
 import { isInsideFolder } from '../../engine/confinedPath';
 import { labelByFolder } from '../../engine/dataset/imageFolder';
 import { hasImageExtension, WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import type { FolderEntry } from '../../shared/analyzeProtocol';
+import { localDisk } from '../../platform/localDisk';
 
 /**
  * Every image under `folder` (hidden files and folders skipped), labelled by class subfolder. Only
  * regular files are listed: a FIFO or device named x.png (FileType.Unknown) would block or never end
- * when read. Symbolic links are followed only on disk, where where they lead can be checked, and only
+ * when read. Symbolic links are followed only on the host's own disk, where where they lead can be checked, and only
  * to a file or folder inside the folder, each folder listed once (a cycle of links would never end);
  * other file systems cannot say where a link leads, so there links are skipped.
  */
 export async function listFolderImages(folder: vscode.Uri): Promise<FolderEntry[]> {
   const paths: string[] = [];
-  const onDisk = folder.scheme === 'file';
-  const root = onDisk ? await realpath(folder.fsPath) : folder.path;
+  const disk = folder.scheme === 'file' ? localDisk : undefined;
+  const root = disk ? await disk.realpath(folder.fsPath) : folder.path;
   const visited = new Set<string>();
   const visit = async (dir: vscode.Uri, real: string, prefix: string) => {
     if (visited.has(real)) return;
@@ -25,11 +24,11 @@ export async function listFolderImages(folder: vscode.Uri): Promise<FolderEntry[
     for (const [name, type] of await vscode.workspace.fs.readDirectory(dir)) {
       if (name.startsWith('.')) continue;
       const uri = vscode.Uri.joinPath(dir, name);
-      let target = onDisk ? nodePath.join(real, name) : `${real}/${name}`;
+      let target = `${real}${disk?.separator ?? '/'}${name}`;
       if (type & vscode.FileType.SymbolicLink) {
-        if (!onDisk) continue;
-        target = await realpath(uri.fsPath).catch(() => '');
-        if (!target || !isInsideFolder(root, target, nodePath.sep)) continue;
+        if (!disk) continue;
+        target = await disk.realpath(uri.fsPath).catch(() => '');
+        if (!target || !isInsideFolder(root, target, disk.separator)) continue;
       }
       if (type & vscode.FileType.Directory) await visit(uri, target, `${prefix}${name}/`);
       else if (type & vscode.FileType.File && hasImageExtension(WEBVIEW_IMAGE_FORMATS, name)) paths.push(prefix + name);

@@ -1,14 +1,13 @@
 /**
- * Reading and stat-ing files for webviews in bulk: files of file: URIs straight from Node, others
- * through `vscode.workspace.fs`. The extension host runs where file: URIs are, remote ones included;
+ * Reading and stat-ing files for webviews in bulk: files of file: URIs straight from the disk where the
+ * host has one (platform/localDisk.ts), others through `vscode.workspace.fs`. The extension host runs where file: URIs are, remote ones included;
  * `vscode.workspace.fs` reads the same disk, but each call first asks the window (a round trip, about
  * a millisecond in code-server, on the thread the webviews run on), which for a folder of images cost
  * more than running the model over them.
  */
-import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { notRegularFile, tooLarge } from '../../engine/confinedPath';
-import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, readRegularFile } from '../../node/regularFile';
+import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, notRegularFile, tooLarge } from '../../engine/confinedPath';
+import { localDisk } from '../../platform/localDisk';
 
 /** A file the host will not read for a webview, with the sentence saying why. */
 export class RefusedReadError extends Error {}
@@ -20,7 +19,7 @@ export class RefusedReadError extends Error {}
 export async function readFileBytes(uri: vscode.Uri): Promise<Uint8Array> {
   const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
   const refuse = (reason: string) => new RefusedReadError(`${name} ${reason}`);
-  if (uri.scheme === 'file') return readRegularFile(uri.fsPath, IMAGE_FILE_MAX_BYTES, refuse, IMAGE_FILE_LIMIT);
+  if (uri.scheme === 'file' && localDisk) return localDisk.readRegularFile(uri.fsPath, IMAGE_FILE_MAX_BYTES, refuse, IMAGE_FILE_LIMIT);
   const { type, size } = await vscode.workspace.fs.stat(uri);
   if (!(type & vscode.FileType.File))
     throw refuse(notRegularFile(type & vscode.FileType.Directory ? 'a folder' : 'a special file (a device, FIFO or socket)'));
@@ -30,7 +29,6 @@ export async function readFileBytes(uri: vscode.Uri): Promise<Uint8Array> {
 
 /** Size and modification time in milliseconds, as `vscode.workspace.fs.stat` gives them. */
 export async function statFile(uri: vscode.Uri): Promise<{ size: number; mtime: number }> {
-  if (uri.scheme !== 'file') return vscode.workspace.fs.stat(uri);
-  const { size, mtime } = await stat(uri.fsPath);
-  return { size, mtime: mtime.getTime() };
+  if (uri.scheme === 'file' && localDisk) return localDisk.stat(uri.fsPath);
+  return vscode.workspace.fs.stat(uri);
 }

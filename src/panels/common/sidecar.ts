@@ -3,10 +3,10 @@
  * ConvLens does not know are kept, so the file can carry the user's own notes. The sidecar is read under
  * the rule for files beside a model (confinedPath.ts), and one the rule refuses is not written.
  */
-import { lstat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { RefusedFileError, TEXT_FILE_MAX_BYTES } from '../../engine/confinedPath';
 import { sidecarName } from '../../engine/modelInput';
+import { localDisk } from '../../platform/localDisk';
 import type { PreprocessingSettings } from '../../engine/preprocess';
 import { baseName, readSiblingFile } from './workspaceModelSource';
 
@@ -44,10 +44,10 @@ export async function writeSidecar(model: vscode.Uri, settings: PreprocessingSet
   }
 }
 
-/** Whether nothing at all is at `uri`: on disk `lstat`, which, unlike `stat`, sees a link to nowhere. */
+/** Whether nothing at all is at `uri`, a link to nowhere (which `stat` does not see) counting as something. */
 async function isAbsent(uri: vscode.Uri): Promise<boolean> {
-  const look = uri.scheme === 'file' ? lstat(uri.fsPath) : vscode.workspace.fs.stat(uri);
-  return look.then(
+  if (uri.scheme === 'file' && localDisk) return !(await localDisk.exists(uri.fsPath));
+  return vscode.workspace.fs.stat(uri).then(
     () => false,
     () => true,
   );

@@ -2,7 +2,6 @@
  * The webview pages: everything comes from the extension's own files, and a strict
  * Content-Security-Policy with a fresh nonce lets nothing else run or load.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -30,7 +29,7 @@ export function analyzeHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 }
 
 function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string): string {
-  const nonce = randomBytes(16).toString('base64');
+  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
   const csp = [
     "default-src 'none'",

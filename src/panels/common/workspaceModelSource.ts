@@ -3,8 +3,6 @@
  * Files beside the model are read under the rule in confinedPath.ts; this is also what serves the
  * webviews' requests for them (modelFiles.ts), so the host holds the rule whatever a webview asks.
  */
-import { realpath } from 'node:fs/promises';
-import nodePath from 'node:path';
 import * as vscode from 'vscode';
 import {
   DEFAULT_MAX_BYTES,
@@ -20,6 +18,7 @@ import {
 import { ModelReadError } from '../../engine/errors';
 import type { Limits } from '../../engine/limits';
 import type { ModelSource } from '../../engine/modelSource';
+import { localDisk } from '../../platform/localDisk';
 
 export function workspaceModelSource(uri: vscode.Uri, limits?: Partial<Limits>): ModelSource {
   return {
@@ -54,16 +53,17 @@ export async function readSiblingFile(model: vscode.Uri, relativePath: string, m
 }
 
 /**
- * Symbolic links must lead into the model's folder. On disk (file: URIs, remote ones included, since
- * the host runs where the files are) both ends are resolved and compared; other file systems cannot
- * say where a link leads, so there any link on the way is refused.
+ * Symbolic links must lead into the model's folder. On the host's own disk (file: URIs, remote ones
+ * included, since the host runs where the files are) both ends are resolved and compared; other file
+ * systems, and hosts without a disk (the browser), cannot say where a link leads, so there any link on
+ * the way is refused.
  */
 async function checkLinks(folder: vscode.Uri, segments: readonly string[], refuse: (reason: string) => Error): Promise<void> {
-  if (folder.scheme === 'file') {
+  if (folder.scheme === 'file' && localDisk) {
     const target = vscode.Uri.joinPath(folder, ...segments);
     // A missing file rejects here with Node's error, which readers treat as "not there".
-    const [realFolder, realTarget] = await Promise.all([realpath(folder.fsPath), realpath(target.fsPath)]);
-    if (!isInsideFolder(realFolder, realTarget, nodePath.sep)) throw refuse(REFUSALS.linkOutside);
+    const [realFolder, realTarget] = await Promise.all([localDisk.realpath(folder.fsPath), localDisk.realpath(target.fsPath)]);
+    if (!isInsideFolder(realFolder, realTarget, localDisk.separator)) throw refuse(REFUSALS.linkOutside);
     return;
   }
   for (let i = 1; i <= segments.length; i++) {
