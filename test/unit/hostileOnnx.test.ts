@@ -224,7 +224,7 @@ function rangeHuge(): Uint8Array {
   );
 }
 
-/** Resize is not an operator ConvLens runs: it must be refused as such, never run on its scales. */
+/** A Resize whose scales ask for terabytes: refused from its inferred output size, before anything is allocated. */
 function resizeHuge(): Uint8Array {
   return onnxModel(
     classifier([{ name: 'Up', op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['up'] }], 'up', [
@@ -455,10 +455,12 @@ describe('hostile ONNX models are refused before they are run', () => {
     }
   });
 
-  test('Resize with huge scales is refused as an operator ConvLens cannot run', async () => {
-    const error = await refusal(loadOnnx(memorySource('resize.onnx', resizeHuge())));
-    assert.match(error.message, /^resize\.onnx uses the operator Resize \(node "Up"\), which ConvLens cannot run yet\.$/);
-    await readOnnxSummary(memorySource('resize.onnx', resizeHuge()));
+  test('Resize with huge scales is refused by the model limit, from its inferred output size', async () => {
+    await bothRefuse(
+      'resize.onnx',
+      resizeHuge(),
+      /^resize\.onnx needs 7\.7 TB for the output of node "Up" \(Resize\), more than the 1\.0 GB ConvLens allows one model/,
+    );
   });
 
   test('subgraphs nested deeper than the nesting limit', async () => {

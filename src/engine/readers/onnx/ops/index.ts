@@ -5,11 +5,23 @@ import { LINEAR_OPS } from './linear';
 import { NORMALIZATION_OPS } from './normalization';
 import { POOL_OPS } from './pool';
 import { REDUCE_OPS } from './reduce';
+import { RESIZE_OPS } from './resize';
+import { SELECTION_OPS } from './selection';
 import { SHAPE_OPS } from './shape';
 import type { OpSpec } from './types';
 
 const OPERATORS: ReadonlyMap<string, OpSpec> = new Map(
-  Object.entries({ ...CONV_OPS, ...POOL_OPS, ...NORMALIZATION_OPS, ...LINEAR_OPS, ...ELEMENTWISE_OPS, ...REDUCE_OPS, ...SHAPE_OPS }),
+  Object.entries({
+    ...CONV_OPS,
+    ...POOL_OPS,
+    ...NORMALIZATION_OPS,
+    ...LINEAR_OPS,
+    ...ELEMENTWISE_OPS,
+    ...REDUCE_OPS,
+    ...SHAPE_OPS,
+    ...RESIZE_OPS,
+    ...SELECTION_OPS,
+  }),
 );
 
 const STANDARD_DOMAINS = new Set(['', 'ai.onnx']);
