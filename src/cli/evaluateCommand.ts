@@ -15,7 +15,7 @@ import { cascadingRandomisation, confidenceChange, deletionInsertion, road, type
 import { scoreNode } from '../engine/explain/scores';
 import type { PreprocessingSettings } from '../engine/preprocess';
 import { listImages, terminalProgress } from './imageFolder';
-import { readInput } from './inputs';
+import { readOneImage } from './inputs';
 import { openModel } from './modelFiles';
 import { checkOutput, writeOutput } from './outputFile';
 import { textTable } from './textTable';
@@ -135,12 +135,8 @@ export async function evaluateCommand(modelFile: string, inputPath: string, opti
     const inputId = model.inputs[0].id;
 
     for (const [index, file] of files.entries()) {
-      const tensor = await readInput(file, model.inputs[0].shape, opened.input.preprocessing, maxPixels);
+      const x = await readOneImage(file, model.summary, opened.input.preprocessing, maxPixels, 'evaluation takes');
       try {
-        if (tensor.shape.length !== 4 || tensor.shape[0] !== 1) {
-          throw new InputError(`${path.basename(file)} must be one image; evaluation takes inputs of shape (1, height, width, channels)`);
-        }
-        const x = tensor as tf.Tensor4D;
         const [, height, width] = x.shape;
         const producers: { name: string; classes: number[]; make: () => Promise<tf.Tensor3D> }[] = [];
         if (options.map) {
@@ -212,7 +208,7 @@ export async function evaluateCommand(modelFile: string, inputPath: string, opti
           }
         }
       } finally {
-        tensor.dispose();
+        x.dispose();
       }
     }
     terminal.done();

@@ -42,7 +42,7 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
   const { model, labels, input, filesRead, source } = await openModel(modelFile, options.settings, options.limits);
   const maxPixels = limitsOf(source).imagePixels;
   const loadMs = since(loadStart);
-  const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing, maxPixels);
+  const tensor = await readInput(inputFile, model.summary, input.preprocessing, maxPixels);
   try {
     // Before the explanation is computed, so a refused file costs no waiting.
     const rules = { force: options.force === true, reads: [...filesRead, { file: inputFile, role: 'the input' }] };

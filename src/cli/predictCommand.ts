@@ -30,7 +30,7 @@ export async function predictCommand(
   let timed: string | undefined;
   try {
     for (const inputFile of inputs) {
-      const tensor = await readInput(inputFile, model.inputs[0].shape, input.preprocessing, limitsOf(source).imagePixels);
+      const tensor = await readInput(inputFile, model.summary, input.preprocessing, limitsOf(source).imagePixels);
       try {
         const [output] = predict(model, singleInput(model, tensor));
         const ranked = await topPredictions(output, top, labels?.names);

@@ -1,6 +1,13 @@
 /** `convlens summary <model> [--json]`: the layer table and totals. */
 import { formatCount, formatShape } from '../shared/format';
-import { FORMAT_LABELS, type LayerInfo, type ModelSummary } from '../engine/model';
+import {
+  FORMAT_LABELS,
+  inputShapesAsDeclared,
+  outputShapesAsDeclared,
+  shapesAsDeclared,
+  type LayerInfo,
+  type ModelSummary,
+} from '../engine/model';
 import { readModelSummary } from '../engine/readers';
 import { modelSource } from './modelFiles';
 import { jsonText, oneLine } from './terminalText';
@@ -15,7 +22,7 @@ export function summaryTable(summary: ModelSummary): string {
   const rows: string[][] = [];
   const visit = (layers: readonly LayerInfo[], depth: number) => {
     for (const layer of layers) {
-      const shapes = layer.outputShapes.map(formatShape).join(' ') || '?';
+      const shapes = shapesAsDeclared(layer).map(formatShape).join(' ') || '?';
       // Names and types come from the file: one line each, without escapes, so the table stays a table.
       rows.push([`${'  '.repeat(depth)}${oneLine(layer.name)}`, oneLine(layer.type), shapes, formatCount(layer.params)]);
       if (layer.children) visit(layer.children, depth + 1);
@@ -29,7 +36,7 @@ export function summaryTable(summary: ModelSummary): string {
   const rule = '-'.repeat(widths.reduce((s, w) => s + w + 2, -2));
   return [
     `${oneLine(summary.name)} (${FORMAT_LABELS[summary.format]}, ${oneLine(summary.fileName)})`,
-    `Input ${summary.inputShapes.map(formatShape).join(', ')}  Output ${summary.outputShapes.map(formatShape).join(', ')}`,
+    `Input ${inputShapesAsDeclared(summary).map(formatShape).join(', ')}  Output ${outputShapesAsDeclared(summary).map(formatShape).join(', ')}`,
     rule,
     line(header),
     rule,

@@ -59,6 +59,7 @@ function block(stretch: LayerInfo[]): LayerInfo {
     name: blockName(stretch),
     type: BLOCK_TYPE,
     outputShapes: last.outputShapes,
+    ...(last.declaredShapes ? { declaredShapes: last.declaredShapes } : {}),
     params: sum('params'),
     trainableParams: sum('trainableParams'),
     inputs: stretch[0].inputs,

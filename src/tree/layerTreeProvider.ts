@@ -1,6 +1,6 @@
 /** The sidebar's Layers view: the layer tree of the active model viewer. */
 import * as vscode from 'vscode';
-import { FORMAT_LABELS, type LayerInfo, type ModelSummary, walkLayers } from '../engine/model';
+import { FORMAT_LABELS, shapesAsDeclared, type LayerInfo, type ModelSummary, walkLayers } from '../engine/model';
 import { describeLayer, formatParams, formatShapes } from '../shared/format';
 import { groupIntoBlocks, isBlock } from '../shared/layerBlocks';
 import { iconForLayerType } from '../shared/layerIcons';
@@ -74,7 +74,7 @@ function layerTooltip(layer: LayerInfo): vscode.MarkdownString {
   const lines = [
     `**${layer.name}** — ${layer.type}`,
     '',
-    `Output shape: \`${formatShapes(layer.outputShapes)}\``,
+    `Output shape: \`${formatShapes(shapesAsDeclared(layer))}\``,
     '',
     `Parameters: ${formatParams(layer.params)} (${formatParams(layer.trainableParams)} trainable)`,
   ];

@@ -20,6 +20,11 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
         path.join(repoRoot, 'test', 'fixtures', 'keras', 'fer2013_mini_XCEPTION.102-0.66.hdf5'),
         path.join(workspace, 'xception', 'mini_xception.hdf5'),
       );
+      mkdirSync(path.join(workspace, 'resnet-onnx'));
+      copyFileSync(
+        path.join(repoRoot, 'test', 'fixtures', 'onnx', 'resnet-basic-opset9', 'resnet-basic-opset9.onnx'),
+        path.join(workspace, 'resnet-onnx', 'resnet.onnx'),
+      );
     },
   });
 
@@ -115,6 +120,36 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
       () => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open,
     );
     await screenshot(session.page, 'layer-blocks');
+  });
+
+  test('an ONNX export from PyTorch shows its own NCHW shapes: input, layers, sidebar and kernel', async () => {
+    await clickContextMenu(session.page, 'Visualize Layers', 'resnet-onnx', 'resnet.onnx');
+    const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item[data-layer-id="/conv1/Conv"]');
+    assert.equal(await text(frame, '#model-input'), '(None, 3, 64, 64)');
+    assert.equal(await text(frame, '#model-output'), '(None, 10)');
+    const rows = await frame.$$eval('#layer-tree vscode-tree-item .layer-row', (els) =>
+      els.slice(0, 4).map((el) => [...el.children].map((c) => c.textContent)),
+    );
+    assert.deepEqual(rows, [
+      ['/conv1/Conv', 'Conv', '(None, 8, 32, 32)', '1,184'],
+      ['/relu/Relu', 'Relu', '(None, 8, 32, 32)', '0'],
+      ['/maxpool/MaxPool', 'MaxPool', '(None, 8, 16, 16)', '0'],
+      ['/layer1/layer1.0/conv1/Conv', 'Conv', '(None, 8, 16, 16)', '584'],
+    ]);
+    // The inspector opens on the first convolution: its kernel as PyTorch holds it, (out, in, height, width).
+    await frame.waitForFunction(() => (document.getElementById('filters-description')?.textContent ?? '').includes('Kernel shape'));
+    assert.match(await text(frame, '#filters-description'), /Kernel shape \[8, 3, 7, 7\]\.$/);
+    assert.equal(await text(frame, '#inspector-subtitle'), 'Conv · (None, 8, 32, 32) · 1,184 params');
+    await screenshot(session.page, 'onnx-nchw-shapes');
+
+    await session.page.locator('.activitybar .action-item a[aria-label^="ConvLens"]').click();
+    const sidebarRow = session.page.locator('.pane:has(.pane-header:has-text("Layers")) .monaco-list-row').first();
+    await session.page.waitForFunction(() =>
+      [...document.querySelectorAll('.monaco-list-row')].some((row) => row.getAttribute('aria-label')?.startsWith('/conv1/Conv,')),
+    );
+    assert.equal(await sidebarRow.getAttribute('aria-label'), '/conv1/Conv, Conv · (None, 8, 32, 32) · 1,184 params');
+    await screenshot(session.page, 'onnx-nchw-sidebar');
+    await session.page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
   });
 
   test('a broken model file gets a one-sentence message naming it, not a stack trace', async () => {

@@ -14,6 +14,7 @@ import { PNG } from 'pngjs';
 import { run } from '../../src/cli/main';
 import { explain } from '../../src/engine/explain';
 import { METHODS } from '../../src/engine/explain/methods';
+import { parseNpy } from '../../src/engine/npy';
 import { loadModel, readModelSummary } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
@@ -105,6 +106,100 @@ describe('convlens predict', () => {
     const { code, output } = await run(['predict', sampleModel, file]);
     assert.equal(code, 1);
     assert.equal(output, 'convlens: wrong.npy has shape (32, 32, 3), but the model takes (None, 28, 28, 1)');
+  });
+});
+
+describe('an ONNX export from PyTorch on the command line: its own NCHW shapes and arrays', () => {
+  const onnxFixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
+  const resnet = path.join(onnxFixtures, 'resnet-basic-opset9', 'resnet-basic-opset9.onnx');
+  // PyTorch's input batch [2, 3, 64, 64] (np.save of an NCHW tensor) and its logits for it [2, 10].
+  const batch = parseNpy(new Uint8Array(readFileSync(path.join(onnxFixtures, 'inputs-64.npy'))));
+  const logits = parseNpy(new Uint8Array(readFileSync(path.join(onnxFixtures, 'resnet-basic-opset9', 'output.npy'))));
+
+  /** The NCHW batch in another axis order, through TensorFlow.js's transpose. */
+  async function reordered(perm: number[], first?: number): Promise<{ shape: number[]; values: Float32Array }> {
+    const x = tf.tensor(batch.data, batch.shape);
+    const part = first === undefined ? x : tf.slice(x, 0, first);
+    const y = tf.transpose(part, perm);
+    const result = { shape: y.shape, values: (await y.data()) as Float32Array };
+    tf.dispose([x, part, y]);
+    return result;
+  }
+
+  async function scores(file: string): Promise<number[][]> {
+    const { code, output } = await run(['predict', resnet, file, '--top', '10', '--json']);
+    assert.equal(code, 0, output);
+    return JSON.parse(output).results.map((result: { predictions: { index: number; score: number }[] }) => {
+      const row = new Array<number>(10);
+      for (const p of result.predictions) row[p.index] = p.score;
+      return row;
+    });
+  }
+
+  function assertPyTorchLogits(rows: number[][], first = 0) {
+    rows.forEach((row, b) =>
+      row.forEach((v, k) => assert.ok(Math.abs(v - logits.data[(first + b) * 10 + k]) < 1e-4, `image ${b}, class ${k}`)),
+    );
+  }
+
+  test('summary shows the input, the output and every layer in NCHW, as PyTorch has them', async () => {
+    const { code, output } = await run(['summary', resnet]);
+    assert.equal(code, 0, output);
+    assert.match(output, /^Input \(None, 3, 64, 64\) {2}Output \(None, 10\)$/m);
+    assert.match(output, /^\/conv1\/Conv\s+Conv\s+\(None, 8, 32, 32\)\s+1,184$/m);
+    assert.match(output, /^\/layer4\/layer4\.0\/relu_1\/Relu\s+Relu\s+\(None, 64, 2, 2\)\s+0$/m);
+    const json = JSON.parse((await run(['summary', resnet, '--json'])).output);
+    assert.deepEqual(json.declaredInputShapes, [[null, 3, 64, 64]]);
+    assert.deepEqual(json.inputLayouts, ['NCHW']);
+  });
+
+  test("predict takes the NCHW .npy a PyTorch user saves, and gives PyTorch's logits", async () => {
+    const file = path.join(tempFolder(), 'batch.npy');
+    writeFileSync(file, npyBytes(batch.shape, batch.data));
+    assertPyTorchLogits(await scores(file));
+  });
+
+  test('the same images as NHWC, or one as a height × width × channels array, give the same predictions', async () => {
+    const folder = tempFolder();
+    const nhwc = await reordered([0, 2, 3, 1]);
+    writeFileSync(path.join(folder, 'nhwc.npy'), npyBytes(nhwc.shape, nhwc.values));
+    assertPyTorchLogits(await scores(path.join(folder, 'nhwc.npy')));
+    const second = await reordered([0, 2, 3, 1], 1);
+    writeFileSync(path.join(folder, 'image.npy'), npyBytes([64, 64, 3], second.values));
+    assertPyTorchLogits(await scores(path.join(folder, 'image.npy')));
+    const chw = await reordered([0, 1, 2, 3], 1);
+    writeFileSync(path.join(folder, 'chw.npy'), npyBytes([3, 64, 64], chw.values));
+    assertPyTorchLogits(await scores(path.join(folder, 'chw.npy')));
+  });
+
+  test("an array of the wrong shape is refused in the model's own NCHW terms", async () => {
+    const file = path.join(tempFolder(), 'small.npy');
+    writeFileSync(file, npyBytes([1, 3, 32, 32], new Float32Array(3 * 32 * 32)));
+    const { code, output } = await run(['predict', resnet, file]);
+    assert.equal(code, 1);
+    assert.equal(
+      output,
+      'convlens: small.npy has shape (1, 3, 32, 32), but the model takes (None, 3, 64, 64) or (64, 64, 3) as height × width × channels',
+    );
+  });
+
+  test('explain takes a (1, 3, H, W) array and explains the same image as its NHWC transpose', async () => {
+    const folder = tempFolder();
+    const nchw = await reordered([0, 1, 2, 3], 1);
+    const nhwc = await reordered([0, 2, 3, 1], 1);
+    writeFileSync(path.join(folder, 'nchw.npy'), npyBytes(nchw.shape, nchw.values));
+    writeFileSync(path.join(folder, 'nhwc.npy'), npyBytes(nhwc.shape, nhwc.values));
+    const maps: number[][][] = [];
+    for (const name of ['nchw', 'nhwc']) {
+      const json = path.join(folder, `${name}.json`);
+      const { code, output } = await run(['explain', resnet, path.join(folder, `${name}.npy`), '--method', 'gradcam', '--json', json]);
+      assert.equal(code, 0, output);
+      const record = JSON.parse(readFileSync(json, 'utf8'));
+      assert.equal(record.class, logits.data.slice(0, 10).indexOf(Math.max(...logits.data.slice(0, 10))), "PyTorch's top class");
+      maps.push(record.map);
+    }
+    assert.equal(maps[0].length, 64);
+    assert.deepEqual(maps[0], maps[1]);
   });
 });
 

@@ -111,7 +111,7 @@ describe('the command line', () => {
 
   test('a link to /dev/zero, a folder, a file over 256 MiB: refused before they are read', async () => {
     const preprocessing: Preprocessing = { width: 28, height: 28, scale: '0-1', channels: 'gray' };
-    const read = (file: string) => readInput(file, [null, 28, 28, 1], preprocessing);
+    const read = (file: string) => readInput(file, { inputShapes: [[null, 28, 28, 1]] }, preprocessing);
     const zero = path.join(folder, 'zero.png');
     symlinkSync('/dev/zero', zero);
     await assert.rejects(read(zero), { name: 'Error', message: 'zero.png is a device, not a regular file.' });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { decode, encode, Image } from 'image-js';
+import { arrayAsInput, type ModelInputs } from '../../src/engine/arrayInput';
 import { namesFromJson, namesFromText, readLabels } from '../../src/engine/labels/readLabels';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy } from '../../src/engine/npy';
@@ -37,6 +38,62 @@ describe('.npy arrays', () => {
     fortran.set(new TextEncoder().encode("'fortran_order': True, "), 10 + "{'descr': '<f4', ".length);
     assert.throws(() => parseNpy(fortran), /Fortran-ordered/);
     assert.throws(() => parseNpy(new TextEncoder().encode('hello world')), /is not a NumPy \.npy file/);
+  });
+});
+
+describe('.npy arrays as model inputs', () => {
+  // An ONNX export from PyTorch: the file says [n, 3, 4, 5], the engine runs [n, 4, 5, 3].
+  const nchw: ModelInputs = { inputShapes: [[null, 4, 5, 3]], declaredInputShapes: [[null, 3, 4, 5]], inputLayouts: ['NCHW'] };
+  const nhwc: ModelInputs = { inputShapes: [[null, 4, 5, 3]] };
+  const values = (n: number) => Float32Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+
+  /** What TensorFlow.js's own transpose makes of an NCHW array: the values the engine must get. */
+  async function transposed(data: Float32Array, shape: number[]): Promise<Float32Array> {
+    await useNodeBackend();
+    const x = tf.tensor(data, shape);
+    const y = tf.transpose(x, [0, 2, 3, 1]);
+    const result = (await y.data()) as Float32Array;
+    tf.dispose([x, y]);
+    return result;
+  }
+
+  test('an NCHW array (as np.save(tensor.numpy()) writes it) is reordered to the NHWC batch the engine runs', async () => {
+    const data = values(2 * 3 * 4 * 5);
+    const input = arrayAsInput({ shape: [2, 3, 4, 5], data }, nchw);
+    assert.deepEqual(input.shape, [2, 4, 5, 3]);
+    assert.deepEqual(input.data, await transposed(data, [2, 3, 4, 5]));
+  });
+
+  test('one sample without its batch axis, channels first or as a height × width × channels image', async () => {
+    const data = values(3 * 4 * 5);
+    const chw = arrayAsInput({ shape: [3, 4, 5], data }, nchw);
+    assert.deepEqual(chw.shape, [1, 4, 5, 3]);
+    assert.deepEqual(chw.data, await transposed(data, [1, 3, 4, 5]));
+    const hwc = arrayAsInput({ shape: [4, 5, 3], data }, nchw);
+    assert.deepEqual(hwc, { shape: [1, 4, 5, 3], data });
+    const batch = arrayAsInput({ shape: [1, 4, 5, 3], data }, nchw);
+    assert.deepEqual(batch, { shape: [1, 4, 5, 3], data }, 'a batch of HWC images');
+  });
+
+  test("where an array fits both orders (3 × 3 × 3), the file's own layout wins", async () => {
+    const cube: ModelInputs = { inputShapes: [[null, 3, 3, 3]], declaredInputShapes: [[null, 3, 3, 3]], inputLayouts: ['NCHW'] };
+    const data = values(27);
+    assert.deepEqual(arrayAsInput({ shape: [3, 3, 3], data }, cube).data, await transposed(data, [1, 3, 3, 3]));
+  });
+
+  test('an NHWC model takes its arrays as they are', () => {
+    const data = values(4 * 5 * 3);
+    assert.deepEqual(arrayAsInput({ shape: [4, 5, 3], data }, nhwc), { shape: [1, 4, 5, 3], data });
+  });
+
+  test("a wrong shape is refused with the array's shape and the model's, in the model's own layout", () => {
+    const data = values(3 * 8 * 8);
+    assert.throws(() => arrayAsInput({ shape: [1, 3, 8, 8], data }, nchw), {
+      message: 'has shape (1, 3, 8, 8), but the model takes (None, 3, 4, 5) or (4, 5, 3) as height × width × channels',
+    });
+    assert.throws(() => arrayAsInput({ shape: [3, 8, 8], data }, nhwc), {
+      message: 'has shape (3, 8, 8), but the model takes (None, 4, 5, 3)',
+    });
   });
 });
 

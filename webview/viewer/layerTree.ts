@@ -3,7 +3,7 @@ import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-tree/index.js';
 import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
 import type { VscodeTreeItem } from '@vscode-elements/elements/dist/vscode-tree-item/vscode-tree-item.js';
-import type { LayerInfo } from '../../src/engine/model';
+import { shapesAsDeclared, type LayerInfo } from '../../src/engine/model';
 import { formatCount, formatShapes } from '../../src/shared/format';
 import { groupIntoBlocks, isBlock } from '../../src/shared/layerBlocks';
 import { iconForLayerType } from '../../src/shared/layerIcons';
@@ -69,7 +69,7 @@ function layerRow(layer: LayerInfo): HTMLElement {
     { class: 'layer-row' },
     h('span', { class: 'layer-name' }, layer.name),
     h('span', { class: 'layer-type' }, layer.type),
-    h('span', { class: 'layer-shape' }, formatShapes(layer.outputShapes)),
+    h('span', { class: 'layer-shape' }, formatShapes(shapesAsDeclared(layer))),
     h('span', { class: 'layer-params' }, formatCount(layer.params)),
   );
 }

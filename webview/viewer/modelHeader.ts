@@ -1,6 +1,6 @@
 /** The top of the viewer: which model this is, its inputs, outputs and size, and where it runs. */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { FORMAT_LABELS, type ModelSummary, walkLayers } from '../../src/engine/model';
+import { FORMAT_LABELS, inputShapesAsDeclared, outputShapesAsDeclared, type ModelSummary, walkLayers } from '../../src/engine/model';
 import { formatCount, formatShapes } from '../../src/shared/format';
 import { h } from '../common/dom';
 import type { PreprocessingEditor } from './preprocessingEditor';
@@ -21,8 +21,8 @@ export function createModelHeader(model: ModelSummary, preprocessing: Preprocess
     h(
       'dl',
       { class: 'stats' },
-      stat('Input', formatShapes(model.inputShapes), 'model-input'),
-      stat('Output', formatShapes(model.outputShapes), 'model-output'),
+      stat('Input', formatShapes(inputShapesAsDeclared(model)), 'model-input'),
+      stat('Output', formatShapes(outputShapesAsDeclared(model)), 'model-output'),
       stat('Parameters', `${formatCount(model.totalParams)} (${formatCount(model.trainableParams)} trainable)`, 'model-params'),
       stat('Layers', formatCount(layerCount), 'model-layers'),
       preprocessing.stat,

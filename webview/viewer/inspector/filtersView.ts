@@ -5,6 +5,7 @@
 import type { RunnableModel } from '../../../src/engine/graph';
 import { layerKernel, weightPicture, type WeightPicture, type WeightScaling } from '../../../src/engine/inspect/weightPicture';
 import type { LayerInfo } from '../../../src/engine/model';
+import { kernelShapeAsDeclared } from '../../../src/shared/format';
 import { field, select } from '../../common/controls';
 import { h } from '../../common/dom';
 import { createPictureCanvas } from './pictureCanvas';
@@ -67,7 +68,8 @@ export function createFiltersView(onExport: (canvas: HTMLCanvasElement, name: st
     picture = weightPicture({ shape: kernel.tensor.shape, values }, scaling, kernel.depthwise)!;
     empty.hidden = true;
     content.hidden = false;
-    description.textContent = `${picture.description}. Kernel shape [${kernel.tensor.shape.join(', ')}].`;
+    const shape = kernelShapeAsDeclared(kernel.tensor.shape, model.summary.format, kernel.depthwise);
+    description.textContent = `${picture.description}. Kernel shape [${shape.join(', ')}].`;
     const range =
       scaling === 'per-filter'
         ? `each filter's own largest magnitude (the layer's is ${picture.maxAbs.toPrecision(3)})`
