@@ -28,3 +28,15 @@ export function limitsSetting(): Partial<Limits> {
   const config = vscode.workspace.getConfiguration('convlens.limits');
   return limitsFromUserUnits({ modelMegabytes: config.get('modelMegabytes'), imageMegapixels: config.get('imageMegapixels') });
 }
+
+export type ReloadOnChange = 'ask' | 'always' | 'never';
+
+/** What open views do when their model file changes on disk (`convlens.reloadOnModelChange`). */
+export function reloadOnChangeSetting(): ReloadOnChange {
+  const value = vscode.workspace.getConfiguration('convlens').get('reloadOnModelChange');
+  return (['ask', 'always', 'never'] as const).find((choice) => choice === value) ?? 'ask';
+}
+
+export async function setReloadOnChange(value: ReloadOnChange): Promise<void> {
+  await vscode.workspace.getConfiguration('convlens').update('reloadOnModelChange', value, vscode.ConfigurationTarget.Global);
+}

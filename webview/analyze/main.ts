@@ -15,6 +15,7 @@ import { field, select } from '../common/controls';
 import { h } from '../common/dom';
 import { safely } from '../common/safely';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendChoice } from '../common/tfBackend';
+import { pageState } from '../common/channel';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { confusionTab } from './confusionTab';
 import { FolderImages } from './folderImages';
@@ -31,6 +32,8 @@ type AnalyzeMessage = Extract<AnalyzeHostMessage, { type: 'analyze' }>;
 
 const app = document.getElementById('app')!;
 let session: AnalyzeSession | undefined;
+/** The choices kept when the page is built again (a new checkpoint of the model): the layer and the tab. */
+const choices = pageState<{ featureLayer?: string; tab?: string }>();
 
 async function start(message: AnalyzeMessage): Promise<void> {
   const choice = await initBackend(message.backend);
@@ -66,9 +69,15 @@ async function start(message: AnalyzeMessage): Promise<void> {
 
   const { model } = opened;
   const featureLayers = model.nodes.map((n) => n.id).filter((id) => id !== model.logits);
-  const featureLayer = safely(() => defaultFeatureLayer(model)) ?? featureLayers.at(-2) ?? featureLayers[0];
+  const kept = choices.load().featureLayer;
+  const featureLayer =
+    (kept && featureLayers.includes(kept) ? kept : undefined) ??
+    safely(() => defaultFeatureLayer(model)) ??
+    featureLayers.at(-2) ??
+    featureLayers[0];
   const views = createViews(mine);
   const computeFeatures = async (layer: string) => {
+    choices.save({ featureLayer: layer });
     if (await mine.computeFeatures(layer)) views.refresh();
   };
   const layerSelect = select(
@@ -130,7 +139,12 @@ function createViews(session: AnalyzeSession) {
   const neighbours = neighboursTab(session, navigator);
   const looksFor = looksForTab(session, navigator);
   const tabs = [mapTab(session, navigator), neighbours, patchesTab(session, navigator), looksFor, confusionTab(session, navigator)];
-  const strip = tabStrip(tabs, () => session.features !== undefined);
+  const strip = tabStrip(
+    tabs,
+    () => session.features !== undefined,
+    (tab) => choices.save({ tab }),
+  );
+  strip.choose(choices.load().tab ?? tabs[0].id);
   return {
     element: h('section', { class: 'analyze-views' }, strip.element, ...tabs.map((t) => t.panel), preview.element),
     refresh: () => strip.refresh(),

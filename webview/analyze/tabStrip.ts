@@ -16,7 +16,8 @@ export interface TabStrip {
   refresh(): void;
 }
 
-export function tabStrip(tabs: readonly Tab[], canDraw: () => boolean): TabStrip {
+/** `onChoose` hears of every tab shown, the first one included. */
+export function tabStrip(tabs: readonly Tab[], canDraw: () => boolean, onChoose: (id: string) => void = () => undefined): TabStrip {
   let current = tabs[0];
   const buttons = tabs.map((tab) => {
     const button = h(
@@ -41,6 +42,7 @@ export function tabStrip(tabs: readonly Tab[], canDraw: () => boolean): TabStrip
       buttons[i].setAttribute('aria-selected', String(t === tab));
       buttons[i].tabIndex = t === tab ? 0 : -1;
     });
+    onChoose(tab.id);
     if (canDraw()) void tab.refresh();
   };
   for (const tab of tabs) {
@@ -48,13 +50,9 @@ export function tabStrip(tabs: readonly Tab[], canDraw: () => boolean): TabStrip
     tab.panel.setAttribute('role', 'tabpanel');
     tab.panel.setAttribute('aria-labelledby', `tab-${tab.id}`);
   }
-  choose(tabs[0]);
   return {
     element: h('div', { class: 'tabs', role: 'tablist' }, ...buttons),
-    choose: (id) => {
-      const tab = tabs.find((t) => t.id === id);
-      if (tab) choose(tab);
-    },
+    choose: (id) => choose(tabs.find((t) => t.id === id) ?? tabs[0]),
     refresh: () => {
       if (canDraw()) void current.refresh();
     },

@@ -33,7 +33,7 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
 
   static open(extensionUri: vscode.Uri, cache: FeatureCache, model: vscode.Uri, folder: vscode.Uri): AnalyzePanel {
     const panel = ModelPanel.createPanel(extensionUri, 'convlens.analyze', `Analyze: ${baseName(folder)}`, analyzeHtml);
-    return new AnalyzePanel(panel, cache, model, folder);
+    return new AnalyzePanel(panel, cache, model, folder, (webview) => analyzeHtml(webview, extensionUri));
   }
 
   private constructor(
@@ -41,8 +41,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
     private readonly cache: FeatureCache,
     model: vscode.Uri,
     readonly folder: vscode.Uri,
+    page: (webview: vscode.Webview) => string,
   ) {
-    super(panel, model);
+    super(panel, model, page);
     this.channel.answer('readImages', ({ paths }) => {
       const files = this.reads.then(() =>
         Promise.all(paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))),

@@ -2,14 +2,21 @@
  * What every panel whose page runs a model shares — the viewer, Explain and Analyze: a webview panel
  * to which the host serves the model's files (from the model's folder only), shows long work in VS
  * Code's progress UI with Cancel, reports errors as notifications, and saves the PNGs the page makes
- * (panelProtocol.ts). Each panel adds the messages of its own.
+ * (panelProtocol.ts), and notices when the model's files change on disk (a new checkpoint) to rebuild
+ * the page on them. Each panel adds the messages of its own.
  */
 import * as vscode from 'vscode';
+import { pathSegments } from '../../engine/confinedPath';
 import { createChannel, type Channel } from '../../shared/messaging';
 import type { AnyPanelProtocol, PanelProtocol, PanelWebviewMessage } from '../../shared/panelProtocol';
+import { reloadOnChangeSetting, setReloadOnChange } from '../../settings';
 import { readModelFile, savePng } from './modelFiles';
 import { webviewOptions } from './webviewHtml';
 import { WebviewProgress } from './webviewProgress';
+import { baseName } from './workspaceModelSource';
+
+/** Training writes a checkpoint in pieces (model.json, then its shards): the page is rebuilt once they are quiet this long. */
+const SETTLE_MS = 1000;
 
 /** The page's notifications this class handles; a panel's `receive` gets the rest. */
 type Served = Exclude<PanelWebviewMessage, { type: 'ready' }>;
@@ -23,6 +30,11 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
   /** The host's end of the page's channel, typed with the panel's whole protocol. */
   protected readonly channel: Channel<P['host'], P['page']>;
   private readonly progress = new WebviewProgress(() => this.common.notify({ type: 'cancel' }));
+  /** The model's files the page read, relative to its folder ('' is the model file): a change to one is a new checkpoint. */
+  private readonly filesRead = new Set<string>(['']);
+  private settling: ReturnType<typeof setTimeout> | undefined;
+  /** The question "reload?" being asked per model file: every panel of that model waits for the one answer. */
+  private static readonly questions = new Map<string, Thenable<string | undefined>>();
 
   /** A panel in the active column showing `html`; its page stays alive while hidden, with the model loaded. */
   protected static createPanel(
@@ -40,12 +52,17 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
     return panel;
   }
 
+  /** `page` builds the panel's page; with it, the page is rebuilt when the model's files change. */
   protected constructor(
     readonly panel: vscode.WebviewPanel,
     readonly model: vscode.Uri,
+    private readonly page?: (webview: vscode.Webview) => string,
   ) {
     this.channel = createChannel((message) => void panel.webview.postMessage(message));
-    this.common.answer('readFile', ({ path, maxBytes }) => readModelFile(this.model, path, maxBytes));
+    this.common.answer('readFile', ({ path, maxBytes }) => {
+      this.filesRead.add(pathSegments(path).join('/'));
+      return readModelFile(this.model, path, maxBytes);
+    });
     this.channel.listen(
       (message) => void (SERVED.has(message.type) ? this.serve(message as Served) : this.receive(message as OwnMessage<P>)),
     );
@@ -53,11 +70,22 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
       panel.webview.onDidReceiveMessage((message: unknown) => this.channel.receive(message)),
       panel.onDidDispose(() => this.dispose()),
     );
+    if (page) this.watchModelFiles();
   }
 
   dispose(): void {
+    clearTimeout(this.settling);
     this.progress.dispose();
     for (const d of this.disposables) d.dispose();
+  }
+
+  /**
+   * Builds the page afresh on the model's files as they are now; the page restores the choices it keeps
+   * (vscode.setState survives a new page) and asks again for what it shows (`ready`). Panels that hold
+   * more of the model (the viewer's summary) read it again first.
+   */
+  protected async reload(): Promise<void> {
+    if (this.page) this.panel.webview.html = this.page(this.panel.webview);
   }
 
   /** The panel's own messages (and `ready`, to which each answers with what it shows). */
@@ -75,6 +103,44 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
   /** The same channel seen through the part of the protocol every panel has (TypeScript cannot see it through `P`). */
   private get common(): Channel<PanelProtocol['host'], PanelProtocol['page']> {
     return this.channel as unknown as Channel<PanelProtocol['host'], PanelProtocol['page']>;
+  }
+
+  private watchModelFiles(): void {
+    const folder = vscode.Uri.joinPath(this.model, '..');
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));
+    const prefix = `${folder.path}/`;
+    const changed = (uri: vscode.Uri) => {
+      if (!uri.path.startsWith(prefix) || !this.filesRead.has(uri.path.slice(prefix.length))) return;
+      clearTimeout(this.settling);
+      this.settling = setTimeout(() => void this.modelChanged(), SETTLE_MS);
+    };
+    this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+  }
+
+  /** A new checkpoint: rebuilt at once, or when the user says so (`convlens.reloadOnModelChange`). */
+  private async modelChanged(): Promise<void> {
+    const setting = reloadOnChangeSetting();
+    if (setting === 'never') return;
+    if (setting === 'ask') {
+      const key = this.model.toString();
+      let question = ModelPanel.questions.get(key);
+      if (!question) {
+        question = vscode.window.showInformationMessage(`${baseName(this.model)} changed on disk.`, 'Reload', 'Always Reload').then(
+          async (answer) => {
+            ModelPanel.questions.delete(key);
+            if (answer === 'Always Reload') await setReloadOnChange('always');
+            return answer;
+          },
+          () => {
+            ModelPanel.questions.delete(key);
+            return undefined;
+          },
+        );
+        ModelPanel.questions.set(key, question);
+      }
+      if (!(await question)) return;
+    }
+    await this.reload();
   }
 
   private async serve(message: Served): Promise<void> {

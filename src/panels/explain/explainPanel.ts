@@ -14,15 +14,17 @@ import { backendSetting, explainSettings, limitsSetting } from '../../settings';
 export class ExplainPanel extends ModelPanel<ExplainProtocol> {
   static open(extensionUri: vscode.Uri, model: vscode.Uri, images: vscode.Uri[]): ExplainPanel {
     const title = `Explain: ${images.map(baseName).join(', ')}`;
-    return new ExplainPanel(ModelPanel.createPanel(extensionUri, 'convlens.explain', title, explainHtml), model, images);
+    const panel = ModelPanel.createPanel(extensionUri, 'convlens.explain', title, explainHtml);
+    return new ExplainPanel(panel, model, images, (webview) => explainHtml(webview, extensionUri));
   }
 
   private constructor(
     panel: vscode.WebviewPanel,
     model: vscode.Uri,
     readonly images: vscode.Uri[],
+    page: (webview: vscode.Webview) => string,
   ) {
-    super(panel, model);
+    super(panel, model, page);
   }
 
   protected async receive(message: OwnMessage<ExplainProtocol>): Promise<void> {

@@ -79,7 +79,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = modelViewerHtml(panel.webview, this.extensionUri);
-    const viewer = new ModelViewer(document.uri, panel);
+    const viewer = new ModelViewer(document.uri, panel, (webview) => modelViewerHtml(webview, this.extensionUri));
     this.registry.add(viewer);
     await viewer.load();
   }

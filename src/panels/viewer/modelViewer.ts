@@ -31,8 +31,9 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
   constructor(
     readonly uri: vscode.Uri,
     panel: vscode.WebviewPanel,
+    page: (webview: vscode.Webview) => string,
   ) {
-    super(panel, uri);
+    super(panel, uri, page);
     this.disposables.push(this.stateChanged, this.layerSelected);
   }
 
@@ -41,10 +42,21 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
   }
 
   async load(): Promise<void> {
+    this.setState(await this.readSummary());
+    this.sendState();
+  }
+
+  /** A new checkpoint: the layer tree read again, then a new page on it. */
+  protected override async reload(): Promise<void> {
+    this.setState(await this.readSummary());
+    await super.reload();
+  }
+
+  private async readSummary(): Promise<ModelState> {
     try {
-      this.setState({ kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri, limitsSetting())) });
+      return { kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri, limitsSetting())) };
     } catch (error) {
-      this.setState({ kind: 'failed', message: asModelReadError(this.uri.path.split('/').pop()!, error).message });
+      return { kind: 'failed', message: asModelReadError(this.uri.path.split('/').pop()!, error).message };
     }
   }
 
@@ -62,7 +74,6 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
 
   private setState(state: ModelState): void {
     this.state = state;
-    this.sendState();
     this.stateChanged.fire(state);
   }
 
