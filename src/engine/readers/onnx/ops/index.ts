@@ -4,10 +4,12 @@ import { ELEMENTWISE_OPS } from './elementwise';
 import { LINEAR_OPS } from './linear';
 import { NORMALIZATION_OPS } from './normalization';
 import { POOL_OPS } from './pool';
+import { CONSTANT_OPS } from './constants';
+import { REARRANGE_OPS } from './rearrange';
 import { REDUCE_OPS } from './reduce';
+import { RESHAPE_OPS } from './reshape';
 import { RESIZE_OPS } from './resize';
 import { SELECTION_OPS } from './selection';
-import { SHAPE_OPS } from './shape';
 import type { OpSpec } from './types';
 
 const OPERATORS: ReadonlyMap<string, OpSpec> = new Map(
@@ -18,7 +20,9 @@ const OPERATORS: ReadonlyMap<string, OpSpec> = new Map(
     ...LINEAR_OPS,
     ...ELEMENTWISE_OPS,
     ...REDUCE_OPS,
-    ...SHAPE_OPS,
+    ...RESHAPE_OPS,
+    ...REARRANGE_OPS,
+    ...CONSTANT_OPS,
     ...RESIZE_OPS,
     ...SELECTION_OPS,
   }),

@@ -199,3 +199,8 @@ export function windowGeometry([rows, columns]: WindowAxis[], autoPad: AutoPad, 
     ...(ceilMode ? { ceilMode } : {}),
   };
 }
+
+/** The ONNX axes of an image's rows and columns: a value stored NHWC is NCHW to ONNX; one kept in ONNX order is a graph input that already is NHWC. */
+export function spatialAxes(input: ValueDesc): [number, number] {
+  return input.layout === 'nhwc' ? [2, 3] : [1, 2];
+}
