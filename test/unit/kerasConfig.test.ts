@@ -7,11 +7,9 @@ import {
   convertKeras3Topology,
   convertKeras3WeightsManifest,
   convertKerasModelConfig,
-  KerasConfigError,
   walkLayerConfigs,
-  type Json,
-  type JsonObject,
 } from '../../src/engine/readers/keras/keras3Config';
+import { KerasConfigError, type Json, type JsonObject } from '../../src/engine/readers/keras/kerasJson';
 import { SavedNameCounter, toSnakeCase } from '../../src/engine/readers/keras/kerasWeights';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, shared } from '../support/paths';

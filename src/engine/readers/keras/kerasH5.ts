@@ -8,7 +8,7 @@ import { limitsOf, type Limits } from '../../limits';
 import type { ModelSource } from '../../modelSource';
 import { readHdf5, type Hdf5File } from './hdf5';
 import { assertNestingWithin } from '../jsonNesting';
-import type { Json } from './keras3Config';
+import type { Json } from './kerasJson';
 import { buildKerasModel } from './kerasModel';
 import { assignKerasH5Weights } from './kerasWeights';
 import { disposeLayersModel } from '../../variableCleanup';

@@ -2,7 +2,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelReadError } from '../../errors';
 import type { Limits } from '../../limits';
-import { convertKerasModelConfig, KerasConfigError, type Json, type JsonObject } from './keras3Config';
+import { convertKerasModelConfig } from './keras3Config';
+import { KerasConfigError, type Json, type JsonObject } from './kerasJson';
 import { assertLayerCountWithin, assertLayersKnown, buildLayersTopology } from '../layers/layersTopology';
 
 export interface BuiltKerasModel {

@@ -15,7 +15,8 @@ import { byteSize } from '../../confinedPath';
 import { ModelReadError } from '../../errors';
 import { LimitExceededError, type Limits } from '../../limits';
 import type { Hdf5File } from './hdf5';
-import { layerName, layersOf, type JsonObject } from './keras3Config';
+import { layerName, layersOf } from './keras3Config';
+import type { JsonObject } from './kerasJson';
 
 type Layer = tfl.LayersModel['layers'][number];
 

@@ -10,7 +10,7 @@ import { limitsOf, type Limits } from '../../limits';
 import type { ModelSource } from '../../modelSource';
 import { hasHdf5Signature, readHdf5 } from './hdf5';
 import { assertNestingWithin } from '../jsonNesting';
-import type { Json } from './keras3Config';
+import type { Json } from './kerasJson';
 import { loadKerasH5, type KerasLoadOptions } from './kerasH5';
 import { buildKerasModel } from './kerasModel';
 import { assignKerasV3Weights } from './kerasWeights';

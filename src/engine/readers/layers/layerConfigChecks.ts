@@ -8,7 +8,8 @@
  * Conv2D) are left to tfjs-layers, whose messages for them are already plain.
  */
 import { ModelReadError } from '../../errors';
-import { walkLayerConfigs, type Json, type JsonObject } from '../keras/keras3Config';
+import { walkLayerConfigs } from '../keras/keras3Config';
+import type { Json, JsonObject } from '../keras/kerasJson';
 
 /** What a setting must be, with the words that say so. */
 interface Kind {

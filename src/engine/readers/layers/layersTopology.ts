@@ -6,7 +6,8 @@ import { LimitExceededError, type Limits } from '../../limits';
 import { freeVariablesOnFailure } from '../../variableCleanup';
 import { registerInferenceLayers } from './inferenceLayers';
 import { assertLayerSettingsUsable } from './layerConfigChecks';
-import { layerName, layersOf, walkLayerConfigs, type Json, type JsonObject } from '../keras/keras3Config';
+import { layerName, layersOf, walkLayerConfigs } from '../keras/keras3Config';
+import type { Json, JsonObject } from '../keras/kerasJson';
 import { withZeroInitializers } from './zeroInitializers';
 
 /** Keras model classes, whose configs hold layers of their own. */
