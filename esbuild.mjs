@@ -66,7 +66,12 @@ const cli = {
 
 const webview = {
   ...common,
-  entryPoints: { main: 'webview/viewer/main.ts', explain: 'webview/explain/main.ts', analyze: 'webview/analyze/main.ts' },
+  entryPoints: {
+    main: 'webview/viewer/main.ts',
+    explain: 'webview/explain/main.ts',
+    analyze: 'webview/analyze/main.ts',
+    compare: 'webview/compare/main.ts',
+  },
   outdir: 'dist/webview',
   platform: 'browser',
   format: 'iife',

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { FeatureCache } from './panels/analyze/featureCache';
 import { analyzeImages } from './commands/analyzeImages';
+import { compareModels } from './commands/compareModels';
 import { explainGradCam } from './commands/explainGradCam';
 import { showFeatureMaps } from './commands/showFeatureMaps';
 import { visualizeLayers } from './commands/visualizeLayers';
@@ -56,6 +57,9 @@ export function activate(context: vscode.ExtensionContext): void {
       analyzeImages(context, registry, new FeatureCache(context.globalStorageUri), folder),
     ),
     vscode.commands.registerCommand('convlens.showFeatureMaps', (clicked?: vscode.Uri) => showFeatureMaps(context, registry, clicked)),
+    vscode.commands.registerCommand('convlens.compareModels', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
+      compareModels(context, clicked, selected),
+    ),
     vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),
   );

@@ -5,7 +5,10 @@ in the TensorFlow.js layers format (model.json + one weight shard), with labels.
 one test image per class in sample/images.
 
     sudo apt-get install dataset-fashion-mnist python3-torch python3-pil
-    /usr/bin/python3 sample/training/train_fashion_mnist.py [--epochs 15]
+    /usr/bin/python3 sample/training/train_fashion_mnist.py [--epochs 15] [--seed 7] [--out DIR]
+
+With --out, only the model is written, to DIR (a further checkpoint to compare with the sample, say):
+the sample model and sample/images stay as they are.
 
 The layers are chosen so that both frameworks compute the same function: 3x3 'same' convolutions
 (padding 1), 2x2 max pooling, global average pooling and a softmax classifier. PyTorch's OIHW conv
@@ -93,21 +96,22 @@ def keras_weights(model):
     return pairs
 
 
-def save(model, epochs, train_count, accuracy, seconds):
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+def save(model_dir, model, epochs, seed, train_count, accuracy, seconds):
+    model_dir.mkdir(parents=True, exist_ok=True)
     pairs = keras_weights(model)
     shard = b''.join(np.ascontiguousarray(a, dtype='<f4').tobytes() for _, a in pairs)
-    (MODEL_DIR / 'group1-shard1of1.bin').write_bytes(shard)
+    (model_dir / 'group1-shard1of1.bin').write_bytes(shard)
     manifest = [{'paths': ['group1-shard1of1.bin'],
                  'weights': [{'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in pairs]}]
     model_json = {'format': 'layers-model', 'generatedBy': 'sample/training/train_fashion_mnist.py',
                   'convertedBy': None, 'modelTopology': topology(), 'weightsManifest': manifest}
-    (MODEL_DIR / 'model.json').write_text(json.dumps(model_json) + '\n')
-    (MODEL_DIR / 'labels.txt').write_text('\n'.join(CLASS_NAMES) + '\n')
+    (model_dir / 'model.json').write_text(json.dumps(model_json) + '\n')
+    (model_dir / 'labels.txt').write_text('\n'.join(CLASS_NAMES) + '\n')
     params = sum(a.size for _, a in pairs)
-    (MODEL_DIR / 'TRAINING.md').write_text(
+    (model_dir / 'TRAINING.md').write_text(
         f'Trained by sample/training/train_fashion_mnist.py with PyTorch {torch.__version__} on the CPU: '
-        f'{train_count} Fashion-MNIST training images, {epochs} epochs, Adam with a one-cycle learning rate, {seconds:.0f} s.\n'
+        f'{train_count} Fashion-MNIST training images, {epochs} epoch{"s" if epochs != 1 else ""}, Adam with a one-cycle learning rate, '
+        f'seed {seed}, {seconds:.0f} s.\n'
         f'Test accuracy on the 10000 Fashion-MNIST test images: {100 * accuracy:.1f}%.\n'
         f'{params} parameters. Input: 28x28x1 grayscale, raw pixel values 0-255 (the model rescales them itself).\n')
 
@@ -122,8 +126,10 @@ def save_sample_images(test_images, test_labels):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--epochs', type=int, default=15)
+    parser.add_argument('--seed', type=int, default=7, help='seeds the initial weights and the order of the batches')
+    parser.add_argument('--out', type=Path, help='write only the model, to this folder (default: the sample model and images)')
     args = parser.parse_args()
-    torch.manual_seed(7)
+    torch.manual_seed(args.seed)
     train_x = torch.tensor(read_idx('train-images-idx3-ubyte.gz'), dtype=torch.float32).unsqueeze(1)
     train_y = torch.tensor(read_idx('train-labels-idx1-ubyte.gz'), dtype=torch.long)
     test_images, test_labels = read_idx('t10k-images-idx3-ubyte.gz'), read_idx('t10k-labels-idx1-ubyte.gz')
@@ -148,7 +154,12 @@ def main():
         with torch.no_grad():
             accuracy = (model(test_x).argmax(1).numpy() == test_labels).mean()
         print(f'epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, test accuracy {accuracy:.4f} ({time.time() - started:.0f} s)')
-    save(model, args.epochs, len(train_x), accuracy, time.time() - started)
+    seconds = time.time() - started
+    if args.out:
+        save(args.out, model, args.epochs, args.seed, len(train_x), accuracy, seconds)
+        print(f'saved {args.out}')
+        return
+    save(MODEL_DIR, model, args.epochs, args.seed, len(train_x), accuracy, seconds)
     save_sample_images(test_images, test_labels)
     print(f'saved {MODEL_DIR} and {len(SAMPLE_IMAGES)} images in {IMAGES_DIR}')
 

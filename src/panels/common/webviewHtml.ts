@@ -28,6 +28,10 @@ export function analyzeHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
   return page(webview, extensionUri, 'analyze.js', 'Loading the model…');
 }
 
+export function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  return page(webview, extensionUri, 'compare.js', 'Loading the two models…');
+}
+
 function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, loading: string): string {
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const asset = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...segments)).toString();
