@@ -7,10 +7,14 @@ import { openModel } from './modelFiles';
 import { jsonText, oneLine } from './terminalText';
 import { forwardPass, medianMs, since, timingLine } from './timing';
 import { limitsOf, type Limits } from '../engine/limits';
+import type { PreprocessingSuggestion } from '../engine/preprocessSuggestion';
+import { hintLine, suggestionFor } from './preprocessingHint';
 
 export interface PredictResult {
   input: string;
   predictions: Prediction[];
+  /** A common preprocessing that gives a confident prediction where this one looks uncertain. */
+  suggestion?: PreprocessingSuggestion;
 }
 
 /** With `timing`, the text ends with a timing line for the first input (see timing.ts). */
@@ -36,6 +40,10 @@ export async function predictCommand(
         const ranked = await topPredictions(output, top, labels?.names);
         output.dispose();
         ranked.forEach((predictions, i) => results.push({ input: ranked.length > 1 ? `${inputFile}[${i}]` : inputFile, predictions }));
+        if (ranked.length === 1) {
+          const suggestion = await suggestionFor(model, inputFile, ranked[0][0], input, labels?.names, limitsOf(source).imagePixels);
+          if (suggestion) results[results.length - 1].suggestion = suggestion;
+        }
         if (timing && !timed)
           timed = timingLine([
             ['load', loadMs],
@@ -49,10 +57,15 @@ export async function predictCommand(
     model.dispose();
   }
   if (json) {
-    const record = jsonText({ model: file, preprocessing: input.preprocessing, labels: labels?.origin ?? null, results }, 2);
+    const record = jsonText(
+      { model: file, preprocessing: input.preprocessing, preprocessingReason: input.reason, labels: labels?.origin ?? null, results },
+      2,
+    );
     return timed ? `${record}\n${timed}` : record;
   }
-  const lines = [`Preprocessing: ${describePreprocessing(input.preprocessing)}${input.sidecar ? ` (from ${input.sidecar})` : ''}`];
+  const given = Object.values(settings).some((value) => value !== undefined);
+  const origin = given ? 'as the options set it' : input.sidecar ? `from ${input.sidecar}` : input.reason;
+  const lines = [`Preprocessing: ${describePreprocessing(input.preprocessing)} — ${origin}`];
   for (const result of results) {
     lines.push('', result.input);
     for (const p of result.predictions) {
@@ -60,6 +73,7 @@ export async function predictCommand(
         `  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${oneLine(p.label)}  (class ${p.index}, score ${p.score.toPrecision(4)})`,
       );
     }
+    if (result.suggestion) lines.push(hintLine(result.suggestion, file));
   }
   if (timed) lines.push('', timed);
   return lines.join('\n');

@@ -5,10 +5,15 @@
 import { readOptionalBeside } from './confinedPath';
 import type { ModelSummary } from './model';
 import type { ModelSource } from './modelSource';
-import { applySettings, detectPreprocessing, parseSidecar, type Preprocessing, type PreprocessingSettings } from './preprocess';
+import { applySettings, parseSidecar, type Preprocessing, type PreprocessingSettings } from './preprocess';
+import { preprocessingDefault } from './preprocessDefaults';
 
 export interface ResolvedPreprocessing {
   preprocessing: Preprocessing;
+  /** The model's default, before the sidecar and options (preprocessDefaults.ts). */
+  detected: Preprocessing;
+  /** Why the default is what it is, whatever the sidecar or options then change. */
+  reason: string;
   /** The sidecar file's name when one was applied. */
   sidecar?: string;
 }
@@ -22,14 +27,13 @@ export async function resolvePreprocessing(
   summary: ModelSummary,
   options: PreprocessingSettings = {},
 ): Promise<ResolvedPreprocessing> {
-  let preprocessing = detectPreprocessing(summary);
-  // Teachable Machine image models are MobileNets fed pixels scaled to [-1, 1].
   const metadata = await readOptionalBeside(source, 'metadata.json', 'has the metadata file');
-  if (metadata && /"tmVersion"/.test(new TextDecoder().decode(metadata))) preprocessing = { ...preprocessing, scale: '-1-1' };
+  const detected = preprocessingDefault(summary, metadata ? { metadataJson: new TextDecoder().decode(metadata) } : {});
+  let preprocessing = detected.preprocessing;
 
   const name = sidecarName(source.fileName);
   const sidecarBytes = await readOptionalBeside(source, name, 'has the settings file');
   if (sidecarBytes) preprocessing = applySettings(preprocessing, parseSidecar(new TextDecoder().decode(sidecarBytes), name), name);
   preprocessing = applySettings(preprocessing, options, 'option');
-  return { preprocessing, ...(sidecarBytes ? { sidecar: name } : {}) };
+  return { preprocessing, detected: detected.preprocessing, reason: detected.reason, ...(sidecarBytes ? { sidecar: name } : {}) };
 }

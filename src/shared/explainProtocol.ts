@@ -5,6 +5,7 @@
  */
 import type { Limits } from '../engine/limits';
 import type { Method } from '../engine/explain/methods';
+import type { PreprocessingSettings } from '../engine/preprocess';
 import type { Colormap } from '../engine/render/colormaps';
 import type { PanelHostMessage, PanelProtocol, PanelWebviewMessage } from './panelProtocol';
 import type { BackendPreference } from './protocol';
@@ -38,6 +39,11 @@ export type ExplainHostMessage =
 export type ExplainWebviewMessage =
   | PanelWebviewMessage
   /** The maps are on screen: the method, layer and class shown, for tests and the status bar. */
-  | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string };
+  | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string }
+  /**
+   * The user took the suggested preprocessing: the host writes it to the model's sidecar and sends
+   * `explain` again, so the page starts over with it.
+   */
+  | { type: 'usePreprocessing'; settings: PreprocessingSettings };
 
 export type ExplainProtocol = PanelProtocol<ExplainHostMessage, ExplainWebviewMessage>;

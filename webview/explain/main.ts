@@ -12,6 +12,9 @@ import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/ta
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { topPredictions, type Prediction } from '../../src/engine/predictions';
 import { describePreprocessing, imageToInput, type RgbaImage } from '../../src/engine/preprocess';
+import { scalingWords } from '../../src/engine/preprocessDefaults';
+import { suggestPreprocessing, UNCERTAIN_BELOW, type PreprocessingSuggestion } from '../../src/engine/preprocessSuggestion';
+import { sidecarName } from '../../src/engine/modelInput';
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainHostMessage, ExplainImage, ExplainProtocol, ExplainSettings } from '../../src/shared/explainProtocol';
 import { h } from '../common/dom';
@@ -44,8 +47,17 @@ let backend: BackendName = 'cpu';
 let cancelToken = { cancelled: false };
 /** Explanations run one at a time; a newer request supersedes a waiting one. */
 let running: Promise<void> = Promise.resolve();
+/** The preprocessing offered to the user, when the first image's predictions look uncertain under the current one. */
+let suggestion: PreprocessingSuggestion | undefined;
 
 async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>): Promise<void> {
+  // Sent again after the user took a suggested preprocessing: start over with the model reopened.
+  cancelToken.cancelled = true;
+  await running;
+  opened?.model.dispose();
+  opened = undefined;
+  input?.dispose();
+  input = undefined;
   settings = message.settings;
   let problems: string[] = [];
   const choice = await initBackend(message.backend);
@@ -65,6 +77,9 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     modelName: model.summary.name,
     modelFileName: message.modelFileName,
     preprocessing: `${describePreprocessing(resolved.preprocessing)}${resolved.sidecar ? ` (from ${resolved.sidecar})` : ''}`,
+    preprocessingReason: resolved.sidecar
+      ? `The model's own default: ${describePreprocessing(resolved.detected)} — ${resolved.reason}.`
+      : `Why: ${resolved.reason}.`,
     labelsOrigin: labels?.origin,
     backend: BACKEND_LABELS[choice.backend],
     backendNotice: choice.fallback ? choice.reason : undefined,
@@ -99,11 +114,44 @@ async function start(message: Extract<ExplainHostMessage, { type: 'explain' }>):
     },
     onExport: (imageIndex, method, canvas) => void exportPng(imageIndex, method, canvas),
     onCopy: (canvas) => void copyPicture(canvas),
+    onUseSuggestion: () => {
+      if (suggestion)
+        postToHost({
+          type: 'usePreprocessing',
+          settings: { scale: suggestion.preprocessing.scale, channels: suggestion.preprocessing.channels },
+        });
+    },
   });
   view.element.querySelector('#backend')?.setAttribute('title', backendTitle(choice));
   app.replaceChildren(view.element);
   for (const problem of problems) postToHost({ type: 'error', message: problem });
   rerender();
+  const first = opened;
+  running = running.then(() => offerSuggestion(first));
+}
+
+/** Tries the common preprocessings on the first image when its predictions look uncertain, and offers a better one. */
+async function offerSuggestion(model: OpenedModel): Promise<void> {
+  suggestion = undefined;
+  const image = images[0];
+  if (!image || model !== opened || image.predictions[0].probability >= UNCERTAIN_BELOW) return;
+  const { input: resolved, labels } = model;
+  try {
+    suggestion = await suggestPreprocessing(model.model, image.pixels, resolved.preprocessing, labels?.names, resolved.detected);
+  } catch {
+    return; // Only an offer: the predictions shown stand.
+  }
+  if (!suggestion || model !== opened || !view) return;
+  const { top, current } = suggestion;
+  view.showSuggestion(
+    `Predictions look uncertain (“${current.label}” ${percent(current.probability)}). ` +
+      `With ${scalingWords(suggestion.preprocessing)} the model says “${top.label}” ${percent(top.probability)}.`,
+    `Use ${scalingWords(suggestion.preprocessing)} (saves ${sidecarName(model.source.fileName)})`,
+  );
+}
+
+function percent(probability: number): string {
+  return `${(100 * probability).toFixed(1)}%`;
 }
 
 /** Decodes and ranks the images; one that cannot be decoded is left out and named in `problems`. */

@@ -1,7 +1,7 @@
 /**
  * The Explain panel's page: a toolbar (method, methods to compare, target layer, colormap, opacity)
  * and one card per image with its overlays side by side and its top-5 predictions, each a button
- * that explains that class.
+ * that explains that class. Above them, the preprocessing and why, and the offer of a better one.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { isCamMethod, METHOD_LABELS, METHODS, type Method } from '../../src/engine/explain/methods';
@@ -17,6 +17,8 @@ export interface ExplainViewOptions {
   modelName: string;
   modelFileName: string;
   preprocessing: string;
+  /** Why that preprocessing: the model's files, the sidecar, or a guess. */
+  preprocessingReason: string;
   labelsOrigin?: string;
   backend: string;
   backendNotice?: string;
@@ -34,6 +36,8 @@ export interface ExplainViewOptions {
   onCompare(methods: Method[]): void;
   onExport(imageIndex: number, method: Method, canvas: HTMLCanvasElement): void;
   onCopy(canvas: HTMLCanvasElement): void;
+  /** The user took the suggested preprocessing. */
+  onUseSuggestion(): void;
 }
 
 export interface Shown {
@@ -52,10 +56,13 @@ export interface ExplainView {
   /** A short note in the status line, such as what was copied. */
   announce(message: string): void;
   showProblem(message: string): void;
+  /** Offers a preprocessing that gives a confident prediction: `message`, then a button labelled `action`. */
+  showSuggestion(message: string, action: string): void;
 }
 
 export function createExplainView(options: ExplainViewOptions): ExplainView {
   const status = h('p', { id: 'explain-status', class: 'status', role: 'status' });
+  const suggestion = suggestionNotice(options.onUseSuggestion);
   const problem = h('p', { id: 'explain-problem', class: 'notice', role: 'alert', hidden: true });
   const layerField = field(
     'Target layer',
@@ -124,7 +131,13 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     h(
       'dl',
       { class: 'stats' },
-      h('div', { class: 'stat' }, h('dt', {}, 'Preprocessing'), h('dd', { id: 'preprocessing' }, options.preprocessing)),
+      h(
+        'div',
+        { class: 'stat' },
+        h('dt', {}, 'Preprocessing'),
+        h('dd', { id: 'preprocessing' }, options.preprocessing),
+        h('dd', {}, h('small', { id: 'preprocessing-reason' }, options.preprocessingReason)),
+      ),
       h(
         'div',
         { class: 'stat' },
@@ -134,6 +147,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     ),
     options.backendNotice ? h('p', { class: 'notice', role: 'status' }, options.backendNotice) : null,
     ...options.leftOut.map((reason) => h('p', { class: 'notice left-out', role: 'alert' }, `Left out: ${reason}`)),
+    suggestion.element,
     toolbar,
     status,
     problem,
@@ -159,6 +173,27 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     showProblem(message) {
       problem.textContent = message;
       problem.hidden = false;
+    },
+    showSuggestion: suggestion.show,
+  };
+}
+
+/** The offer of a better preprocessing: hidden until there is one; its button is the user's consent to save it. */
+function suggestionNotice(onUse: () => void) {
+  const text = h('span', {});
+  const button = h('button', { id: 'use-suggestion', type: 'button' });
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    onUse();
+  });
+  const element = h('p', { id: 'preprocessing-suggestion', class: 'notice', role: 'status', hidden: true }, text, ' ', button);
+  return {
+    element,
+    show(message: string, action: string) {
+      text.textContent = message;
+      button.textContent = action;
+      button.disabled = false;
+      element.hidden = false;
     },
   };
 }

@@ -33,6 +33,8 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
   /** The model's files the page read, relative to its folder ('' is the model file): a change to one is a new checkpoint. */
   private readonly filesRead = new Set<string>(['']);
   private settling: ReturnType<typeof setTimeout> | undefined;
+  /** Files the panel is writing itself, on the user's word (a sidecar): their change is no new checkpoint. */
+  private readonly ownWrites = new Set<string>();
   /** The question "reload?" being asked per model file: every panel of that model waits for the one answer. */
   private static readonly questions = new Map<string, Thenable<string | undefined>>();
 
@@ -105,12 +107,24 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
     return this.channel as unknown as Channel<PanelProtocol['host'], PanelProtocol['page']>;
   }
 
+  /** Writes a file beside the model (`name`, relative to its folder) without taking the write for a change on disk. */
+  protected async writingOwnFile<T>(name: string, write: () => Promise<T>): Promise<T> {
+    this.ownWrites.add(name);
+    try {
+      return await write();
+    } finally {
+      // The watcher reports a write a moment after it: keep ignoring it for as long as a checkpoint takes to settle.
+      setTimeout(() => this.ownWrites.delete(name), 2 * SETTLE_MS);
+    }
+  }
+
   private watchModelFiles(): void {
     const folder = vscode.Uri.joinPath(this.model, '..');
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));
     const prefix = `${folder.path}/`;
     const changed = (uri: vscode.Uri) => {
-      if (!uri.path.startsWith(prefix) || !this.filesRead.has(uri.path.slice(prefix.length))) return;
+      const relative = uri.path.slice(prefix.length);
+      if (!uri.path.startsWith(prefix) || !this.filesRead.has(relative) || this.ownWrites.has(relative)) return;
       clearTimeout(this.settling);
       this.settling = setTimeout(() => void this.modelChanged(), SETTLE_MS);
     };

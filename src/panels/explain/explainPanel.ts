@@ -1,13 +1,16 @@
 /**
  * The Explain panel: a webview that runs the model on the chosen images (TensorFlow.js, WebGL) and
  * shows predictions and explanation overlays. Besides what every model panel gets (the model's files,
- * progress with cancel, errors, PNGs saved), the host sends it the images.
+ * progress with cancel, errors, PNGs saved), the host sends it the images, and writes the preprocessing
+ * the page suggested to the model's sidecar when the user takes it.
  */
 import * as vscode from 'vscode';
 import { readImageFile } from '../common/modelFiles';
 import { ModelPanel, type OwnMessage } from '../common/modelPanel';
+import { writeSidecar } from '../common/sidecar';
 import { explainHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
+import { sidecarName } from '../../engine/modelInput';
 import type { ExplainProtocol } from '../../shared/explainProtocol';
 import { backendSetting, explainSettings, limitsSetting } from '../../settings';
 
@@ -32,6 +35,11 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
       case 'ready':
         return this.sendImages();
       case 'rendered':
+        return;
+      case 'usePreprocessing':
+        // Written only on the user's click; a sidecar that cannot be written was reported, and the page stays as it is.
+        if ((await this.writingOwnFile(sidecarName(baseName(this.model)), () => writeSidecar(this.model, message.settings))) === undefined)
+          return this.sendImages();
         return;
     }
   }

@@ -14,7 +14,8 @@ import { readImageFile } from '../common/modelFiles';
 import { WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { writeSidecar } from '../common/sidecar';
-import { workspaceModelSource } from '../common/workspaceModelSource';
+import { sidecarName } from '../../engine/modelInput';
+import { baseName, workspaceModelSource } from '../common/workspaceModelSource';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
 
@@ -93,7 +94,10 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
         await this.showImage(vscode.Uri.parse(message.uri));
         break;
       case 'savePreprocessing':
-        this.post({ type: 'preprocessingSaved', error: await writeSidecar(this.uri, message.settings) });
+        this.post({
+          type: 'preprocessingSaved',
+          error: await this.writingOwnFile(sidecarName(baseName(this.uri)), () => writeSidecar(this.uri, message.settings)),
+        });
         break;
       case 'ready':
         this.sendState();

@@ -74,7 +74,7 @@ export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary
         }
       },
     });
-    return summarizeGraph(analysis);
+    return withFileNotes(summarizeGraph(analysis), model);
   });
 }
 
@@ -93,8 +93,18 @@ export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
         evaluateConstant(analyzed, outputs, { fileName: source.fileName, modelBytes: limits.modelBytes }),
     });
     rejectUnsupported(analysis);
-    return buildRunnable(analysis, summarizeGraph(analysis));
+    return buildRunnable(analysis, withFileNotes(summarizeGraph(analysis), model));
   });
+}
+
+/** The summary with what the file says about itself: the tool that wrote it and its metadata. */
+function withFileNotes(summary: ModelSummary, model: OnnxModel): ModelSummary {
+  const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
+  return {
+    ...summary,
+    ...(producer ? { producer } : {}),
+    ...(model.metadata.size ? { metadata: Object.fromEntries(model.metadata) } : {}),
+  };
 }
 
 /** A budget holding the model's weights and constants, refusing the model when they alone exceed the limit. */
