@@ -1,13 +1,14 @@
 /**
- * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json out.json]`:
+ * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N] [--aug-smooth] [--eigen-smooth]
+ * [--out overlay.png] [--json out.json]`:
  * one explanation, as an overlay picture and/or the map as JSON (at the model input's resolution, in [0, 1]).
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { singleInput } from '../engine/execute';
 import { explain } from '../engine/explain';
-import { guidedGradient } from '../engine/explain/inputGradients';
-import { METHOD_LABELS, type Method } from '../engine/explain/methods';
+import { deconvnetGradient, guidedGradient } from '../engine/explain/inputGradients';
+import { isCamMethod, METHOD_LABELS, type Method } from '../engine/explain/methods';
 import type { PreprocessingSettings, RgbaImage } from '../engine/preprocess';
 import type { Colormap } from '../engine/render/colormaps';
 import { colorize, gradientImage, overlay } from '../engine/render/overlay';
@@ -18,7 +19,7 @@ import { forwardPass, medianMs, since, timingLine } from './timing';
 import { openModel } from './modelFiles';
 import { checkOutput, writeOutput } from './outputFile';
 import { jsonText, oneLine } from './terminalText';
-import { InputError } from './usage';
+import { InputError, UsageError } from './usage';
 import { limitsOf, type Limits } from '../engine/limits';
 
 export interface ExplainOptions {
@@ -35,9 +36,23 @@ export interface ExplainOptions {
   timing?: boolean;
   /** Replace existing --out and --json files (never the model's files or the input). */
   force?: boolean;
+  /** CAM family: average over test-time augmentations (--aug-smooth). */
+  augSmooth?: boolean;
+  /** CAM family: first principal component of the weighted activations (--eigen-smooth). */
+  eigenSmooth?: boolean;
+}
+
+/** --aug-smooth and --eigen-smooth belong to the CAM family: refused, before any file is read, for the others. */
+export function checkSmoothing(method: Method, augSmooth?: boolean, eigenSmooth?: boolean): void {
+  const flags = [augSmooth && '--aug-smooth', eigenSmooth && '--eigen-smooth'].filter(Boolean);
+  if (flags.length > 0 && !isCamMethod(method)) {
+    const verb = flags.length > 1 ? 'apply' : 'applies';
+    throw new UsageError(`${flags.join(' and ')} ${verb} to class activation maps (the CAM family) only, not to ${method}`);
+  }
 }
 
 export async function explainCommand(modelFile: string, inputFile: string, options: ExplainOptions): Promise<string> {
+  checkSmoothing(options.method, options.augSmooth, options.eigenSmooth);
   const loadStart = performance.now();
   const { model, labels, input, filesRead, source } = await openModel(modelFile, options.settings, options.limits);
   const maxPixels = limitsOf(source).imagePixels;
@@ -53,7 +68,13 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
     }
     const x = tensor as tf.Tensor4D;
     const run = () =>
-      explain(model, x, { method: options.method, layer: options.layer, classIndex: options.classIndex }).catch((error: Error) => {
+      explain(model, x, {
+        method: options.method,
+        layer: options.layer,
+        classIndex: options.classIndex,
+        augSmooth: options.augSmooth,
+        eigenSmooth: options.eigenSmooth,
+      }).catch((error: Error) => {
         throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
       });
     const explanation = await run();
@@ -111,7 +132,7 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
   }
 }
 
-/** The overlay on the input image (or, for guided backprop, the gradient image); a bare heatmap for .npy inputs. */
+/** The overlay on the input image (or, for guided backprop and deconvnet, the gradient image); a bare heatmap for .npy inputs. */
 async function picture(
   model: Parameters<typeof singleInput>[0],
   x: tf.Tensor4D,
@@ -122,8 +143,8 @@ async function picture(
   classIndex: number,
   options: ExplainOptions,
 ): Promise<RgbaImage> {
-  if (options.method === 'guided') {
-    const gradient = guidedGradient(model, singleInput(model, x), x, [classIndex]);
+  if (options.method === 'guided' || options.method === 'deconvnet') {
+    const gradient = (options.method === 'guided' ? guidedGradient : deconvnetGradient)(model, singleInput(model, x), x, [classIndex]);
     const values = await gradient.data();
     gradient.dispose();
     return gradientImage(values, width, height, x.shape[3]);

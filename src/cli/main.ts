@@ -49,6 +49,8 @@ const COMMAND_OPTIONS = {
     alpha: { type: 'string' },
     timing: { type: 'boolean' },
     force: { type: 'boolean' },
+    'aug-smooth': { type: 'boolean' },
+    'eigen-smooth': { type: 'boolean' },
   },
   evaluate: {
     ...PREPROCESSING,
@@ -141,6 +143,8 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
     settings,
     timing: values.timing === true,
     force: values.force === true,
+    augSmooth: values['aug-smooth'] === true,
+    eigenSmooth: values['eigen-smooth'] === true,
   };
 }
 

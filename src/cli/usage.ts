@@ -12,8 +12,14 @@ Commands:
                                            top-K classes for each image or .npy array
   explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json] [--force]
                                            an explanation map: <m> is one of cam gradcam gradcam++
-                                           xgradcam layercam hirescam scorecam ablationcam eigencam
-                                           saliency guided smoothgrad integrated occlusion
+                                           xgradcam layercam hirescam gradcamelementwise eigengradcam
+                                           finercam scorecam ablationcam eigencam kpcacam fem
+                                           saliency guided guidedgradcam deconvnet fullgrad
+                                           smoothgrad integrated occlusion
+                                           --aug-smooth (the CAM family): the mean map over 6 test-
+                                           time augmentations (flip, brightness 0.9/1/1.1)
+                                           --eigen-smooth (the CAM family): the first principal
+                                           component of the weighted activations
                                            --colormap jet|turbo|viridis|inferno, --alpha 0-1 (0.5)
                                            --timing (here and in predict): also print "timing: load
                                            <ms> ms, forward <ms> ms, explain <ms> ms" (forward and

@@ -7,6 +7,9 @@
  * and tiles the per-channel factor to the activation's shape before multiplying; an input gradient through
  * a Keras ResNet-18 spent more time tiling than in its convolutions. Here each input's gradient is computed
  * only when asked for, with broadcasting; the formulas are unchanged.
+ *
+ * ReLU, ReLU6 and clipping at zero: their gradients are TensorFlow.js's own, except inside
+ * `withDeconvnetRelus`, where they pass relu(grad) whatever their input was (the deconvnet rule).
  */
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,3 +39,34 @@ tf.registerGradient({
     };
   },
 });
+
+const RECTIFIERS = ['Relu', 'Relu6', 'ClipByValue'];
+
+/** relu(grad), whatever the forward input was; clipping elsewhere than at zero keeps its own gradient. */
+function deconvnetGradient(own: tf.GradConfig): tf.GradConfig {
+  return {
+    ...own,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const clipsAtZero = own.kernelName !== 'ClipByValue' || (attrs as unknown as { clipValueMin: number }).clipValueMin === 0;
+      return clipsAtZero ? { x: () => tf.relu(dy as tf.Tensor) } : own.gradFunc(dy, saved, attrs);
+    },
+  };
+}
+
+/**
+ * Runs `compute` (which must take its gradients synchronously, as `tf.grad` does) with every ReLU, ReLU6
+ * and clip-at-zero passing relu(grad) backwards, ignoring its forward input: Zeiler and Fergus's
+ * deconvnet, as Springenberg et al. (2015) state it. Fused convolutions with a ReLU run unfused while a
+ * gradient is taken, so their ReLU is a Relu kernel too. The rule is registered for the call only, and
+ * the gradients in place before are put back: registering it once at start-up would not last, since
+ * TensorFlow.js's own registrations can run again when another package loads its copy of them.
+ */
+export function withDeconvnetRelus<T>(compute: () => T): T {
+  const own = RECTIFIERS.map((kernelName) => tf.getGradient(kernelName));
+  own.forEach((config) => tf.registerGradient(deconvnetGradient(config)));
+  try {
+    return compute();
+  } finally {
+    own.forEach((config) => tf.registerGradient(config));
+  }
+}

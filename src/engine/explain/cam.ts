@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, type Feeds, type SplitModel, splitModel } from '../execute';
 import type { RunnableModel } from '../graph';
-import { eigenCam, gradientCam, weightedSum } from './camFormulas';
+import { channelSum, channelWeighted, femWeighted, firstComponentMaps, gradientWeighted } from './camFormulas';
+import { finerScores, nearestClasses } from './finerTarget';
+import { kernelPcaMaps } from './kernelPca';
 import type { CamMethod } from './methods';
 import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, resolveClasses, scoreNode } from './scores';
@@ -14,6 +16,8 @@ import { checkCamHead } from './targetLayer';
 export interface CamOptions {
   /** Images (or ablated activations) per forward pass in Score-CAM and Ablation-CAM. */
   batchSize: number;
+  /** The map is the first principal component of the weighted activations instead of their channel sum. */
+  eigenSmooth?: boolean;
   progress?: Progress;
 }
 
@@ -34,15 +38,21 @@ export async function rawCam(
   const { activation, context } = split.head(feeds);
   const a = activation as tf.Tensor4D;
   let targets: { classIndex: number[]; score: number[] };
+  let comparisons: number[][] | undefined;
   try {
     const [output] = split.tail(a, context);
-    targets = await resolveClasses(output, requested).finally(() => output.dispose());
+    try {
+      targets = await resolveClasses(output, requested);
+      if (method === 'finercam') comparisons = await nearestClasses(output, targets.classIndex);
+    } finally {
+      output.dispose();
+    }
   } catch (error) {
     tf.dispose([a, ...context.values()]);
     throw error;
   }
   const classes = targets.classIndex;
-  return { raw: await camFromActivation(split, a, context, method, classes, model, feeds, options), ...targets };
+  return { raw: await camFromActivation(split, a, context, method, classes, comparisons, model, feeds, options), ...targets };
 }
 
 async function camFromActivation(
@@ -51,6 +61,7 @@ async function camFromActivation(
   context: Map<string, tf.Tensor>,
   method: CamMethod,
   classes: readonly number[],
+  comparisons: number[][] | undefined,
   model: RunnableModel,
   feeds: Feeds,
   options: CamOptions,
@@ -61,21 +72,48 @@ async function camFromActivation(
     output.dispose();
     return scores;
   };
+  const gradient = (scoreOf: (x: tf.Tensor) => tf.Tensor1D) => tf.grad((x: tf.Tensor) => tf.sum(scoreOf(x)))(a) as tf.Tensor4D;
+  // The weighted activations' channel sum, or (eigen smoothing) their first principal component.
+  const reduce = async (weighted: tf.Tensor4D, eigenSmooth = options.eigenSmooth === true) => {
+    try {
+      return eigenSmooth ? await firstComponentMaps(weighted) : channelSum(weighted);
+    } finally {
+      weighted.dispose();
+    }
+  };
   try {
     switch (method) {
       case 'eigencam':
-        return await eigenCam(a);
+        return await firstComponentMaps(a);
+      case 'kpcacam':
+        return await kernelPcaMaps(a);
+      case 'fem':
+        // FEM has no eigen smoothing in the library: its map is always the channel sum.
+        return await reduce(femWeighted(a), false);
       case 'ablationcam':
-        return await ablationCam(a, context, classes, score, options);
+        return await reduce(await ablationCam(a, context, classes, score, options));
       case 'scorecam':
-        return await scoreCam(model, feeds, a, classes, options);
-      default: {
-        // CAM is Grad-CAM of the logit when GAP and a linear layer follow (checked above).
-        const formula = method === 'cam' ? 'gradcam' : method;
-        const g = tf.grad((x: tf.Tensor) => tf.sum(score(x, context, classes)))(a) as tf.Tensor4D;
-        const cam = gradientCam(formula, a, g);
+        return await reduce(await scoreCam(model, feeds, a, classes, options));
+      case 'eigengradcam': {
+        const g = gradient((x) => score(x, context, classes));
+        const product = tf.mul(g, a) as tf.Tensor4D;
         g.dispose();
-        return cam;
+        return await reduce(product, true);
+      }
+      default: {
+        // CAM is Grad-CAM of the logit when GAP and a linear layer follow (checked above); Finer-CAM is
+        // Grad-CAM of its comparison score.
+        const g =
+          method === 'finercam'
+            ? gradient((x) => {
+                const [output] = split.tail(x, context);
+                return finerScores(output, classes, comparisons!);
+              })
+            : gradient((x) => score(x, context, classes));
+        const formula = method === 'cam' || method === 'finercam' ? 'gradcam' : method;
+        const weighted = gradientWeighted(formula, a, g);
+        g.dispose();
+        return await reduce(weighted);
       }
     }
   } finally {
@@ -91,14 +129,19 @@ function contextOf(context: ReadonlyMap<string, tf.Tensor>, b: number, times: nu
   return new Map([...context].map(([id, t]) => [id, tf.tidy(() => tf.tile(tf.slice(t, b, 1), [times, ...t.shape.slice(1).map(() => 1)]))]));
 }
 
-/** Ablation-CAM: each channel of the activation zeroed in turn, the rest of the network re-run in batches. */
+/**
+ * Ablation-CAM (pytorch-grad-cam's ablation_cam.py and AblationLayer): each channel of the activation
+ * ablated in turn, the rest of the network re-run in batches; weights (y_c − y_c^(k)) / y_c. A channel is
+ * ablated to 0 where the image's activation has minimum 0 (after a ReLU), else to that minimum − 1e7.
+ * Returns the weighted activations.
+ */
 async function ablationCam(
   a: tf.Tensor4D,
   context: ReadonlyMap<string, tf.Tensor>,
   classes: readonly number[],
   score: Scorer,
   options: CamOptions,
-): Promise<tf.Tensor3D> {
+): Promise<tf.Tensor4D> {
   const [batch, , , channels] = a.shape;
   const baseScores = score(a, context, classes);
   const base = await baseScores.array();
@@ -107,29 +150,41 @@ async function ablationCam(
   const chunks = batches(channels, options.batchSize);
   for (let b = 0; b < batch; b++) {
     const ablated: number[] = [];
+    const minimum = tf.tidy(() => tf.min(tf.slice(a, b, 1)));
+    const lowest = (await minimum.data())[0];
+    minimum.dispose();
+    const value = lowest === 0 ? 0 : lowest - ABLATION_OFFSET;
     for (const [index, [start, end]] of chunks.entries()) {
       const count = end - start;
       const ctx = contextOf(context, b, count);
       const scores = tf.tidy(() => {
-        const keep = tf.sub(1, tf.oneHot(tf.range(start, end, 1, 'int32'), channels));
-        const activations = tf.mul(tf.slice(a, b, 1), tf.reshape(keep, [count, 1, 1, channels]));
+        const ablate = tf.reshape(tf.oneHot(tf.range(start, end, 1, 'int32'), channels), [count, 1, 1, channels]);
+        const activations = tf.add(tf.mul(tf.slice(a, b, 1), tf.sub(1, ablate)), tf.mul(ablate, value));
         return score(activations, ctx, [classes[b]]);
       });
       ablated.push(...(await scores.data()));
       tf.dispose([scores, ...ctx.values()]);
       await checkpoint(options.progress, b * chunks.length + index + 1, batch * chunks.length);
     }
-    weights.push(ablated.map((y) => (base[b] - y) / (Math.abs(base[b]) + 1e-7)));
+    // The library divides by the signed score with no epsilon; a score of exactly 0 gives no weights here.
+    weights.push(ablated.map((y) => (base[b] === 0 ? 0 : (base[b] - y) / base[b])));
   }
   const w = tf.tensor2d(weights);
-  const cam = weightedSum(a, w);
+  const weighted = channelWeighted(a, w);
   w.dispose();
-  return cam;
+  return weighted;
 }
 
+/** AblationLayer's ABLATION_VALUE: how far below the activation's minimum a channel is set when it is not 0. */
+const ABLATION_OFFSET = 1e7;
+/** Score-CAM's epsilon in the masks' min-max normalisation (score_cam.py). */
+const SCORECAM_EPS = 1e-8;
+
 /**
- * Score-CAM: the input masked by each channel's upsampled, normalised activation, scored by the whole
- * network in batches. Channels whose activation is constant give the same all-zero mask: scored once.
+ * Score-CAM (score_cam.py): the input masked by each channel's activation, upsampled bilinearly with
+ * aligned corners (torch's UpsamplingBilinear2d) and min-max normalised (÷ (max − min + 1e-8)), scored by
+ * the whole network in batches; weights: the softmax of the scores. Channels whose activation is constant
+ * give the same all-zero mask: scored once. Returns the weighted activations.
  */
 async function scoreCam(
   model: RunnableModel,
@@ -137,7 +192,7 @@ async function scoreCam(
   a: tf.Tensor4D,
   classes: readonly number[],
   options: CamOptions,
-): Promise<tf.Tensor3D> {
+): Promise<tf.Tensor4D> {
   const [inputId, input] = [...feeds][0];
   const [batch, height, width] = input.shape as number[];
   const channels = a.shape[3];
@@ -149,11 +204,10 @@ async function scoreCam(
   const weights: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const masks = tf.tidy(() => {
-      const up = tf.image.resizeBilinear(tf.slice(a, b, 1), [height, width], false, true);
+      const up = tf.image.resizeBilinear(tf.slice(a, b, 1), [height, width], true, false);
       const min = tf.min(up, [0, 1, 2], true);
       const max = tf.max(up, [0, 1, 2], true);
-      const range = tf.sub(max, min);
-      const normalised = tf.div(tf.sub(up, min), tf.where(tf.greater(range, 0), range, tf.onesLike(range)));
+      const normalised = tf.div(tf.sub(up, min), tf.add(tf.sub(max, min), SCORECAM_EPS));
       return tf.transpose(tf.squeeze(normalised, [0]), [2, 0, 1]); // [channels, H, W]
     });
     const ranges = tf.tidy(() => tf.sub(tf.max(masks, [1, 2]), tf.min(masks, [1, 2])));
@@ -187,7 +241,7 @@ async function scoreCam(
     weights.push(exps.map((v) => v / total));
   }
   const w = tf.tensor2d(weights);
-  const cam = weightedSum(a, w);
+  const weighted = channelWeighted(a, w);
   w.dispose();
-  return cam;
+  return weighted;
 }

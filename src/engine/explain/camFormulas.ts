@@ -1,47 +1,74 @@
 /**
  * The CAM family's formulas on a target layer's activations A and the score's gradients g, both
- * [batch, h, w, channels]; each returns the raw map [batch, h, w] (docs/explanations.md).
+ * [batch, h, w, channels] (docs/explanations.md). Most methods weight A per channel or per position:
+ * they return those weighted activations, whose channel sum is the map, or whose first principal
+ * component is the map under eigen smoothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export type GradientCam = 'gradcam' | 'gradcam++' | 'xgradcam' | 'layercam' | 'hirescam';
+export type GradientCam = 'gradcam' | 'gradcam++' | 'xgradcam' | 'layercam' | 'hirescam' | 'gradcamelementwise';
 
-export function gradientCam(method: GradientCam, a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor3D {
+/** pytorch-grad-cam's constants: Grad-CAM++'s denominator and XGrad-CAM's. */
+const GRADCAM_PLUSPLUS_EPS = 1e-6;
+const XGRADCAM_EPS = 1e-7;
+
+/** The weighted activations [batch, h, w, channels] of a gradient CAM. */
+export function gradientWeighted(method: GradientCam, a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const weighted = (alpha: tf.Tensor) => tf.sum(tf.mul(alpha, a), -1) as tf.Tensor3D;
     switch (method) {
       case 'gradcam':
-        return weighted(tf.mean(g, [1, 2], true));
+        return tf.mul(tf.mean(g, [1, 2], true), a);
       case 'gradcam++': {
         const g2 = tf.square(g);
         const g3 = tf.mul(g2, g);
         const sumA = tf.sum(a, [1, 2], true);
-        const aij = tf.div(g2, tf.add(tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)), 1e-7));
+        const aij = tf.div(g2, tf.add(tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)), GRADCAM_PLUSPLUS_EPS));
         const kept = tf.where(tf.notEqual(g, 0), aij, tf.zerosLike(aij));
-        return weighted(tf.sum(tf.mul(tf.relu(g), kept), [1, 2], true));
+        return tf.mul(tf.sum(tf.mul(tf.relu(g), kept), [1, 2], true), a);
       }
       case 'xgradcam': {
         const sumA = tf.sum(a, [1, 2], true);
-        return weighted(tf.sum(tf.div(tf.mul(g, a), tf.add(sumA, 1e-7)), [1, 2], true));
+        return tf.mul(tf.sum(tf.div(tf.mul(g, a), tf.add(sumA, XGRADCAM_EPS)), [1, 2], true), a);
       }
       case 'layercam':
-        return tf.sum(tf.mul(tf.relu(g), a), -1) as tf.Tensor3D;
+        return tf.mul(tf.relu(g), a);
       case 'hirescam':
-        return tf.sum(tf.mul(g, a), -1) as tf.Tensor3D;
+        return tf.mul(g, a);
+      case 'gradcamelementwise':
+        return tf.relu(tf.mul(g, a));
     }
-  });
+  }) as tf.Tensor4D;
 }
 
-/** Σ_k weights[b, k] · A[b, :, :, k]. weights: [batch, channels]. */
-export function weightedSum(a: tf.Tensor4D, weights: tf.Tensor2D): tf.Tensor3D {
-  return tf.tidy(() => tf.sum(tf.mul(a, tf.reshape(weights, [weights.shape[0], 1, 1, weights.shape[1]])), -1) as tf.Tensor3D);
+/** weights[b, k] · A[b, :, :, k]. weights: [batch, channels]. */
+export function channelWeighted(a: tf.Tensor4D, weights: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(a, tf.reshape(weights, [weights.shape[0], 1, 1, weights.shape[1]])));
 }
 
 /**
- * Eigen-CAM: each image's activations (positions × channels, channels centred) projected on their first
- * principal direction. Computed from the smaller Gram matrix with power iteration, in float64.
+ * FEM (pytorch-grad-cam's fem.py, k = 2): each channel weighted by the share of its positions above its
+ * mean plus k standard deviations (population), both over the positions.
  */
-export async function eigenCam(a: tf.Tensor4D): Promise<tf.Tensor3D> {
+export function femWeighted(a: tf.Tensor4D, k = 2): tf.Tensor4D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(a, [1, 2], true);
+    const threshold = tf.add(mean, tf.mul(tf.sqrt(variance), k));
+    const share = tf.mean(tf.cast(tf.greater(a, threshold), 'float32'), [1, 2], true);
+    return tf.mul(share, a);
+  });
+}
+
+/** The map [batch, h, w]: the channel sum of weighted activations. */
+export function channelSum(weighted: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => tf.sum(weighted, -1) as tf.Tensor3D);
+}
+
+/**
+ * Each image's activations (positions × channels, channels centred) projected on their first principal
+ * direction: Eigen-CAM, EigenGrad-CAM and eigen smoothing (pytorch-grad-cam's get_2d_projection).
+ * Computed from the smaller Gram matrix with power iteration, in float64.
+ */
+export async function firstComponentMaps(a: tf.Tensor4D): Promise<tf.Tensor3D> {
   const [batch, h, w, k] = a.shape;
   const values = await a.data();
   const maps = new Float32Array(batch * h * w);
@@ -52,8 +79,9 @@ export async function eigenCam(a: tf.Tensor4D): Promise<tf.Tensor3D> {
   return tf.tensor3d(maps, [batch, h, w]);
 }
 
-function centredColumns(values: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const x = Float64Array.from(values);
+/** rows × cols values as float64, NaN read as 0 (as the library), each column minus its mean. */
+export function centredColumns(values: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const x = Float64Array.from(values, (v) => (Number.isNaN(v) ? 0 : v));
   for (let c = 0; c < cols; c++) {
     let mean = 0;
     for (let r = 0; r < rows; r++) mean += x[r * cols + c];

@@ -9,12 +9,15 @@ import '../gradients';
 import { runGraph, singleInput } from '../execute';
 import type { RunnableModel } from '../graph';
 import { rawCam } from './cam';
-import { guidedBackprop, integratedGradients, saliency, smoothGrad } from './inputGradients';
+import { augmentationSmoothed } from './camSmoothing';
+import { fullGrad } from './fullGrad';
+import { guidedGradCam } from './guidedGradCam';
+import { deconvnet, guidedBackprop, integratedGradients, saliency, smoothGrad } from './inputGradients';
 import { isCamMethod, type Method } from './methods';
 import { occlusion } from './occlusion';
 import { finishCam, normaliseByMax } from './postprocess';
 import type { Progress } from '../progress';
-import { resolveClasses, scoreNode } from './scores';
+import { type RequestedClasses, resolveClasses, scoreNode } from './scores';
 import { checkTargetLayer, defaultTargetLayer } from './targetLayer';
 
 export interface ExplainRequest {
@@ -28,6 +31,10 @@ export interface ExplainRequest {
   smoothGrad?: { samples?: number; level?: number; noise?: tf.Tensor4D; seed?: number };
   integrated?: { steps?: number; baseline?: tf.Tensor };
   occlusion?: { window?: number; stride?: number };
+  /** CAM family: the mean map over pytorch-grad-cam's test-time augmentations (six passes). */
+  augSmooth?: boolean;
+  /** CAM family: the first principal component of the weighted activations instead of their sum. */
+  eigenSmooth?: boolean;
   progress?: Progress;
 }
 
@@ -49,22 +56,43 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
   const progress = request.progress;
 
   if (isCamMethod(request.method)) {
+    const method = request.method;
     const layer = request.layer ?? defaultTargetLayer(model);
     checkTargetLayer(model, layer);
-    const { raw, classIndex, score } = await rawCam(model, feeds, request.method, layer, request.classIndex, { batchSize, progress });
-    const maps = finishCam(raw, height, width);
-    raw.dispose();
-    return { method: request.method, layer, classIndex, score, maps };
+    const camMaps = async (x: tf.Tensor4D, classes: RequestedClasses, camProgress: Progress | undefined) => {
+      const options = { batchSize, progress: camProgress, eigenSmooth: request.eigenSmooth };
+      const { raw, classIndex, score } = await rawCam(model, singleInput(model, x), method, layer, classes, options);
+      const maps = finishCam(raw, height, width);
+      raw.dispose();
+      return { maps, classIndex, score };
+    };
+    if (!request.augSmooth) return { method, layer, ...(await camMaps(input, request.classIndex, progress)) };
+    // Every augmented copy explains the class of the original image.
+    const [output] = runGraph(model, feeds, [scoreNode(model)]);
+    const { classIndex, score } = await resolveClasses(output, request.classIndex).finally(() => output.dispose());
+    const maps = await augmentationSmoothed(input, async (x, p) => (await camMaps(x, classIndex, p)).maps, progress);
+    return { method, layer, classIndex, score, maps };
+  }
+  if (request.augSmooth || request.eigenSmooth) {
+    throw new Error('test-time augmentation and eigen smoothing apply to the CAM family only');
   }
 
-  if (request.method === 'saliency' || request.method === 'guided') {
+  if (request.method === 'guidedgradcam') {
+    const layer = request.layer ?? defaultTargetLayer(model);
+    checkTargetLayer(model, layer);
+    const { raw, classIndex, score } = await guidedGradCam(model, feeds, input, layer, request.classIndex, { batchSize, progress });
+    return { method: request.method, layer, classIndex, score, maps: finishInputMap(raw, batch) };
+  }
+
+  if (request.method === 'fullgrad') {
+    // Min-max scaled already, as pytorch-grad-cam scales it.
+    return { method: request.method, ...(await fullGrad(model, feeds, input, request.classIndex)) };
+  }
+
+  if (request.method === 'saliency' || request.method === 'guided' || request.method === 'deconvnet') {
     // The class is read from the same forward pass as the gradient.
-    const { raw, classIndex, score } = await (request.method === 'saliency' ? saliency : guidedBackprop)(
-      model,
-      feeds,
-      input,
-      request.classIndex,
-    );
+    const gradientMap = { saliency, guided: guidedBackprop, deconvnet }[request.method];
+    const { raw, classIndex, score } = await gradientMap(model, feeds, input, request.classIndex);
     return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
   }
 

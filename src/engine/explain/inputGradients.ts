@@ -1,9 +1,11 @@
 /**
  * Methods that attribute the score to input pixels through gradients: saliency, guided backprop,
- * SmoothGrad and integrated gradients (docs/explanations.md). Maps are [batch, H, W], not yet normalised.
+ * deconvnet, SmoothGrad and integrated gradients (docs/explanations.md). Maps are [batch, H, W], not yet
+ * normalised.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, runGraph, type RunOptions } from '../execute';
+import { withDeconvnetRelus } from '../gradients';
 import type { RunnableModel } from '../graph';
 import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, type KeptTargets, readTargets, type RequestedClasses, scoreNode, targetScoreSum } from './scores';
@@ -60,6 +62,9 @@ export interface TargetGradient {
   score: number[];
 }
 
+/** How a gradient is taken: as it is, or within `withDeconvnetRelus`. */
+type Backward = (compute: () => tf.Tensor) => tf.Tensor;
+
 /**
  * `inputGradient` for the requested classes or each image's top one, chosen in the same forward pass:
  * saliency and guided backprop then cost one pass forwards and one backwards, as in PyTorch.
@@ -70,18 +75,21 @@ export async function targetInputGradient(
   x: tf.Tensor,
   requested: RequestedClasses,
   options: RunOptions = {},
+  backward: Backward = (compute) => compute(),
 ): Promise<TargetGradient> {
   let targets: KeptTargets | undefined;
-  const gradient = differentiate(
-    model,
-    feeds,
-    x,
-    (output) => {
-      const chosen = targetScoreSum(output, requested);
-      targets = chosen.targets;
-      return chosen.sum;
-    },
-    options,
+  const gradient = backward(() =>
+    differentiate(
+      model,
+      feeds,
+      x,
+      (output) => {
+        const chosen = targetScoreSum(output, requested);
+        targets = chosen.targets;
+        return chosen.sum;
+      },
+      options,
+    ),
   );
   return { gradient, ...(await readTargets(targets!)) };
 }
@@ -114,7 +122,17 @@ export async function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.T
   return channelMaxOfAbs(await targetInputGradient(model, feeds, x, requested, GUIDED));
 }
 
-function channelMaxOfAbs({ gradient, classIndex, score }: TargetGradient): RawMaps {
+/** The deconvnet signal ∂̃y_c/∂x: every ReLU passes relu(grad) backwards, whatever its input was. */
+export function deconvnetGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor4D {
+  return withDeconvnetRelus(() => inputGradient(model, feeds, x, classes)) as tf.Tensor4D;
+}
+
+/** max over channels of |deconvnet signal| (Zeiler & Fergus, 2014; Springenberg et al., 2015). */
+export async function deconvnet(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, requested: RequestedClasses): Promise<RawMaps> {
+  return channelMaxOfAbs(await targetInputGradient(model, feeds, x, requested, {}, withDeconvnetRelus));
+}
+
+export function channelMaxOfAbs({ gradient, classIndex, score }: TargetGradient): RawMaps {
   const raw = tf.tidy(() => tf.max(tf.abs(gradient), -1) as tf.Tensor3D);
   gradient.dispose();
   return { raw, classIndex, score };

@@ -6,11 +6,25 @@ export const CAM_METHODS = [
   'xgradcam',
   'layercam',
   'hirescam',
+  'gradcamelementwise',
+  'eigengradcam',
+  'finercam',
   'scorecam',
   'ablationcam',
   'eigencam',
+  'kpcacam',
+  'fem',
 ] as const;
-export const INPUT_METHODS = ['saliency', 'guided', 'smoothgrad', 'integrated', 'occlusion'] as const;
+export const INPUT_METHODS = [
+  'saliency',
+  'guided',
+  'guidedgradcam',
+  'deconvnet',
+  'fullgrad',
+  'smoothgrad',
+  'integrated',
+  'occlusion',
+] as const;
 export const METHODS = [...CAM_METHODS, ...INPUT_METHODS] as const;
 
 export type CamMethod = (typeof CAM_METHODS)[number];
@@ -26,9 +40,17 @@ export const METHOD_LABELS: Record<Method, string> = {
   hirescam: 'HiResCAM',
   scorecam: 'Score-CAM',
   ablationcam: 'Ablation-CAM',
+  gradcamelementwise: 'Grad-CAM element-wise',
+  eigengradcam: 'EigenGrad-CAM',
+  finercam: 'Finer-CAM',
   eigencam: 'Eigen-CAM',
+  kpcacam: 'KPCA-CAM',
+  fem: 'FEM',
   saliency: 'Gradient saliency',
   guided: 'Guided backprop',
+  guidedgradcam: 'Guided Grad-CAM',
+  deconvnet: 'Deconvnet',
+  fullgrad: 'FullGrad',
   smoothgrad: 'SmoothGrad',
   integrated: 'Integrated gradients',
   occlusion: 'Occlusion',
@@ -38,9 +60,37 @@ export function isCamMethod(method: Method): method is CamMethod {
   return (CAM_METHODS as readonly string[]).includes(method);
 }
 
+/** Whether the method looks at a target layer: the CAM family, and Guided Grad-CAM (its Grad-CAM part). */
+export function usesTargetLayer(method: Method): boolean {
+  return isCamMethod(method) || method === 'guidedgradcam';
+}
+
 export function isMethod(name: string): name is Method {
   return (METHODS as readonly string[]).includes(name);
 }
 
 /** Methods that run the network many times: they report progress and can be cancelled. */
 export const LONG_METHODS: readonly Method[] = ['scorecam', 'ablationcam', 'smoothgrad', 'integrated', 'occlusion'];
+
+/**
+ * The methods as the Explain panel lists them: class activation maps from gradients, maps from the
+ * activations alone (their principal components or strongest features: no class), perturbation, and
+ * gradients at the input.
+ */
+export const METHOD_GROUPS: readonly { label: string; methods: readonly Method[] }[] = [
+  {
+    label: 'Class activation maps',
+    methods: ['cam', 'gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'gradcamelementwise', 'eigengradcam', 'finercam'],
+  },
+  { label: 'Concepts (activations alone)', methods: ['eigencam', 'kpcacam', 'fem'] },
+  { label: 'Perturbation', methods: ['scorecam', 'ablationcam', 'occlusion'] },
+  { label: 'Gradients', methods: ['saliency', 'guided', 'guidedgradcam', 'deconvnet', 'fullgrad', 'smoothgrad', 'integrated'] },
+];
+
+/**
+ * Whether a request runs the network many times: a long method, or any CAM method with test-time
+ * augmentation (six passes).
+ */
+export function isLongRequest(method: Method, augSmooth = false): boolean {
+  return LONG_METHODS.includes(method) || (augSmooth && isCamMethod(method));
+}

@@ -11,7 +11,7 @@ export function scoreNode(model: RunnableModel): string {
  * [batch, classes]: the output's rows, where one unit (a binary classifier's logit z, or its
  * probability) stands for two classes scored −z and z, so that class 0 can be explained too.
  */
-function scoreRows(output: tf.Tensor): tf.Tensor2D {
+export function scoreRows(output: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const flat = tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
     return flat.shape[1] === 1 ? tf.concat([tf.neg(flat), flat], 1) : flat;
