@@ -2,7 +2,7 @@
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
  * machine: its own forward pass on the same backend (TensorFlow.js's WebAssembly backend in Node; set
  * CONVLENS_BACKEND=cpu for the CPU backend), and PyTorch doing the same computation (section torch).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, torch, dataset, analyze-webview, webview)
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, weights, torch, dataset, analyze-webview, webview)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
 import { benchSideBySide } from './sideBySide';
 import { benchAnalyzeWebview } from './analyzeWebview';
+import { benchWeights } from './weights';
 
 async function main(): Promise<void> {
   const { backend, fallbackReason } = await useNodeBackend();
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
   // The torchvision models exported by bench/pytorch/export_models.py (section torch writes them).
   const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,torch,dataset,analyze-webview,webview').split(',');
+  const sections = (process.argv[2] ?? 'layer-tree,explain,weights,torch,dataset,analyze-webview,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log("## Time to the layer tree (ratio = layer tree / reading the files' bytes)\n");
     console.log(await benchLayerTree(sharedModels));
@@ -51,6 +52,18 @@ async function main(): Promise<void> {
     console.log(`\n## Explanations: time of each method / time of one forward pass (${backend} backend)\n`);
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
     console.log(await benchExplanations(models, methods));
+    models.forEach(({ model }) => model.dispose());
+  }
+  if (sections.includes('weights')) {
+    // The Statistics tab: a ResNet-class layers model with batch normalisation, and two ONNX exports.
+    const fixture = (name: string) => path.join(__dirname, '..', 'test', 'fixtures', 'explain', name);
+    const models = [
+      { label: 'ResNet-18 64×64 (tfjs-layers, random weights)', model: resnet18(64) },
+      { label: 'ResNet 16-128 64×64 (ONNX from torchvision)', model: await loadModel(fileModelSource(fixture('resnet_small.onnx'))) },
+      { label: 'MobileNetV2 0.35 64×64 (ONNX from torchvision)', model: await loadModel(fileModelSource(fixture('mobilenet_small.onnx'))) },
+    ];
+    console.log(`\n## Weight and gradient statistics of every layer: time / time of one forward pass (${backend} backend)\n`);
+    console.log(await benchWeights(models));
     models.forEach(({ model }) => model.dispose());
   }
   if (sections.includes('torch')) {

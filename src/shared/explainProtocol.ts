@@ -22,6 +22,9 @@ export interface ExplainSettings {
   colormap: Colormap;
   /** Heatmap opacity over the image, 0 to 1. */
   alpha: number;
+  /** The CAM family's smoothing: test-time augmentation, and the first principal component of the weighted activations. */
+  augSmooth?: boolean;
+  eigenSmooth?: boolean;
 }
 
 export type ExplainHostMessage =

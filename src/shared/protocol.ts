@@ -48,5 +48,5 @@ export interface WebviewState {
   limits?: Partial<Limits>;
   error?: string;
   selectedLayerId?: string;
-  inspectorTab?: 'filters' | 'feature-maps';
+  inspectorTab?: 'filters' | 'feature-maps' | 'statistics';
 }

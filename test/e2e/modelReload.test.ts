@@ -1,7 +1,7 @@
 /**
  * End to end, in a real VS Code: a training run overwrites the model while its views are open. The
  * viewer, Explain and Analyze notice, ask once, and rebuild on the new checkpoint, keeping what the
- * user chose (Analyze's tab); with "Always Reload" the next checkpoint is taken without asking.
+ * user chose (Explain's method, Analyze's tab); with "Always Reload" the next checkpoint is taken without asking.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync } from 'node:fs';
@@ -26,6 +26,8 @@ describe('Open views follow a model retrained on disk', { skip: skipWithoutCodeS
     await webviewFrame(session.page, '#layer-tree vscode-tree-item');
     await chooseFromContextMenu(session.page, await revealInExplorer(session.page, 'images', 'sneaker.png'), 'Explain with Grad-CAM');
     explain = await webviewFrame(session.page, '.card .prediction');
+    await explain.selectOption('#method-select', 'gradcam++');
+    await explain.waitForFunction(() => /^Grad-CAM\+\+ for/.test(document.querySelector('.card .caption')?.textContent ?? ''));
     before = await predictions(explain);
 
     overwriteCheckpoint(sampleModel());
@@ -38,6 +40,8 @@ describe('Open views follow a model retrained on disk', { skip: skipWithoutCodeS
     explain = await waitForNewPredictions(session.page, before);
     const after = await predictions(explain);
     assert.notDeepEqual(after, before, 'the new checkpoint predicts otherwise');
+    assert.equal(await explain.inputValue('#method-select'), 'gradcam++', 'the method chosen is kept');
+    await explain.waitForFunction(() => /^Grad-CAM\+\+ for/.test(document.querySelector('.card .caption')?.textContent ?? ''));
     await screenshot(session.page, 'reload-explain');
   });
 

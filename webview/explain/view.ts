@@ -1,15 +1,16 @@
 /**
- * The Explain panel's page: a toolbar (method, methods to compare, target layer, colormap, opacity)
+ * The Explain panel's page: a toolbar (method, the CAM family's smoothing, methods to compare, target
+ * layer, colormap, opacity)
  * and one card per image with its overlays side by side and its top-5 predictions, each a button
  * that explains that class. Above them, the preprocessing and why, and the offer of a better one.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { isCamMethod, METHOD_LABELS, METHODS, type Method } from '../../src/engine/explain/methods';
+import { isCamMethod, METHOD_GROUPS, METHOD_LABELS, usesTargetLayer, type Method } from '../../src/engine/explain/methods';
 import type { Prediction } from '../../src/engine/predictions';
 import type { RgbaImage } from '../../src/engine/preprocess';
 import { COLORMAPS, type Colormap } from '../../src/engine/render/colormaps';
 import type { ExplainSettings } from '../../src/shared/explainProtocol';
-import { field, select } from '../common/controls';
+import { field, groupedSelect, select } from '../common/controls';
 import { h } from '../common/dom';
 import { paint } from '../common/images';
 
@@ -25,6 +26,8 @@ export interface ExplainViewOptions {
   layers: string[];
   layer?: string;
   settings: ExplainSettings;
+  /** Methods shown beside the main one. */
+  compared: readonly Method[];
   images: { name: string; predictions: Prediction[]; classIndex: number }[];
   /** Why chosen files are not shown (they could not be decoded). */
   leftOut: string[];
@@ -32,6 +35,7 @@ export interface ExplainViewOptions {
   onLayer(layer: string): void;
   onColormap(colormap: Colormap): void;
   onAlpha(alpha: number): void;
+  onSmoothing(smoothing: { augSmooth: boolean; eigenSmooth: boolean }): void;
   onClass(imageIndex: number, classIndex: number): void;
   onCompare(methods: Method[]): void;
   onExport(imageIndex: number, method: Method, canvas: HTMLCanvasElement): void;
@@ -74,15 +78,19 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       options.onLayer,
     ),
   );
-  const showLayerField = (method: Method) => (layerField.hidden = !isCamMethod(method) || options.layers.length === 0);
-  showLayerField(options.settings.method);
+  const smoothing = smoothingChoices(options.settings, options.onSmoothing);
+  const showFields = (method: Method) => {
+    layerField.hidden = !usesTargetLayer(method) || options.layers.length === 0;
+    smoothing.hidden = !isCamMethod(method);
+  };
+  showFields(options.settings.method);
 
-  const methodSelect = select(
+  const methodSelect = groupedSelect(
     'method-select',
-    METHODS.map((m) => [m, METHOD_LABELS[m]]),
+    METHOD_GROUPS.map((group) => ({ label: group.label, choices: group.methods.map((m): [string, string] => [m, METHOD_LABELS[m]]) })),
     options.settings.method,
     (value) => {
-      showLayerField(value as Method);
+      showFields(value as Method);
       options.onMethod(value as Method);
     },
   );
@@ -101,6 +109,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Explanation settings' },
     field('Method', 'method-select', methodSelect),
+    smoothing,
     layerField,
     field(
       'Colormap',
@@ -113,7 +122,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       ),
     ),
     field('Opacity', 'alpha-input', alpha),
-    compareMenu(options.onCompare),
+    compareMenu(options.compared, options.onCompare),
   );
 
   const cards = options.images.map((image, index) => imageCard(image, index, options));
@@ -198,22 +207,53 @@ function suggestionNotice(onUse: () => void) {
   };
 }
 
-/** A drop-down of checkboxes: the methods shown beside the main one, for comparison. */
-function compareMenu(onCompare: (methods: Method[]) => void): HTMLElement {
+/**
+ * The CAM family's smoothing options (pytorch-grad-cam's `aug_smooth` and `eigen_smooth`), shown for
+ * CAM methods only.
+ */
+function smoothingChoices(settings: ExplainSettings, onChange: (smoothing: { augSmooth: boolean; eigenSmooth: boolean }) => void) {
+  const aug = h('input', { type: 'checkbox', id: 'aug-smooth', checked: settings.augSmooth === true });
+  const eigen = h('input', { type: 'checkbox', id: 'eigen-smooth', checked: settings.eigenSmooth === true });
+  const changed = () => onChange({ augSmooth: aug.checked, eigenSmooth: eigen.checked });
+  aug.addEventListener('change', changed);
+  eigen.addEventListener('change', changed);
+  return h(
+    'fieldset',
+    { class: 'smoothing', id: 'smoothing' },
+    h('legend', {}, 'Smoothing'),
+    h('label', { title: 'Average the maps of 6 flipped and rescaled copies of the image (test-time augmentation)' }, aug, ' augmented'),
+    h('label', { title: 'Keep the first principal component of the weighted activations' }, eigen, ' principal component'),
+  );
+}
+
+/** A drop-down of checkboxes, in the method groups: the methods shown beside the main one, for comparison. */
+function compareMenu(initial: readonly Method[], onCompare: (methods: Method[]) => void): HTMLElement {
   const summary = h('summary', { id: 'compare-summary' }, 'Compare methods');
-  const boxes = METHODS.map((method) => {
-    const box = h('input', { type: 'checkbox', value: method, 'data-method': method });
-    return { method, box, label: h('label', { class: 'compare-choice' }, box, h('span', {}, METHOD_LABELS[method])) };
-  });
+  const boxes = METHOD_GROUPS.flatMap((group) =>
+    group.methods.map((method) => {
+      const box = h('input', { type: 'checkbox', value: method, 'data-method': method, checked: initial.includes(method) });
+      return { method, group: group.label, box, label: h('label', { class: 'compare-choice' }, box, h('span', {}, METHOD_LABELS[method])) };
+    }),
+  );
   const menu = h(
     'details',
     { class: 'compare', id: 'compare-menu' },
     summary,
-    h('div', { class: 'compare-list', role: 'group', 'aria-label': 'Methods to compare' }, ...boxes.map((b) => b.label)),
+    h(
+      'div',
+      { class: 'compare-list', role: 'group', 'aria-label': 'Methods to compare' },
+      ...METHOD_GROUPS.flatMap((group) => [
+        h('span', { class: 'compare-group' }, group.label),
+        ...boxes.filter((b) => b.group === group.label).map((b) => b.label),
+      ]),
+    ),
   );
+  const describe = (chosen: readonly Method[]) =>
+    (summary.textContent = chosen.length ? `Compare methods (${chosen.length})` : 'Compare methods');
+  describe(initial);
   const changed = () => {
     const chosen = boxes.filter((b) => b.box.checked).map((b) => b.method);
-    summary.textContent = chosen.length ? `Compare methods (${chosen.length})` : 'Compare methods';
+    describe(chosen);
     onCompare(chosen);
   };
   for (const { box } of boxes) box.addEventListener('change', changed);

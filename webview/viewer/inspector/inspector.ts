@@ -1,5 +1,6 @@
 /**
- * The pane beside the layer tree: the selected layer's heading and two tabs, Filters and Feature maps.
+ * The pane beside the layer tree: the selected layer's heading and three tabs, Filters, Feature maps and
+ * Statistics (weights and their loss gradients).
  * The model itself (weights and all) loads in the background once the tree is on screen.
  */
 import type { LayerInfo, ModelSummary } from '../../../src/engine/model';
@@ -9,8 +10,10 @@ import { describeLayer } from '../../../src/shared/format';
 import { h } from '../../common/dom';
 import { createFeatureMapsView, type FeatureMapsImage, type FeatureMapsViewOptions } from './featureMapsView';
 import { createFiltersView } from './filtersView';
+import { createStatisticsView } from './statisticsView';
 
-export type InspectorTab = 'filters' | 'feature-maps';
+export type InspectorTab = 'filters' | 'feature-maps' | 'statistics';
+const TABS: readonly InspectorTab[] = ['filters', 'feature-maps', 'statistics'];
 
 export interface InspectorOptions extends Omit<FeatureMapsViewOptions, 'step'> {
   summary: ModelSummary;
@@ -45,23 +48,39 @@ export function createInspector(options: InspectorOptions): Inspector {
       if (next) options.select(next.id);
     },
   });
+  const statistics = createStatisticsView(options);
   const title = h('h2', { id: 'inspector-title' }, 'Select a layer');
-  const subtitle = h('p', { id: 'inspector-subtitle', class: 'description' }, 'Its filters and feature maps appear here.');
+  const subtitle = h(
+    'p',
+    { id: 'inspector-subtitle', class: 'description' },
+    'Its filters, feature maps and weight statistics appear here.',
+  );
   const status = h('p', { id: 'inspector-status', class: 'description', role: 'status' });
   const tabButton = (id: InspectorTab, label: string) => {
     const button = h('button', { id: `tab-${id}`, class: 'tab', type: 'button', role: 'tab', 'aria-controls': `panel-${id}` }, label);
     button.addEventListener('click', () => chooseTab(id));
     return button;
   };
-  const tabs = { filters: tabButton('filters', 'Filters'), 'feature-maps': tabButton('feature-maps', 'Feature maps') };
+  const tabs = {
+    filters: tabButton('filters', 'Filters'),
+    'feature-maps': tabButton('feature-maps', 'Feature maps'),
+    statistics: tabButton('statistics', 'Statistics'),
+  };
   const panels = {
     filters: h('div', { id: 'panel-filters', role: 'tabpanel', 'aria-labelledby': 'tab-filters' }, filters.element),
     'feature-maps': h('div', { id: 'panel-feature-maps', role: 'tabpanel', 'aria-labelledby': 'tab-feature-maps' }, featureMaps.element),
+    statistics: h('div', { id: 'panel-statistics', role: 'tabpanel', 'aria-labelledby': 'tab-statistics' }, statistics.element),
   };
-  const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Layer views' }, tabs.filters, tabs['feature-maps']);
+  const tabList = h(
+    'div',
+    { class: 'tabs', role: 'tablist', 'aria-label': 'Layer views' },
+    tabs.filters,
+    tabs['feature-maps'],
+    tabs.statistics,
+  );
   tabList.addEventListener('keydown', (event) => {
     if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
-    const other: InspectorTab = tab === 'filters' ? 'feature-maps' : 'filters';
+    const other = TABS[(TABS.indexOf(tab) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
     chooseTab(other);
     tabs[other].focus();
   });
@@ -74,11 +93,12 @@ export function createInspector(options: InspectorOptions): Inspector {
     status,
     panels.filters,
     panels['feature-maps'],
+    panels.statistics,
   );
 
   function chooseTab(next: InspectorTab): void {
     tab = next;
-    for (const id of ['filters', 'feature-maps'] as const) {
+    for (const id of TABS) {
       tabs[id].setAttribute('aria-selected', String(id === tab));
       tabs[id].tabIndex = id === tab ? 0 : -1;
       panels[id].hidden = id !== tab;
@@ -101,7 +121,8 @@ export function createInspector(options: InspectorOptions): Inspector {
     }
     if (layer !== shownLayer) return;
     if (tab === 'filters') await filters.show(opened.model, shownLayer);
-    else await featureMaps.show(opened.model, opened.input.preprocessing, shownLayer);
+    else if (tab === 'feature-maps') await featureMaps.show(opened.model, opened.input.preprocessing, shownLayer);
+    else await statistics.show(opened, shownLayer);
   }
 
   chooseTab(tab);
@@ -121,8 +142,9 @@ export function createInspector(options: InspectorOptions): Inspector {
     },
     setImage(image) {
       featureMaps.setImage(image);
-      // Computed once, for the tab the user will see.
-      if (tab !== 'feature-maps') chooseTab('feature-maps');
+      statistics.setImage(image);
+      // Computed once, for the tab the user will see: Statistics keeps it for the gradients.
+      if (tab === 'filters') chooseTab('feature-maps');
       else void refresh();
     },
   };
