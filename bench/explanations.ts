@@ -1,6 +1,7 @@
 /**
- * The cost of each explanation method as a multiple of one plain forward pass of the same model on the
- * same backend, measured in the same run; and tensors alive before and after (they must match).
+ * The cost of each explanation method, and of each faithfulness metric, as a multiple of one plain
+ * forward pass of the same model on the same backend, measured in the same run; and tensors alive
+ * before and after (they must match).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { predict, singleInput } from '../src/engine/execute';
@@ -8,6 +9,15 @@ import type { RunnableModel } from '../src/engine/graph';
 import { explain } from '../src/engine/explain';
 import { METHODS, type Method } from '../src/engine/explain/methods';
 import { checkCamHead, defaultTargetLayer } from '../src/engine/explain/targetLayer';
+import {
+  cascadingRandomisation,
+  confidenceChange,
+  deletionInsertion,
+  layersWithWeights,
+  QUICK_PERCENTILES,
+  road,
+  scoreTensor,
+} from '../src/engine/metrics';
 import { medianMs, table } from './timing';
 
 export interface BenchModel {
@@ -48,6 +58,93 @@ export async function benchExplanations(models: BenchModel[], methods: readonly 
     input.dispose();
   }
   return table(['model', 'method', 'ms', '× forward', 'tensors before', 'tensors after'], rows);
+}
+
+/**
+ * Each metric of one Grad-CAM map (gradient saliency where the model has no spatial layer): ROAD at the
+ * default 9 percentiles as `convlens evaluate` runs it, ROAD at 5 with the unperturbed score shared (as
+ * the Analyze panel's Faithfulness tab runs it), deletion and insertion (RISE's one row per step), the
+ * confidence change, and cascading randomisation per randomised layer. "Images" counts what goes
+ * through the network; the rest of a metric's time is the CPU's (ROAD's imputation).
+ */
+export async function benchMetrics(models: BenchModel[]): Promise<string> {
+  const rows: (string | number)[][] = [];
+  const log = (row: (string | number)[]) => {
+    rows.push(row);
+    console.error(`  ${row.join('  ')}`);
+  };
+  for (const { label, model: plain } of models) {
+    const counter = countingImages(plain);
+    const model = counter.model;
+    const inputId = model.inputs[0].id;
+    const [, h, w, c] = model.inputs[0].shape as number[];
+    const input = tf.randomUniform([1, h, w, c], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const forward = await medianMs(async () => {
+      const outputs = predict(model, singleInput(model, input));
+      await outputs[0].data();
+      tf.dispose(outputs);
+    }, 5);
+    log([label, 'forward pass', forward.toFixed(1), '1.00', 1, '', '']);
+    const method: Method = safelyHasCamLayer(model) ? 'gradcam' : 'saliency';
+    const explained = await explain(model, input, { method });
+    const { maps, classIndex: classes } = explained;
+    const base = await scoreTensor(model, inputId, input, classes, 'probability').data();
+    const metrics: [string, number, () => Promise<unknown>][] = [
+      ['ROAD, 9 percentiles', 1, () => road(model, inputId, input, maps, classes)],
+      [
+        'ROAD, 5 percentiles, score shared',
+        1,
+        () => road(model, inputId, input, maps, classes, { percentiles: QUICK_PERCENTILES, baseScores: [base[0]] }),
+      ],
+      ['deletion', 1, () => deletionInsertion(model, inputId, 'deletion', input, maps, classes)],
+      ['insertion', 1, () => deletionInsertion(model, inputId, 'insertion', input, maps, classes)],
+      ['confidence change', 1, () => confidenceChange(model, inputId, input, maps, classes)],
+    ];
+    const layers = layersWithWeights(model).length;
+    metrics.push([
+      `randomisation (${method}), per layer of ${layers}`,
+      layers,
+      () =>
+        cascadingRandomisation(model, input, { [method]: async () => (await explain(model, input, { method, classIndex: classes })).maps }),
+    ]);
+    for (const [name, per, run] of metrics) {
+      const before = tf.memory().numTensors;
+      counter.reset();
+      await run();
+      const images = counter.images() / per;
+      const ms = (await medianMs(run, name.startsWith('randomisation') ? 1 : 3)) / per;
+      log([label, name, ms.toFixed(1), (ms / forward).toFixed(2), Number(images.toFixed(1)), before, tf.memory().numTensors]);
+    }
+    tf.dispose([input, maps]);
+  }
+  return table(['model', 'metric', 'ms', '× forward', 'images', 'tensors before', 'tensors after'], rows);
+}
+
+/** The model, counting the images that go through it. */
+function countingImages(inner: RunnableModel): { model: RunnableModel; images: () => number; reset: () => void } {
+  let images = 0;
+  const first = inner.nodes.findIndex((node) => node.inputs.includes(inner.inputs[0].id));
+  const nodes = inner.nodes.map((node, i) =>
+    i === first
+      ? {
+          ...node,
+          run: (inputs: tf.Tensor[]) => {
+            images += inputs[0].shape[0];
+            return node.run(inputs);
+          },
+        }
+      : node,
+  );
+  return { model: { ...inner, nodes }, images: () => images, reset: () => (images = 0) };
+}
+
+function safelyHasCamLayer(model: RunnableModel): boolean {
+  try {
+    defaultTargetLayer(model);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** CAM applies where the default target layer is followed by global pooling and a linear classifier. */

@@ -2,7 +2,7 @@
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
  * machine: its own forward pass on the same backend (TensorFlow.js's WebAssembly backend in Node; set
  * CONVLENS_BACKEND=cpu for the CPU backend), and PyTorch doing the same computation (section torch).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, weights, torch, dataset, analyze-webview, webview)
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, metrics, weights, torch, dataset, analyze-webview, webview)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import os from 'node:os';
@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { loadModel } from '../src/engine/readers';
 import { fileModelSource } from '../src/node/fileModelSource';
 import { isMethod, METHODS } from '../src/engine/explain/methods';
-import { type BenchModel, benchExplanations } from './explanations';
+import { type BenchModel, benchExplanations, benchMetrics } from './explanations';
 import { benchDataset } from './dataset';
 import { benchLayerTree } from './layerTree';
 import { benchWebview } from './webview';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
   // The torchvision models exported by bench/pytorch/export_models.py (section torch writes them).
   const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,weights,torch,dataset,analyze-webview,webview').split(',');
+  const sections = (process.argv[2] ?? 'layer-tree,explain,metrics,weights,torch,dataset,analyze-webview,webview').split(',');
   if (sections.includes('layer-tree')) {
     console.log("## Time to the layer tree (ratio = layer tree / reading the files' bytes)\n");
     console.log(await benchLayerTree(sharedModels));
@@ -52,6 +52,22 @@ async function main(): Promise<void> {
     console.log(`\n## Explanations: time of each method / time of one forward pass (${backend} backend)\n`);
     const methods = process.env.CONVLENS_BENCH_METHODS?.split(',').filter(isMethod) ?? METHODS;
     console.log(await benchExplanations(models, methods));
+    models.forEach(({ model }) => model.dispose());
+  }
+  if (sections.includes('metrics')) {
+    // The sample model, and SqueezeNet at 224×224 where the shared models are: ROAD's imputation grows
+    // with the pixels, the network's time with the model.
+    const models: BenchModel[] = [
+      {
+        label: 'Fashion-MNIST CNN 28×28 (the sample model)',
+        model: await loadModel(fileModelSource(path.join(__dirname, '..', 'sample', 'fashion-mnist-cnn', 'model.json'))),
+      },
+    ];
+    const squeezenet = path.join(sharedModels, 'onnx-squeezenet1.0-fp16-imagenet', 'SqueezeNet_fp16.onnx');
+    if (existsSync(squeezenet))
+      models.push({ label: 'SqueezeNet 1.0 224×224 (ONNX model zoo)', model: await loadModel(fileModelSource(squeezenet)) });
+    console.log(`\n## Faithfulness metrics of one map: time / time of one forward pass (${backend} backend)\n`);
+    console.log(await benchMetrics(models));
     models.forEach(({ model }) => model.dispose());
   }
   if (sections.includes('weights')) {

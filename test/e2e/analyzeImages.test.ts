@@ -2,14 +2,15 @@
  * End to end, in a real VS Code: right-click a folder of Fashion-MNIST images (one subfolder per
  * class, one file that is not an image) → Analyze Images with Model, and use every view as a person
  * would: the map (another method, a click on a dot), nearest neighbours, top patches with the
- * receptive field outlined, what a channel looks for (activation maximisation), the confusion matrix
- * and a mistake's Grad-CAM; then the feature cache (a layer switched back, the folder analysed again).
+ * receptive field outlined, what a channel looks for (activation maximisation), the faithfulness of
+ * two explanation methods over a sample, the confusion matrix and a mistake's Grad-CAM; then the
+ * feature cache (a layer switched back, the folder analysed again).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Frame } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { writePng } from '../../src/node/pngFile';
 import { fashionMnistTest, skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
@@ -19,6 +20,8 @@ import { assertWasmBadge, chooseFromContextMenu, revealInExplorer, screenshot, w
 async function prepareWorkspace(workspace: string): Promise<void> {
   await writeFashionFolder(path.join(workspace, 'fashion'), 100);
   writeFileSync(path.join(workspace, 'fashion', 'bag', 'notes.png'), 'not a picture');
+  // One model in the workspace, so Analyze uses it without asking which.
+  rmSync(path.join(workspace, 'squeezenet'), { recursive: true });
 }
 
 describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer || skipWithoutFashionMnist, timeout: 400_000 }, () => {
@@ -27,6 +30,7 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
 
   test('right-click a folder: a PCA map of 100 images coloured by class folder; the file that is not an image is named', async () => {
     await chooseFromContextMenu(session.page, await revealInExplorer(session.page, 'fashion'), 'Analyze Images with Model');
+    await pickModelIfAsked(session.page, 'fashion-mnist-cnn/model.json');
     frame = await webviewFrame(session.page, '#folder-name', 120_000);
     await waitForText(frame, '#map-note', /^PCA of gap features: 100 images/);
     assert.equal(await frame.textContent('#folder-name'), 'fashion');
@@ -144,6 +148,77 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     assert.equal(await frame.locator('.maximize-patches .tile').count(), 0, 'a class has no top patches');
   });
 
+  test('faithfulness of two methods on a sample of 8 images: means ± standard errors, the most faithful marked, sortable', async () => {
+    await frame.click('#tab-faithfulness');
+    await frame.selectOption('#faithfulness-count', '8');
+    for (const box of await frame.locator('#faithfulness-methods input[type="checkbox"]').all()) await box.setChecked(false);
+    await frame.check('#faithfulness-method-gradcam');
+    await frame.check('#faithfulness-method-saliency');
+    await frame.click('#faithfulness-run');
+    await waitForText(frame, '#faithfulness-note', /^Faithfulness of 2 methods on 8 images \(a sample spread over the classes\)/);
+    const header = (await frame.locator('#faithfulness-table thead th').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(header, [
+      'Method',
+      'ROAD combined',
+      'ROAD MoRF',
+      'ROAD LeRF',
+      'Deletion AUC',
+      'Insertion AUC',
+      'Average drop %',
+      'Increase in confidence %',
+    ]);
+    const table = async () =>
+      frame
+        .locator('#faithfulness-table tbody tr')
+        .evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent!.trim())));
+    const rows = await table();
+    assert.deepEqual(
+      rows.map((row) => row[0]),
+      ['Grad-CAM', 'Gradient saliency'],
+    );
+    // Probability differences, areas under curves of probabilities, percentages.
+    const ranges: [number, number][] = [
+      [-1, 1],
+      [-1, 1],
+      [-1, 1],
+      [0, 1],
+      [0, 1],
+      [0, 100],
+      [0, 100],
+    ];
+    const cells = rows.map((row) =>
+      row.slice(1).map((text) => {
+        const match = /^(-?\d+\.\d+) ± (\d+\.\d+)( ★)?$/.exec(text);
+        assert.ok(match, `a mean ± standard error: "${text}"`);
+        return { mean: Number(match[1]), error: Number(match[2]), best: match[3] !== undefined };
+      }),
+    );
+    ranges.forEach(([low, high], column) => {
+      for (const row of cells) {
+        const { mean, error } = row[column];
+        assert.ok(mean >= low && mean <= high && error >= 0 && error <= high - low, `${header[column + 1]}: ${mean} ± ${error}`);
+      }
+      assert.equal(cells.filter((row) => row[column].best).length, 1, `one most faithful method for ${header[column + 1]}`);
+    });
+    const deletionBest = cells.findIndex((row) => row[3].best);
+    assert.equal(cells[deletionBest][3].mean, Math.min(...cells.map((row) => row[3].mean)), 'a lower deletion AUC is more faithful');
+    await screenshot(session.page, 'analyze-faithfulness');
+
+    // Sorted by deletion AUC, most faithful (lowest) first, then the other way.
+    await frame.click('#faithfulness-table th button[data-column="deletionAuc"]');
+    const sorted = (await table()).map((row) => Number(row[4].split(' ')[0]));
+    assert.deepEqual(
+      sorted,
+      [...sorted].sort((a, b) => a - b),
+    );
+    await frame.click('#faithfulness-table th button[data-column="deletionAuc"]');
+    const reversed = (await table()).map((row) => Number(row[4].split(' ')[0]));
+    assert.deepEqual(
+      reversed,
+      [...reversed].sort((a, b) => b - a),
+    );
+  });
+
   test('the confusion matrix, and a mistake explained with Grad-CAM', async () => {
     await frame.click('#tab-confusion');
     await waitForText(frame, '#accuracy', /^Accuracy \d+\.\d% on 100 labelled images; \d+ mistakes\.$/);
@@ -183,6 +258,19 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     assert.equal(await reopen(), 'Features of gap for 100 images.');
   });
 });
+
+/** The workspace holds more than one model: the first time, VS Code asks which one (then remembers it). */
+async function pickModelIfAsked(page: Page, model: string): Promise<void> {
+  const picker = page.locator('.quick-input-widget', { hasText: 'with which model?' });
+  const asked = await picker.waitFor({ state: 'visible', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!asked) return;
+  await picker.locator('input').fill(model);
+  await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
+  await picker.locator('input').press('Enter');
+}
 
 async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
   let seen = '';

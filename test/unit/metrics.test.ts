@@ -237,7 +237,7 @@ test('the metrics free every tensor', async () => {
   }
 });
 
-test('ROAD can be cancelled, and reports progress', async () => {
+test('ROAD reports progress per imputation and per batch of images, and can be cancelled', async () => {
   const maps = mapsOf('gradcam');
   const token = { cancelled: false };
   const seen: number[] = [];
@@ -247,15 +247,17 @@ test('ROAD can be cancelled, and reports progress', async () => {
         batchSize: 4,
         progress: {
           token,
-          report: (done) => {
+          report: (done, total) => {
             seen.push(done);
-            token.cancelled = true;
+            assert.equal(total, 2 * (4 * 9 + 1), 'per image: 18 imputations, then 19 images scored');
+            token.cancelled = done > 18;
           },
         },
       }),
       { name: 'ExplanationCancelled' },
     );
-    assert.deepEqual(seen, [4]);
+    // Each imputation, then the first batch of 4 images through the network, where it stops.
+    assert.deepEqual(seen, [...Array.from({ length: 18 }, (_, i) => i + 1), 22]);
   } finally {
     maps.dispose();
   }

@@ -18,6 +18,7 @@ import { BACKEND_LABELS, backendTitle, initBackend, type BackendChoice } from '.
 import { pageState } from '../common/channel';
 import { hostModelSource, onHostMessage, postToHost } from './channel';
 import { confusionTab } from './confusionTab';
+import { faithfulnessTab } from './faithfulnessTab';
 import { FolderImages } from './folderImages';
 import { imagePreview } from './imagePreview';
 import { looksForTab } from './looksForTab';
@@ -138,7 +139,14 @@ function createViews(session: AnalyzeSession) {
   const preview = imagePreview(session, navigator.showNeighbours);
   const neighbours = neighboursTab(session, navigator);
   const looksFor = looksForTab(session, navigator);
-  const tabs = [mapTab(session, navigator), neighbours, patchesTab(session, navigator), looksFor, confusionTab(session, navigator)];
+  const tabs = [
+    mapTab(session, navigator),
+    neighbours,
+    patchesTab(session, navigator),
+    looksFor,
+    confusionTab(session, navigator),
+    faithfulnessTab(session),
+  ];
   const strip = tabStrip(
     tabs,
     () => session.features !== undefined,

@@ -12,6 +12,8 @@ import { type ScoreKind, scoreTensor } from './scoring';
 
 export interface ConfidenceOptions {
   score?: ScoreKind;
+  /** Each image's score Y (of `classes[b]`, of the kind `score` names) when the caller has it already. */
+  baseScores?: readonly number[];
   batchSize?: number;
   progress?: Progress;
 }
@@ -40,6 +42,8 @@ export async function confidenceChange(
 ): Promise<ConfidenceResult> {
   const kind = options.score ?? 'probability';
   const batch = input.shape[0];
+  const base = options.baseScores;
+  if (base !== undefined && base.length !== batch) throw new Error(`${base.length} base scores for ${batch} images`);
   const chunks = batches(batch, Math.max(1, Math.floor((options.batchSize ?? 32) / 2)));
   const before: number[] = [];
   const after: number[] = [];
@@ -48,13 +52,19 @@ export async function confidenceChange(
       const x = tf.slice(input, start, end - start);
       const m = tf.expandDims(tf.slice(maps, start, end - start), -1);
       const rows = classes.slice(start, end);
+      if (base) return scoreTensor(model, inputId, tf.mul(x, m) as tf.Tensor4D, rows, kind);
       return scoreTensor(model, inputId, tf.concat([x, tf.mul(x, m)]) as tf.Tensor4D, [...rows, ...rows], kind);
     });
     const values = await scores.data();
     scores.dispose();
     const n = end - start;
-    before.push(...values.subarray(0, n));
-    after.push(...values.subarray(n, 2 * n));
+    if (base) {
+      before.push(...base.slice(start, end).map(Math.fround));
+      after.push(...values);
+    } else {
+      before.push(...values.subarray(0, n));
+      after.push(...values.subarray(n, 2 * n));
+    }
     await checkpoint(options.progress, index + 1, chunks.length);
   }
   const change = after.map((o, i) => Math.fround(o - before[i]));

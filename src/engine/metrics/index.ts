@@ -1,7 +1,7 @@
 /**
  * Faithfulness metrics and sanity checks for explanation maps (definitions: docs/explanations.md,
  * "Metrics"): ROAD, deletion and insertion, confidence change, cascading randomisation and the
- * random-logit test.
+ * random-logit test; and their means over a sample of images per method.
  */
 export { road, keptPixels, DEFAULT_PERCENTILES, DEFAULT_ROAD_NOISE, type RoadOptions, type RoadResult } from './road';
 export {
@@ -26,4 +26,16 @@ export {
 } from './randomisation';
 export { spearman, ssim, topKIntersection, ranks } from './similarity';
 export { noisyLinearImpute, percentile, NEIGHBOUR_WEIGHTS } from './imputation';
-export { scoreTensor, type ScoreKind } from './scoring';
+export { scoreTensor, scoresOf, type ScoreKind } from './scoring';
+export {
+  folderFaithfulness,
+  estimate,
+  bestRows,
+  spreadSample,
+  FAITHFULNESS_COLUMNS,
+  QUICK_PERCENTILES,
+  type Estimate,
+  type FaithfulnessColumn,
+  type FaithfulnessOptions,
+  type MethodFaithfulness,
+} from './folder';

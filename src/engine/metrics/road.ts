@@ -7,10 +7,14 @@
  * `ROADMostRelevantFirstAverage` / `ROADLeastRelevantFirstAverage` average it over the percentiles
  * (10, 20, …, 90 by default); `ROADCombined` is (LeRF − MoRF) / 2. A faithful map gives a low (very
  * negative) MoRF and a LeRF near 0, hence a high combined score.
+ *
+ * Cost: 2 × percentiles images through the network per image and map (10 at 5 percentiles), in batches,
+ * plus one for the unperturbed score unless the caller gives it (`baseScores`, which several maps of one
+ * image share); the imputations run on the CPU between them (`imputation.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunnableModel } from '../graph';
-import type { Progress } from '../progress';
+import { checkpoint, type Progress } from '../progress';
 import { seededRandom } from '../dataset/random';
 import { noisyLinearImpute, normalFrom, percentile } from './imputation';
 import { type ScoreKind, scoreMany } from './scoring';
@@ -25,6 +29,8 @@ export interface RoadOptions {
   /** Seeds the noise. */
   seed?: number;
   score?: ScoreKind;
+  /** Each image's score (of `classes[b]`, of the kind `score` names) when the caller has it already. */
+  baseScores?: readonly number[];
   batchSize?: number;
   progress?: Progress;
 }
@@ -70,16 +76,30 @@ export async function road(
   const mapValues = (await maps.data()) as Float32Array;
   const kind = options.score ?? 'probability';
   const batchSize = options.batchSize ?? 32;
-  const counter = { done: 0, total: batch * (2 * percentiles.length + 1) };
+  const base = options.baseScores;
+  if (base !== undefined && base.length !== batch) throw new Error(`${base.length} base scores for ${batch} images`);
+  // Progress in steps: each imputation, then each image through the network.
+  const counter = { done: 0, total: batch * (4 * percentiles.length + (base ? 0 : 1)) };
 
+  let lastYield = Date.now();
   const result: RoadResult = { percentiles, morf: [], lerf: [], combined: [], morfByPercentile: [], lerfByPercentile: [] };
   for (let b = 0; b < batch; b++) {
     const image = images.slice(b * pixels * channels, (b + 1) * pixels * channels);
     const map = mapValues.slice(b * pixels, (b + 1) * pixels);
     const inverse = Float32Array.from(map, (v) => 1 - v);
-    const perturbed: Float32Array[] = [image];
+    const perturbed: Float32Array[] = base ? [] : [image];
     for (const values of [map, inverse]) {
-      for (const p of percentiles) perturbed.push(noisyLinearImpute(image, keptPixels(values, p), height, width, channels, noise, normal));
+      for (const p of percentiles) {
+        perturbed.push(noisyLinearImpute(image, keptPixels(values, p), height, width, channels, noise, normal));
+        counter.done++;
+        // Small images impute in a millisecond: let the event loop run (and a cancel arrive) every 20 ms or so.
+        if (Date.now() - lastYield > 20) {
+          await checkpoint(options.progress, counter.done, counter.total);
+          lastYield = Date.now();
+        } else {
+          options.progress?.report?.(counter.done, counter.total);
+        }
+      }
     }
     const classesOf = new Array<number>(perturbed.length).fill(classes[b]);
     const scores = await scoreMany(
@@ -94,7 +114,9 @@ export async function road(
       counter,
     );
     // As the library: float32 scores, float32 differences, float32 mean.
-    const change = (i: number) => Math.fround(scores[1 + i] - scores[0]);
+    const first = base ? 0 : 1;
+    const before = base ? Math.fround(base[b]) : scores[0];
+    const change = (i: number) => Math.fround(scores[first + i] - before);
     const count = percentiles.length;
     const morf = percentiles.map((_, i) => change(i));
     const lerf = percentiles.map((_, i) => change(count + i));

@@ -22,6 +22,13 @@ export function scoreTensor(
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const [output] = runGraph(model, new Map([[inputId, images]]), [scoreNode(model)]);
+    return scoresOf(output, classes, kind);
+  });
+}
+
+/** [n] scores of `classes[i]` from the n rows of the score node's output; the caller disposes. */
+export function scoresOf(output: tf.Tensor, classes: readonly number[], kind: ScoreKind): tf.Tensor1D {
+  return tf.tidy(() => {
     if (kind === 'logit') return classScores(output, classes);
     const flat = tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
     const rows = flat.shape[1] === 1 ? tf.concat([tf.sub(1, tf.sigmoid(flat)), tf.sigmoid(flat)], 1) : tf.softmax(flat);
