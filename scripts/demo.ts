@@ -15,13 +15,16 @@ async function main(): Promise<void> {
   const port = Number(process.env.CONVLENS_DEMO_PORT ?? 8321);
   const server = await startCodeServer(sampleWorkspace, {
     port,
+    // A first run, as a user has it: ConvLens opens its walkthrough.
+    userSettings: { 'workbench.welcomePage.walkthroughs.openOnInstall': true },
     prepare: async (workspace) => {
       if (!skipWithoutFashionMnist) await writeFashionFolder(path.join(workspace, ANALYZE_FOLDER), ANALYZE_IMAGES);
     },
   });
   console.log(`\nConvLens demo is running: ${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
-  console.log('Open it in a browser, right-click fashion-mnist-cnn/model.json and choose Visualize Layers,');
-  console.log('select images in images/, right-click and choose Explain with Grad-CAM,');
+  console.log('Open it in a browser and follow the walkthrough, or: open squeezenet/SqueezeNet_fp16.onnx (or right-click');
+  console.log('fashion-mnist-cnn/model.json and choose Visualize Layers), right-click photos/chelsea.png (or images in');
+  console.log('images/) and choose Explain with Grad-CAM,');
   console.log(
     skipWithoutFashionMnist
       ? `(${skipWithoutFashionMnist} for a folder to analyse)`

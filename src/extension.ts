@@ -1,11 +1,17 @@
-/** ConvLens: entry point of the extension host. Wires commands, the model viewer and the layer tree. */
+/**
+ * ConvLens: entry point of the extension host. Wires commands, the model viewer, the layer tree and the
+ * language-model tools.
+ */
 import * as vscode from 'vscode';
 import { FeatureCache } from './panels/analyze/featureCache';
 import { analyzeImages } from './commands/analyzeImages';
 import { compareModels } from './commands/compareModels';
 import { explainGradCam } from './commands/explainGradCam';
 import { showFeatureMaps } from './commands/showFeatureMaps';
+import { openSampleWorkspace, OPEN_SAMPLE_COMMAND } from './commands/openSampleWorkspace';
+import { openWalkthroughOnFirstRun } from './commands/openWalkthrough';
 import { visualizeLayers } from './commands/visualizeLayers';
+import { registerLanguageModelTools } from './languageModelTools/register';
 import { ModelEditorProvider, ModelViewerRegistry } from './panels/viewer/modelEditorProvider';
 import { pickModel } from './panels/common/pickModel';
 import type { ModelViewer } from './panels/viewer/modelViewer';
@@ -13,9 +19,9 @@ import { useHostBackend } from './platform/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 
 export function activate(context: vscode.ExtensionContext): void {
-  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference;
-  // models run in the webviews, so the light CPU backend serves.
-  void useHostBackend('cpu');
+  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference,
+  // and the language-model tools run models here: WebAssembly where it loads, else the CPU backend.
+  void useHostBackend('wasm');
 
   const registry = new ModelViewerRegistry();
   const layers = new LayerTreeProvider();
@@ -62,7 +68,10 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand('convlens.chooseExplainModel', () => pickModel(registry, context.workspaceState, true)),
     vscode.commands.registerCommand(REVEAL_LAYER_COMMAND, (layerId: string) => registry.active?.revealLayer(layerId)),
+    vscode.commands.registerCommand(OPEN_SAMPLE_COMMAND, () => openSampleWorkspace(context)),
+    ...registerLanguageModelTools(context),
   );
+  void openWalkthroughOnFirstRun(context);
 }
 
 export function deactivate(): void {}

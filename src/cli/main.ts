@@ -18,6 +18,7 @@ import { type ExplainOptions, explainCommand } from './explainCommand';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
+import { segmentCommand } from './segmentCommand';
 import { summaryCommand } from './summaryCommand';
 import { terminalText, oneLine } from './terminalText';
 import { topPatchesCommand } from './topPatchesCommand';
@@ -67,6 +68,15 @@ const COMMAND_OPTIONS = {
   },
   embed: { ...PREPROCESSING, json: { type: 'string' }, method: { type: 'string' }, layer: { type: 'string' }, force: { type: 'boolean' } },
   neighbours: { ...PREPROCESSING, json: { type: 'boolean' }, k: { type: 'string' }, layer: { type: 'string' } },
+  segment: {
+    ...PREPROCESSING,
+    method: { type: 'string' },
+    layer: { type: 'string' },
+    class: { type: 'string' },
+    out: { type: 'string' },
+    'threshold-only': { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
   'top-patches': {
     ...PREPROCESSING,
     json: { type: 'boolean' },
@@ -263,6 +273,24 @@ async function dispatch(argv: string[]): Promise<string> {
         layer: values.layer as string | undefined,
         json: values.json === true,
         settings,
+        limits,
+      });
+    }
+    case 'segment': {
+      if (rest.length !== 2) throw new UsageError('segment takes a model file and one image');
+      const method = String(values.method ?? 'gradcam');
+      if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(' ')} (got "${method}")`);
+      const classIndex = values.class === undefined ? undefined : Number(values.class);
+      if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0))
+        throw new UsageError(`--class must be a class number (got "${values.class}")`);
+      return segmentCommand(rest[0], rest[1], {
+        method,
+        layer: values.layer as string | undefined,
+        classIndex,
+        out: values.out as string | undefined,
+        thresholdOnly: values['threshold-only'] === true,
+        settings,
+        force: values.force === true,
         limits,
       });
     }

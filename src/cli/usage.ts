@@ -47,6 +47,14 @@ Commands:
                                            the N (16) images where the channel fires hardest, each
                                            cut to the receptive field of the unit that fired; --out
                                            writes them as a grid, strongest first
+  segment <model> <image> [--method m] [--layer NAME] [--class N] [--out mask.png] [--threshold-only] [--force]
+                                           a mask of the explained object (gradcam by default): the
+                                           map seeds a GrabCut graph cut that follows the image's own
+                                           colours and edges; --out writes it as a PNG (white object
+                                           on black); prints the object's share of the image and its
+                                           bounding box. --threshold-only: the map at its Otsu
+                                           threshold, without the cut. Images over 256x256 are
+                                           segmented at that size and the mask scaled back up
 
 embed and neighbours read features at --layer NAME (default: the layer before the classifier; list the
 layers with convlens summary <model>).

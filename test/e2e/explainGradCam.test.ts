@@ -5,7 +5,7 @@
  * themes; and a file that is not an image is named and left out.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
@@ -15,7 +15,11 @@ import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, 
 
 describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
   const session = workbenchSession(sampleWorkspace, {
-    prepare: (workspace) => writeFileSync(path.join(workspace, 'images', 'notes.png'), 'not a picture'),
+    prepare: (workspace) => {
+      writeFileSync(path.join(workspace, 'images', 'notes.png'), 'not a picture');
+      // One model in the workspace, so Explain uses it without asking which.
+      rmSync(path.join(workspace, 'squeezenet'), { recursive: true });
+    },
   });
   let frame: Frame;
 

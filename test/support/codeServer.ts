@@ -71,6 +71,8 @@ export interface CodeServerOptions {
   port?: number;
   /** User settings added to (or replacing) the tests' defaults. */
   userSettings?: Record<string, unknown>;
+  /** Whether ConvLens is installed before the server starts (yes unless false: a test installs it as a user would). */
+  installed?: boolean;
 }
 
 /**
@@ -84,20 +86,27 @@ export async function startCodeServer(workspaceSource: string, options: CodeServ
   cpSync(workspaceSource, workspace, { recursive: true });
   await options.prepare?.(workspace);
   mkdirSync(path.join(userData, 'User'), { recursive: true });
+  const settings = {
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    // ConvLens opens its walkthrough on its first run; tests other than the walkthrough's do without.
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'workbench.colorTheme': 'Default Dark Modern',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'telemetry.telemetryLevel': 'off',
+    ...options.userSettings,
+  };
+  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(settings));
+  // Machine-scoped settings reach code-server's extension host from the machine's own settings file.
+  mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+  const machineScoped = ['workbench.welcomePage.walkthroughs.openOnInstall'] as const;
   writeFileSync(
-    path.join(userData, 'User', 'settings.json'),
-    JSON.stringify({
-      'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'workbench.colorTheme': 'Default Dark Modern',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'telemetry.telemetryLevel': 'off',
-      ...options.userSettings,
-    }),
+    path.join(userData, 'Machine', 'settings.json'),
+    JSON.stringify(Object.fromEntries(machineScoped.map((key) => [key, settings[key]]))),
   );
-  stageExtension(extensions);
+  if (options.installed !== false) stageExtension(extensions);
 
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;

@@ -185,7 +185,8 @@ export function hostTensor(tensor: OnnxTensor, externalBytes?: Uint8Array): Host
 
 function fromRaw(dataType: DataType, bytes: Uint8Array, count: number): HostData {
   // A copy: the bytes may not be aligned for a typed-array view, and the file's buffer can then be freed.
-  const aligned = bytes.slice();
+  // Made with the constructor, since a Node Buffer's slice() is a view that shares the whole pool.
+  const aligned = new Uint8Array(bytes);
   const view = new DataView(aligned.buffer);
   switch (dataType) {
     case DataType.Float:
