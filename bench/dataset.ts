@@ -3,13 +3,23 @@
  * predictions and channel peaks) and for each 2-D map, on Fashion-MNIST test images through the sample
  * model, and reading the features back from the cache. Baseline: the model's plain forward pass over
  * the same images in the same batches. Then the pass's peak tensor memory against one batch's, and
- * activation maximisation steps against a one-image pass.
+ * activation maximisation steps against a one-image pass. Also the decision regions of each map (a
+ * 64×64 grid through the classifier head) and deep feature factorisation of conv3 over the folder.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, TSNE_MAX_POINTS } from '../src/engine/dataset/embedding';
+import {
+  EMBEDDING_LABELS,
+  EMBEDDING_METHODS,
+  embed,
+  TSNE_MAX_POINTS,
+  type Embedding,
+  type EmbeddingMethod,
+} from '../src/engine/dataset/embedding';
 import { decodeFeatures, encodeFeatures } from '../src/panels/analyze/featureFile';
 import { maximizeActivation } from '../src/engine/dataset/activationMaximization';
+import { decisionRegions } from '../src/engine/dataset/decisionRegions';
 import { analyseFolder, defaultFeatureLayer } from '../src/engine/dataset/features';
+import { factoriseFolder } from '../src/engine/explain/featureFactorisation';
 import { predict, singleInput } from '../src/engine/execute';
 import { imageToInput, type Preprocessing } from '../src/engine/preprocess';
 import { loadModel } from '../src/engine/readers';
@@ -64,9 +74,12 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
         (pass / forward).toFixed(2),
       ],
     ];
+    const maps: { method: EmbeddingMethod; map: Embedding }[] = [];
     for (const method of EMBEDDING_METHODS) {
       const mapped = method === 'tsne' ? Math.min(TSNE_MAX_POINTS, images.length) : images.length;
-      const time = await seconds(() => embed(features.features, features.dim, method, { seed: 1 }));
+      let map!: Embedding;
+      const time = await seconds(async () => (map = await embed(features.features, features.dim, method, { seed: 1 })));
+      maps.push({ method, map });
       rows.push([
         `${EMBEDDING_LABELS[method]} map of the ${features.dim}-D features`,
         mapped,
@@ -74,6 +87,41 @@ export async function benchDataset(count = Number(process.env.CONVLENS_BENCH_IMA
         (time / forward).toFixed(2),
       ]);
     }
+    // Decision regions: 64×64 cells (the bench's unit) and 256×256 (the view's), each a feature vector
+    // from its 8 nearest dots, through the head.
+    for (const [gridSize, { method, map }] of [64, 256].flatMap((size) => maps.map((m) => [size, m] as const))) {
+      const dim = features.dim;
+      const rowsOf = Float32Array.from(
+        { length: map.indices.length * dim },
+        (_, i) => features.features[map.indices[Math.floor(i / dim)] * dim + (i % dim)],
+      );
+      let agreement = 0;
+      const time = await seconds(async () => {
+        const regions = await decisionRegions(model, {
+          featureLayer: features.featureLayer,
+          features: rowsOf,
+          dim,
+          points: map.points,
+          predicted: Int32Array.from(map.indices, (image) => features.predicted[image]),
+          method,
+          gridSize,
+        });
+        agreement = regions.agreement;
+      });
+      rows.push([
+        `Decision regions of the ${EMBEDDING_LABELS[method]} map, ${gridSize}×${gridSize} cells (${(agreement * 100).toFixed(1)}% of dots on their prediction)`,
+        map.indices.length,
+        (map.indices.length / time).toFixed(0),
+        (time / forward).toFixed(2),
+      ]);
+    }
+    const dff = await seconds(() => factoriseFolder(model, { count: images.length, loadBatch, layer: 'conv3', components: 5, batchSize }));
+    rows.push([
+      'Deep feature factorisation of conv3 (7×7×48), 5 concepts, 200 NMF updates',
+      images.length,
+      (images.length / dff).toFixed(0),
+      (dff / forward).toFixed(2),
+    ]);
     // Reopening a folder: the cache file back to arrays (the host's stat of every image is not included).
     const cacheFile = encodeFeatures({
       featureLayer: features.featureLayer,

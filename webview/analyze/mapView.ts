@@ -1,7 +1,10 @@
 /**
  * The embedding map: one dot per image on a canvas, coloured by class, with wheel zoom, drag to pan,
  * a thumbnail on hover and a click that selects the image. Keyboard: +/- zoom, arrows pan, 0 resets.
+ * Optionally a background of decision regions: a grid of classes in map coordinates, drawn faintly
+ * with thin lines where neighbouring cells differ.
  */
+import type { RegionGrid } from '../../src/engine/dataset/decisionRegions';
 import { h } from '../common/dom';
 
 export interface MapPoint {
@@ -18,14 +21,24 @@ export interface MapViewOptions {
   onSelect(image: number): void;
 }
 
+/** Decision regions behind the dots, each class in its colour. */
+export interface MapRegions {
+  grid: RegionGrid;
+  colour(classIndex: number): string;
+}
+
 export interface MapView {
   element: HTMLElement;
   show(points: MapPoint[], legend: [string, string][]): void;
+  /** Draws regions behind the dots (or none). */
+  showRegions(regions: MapRegions | undefined): void;
   /** Outlines one image's dot (the selected one). */
   highlight(image: number | undefined): void;
 }
 
 const DOT = 3;
+/** Opacity of the regions' fill: faint, so the dots stay the picture. */
+const REGION_ALPHA = 0.28;
 
 export function createMapView(options: MapViewOptions): MapView {
   const canvas = h('canvas', { class: 'map-canvas', tabindex: '0', role: 'img', 'aria-label': 'Map of the images: each dot is an image' });
@@ -34,6 +47,7 @@ export function createMapView(options: MapViewOptions): MapView {
   const element = h('div', { class: 'map' }, h('div', { class: 'map-stage' }, canvas, tooltip), legend);
   let points: MapPoint[] = [];
   let highlighted: number | undefined;
+  let regions: { grid: RegionGrid; image: HTMLCanvasElement } | undefined;
   // View transform: screen = (data − centre) · zoom · fit + canvas centre.
   let bounds = { minX: 0, maxX: 1, minY: 0, maxY: 1 };
   let zoom = 1;
@@ -60,12 +74,17 @@ export function createMapView(options: MapViewOptions): MapView {
     const context = canvas.getContext('2d')!;
     context.clearRect(0, 0, canvas.width, canvas.height);
     const radius = DOT * ratio;
+    if (regions) drawRegions(context, regions.grid, regions.image, ratio);
+    // On regions a dot gets a dark rim, so one on a region of another colour still reads as its own.
+    context.strokeStyle = 'rgba(0, 0, 0, 0.55)';
+    context.lineWidth = ratio;
     for (const point of points) {
       const { sx, sy } = toScreen(point);
       context.fillStyle = point.colour;
       context.beginPath();
-      context.arc(sx, sy, radius, 0, 2 * Math.PI);
+      context.arc(sx, sy, regions ? radius * 1.2 : radius, 0, 2 * Math.PI);
       context.fill();
+      if (regions) context.stroke();
     }
     const chosen = points.find((p) => p.image === highlighted);
     if (chosen) {
@@ -76,6 +95,41 @@ export function createMapView(options: MapViewOptions): MapView {
       context.arc(sx, sy, radius * 3, 0, 2 * Math.PI);
       context.stroke();
     }
+  };
+
+  /** The grid as one image stretched over its extent, then a line along every edge between two classes. */
+  const drawRegions = (context: CanvasRenderingContext2D, grid: RegionGrid, image: HTMLCanvasElement, ratio: number) => {
+    const topLeft = toScreen({ x: grid.minX, y: grid.maxY });
+    const bottomRight = toScreen({ x: grid.maxX, y: grid.minY });
+    context.save();
+    context.imageSmoothingEnabled = false;
+    context.globalAlpha = REGION_ALPHA;
+    context.drawImage(image, topLeft.sx, topLeft.sy, bottomRight.sx - topLeft.sx, bottomRight.sy - topLeft.sy);
+    context.restore();
+    const cellWidth = (bottomRight.sx - topLeft.sx) / grid.columns;
+    const cellHeight = (bottomRight.sy - topLeft.sy) / grid.rows;
+    const at = (row: number, column: number) => grid.classes[row * grid.columns + column];
+    context.beginPath();
+    for (let row = 0; row < grid.rows; row++) {
+      // Screen y grows downwards while rows grow upwards in the map.
+      const bottom = bottomRight.sy - row * cellHeight;
+      for (let column = 0; column < grid.columns; column++) {
+        const left = topLeft.sx + column * cellWidth;
+        if (column + 1 < grid.columns && at(row, column) !== at(row, column + 1)) {
+          context.moveTo(left + cellWidth, bottom);
+          context.lineTo(left + cellWidth, bottom - cellHeight);
+        }
+        if (row + 1 < grid.rows && at(row, column) !== at(row + 1, column)) {
+          context.moveTo(left, bottom - cellHeight);
+          context.lineTo(left + cellWidth, bottom - cellHeight);
+        }
+      }
+    }
+    context.strokeStyle = getComputedStyle(canvas).getPropertyValue('--vscode-foreground') || '#888888';
+    context.globalAlpha = 0.45;
+    context.lineWidth = Math.max(1, 0.75 * ratio);
+    context.stroke();
+    context.globalAlpha = 1;
   };
 
   /** The dot under the pointer (within a few pixels), nearest first. */
@@ -202,9 +256,26 @@ export function createMapView(options: MapViewOptions): MapView {
       );
       draw();
     },
+    showRegions(shown) {
+      regions = shown && { grid: shown.grid, image: regionImage(shown) };
+      draw();
+    },
     highlight(image) {
       highlighted = image;
       draw();
     },
   };
+}
+
+/** One pixel per cell, in the class colours, top row first (the map's highest y). */
+function regionImage({ grid, colour }: MapRegions): HTMLCanvasElement {
+  const image = h('canvas', { width: String(grid.columns), height: String(grid.rows) });
+  const context = image.getContext('2d')!;
+  for (let row = 0; row < grid.rows; row++) {
+    for (let column = 0; column < grid.columns; column++) {
+      context.fillStyle = colour(grid.classes[row * grid.columns + column]);
+      context.fillRect(column, grid.rows - 1 - row, 1, 1);
+    }
+  }
+  return image;
 }

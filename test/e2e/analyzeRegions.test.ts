@@ -1,0 +1,137 @@
+/**
+ * End to end, in a real VS Code: the Map tab of Analyze Images over 200 Fashion-MNIST test images,
+ * with the classifier's decision regions behind the PCA and t-SNE maps (the note states how often the
+ * region under a dot is the model's prediction: at least 95%), then the dots coloured by their dominant
+ * concept from deep feature factorisation, with a legend of each concept's top classes and a strip of
+ * each concept's top images.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import type { Frame, Page } from 'playwright-core';
+import { skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
+import { sampleWorkspace } from '../support/paths';
+import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+
+const IMAGES = 200;
+
+describe(
+  'Decision regions and concepts on the Analyze map',
+  { skip: skipWithoutCodeServer || skipWithoutFashionMnist, timeout: 400_000 },
+  () => {
+    const session = workbenchSession(sampleWorkspace, {
+      prepare: (workspace) => writeFashionFolder(path.join(workspace, 'regions'), IMAGES),
+    });
+    let frame: Frame;
+
+    test('the PCA map over its decision regions: the region under a dot is its prediction for ≥ 95% of the images', async () => {
+      await chooseFromContextMenu(session.page, await revealInExplorer(session.page, 'regions'), 'Analyze Images with Model');
+      await pickModelIfAsked(session.page, 'fashion-mnist-cnn/model.json');
+      frame = await webviewFrame(session.page, '#folder-name', 120_000);
+      await waitForText(frame, '#map-note', new RegExp(`^PCA of gap features: ${IMAGES} images`));
+      const before = await canvasColours(frame);
+      await frame.check('#map-regions');
+      await waitForText(frame, '#regions-note', /agree\)\.$/);
+      const agreement = await agreementIn(frame);
+      assert.ok(agreement >= 95, `agreement ${agreement}%`);
+      assert.match(
+        (await frame.textContent('#regions-note')) ?? '',
+        new RegExp(
+          `^Decision regions: the background shows the class the classifier after gap gives at each point of the map \\(256×256 cells.* of ${IMAGES} images`,
+        ),
+      );
+      // The background is painted: far more distinct colours than the dots alone on the empty canvas.
+      const after = await canvasColours(frame);
+      assert.ok(after.painted > before.painted * 5, `painted pixels ${before.painted} → ${after.painted}`);
+      // Dots keep the class folders' colours; the legend lists every class.
+      assert.equal(await frame.locator('.map-legend li').count(), 10);
+      await screenshot(session.page, 'analyze-regions-pca');
+    });
+
+    test('t-SNE over its regions', async () => {
+      await frame.selectOption('#map-method', 'tsne');
+      await waitForText(frame, '#map-note', new RegExp(`^t-SNE of gap features: ${IMAGES} images`));
+      await waitForText(frame, '#regions-note', /agree\)\.$/);
+      const agreement = await agreementIn(frame);
+      assert.ok(agreement >= 95, `agreement ${agreement}%`);
+      await screenshot(session.page, 'analyze-regions-tsne');
+    });
+
+    test('colour by concepts: a legend of each concept with its top classes, and its top images', async () => {
+      await frame.uncheck('#map-regions');
+      await frame.selectOption('#map-colour', 'concepts');
+      await waitFor(
+        async () => (await frame.locator('.concept-row').count()) === 5,
+        120_000,
+        () => 'no five concept rows',
+      );
+      const legend = (await frame.locator('.map-legend li').allTextContents()).map((t) => t.trim());
+      assert.equal(legend.length, 5);
+      for (const [j, line] of legend.entries()) assert.match(line, new RegExp(`^Concept ${j + 1}: [^,]+ \\d+%, [^,]+ \\d+%, [^,]+ \\d+%$`));
+      assert.match((await frame.textContent('.concepts h3')) ?? '', /^Concepts of conv3 \(deep feature factorisation, k = 5\)$/);
+      await waitFor(
+        async () => (await frame.locator('.concept-strip canvas').count()) === 30,
+        30_000,
+        () => 'the strips have no 6 images each',
+      );
+      await screenshot(session.page, 'analyze-concepts');
+      await frame.locator('.concepts').scrollIntoViewIfNeeded();
+      await screenshot(session.page, 'analyze-concepts-strip');
+      await frame.selectOption('#map-concepts', '3');
+      await waitFor(
+        async () => (await frame.locator('.concept-row').count()) === 3,
+        120_000,
+        () => 'no three concept rows',
+      );
+      assert.equal(await frame.locator('.map-legend li').count(), 3);
+    });
+  },
+);
+
+/** The sample workspace holds more than one model: VS Code asks which, and the sample model is chosen. */
+async function pickModelIfAsked(page: Page, model: string): Promise<void> {
+  const picker = page.locator('.quick-input-widget', { hasText: 'with which model?' });
+  const asked = await picker.waitFor({ state: 'visible', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!asked) return;
+  await picker.locator('input').fill(model);
+  await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
+  await picker.locator('input').press('Enter');
+}
+
+/** The agreement figure of the regions note, in percent. */
+async function agreementIn(frame: Frame): Promise<number> {
+  const text = (await frame.textContent('#regions-note')) ?? '';
+  const match = /\((\d+(?:\.\d+)?)% agree\)/.exec(text);
+  assert.ok(match, text);
+  return Number(match[1]);
+}
+
+/** How many of the map's pixels are painted (not transparent). */
+async function canvasColours(frame: Frame): Promise<{ painted: number }> {
+  return frame.$eval('.map-canvas', (canvas) => {
+    const c = canvas as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return { painted };
+  });
+}
+
+async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
+  let seen = '';
+  const check = async () => pattern.test((seen = ((await frame.textContent(selector).catch(() => '')) ?? '').trim()));
+  await waitFor(check, 180_000, () => `${selector} never matched ${pattern} (it says "${seen}")`);
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
+}
