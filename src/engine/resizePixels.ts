@@ -33,6 +33,27 @@ export function resizeRgb(rgba: ArrayLike<number>, width: number, height: number
 }
 
 /** For each output position along one axis: the two source positions it lies between, and how far. */
+/** One channel (a map, a mask's weights) resized by the same formula as `resizeRgb`. */
+export function resizeChannel(values: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
+  const out = new Float32Array(outWidth * outHeight);
+  const rows = sourceSpans(height, outHeight);
+  const columns = sourceSpans(width, outWidth);
+  for (let y = 0; y < outHeight; y++) {
+    const top = rows.low[y] * width;
+    const bottom = rows.high[y] * width;
+    const dy = rows.fraction[y];
+    for (let x = 0; x < outWidth; x++) {
+      const left = columns.low[x];
+      const right = columns.high[x];
+      const dx = columns.fraction[x];
+      const upper = values[top + left] + (values[top + right] - values[top + left]) * dx;
+      const lower = values[bottom + left] + (values[bottom + right] - values[bottom + left]) * dx;
+      out[y * outWidth + x] = upper + (lower - upper) * dy;
+    }
+  }
+  return out;
+}
+
 function sourceSpans(size: number, outSize: number): { low: Int32Array; high: Int32Array; fraction: Float64Array } {
   const ratio = size / outSize;
   const low = new Int32Array(outSize);

@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { writePng } from '../../src/node/pngFile';
 import { fashionMnistTest, skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { assertWasmBadge, chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { assertWasmBadge, chooseFromContextMenu, pickModelIfAsked, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { waitFor, waitForText } from '../support/waiting';
 
 async function prepareWorkspace(workspace: string): Promise<void> {
   await writeFashionFolder(path.join(workspace, 'fashion'), 100);
@@ -258,31 +259,3 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     assert.equal(await reopen(), 'Features of gap for 100 images.');
   });
 });
-
-/** The workspace holds more than one model: the first time, VS Code asks which one (then remembers it). */
-async function pickModelIfAsked(page: Page, model: string): Promise<void> {
-  const picker = page.locator('.quick-input-widget', { hasText: 'with which model?' });
-  const asked = await picker.waitFor({ state: 'visible', timeout: 15_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!asked) return;
-  await picker.locator('input').fill(model);
-  await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
-  await picker.locator('input').press('Enter');
-}
-
-async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
-  let seen = '';
-  const check = async () => pattern.test((seen = ((await frame.textContent(selector).catch(() => '')) ?? '').trim()));
-  await waitFor(check, 180_000, () => `${selector} never matched ${pattern} (it says "${seen}")`);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
-}

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { chooseFromContextMenu, pickModelIfAsked, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { waitFor, waitForText } from '../support/waiting';
 
 const IMAGES = 200;
 
@@ -89,19 +90,6 @@ describe(
   },
 );
 
-/** The sample workspace holds more than one model: VS Code asks which, and the sample model is chosen. */
-async function pickModelIfAsked(page: Page, model: string): Promise<void> {
-  const picker = page.locator('.quick-input-widget', { hasText: 'with which model?' });
-  const asked = await picker.waitFor({ state: 'visible', timeout: 15_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!asked) return;
-  await picker.locator('input').fill(model);
-  await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
-  await picker.locator('input').press('Enter');
-}
-
 /** The agreement figure of the regions note, in percent. */
 async function agreementIn(frame: Frame): Promise<number> {
   const text = (await frame.textContent('#regions-note')) ?? '';
@@ -119,19 +107,4 @@ async function canvasColours(frame: Frame): Promise<{ painted: number }> {
     for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
     return { painted };
   });
-}
-
-async function waitForText(frame: Frame, selector: string, pattern: RegExp): Promise<void> {
-  let seen = '';
-  const check = async () => pattern.test((seen = ((await frame.textContent(selector).catch(() => '')) ?? '').trim()));
-  await waitFor(check, 180_000, () => `${selector} never matched ${pattern} (it says "${seen}")`);
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
 }

@@ -13,6 +13,7 @@ import type { Frame } from 'playwright-core';
 import { repoRoot, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { waitFor } from '../support/waiting';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'checkpoints');
 /** The reference's model A is the sample model; here the checkpoint is selected first, so it is model A. */
@@ -155,13 +156,4 @@ async function waitForCaptions(frame: Frame, pattern: RegExp): Promise<void> {
     120_000,
     () => `the captions never matched ${pattern}`,
   );
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
 }

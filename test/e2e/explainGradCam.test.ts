@@ -12,6 +12,7 @@ import type { Frame } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { waitFor } from '../support/waiting';
 
 describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
   const session = workbenchSession(sampleWorkspace, {
@@ -213,13 +214,4 @@ async function waitForCaption(frame: Frame, index: number, pattern: RegExp): Pro
     120_000,
     () => `caption ${index} never matched ${pattern}`,
   );
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe = () => 'condition not met'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
 }

@@ -14,6 +14,7 @@ import { sharedModels } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { temporaryFolder } from '../support/temporaryFolders';
 import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { waitFor } from '../support/waiting';
 
 const modelFolder = path.join(sharedModels, 'onnx-squeezenet1.0-fp16-imagenet');
 const catPhoto = path.join(sharedModels, '..', 'images', 'chelsea.png');
@@ -127,18 +128,4 @@ async function waitForCaption(frame: Frame, pattern: RegExp): Promise<void> {
     180_000,
     () => `the caption never matched ${pattern}`,
   );
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${describe()} within ${timeoutMs / 1000} s`);
 }

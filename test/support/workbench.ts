@@ -136,3 +136,16 @@ export async function assertWasmBadge(frame: Frame): Promise<void> {
   );
   assert.equal(await frame.locator('#backend-notice:not([hidden])').count(), 0, 'no backend notice');
 }
+
+/** The workspace holds more than one model: the first time, VS Code asks which one explains (then remembers it). */
+export async function pickModelIfAsked(page: Page, model: string): Promise<void> {
+  const picker = page.locator('.quick-input-widget', { hasText: 'with which model?' });
+  const asked = await picker.waitFor({ state: 'visible', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!asked) return;
+  await picker.locator('input').fill(model);
+  await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
+  await picker.locator('input').press('Enter');
+}
