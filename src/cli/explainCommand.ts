@@ -1,7 +1,8 @@
 /**
- * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N] [--aug-smooth] [--eigen-smooth]
- * [--out overlay.png] [--json out.json]`:
- * one explanation, as an overlay picture and/or the map as JSON (at the model input's resolution, in [0, 1]).
+ * `convlens explain <model> <input> --method <m> [--layer NAME] [--class N | --target T] [--aug-smooth]
+ * [--eigen-smooth] [--out overlay.png] [--json out.json]`:
+ * one explanation, as an overlay picture and/or the map as JSON (at the model input's resolution, in [0, 1]),
+ * with the target layer and why it was chosen.
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +10,8 @@ import { singleInput } from '../engine/execute';
 import { explain } from '../engine/explain';
 import { deconvnetGradient, guidedGradient } from '../engine/explain/inputGradients';
 import { isCamMethod, METHOD_LABELS, type Method } from '../engine/explain/methods';
+import { suggestTargetLayer } from '../engine/explain/targetLayer';
+import type { Target } from '../engine/explain/targets';
 import type { PreprocessingSettings, RgbaImage } from '../engine/preprocess';
 import type { Colormap } from '../engine/render/colormaps';
 import { colorize, gradientImage, overlay } from '../engine/render/overlay';
@@ -19,6 +22,7 @@ import { forwardPass, medianMs, since, timingLine } from './timing';
 import { openModel } from './modelFiles';
 import { checkOutput, writeOutput } from './outputFile';
 import { jsonText, oneLine } from './terminalText';
+import { engineTarget, type TargetOption } from './targetOption';
 import { InputError, UsageError } from './usage';
 import { limitsOf, type Limits } from '../engine/limits';
 
@@ -26,6 +30,8 @@ export interface ExplainOptions {
   method: Method;
   layer?: string;
   classIndex?: number;
+  /** What is explained when not a class (--target). */
+  target?: TargetOption;
   out?: string;
   json?: string;
   colormap: Colormap;
@@ -67,16 +73,24 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
       throw new InputError(`${path.basename(inputFile)} must be one image; explanations take inputs of shape (1, height, width, channels)`);
     }
     const x = tensor as tf.Tensor4D;
+    const failed = (error: Error) => {
+      throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
+    };
+    let target: { target: Target; description: string } | undefined;
+    if (options.target) {
+      const readReference = (file: string) => readInput(file, model.summary, input.preprocessing, maxPixels);
+      target = await engineTarget(options.target, model, x, readReference).catch(failed);
+    }
+    const explainsClass = !target || target.target.kind === 'class';
     const run = () =>
       explain(model, x, {
         method: options.method,
         layer: options.layer,
         classIndex: options.classIndex,
+        target: target?.target,
         augSmooth: options.augSmooth,
         eigenSmooth: options.eigenSmooth,
-      }).catch((error: Error) => {
-        throw new InputError(`${path.basename(modelFile)}: ${error.message}`);
-      });
+      }).catch(failed);
     const explanation = await run();
     const [, height, width] = x.shape;
     const map = (await explanation.maps.data()) as Float32Array;
@@ -93,6 +107,7 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
         layer: explanation.layer ?? null,
         class: classIndex,
         score: explanation.score[0],
+        ...(target && !explainsClass ? { target: target.description } : {}),
         width,
         height,
         map: rows,
@@ -103,15 +118,19 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
     if (options.out) {
       await writeOutput(
         options.out,
-        encodePng(await picture(model, x, inputFile, map, width, height, classIndex, options)),
+        encodePng(await picture(model, x, inputFile, map, width, height, explainsClass ? classIndex : undefined, options)),
         '--out',
         options.force === true,
       );
       written.push(options.out);
     }
     const label = oneLine(labels?.names[classIndex] ?? `class ${classIndex}`);
+    const explained = explainsClass
+      ? `${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})`
+      : `${oneLine(target!.description)} (score ${explanation.score[0].toPrecision(4)})`;
     const lines = [
-      `${METHOD_LABELS[options.method]} of ${label} (class ${classIndex}, score ${explanation.score[0].toPrecision(4)})${explanation.layer ? ` at layer ${oneLine(explanation.layer)}` : ''}`,
+      `${METHOD_LABELS[options.method]} of ${explained}${explanation.layer ? ` at layer ${oneLine(explanation.layer)}` : ''}`,
+      ...(explanation.layer ? [targetLayerLine(model, explanation.layer, options.layer !== undefined)] : []),
       ...written.map((file) => `wrote ${file}`),
     ];
     if (options.timing) {
@@ -132,7 +151,16 @@ export async function explainCommand(modelFile: string, inputFile: string, optio
   }
 }
 
-/** The overlay on the input image (or, for guided backprop and deconvnet, the gradient image); a bare heatmap for .npy inputs. */
+/** "Target layer: X — why", the reason the suggestion's ("Which layer?" in docs/explanations.md). */
+function targetLayerLine(model: Parameters<typeof suggestTargetLayer>[0], layer: string, given: boolean): string {
+  if (given) return `Target layer: ${oneLine(layer)} — given with --layer`;
+  return `Target layer: ${oneLine(layer)} — ${suggestTargetLayer(model).reason}`;
+}
+
+/**
+ * The overlay on the input image (or, for guided backprop and deconvnet of a class, the gradient image);
+ * a bare heatmap for .npy inputs.
+ */
 async function picture(
   model: Parameters<typeof singleInput>[0],
   x: tf.Tensor4D,
@@ -140,10 +168,10 @@ async function picture(
   map: Float32Array,
   width: number,
   height: number,
-  classIndex: number,
+  classIndex: number | undefined,
   options: ExplainOptions,
 ): Promise<RgbaImage> {
-  if (options.method === 'guided' || options.method === 'deconvnet') {
+  if ((options.method === 'guided' || options.method === 'deconvnet') && classIndex !== undefined) {
     const gradient = (options.method === 'guided' ? guidedGradient : deconvnetGradient)(model, singleInput(model, x), x, [classIndex]);
     const values = await gradient.data();
     gradient.dispose();

@@ -15,6 +15,7 @@ import { COLORMAPS, isColormap } from '../engine/render/colormaps';
 import { embedCommand } from './embedCommand';
 import { DEFAULT_EVALUATED_METHODS, DEFAULT_METRICS, type EvaluateOptions, evaluateCommand, isMetric, METRICS } from './evaluateCommand';
 import { type ExplainOptions, explainCommand } from './explainCommand';
+import { parseTargetOption } from './targetOption';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
@@ -45,6 +46,7 @@ const COMMAND_OPTIONS = {
     method: { type: 'string' },
     layer: { type: 'string' },
     class: { type: 'string' },
+    target: { type: 'string' },
     out: { type: 'string' },
     colormap: { type: 'string' },
     alpha: { type: 'string' },
@@ -135,6 +137,8 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
   const classIndex = values.class === undefined ? undefined : Number(values.class);
   if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0))
     throw new UsageError(`--class must be a class number (got "${values.class}")`);
+  if (values.class !== undefined && values.target !== undefined) throw new UsageError('give --class or --target, not both');
+  const target = values.target === undefined ? undefined : parseTargetOption(String(values.target));
   const colormap = String(values.colormap ?? 'jet');
   if (!isColormap(colormap)) throw new UsageError(`--colormap must be one of ${COLORMAPS.join(', ')} (got "${colormap}")`);
   const alpha = values.alpha === undefined ? 0.5 : Number(values.alpha);
@@ -146,6 +150,7 @@ function explainOptions(values: Record<string, string | boolean | undefined>, se
     method,
     layer: values.layer as string | undefined,
     classIndex,
+    target,
     out: values.out as string | undefined,
     json: values.json as string | undefined,
     colormap,

@@ -20,6 +20,11 @@ Commands:
                                            time augmentations (flip, brightness 0.9/1/1.1)
                                            --eigen-smooth (the CAM family): the first principal
                                            component of the weighted activations
+                                           --target (instead of --class): class:N, seg:CLASS (a
+                                           segmentation class over its predicted pixels), box:I (the
+                                           I-th strongest detection, 0 first), output:NAME[INDEX]
+                                           (one unit of any output, e.g. cls_logits[120,3]), or
+                                           like:IMAGE (likeness of the output to IMAGE's)
                                            --colormap jet|turbo|viridis|inferno, --alpha 0-1 (0.5)
                                            --timing (here and in predict): also print "timing: load
                                            <ms> ms, forward <ms> ms, explain <ms> ms" (forward and

@@ -41,6 +41,8 @@ export interface ModelSummary {
   /** As the engine takes and gives them: images NHWC whatever the file says. */
   inputShapes: Shape[];
   outputShapes: Shape[];
+  /** The outputs' names in the file, in the order of `outputShapes`, where the format names them (ONNX). */
+  outputNames?: string[];
   /** The input and output shapes as the file declares them, where its axis order differs from the engine's. */
   declaredInputShapes?: Shape[];
   declaredOutputShapes?: Shape[];

@@ -218,7 +218,7 @@ describe('convlens exit codes and messages', () => {
     const explained = convlens('explain', sampleModel, sneaker, '--method', 'gradcam', '--timing');
     assert.equal(explained.status, 0, explained.stderr);
     assert.equal(explained.stderr, '', 'the WebAssembly backend started');
-    assert.match(explained.stdout, /^Grad-CAM of Sneaker .*\ntiming: load \d+ ms, forward \d+ ms, explain \d+ ms\n$/);
+    assert.match(explained.stdout, /^Grad-CAM of Sneaker .*\nTarget layer: .*\ntiming: load \d+ ms, forward \d+ ms, explain \d+ ms\n$/);
     const predicted = convlens('predict', sampleModel, sneaker, '--top', '1', '--timing');
     assert.equal(predicted.status, 0, predicted.stderr);
     assert.match(predicted.stdout, /\n\ntiming: load \d+ ms, forward \d+ ms\n$/);

@@ -10,8 +10,10 @@ import { finerScores, nearestClasses } from './finerTarget';
 import { kernelPcaMaps } from './kernelPca';
 import type { CamMethod } from './methods';
 import { batches, checkpoint, type Progress } from '../progress';
-import { classScores, resolveClasses, scoreNode } from './scores';
+import type { RequestedClasses } from './scores';
 import { checkCamHead } from './targetLayer';
+import { asTarget, resolveTarget, type Target, targetOutputs, type TargetScore } from './targets';
+import { gridToTokens, tokenGridOf, tokensToGrid } from './tokenGrid';
 
 export interface CamOptions {
   /** Images (or ablated activations) per forward pass in Score-CAM and Ablation-CAM. */
@@ -22,55 +24,94 @@ export interface CamOptions {
 }
 
 /**
- * Raw maps [batch, h, w] at the target layer's resolution, for the requested classes or each image's
- * top one: the class is read from the same pass (the rest of the network is cheap to run again).
+ * Raw maps [batch, h, w] at the target layer's resolution, for a target (a class request: the requested
+ * classes or each image's top one). The target is resolved from the same pass (the rest of the network is
+ * cheap to run again). A transformer's token layer is seen as its patch grid (tokenGrid.ts): the prefix
+ * tokens ride along unchanged, so every method differentiates, ablates or masks the patches only.
  */
 export async function rawCam(
   model: RunnableModel,
   feeds: Feeds,
   method: CamMethod,
   layer: string,
-  requested: number | readonly number[] | undefined,
+  requested: Target | RequestedClasses,
   options: CamOptions,
 ): Promise<{ raw: tf.Tensor3D; classIndex: number[]; score: number[] }> {
+  const target = asTarget(requested);
   if (method === 'cam') checkCamHead(model, layer);
-  const split = splitModel(model, layer, [scoreNode(model)]);
+  if (method === 'finercam' && target.kind !== 'class') throw new Error('Finer-CAM compares classes: it explains class targets only');
+  const split = splitModel(model, layer, targetOutputs(model, target));
   const { activation, context } = split.head(feeds);
-  const a = activation as tf.Tensor4D;
-  let targets: { classIndex: number[]; score: number[] };
+  const { a, tail } = gridView(split, activation, context);
+  let resolved: TargetScore;
   let comparisons: number[][] | undefined;
   try {
-    const [output] = split.tail(a, context);
+    const outputs = tail(a, context);
     try {
-      targets = await resolveClasses(output, requested);
-      if (method === 'finercam') comparisons = await nearestClasses(output, targets.classIndex);
+      resolved = await resolveTarget(model, outputs, target);
+      if (method === 'finercam') comparisons = await nearestClasses(outputs[0], resolved.classIndex);
     } finally {
-      output.dispose();
+      tf.dispose(outputs);
     }
   } catch (error) {
     tf.dispose([a, ...context.values()]);
     throw error;
   }
-  const classes = targets.classIndex;
-  return { raw: await camFromActivation(split, a, context, method, classes, comparisons, model, feeds, options), ...targets };
+  try {
+    const raw = await camFromActivation(a, context, tail, method, resolved, comparisons, model, feeds, options);
+    return { raw, classIndex: resolved.classIndex, score: resolved.score };
+  } finally {
+    resolved.dispose();
+  }
+}
+
+/** The rest of the network from the (grid) activation at the cut. */
+type Tail = (x: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>) => tf.Tensor[];
+
+/** Where the context keeps a token layer's prefix tokens (class, distillation), repeated with it per image. */
+const PREFIX_TOKENS = '\u0000prefix tokens';
+
+/**
+ * The activation as the CAM sees it: as it is, or a token layer's patch grid, the prefix tokens kept in
+ * the context (so that they follow each image when the context is repeated) and put back by the tail.
+ */
+function gridView(split: SplitModel, activation: tf.Tensor, context: Map<string, tf.Tensor>): { a: tf.Tensor4D; tail: Tail } {
+  const grid = activation.rank === 3 ? tokenGridOf(activation.shape) : undefined;
+  if (!grid) return { a: activation as tf.Tensor4D, tail: (x, ctx) => split.tail(x, ctx) };
+  const [batch, , channels] = activation.shape;
+  if (grid.prefix > 0) context.set(PREFIX_TOKENS, tf.slice(activation, [0, 0, 0], [batch, grid.prefix, channels]));
+  const a = tokensToGrid(activation, grid);
+  activation.dispose();
+  const tail: Tail = (x, ctx) => {
+    const tokens = gridToTokens(x as tf.Tensor4D, ctx.get(PREFIX_TOKENS));
+    const rest = new Map([...ctx].filter(([id]) => id !== PREFIX_TOKENS));
+    try {
+      return split.tail(tokens, rest);
+    } finally {
+      tokens.dispose();
+    }
+  };
+  return { a, tail };
 }
 
 async function camFromActivation(
-  split: SplitModel,
   a: tf.Tensor4D,
   context: Map<string, tf.Tensor>,
+  tail: Tail,
   method: CamMethod,
-  classes: readonly number[],
+  target: TargetScore,
   comparisons: number[][] | undefined,
   model: RunnableModel,
   feeds: Feeds,
   options: CamOptions,
 ): Promise<tf.Tensor3D> {
-  const score = (x: tf.Tensor, ctx: ReadonlyMap<string, tf.Tensor>, rows: readonly number[]) => {
-    const [output] = split.tail(x, ctx);
-    const scores = classScores(output, rows);
-    output.dispose();
-    return scores;
+  const score = (x: tf.Tensor, ctx: ReadonlyMap<string, tf.Tensor>, images: readonly number[]) => {
+    const outputs = tail(x, ctx);
+    try {
+      return target.scores(outputs, images);
+    } finally {
+      tf.dispose(outputs);
+    }
   };
   const gradient = (scoreOf: (x: tf.Tensor) => tf.Tensor1D) => tf.grad((x: tf.Tensor) => tf.sum(scoreOf(x)))(a) as tf.Tensor4D;
   // The weighted activations' channel sum, or (eigen smoothing) their first principal component.
@@ -91,11 +132,11 @@ async function camFromActivation(
         // FEM has no eigen smoothing in the library: its map is always the channel sum.
         return await reduce(femWeighted(a), false);
       case 'ablationcam':
-        return await reduce(await ablationCam(a, context, classes, score, options));
+        return await reduce(await ablationCam(a, context, score, options));
       case 'scorecam':
-        return await reduce(await scoreCam(model, feeds, a, classes, options));
+        return await reduce(await scoreCam(model, feeds, a, target, options));
       case 'eigengradcam': {
-        const g = gradient((x) => score(x, context, classes));
+        const g = gradient((x) => score(x, context, []));
         const product = tf.mul(g, a) as tf.Tensor4D;
         g.dispose();
         return await reduce(product, true);
@@ -106,10 +147,10 @@ async function camFromActivation(
         const g =
           method === 'finercam'
             ? gradient((x) => {
-                const [output] = split.tail(x, context);
-                return finerScores(output, classes, comparisons!);
+                const [output] = tail(x, context);
+                return finerScores(output, target.classIndex, comparisons!);
               })
-            : gradient((x) => score(x, context, classes));
+            : gradient((x) => score(x, context, []));
         const formula = method === 'cam' || method === 'finercam' ? 'gradcam' : method;
         const weighted = gradientWeighted(formula, a, g);
         g.dispose();
@@ -122,7 +163,8 @@ async function camFromActivation(
   }
 }
 
-type Scorer = (x: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>, classes: readonly number[]) => tf.Tensor1D;
+/** [rows] scores of the rest of the network run from `x`; row i comes from image `images[i]` (see TargetScore). */
+type Scorer = (x: tf.Tensor, context: ReadonlyMap<string, tf.Tensor>, images: readonly number[]) => tf.Tensor1D;
 
 /** Context tensors of image `b`, repeated `times` along the batch axis. */
 function contextOf(context: ReadonlyMap<string, tf.Tensor>, b: number, times: number): Map<string, tf.Tensor> {
@@ -138,12 +180,11 @@ function contextOf(context: ReadonlyMap<string, tf.Tensor>, b: number, times: nu
 async function ablationCam(
   a: tf.Tensor4D,
   context: ReadonlyMap<string, tf.Tensor>,
-  classes: readonly number[],
   score: Scorer,
   options: CamOptions,
 ): Promise<tf.Tensor4D> {
   const [batch, , , channels] = a.shape;
-  const baseScores = score(a, context, classes);
+  const baseScores = score(a, context, []);
   const base = await baseScores.array();
   baseScores.dispose();
   const weights: number[][] = [];
@@ -160,7 +201,7 @@ async function ablationCam(
       const scores = tf.tidy(() => {
         const ablate = tf.reshape(tf.oneHot(tf.range(start, end, 1, 'int32'), channels), [count, 1, 1, channels]);
         const activations = tf.add(tf.mul(tf.slice(a, b, 1), tf.sub(1, ablate)), tf.mul(ablate, value));
-        return score(activations, ctx, [classes[b]]);
+        return score(activations, ctx, [b]);
       });
       ablated.push(...(await scores.data()));
       tf.dispose([scores, ...ctx.values()]);
@@ -190,17 +231,14 @@ async function scoreCam(
   model: RunnableModel,
   feeds: Feeds,
   a: tf.Tensor4D,
-  classes: readonly number[],
+  target: TargetScore,
   options: CamOptions,
 ): Promise<tf.Tensor4D> {
   const [inputId, input] = [...feeds][0];
   const [batch, height, width] = input.shape as number[];
   const channels = a.shape[3];
-  const scoreOf = (x: tf.Tensor, rows: readonly number[]) =>
-    tf.tidy(() => {
-      const [output] = runGraph(model, new Map([...feeds, [inputId, x]]), [scoreNode(model)]);
-      return classScores(output, rows);
-    });
+  const scoreOf = (x: tf.Tensor, images: readonly number[]) =>
+    tf.tidy(() => target.scores(runGraph(model, new Map([...feeds, [inputId, x]]), target.outputs), images));
   const weights: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const masks = tf.tidy(() => {
@@ -217,7 +255,7 @@ async function scoreCam(
     const scores = new Array<number>(channels);
     try {
       if (varying.length < channels) {
-        const constant = tf.tidy(() => scoreOf(tf.zerosLike(image), [classes[b]]));
+        const constant = tf.tidy(() => scoreOf(tf.zerosLike(image), [b]));
         const value = (await constant.data())[0];
         constant.dispose();
         for (let k = 0; k < channels; k++) scores[k] = value;
@@ -226,7 +264,7 @@ async function scoreCam(
       for (const [index, [start, end]] of chunks.entries()) {
         const batchScores = tf.tidy(() => {
           const picked = tf.tensor1d(varying.slice(start, end), 'int32');
-          return scoreOf(tf.mul(image, tf.expandDims(tf.gather(masks, picked), -1)), [classes[b]]);
+          return scoreOf(tf.mul(image, tf.expandDims(tf.gather(masks, picked), -1)), [b]);
         });
         (await batchScores.data()).forEach((value, i) => (scores[varying[start + i]] = value));
         batchScores.dispose();

@@ -9,6 +9,13 @@ import { withDeconvnetRelus } from '../gradients';
 import type { RunnableModel } from '../graph';
 import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, type KeptTargets, readTargets, type RequestedClasses, scoreNode, targetScoreSum } from './scores';
+import type { TargetScore } from './targets';
+
+/**
+ * What is differentiated: the score of class `classes[b]` for each image b (one class: for every row), or
+ * a resolved target (targets.ts).
+ */
+export type Explained = readonly number[] | TargetScore;
 
 export interface GradientOptions {
   batchSize: number;
@@ -45,15 +52,33 @@ function differentiate(
   })(x);
 }
 
-/** ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class. */
+/**
+ * ∂(Σ_b score_b)/∂x for a batch x; each image gets its own class, or the target's score of the image
+ * `images` says each row comes from (every image in order by default).
+ */
 export function inputGradient(
   model: RunnableModel,
   feeds: Feeds,
   x: tf.Tensor,
-  classes: readonly number[],
+  explained: Explained,
   options: RunOptions = {},
+  images: readonly number[] = [],
 ): tf.Tensor {
-  return differentiate(model, feeds, x, (output) => tf.sum(classScores(output, classes)), options);
+  if (isClassList(explained)) return differentiate(model, feeds, x, (output) => tf.sum(classScores(output, explained)), options);
+  const [inputId] = [...feeds.keys()];
+  return tf.grad((input: tf.Tensor) => {
+    const outputs = runGraph(model, new Map([...feeds, [inputId, input]]), explained.outputs, options);
+    return tf.sum(explained.scores(outputs, images));
+  })(x);
+}
+
+function isClassList(explained: Explained): explained is readonly number[] {
+  return Array.isArray(explained);
+}
+
+/** What image `b` alone explains: its class, or the target for rows of that image. */
+function ofImage(explained: Explained, b: number): Explained {
+  return isClassList(explained) ? [explained[b]] : explained;
 }
 
 export interface TargetGradient {
@@ -114,8 +139,8 @@ export async function saliency(model: RunnableModel, feeds: Feeds, x: tf.Tensor4
   return channelMaxOfAbs(await targetInputGradient(model, feeds, x, requested));
 }
 
-export function guidedGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor4D {
-  return inputGradient(model, feeds, x, classes, GUIDED) as tf.Tensor4D;
+export function guidedGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, explained: Explained): tf.Tensor4D {
+  return inputGradient(model, feeds, x, explained, GUIDED) as tf.Tensor4D;
 }
 
 export async function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, requested: RequestedClasses): Promise<RawMaps> {
@@ -123,8 +148,8 @@ export async function guidedBackprop(model: RunnableModel, feeds: Feeds, x: tf.T
 }
 
 /** The deconvnet signal ∂̃y_c/∂x: every ReLU passes relu(grad) backwards, whatever its input was. */
-export function deconvnetGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, classes: readonly number[]): tf.Tensor4D {
-  return withDeconvnetRelus(() => inputGradient(model, feeds, x, classes)) as tf.Tensor4D;
+export function deconvnetGradient(model: RunnableModel, feeds: Feeds, x: tf.Tensor4D, explained: Explained): tf.Tensor4D {
+  return withDeconvnetRelus(() => inputGradient(model, feeds, x, explained)) as tf.Tensor4D;
 }
 
 /** max over channels of |deconvnet signal| (Zeiler & Fergus, 2014; Springenberg et al., 2015). */
@@ -187,7 +212,7 @@ export async function smoothGrad(
   model: RunnableModel,
   feeds: Feeds,
   x: tf.Tensor4D,
-  classes: readonly number[],
+  explained: Explained,
   options: SmoothGradOptions,
 ): Promise<tf.Tensor3D> {
   return perImage(x, async (b, image) => {
@@ -204,7 +229,7 @@ export async function smoothGrad(
           const noise = options.noise
             ? tf.slice(options.noise, start, count)
             : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
-          return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), [classes[b]])), 0, true);
+          return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), ofImage(explained, b), {}, [b])), 0, true);
         },
       );
       const map = tf.tidy(() => tf.squeeze(tf.max(tf.div(total, options.samples), -1), [0]) as tf.Tensor2D);
@@ -220,7 +245,7 @@ export async function integratedGradients(
   model: RunnableModel,
   feeds: Feeds,
   x: tf.Tensor4D,
-  classes: readonly number[],
+  explained: Explained,
   options: IntegratedOptions,
 ): Promise<tf.Tensor3D> {
   return perImage(x, async (b, image) => {
@@ -237,7 +262,8 @@ export async function integratedGradients(
         (start, end) => {
           // Right Riemann sum: α = s / m for s = 1..m.
           const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
-          return tf.sum(inputGradient(model, feeds, tf.add(baseline, tf.mul(alphas, delta)), [classes[b]]), 0, true);
+          const path = tf.add(baseline, tf.mul(alphas, delta));
+          return tf.sum(inputGradient(model, feeds, path, ofImage(explained, b), {}, [b]), 0, true);
         },
       );
       const map = tf.tidy(() => tf.squeeze(tf.abs(tf.sum(tf.mul(delta, tf.div(total, options.steps)), -1)), [0]) as tf.Tensor2D);

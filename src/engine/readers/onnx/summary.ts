@@ -52,6 +52,7 @@ export function summarizeGraph(analysis: GraphAnalysis): ModelSummary {
     fileName: analysis.fileName,
     inputShapes: inputs.map((desc) => stored(desc) ?? []),
     outputShapes: outputs.map((desc) => stored(desc) ?? []),
+    outputNames: analysis.outputs.map((output) => output.name),
     ...(inputs.some(isReordered) ? { declaredInputShapes: inputs.map((desc) => declared(desc) ?? []) } : {}),
     ...(outputs.some(isReordered) ? { declaredOutputShapes: outputs.map((desc) => declared(desc) ?? []) } : {}),
     inputLayouts: inputs.map(imageLayout),
