@@ -3,7 +3,8 @@
  * and histogram; beside them, those of the loss gradient with respect to it for the chosen image (the
  * cross-entropy of the predicted class, or of a class the user picks) and the ratio ‖∂L/∂W‖ / ‖W‖. Below,
  * every layer's weight spread and gradient ratio in one sortable table, where an exploding or vanishing
- * layer stands out. Definitions: docs/explanations.md, "Weight and gradient statistics".
+ * layer stands out. Definitions: docs/explanations.md, "Weight and gradient statistics". One view with
+ * its three parts (tensor cards, the image and class choice, the overview table), drawn from one state.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { RunnableModel } from '../../../src/engine/graph';

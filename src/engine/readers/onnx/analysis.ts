@@ -3,7 +3,8 @@
  * inputs, a unique id per node, and for every tensor its shape, type, storage layout and — when it is
  * fixed before running — its value. Shape arithmetic is folded here. Nothing in this module touches
  * tensors: the summary uses it as it is, and the loader passes `evaluate` to fold the constants that
- * only tensor operations can compute (a transposed weight, say).
+ * only tensor operations can compute (a transposed weight, say). One file because it is one walk over
+ * the graph, whose per-node steps (order, shapes, layouts, folding) read each other's state.
  */
 import type { Shape } from '../../model';
 import { Attributes } from './attributes';

@@ -2,7 +2,8 @@
  * An analysed ONNX graph as a `RunnableModel`: one runnable node per ONNX node (plus one per extra
  * output that something reads), each running its operator on the tensors of the runtime inputs and on
  * constants prepared once. Every tensor made at load time belongs to the model and is freed by
- * `dispose`.
+ * `dispose`. One file because loading is one pass that owns every tensor it makes: split, the ownership
+ * (who frees what when a later node fails) would cross module boundaries.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelReadError } from '../../errors';

@@ -1,7 +1,8 @@
 /**
  * Operators that copy parts of values into new ones: Concat, Gather, Slice, Split, Expand, Tile and Pad.
  * Each maps its axes onto the stored order (NHWC for images), and `fold` computes it on the host where
- * its inputs are small constants (shape arithmetic).
+ * its inputs are small constants (shape arithmetic). Seven operators of one family, each with its
+ * `infer`, `fold` and `build` side by side, as the other families' files.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Shape } from '../../../model';
