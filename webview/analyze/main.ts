@@ -32,11 +32,11 @@ import { tabStrip } from './tabStrip';
 type AnalyzeMessage = Extract<AnalyzeHostMessage, { type: 'analyze' }>;
 
 const app = document.getElementById('app')!;
-let session: AnalyzeSession | undefined;
 /** The choices kept when the page is built again (a new checkpoint of the model): the layer and the tab. */
 const choices = pageState<{ featureLayer?: string; tab?: string }>();
 
-async function start(message: AnalyzeMessage): Promise<void> {
+/** Opens the model on the folder and builds the page; `adopt` gets the session as soon as it exists (Cancel reaches it). */
+async function start(message: AnalyzeMessage, adopt: (session: AnalyzeSession) => void): Promise<void> {
   const choice = await initBackend(message.backend);
   let opened: OpenedModel;
   try {
@@ -66,7 +66,7 @@ async function start(message: AnalyzeMessage): Promise<void> {
     },
     leftOut: (reasons) => showLeftOut(notices, reasons),
   });
-  session = mine;
+  adopt(mine);
 
   const { model } = opened;
   const featureLayers = model.nodes.map((n) => n.id).filter((id) => id !== model.logits);
@@ -183,8 +183,14 @@ function showLeftOut(notices: HTMLElement, reasons: readonly string[]): void {
   for (const problem of reasons.slice(0, 3)) postToHost({ type: 'error', message: problem });
 }
 
-onHostMessage((message) => {
-  if (message.type === 'analyze') void start(message);
-  else if (message.type === 'cancel') session?.cancel();
-});
-postToHost({ type: 'ready' });
+/** The host's messages, to the page's one session once it has started. */
+function connect(): void {
+  let current: AnalyzeSession | undefined;
+  onHostMessage((message) => {
+    if (message.type === 'analyze') void start(message, (session) => (current = session));
+    else if (message.type === 'cancel') current?.cancel();
+  });
+  postToHost({ type: 'ready' });
+}
+
+connect();
