@@ -16,13 +16,13 @@ import { explain } from '../../src/engine/explain';
 import { projectFeature, type ProjectedUnit } from '../../src/engine/explain/featureProjection';
 import type { Method } from '../../src/engine/explain/methods';
 import type { RunnableModel } from '../../src/engine/graph';
-import { parseNpy } from '../../src/engine/npy';
 import { loadModel } from '../../src/engine/readers';
 import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
+import { readNchwAsNhwc } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -52,10 +52,6 @@ const reference: { models: Record<string, ModelReference> } = JSON.parse(
 const R_MIN = 0.999;
 
 /** An NCHW .npy fixture as an NHWC tensor. */
-function readNchwAsNhwc(file: string): tf.Tensor4D {
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-}
 
 /** [batch, H, W] maps as one flat array per image; frees the tensor. */
 async function perImage(maps: tf.Tensor3D): Promise<Float32Array[]> {
@@ -85,7 +81,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
 
     before(async () => {
       model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-      input = readNchwAsNhwc(ref.input);
+      input = readNchwAsNhwc(path.join(fixtures, ref.input));
     });
     after(() => {
       input?.dispose();
@@ -127,7 +123,7 @@ describe('feature projection', () => {
 
   before(async () => {
     model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-    input = readNchwAsNhwc(ref.input);
+    input = readNchwAsNhwc(path.join(fixtures, ref.input));
   });
   after(() => {
     input?.dispose();

@@ -20,6 +20,7 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
+import { readNchwAsNhwc } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -57,10 +58,6 @@ const SMOOTHING_OPTIONS: Record<Smoothing, Pick<ExplainRequest, 'augSmooth' | 'e
 const STRICT: readonly string[] = ['gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'cam'];
 
 /** An NCHW .npy fixture as an NHWC tensor. */
-function readNchwAsNhwc(file: string): tf.Tensor4D {
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-}
 
 /** The reference's SmoothGrad noise for one image: [samples, H, W, 3]. */
 function noiseOf(file: string, image: number): tf.Tensor4D {
@@ -83,7 +80,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
 
     before(async () => {
       model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-      input = readNchwAsNhwc(ref.input);
+      input = readNchwAsNhwc(path.join(fixtures, ref.input));
     });
     after(() => {
       input?.dispose();

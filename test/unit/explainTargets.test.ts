@@ -27,6 +27,7 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { npyBytes } from '../support/npy';
 import { pearson } from '../support/statistics';
+import { readNchwAsNhwc } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'targets');
 
@@ -52,11 +53,6 @@ const reference: { models: Record<string, ModelReference> } = JSON.parse(
   readFileSync(path.join(fixtures, 'targets_reference.json'), 'utf8'),
 );
 
-function readNchwAsNhwc(file: string): tf.Tensor4D {
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-}
-
 async function open(file: string): Promise<RunnableModel> {
   return loadModel(fileModelSource(path.join(fixtures, file)));
 }
@@ -74,7 +70,7 @@ async function engineTarget(model: RunnableModel, ref: ModelReference, target: C
     return { kind: 'segmentation', classIndex: target.classIndex as number, region: { height, width, mask } };
   }
   if (target.kind === 'like') {
-    const x = readNchwAsNhwc(ref.reference_input!);
+    const x = readNchwAsNhwc(path.join(fixtures, ref.reference_input!));
     const [embedding] = runGraph(model, singleInput(model, x), model.outputs);
     const values = (await embedding.data()) as Float32Array;
     tf.dispose([x, embedding]);
@@ -93,7 +89,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
     let input: tf.Tensor4D;
     before(async () => {
       model = await open(ref.model);
-      input = readNchwAsNhwc(ref.input);
+      input = readNchwAsNhwc(path.join(fixtures, ref.input));
     });
     after(() => {
       model.dispose();
@@ -138,7 +134,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
 describe('targets with the other methods', () => {
   test('every CAM and gradient method explains a segmentation target without leaking', async () => {
     const model = await open('seg_tiny.onnx');
-    const input = readNchwAsNhwc('seg_tiny_input.npy');
+    const input = readNchwAsNhwc(path.join(fixtures, 'seg_tiny_input.npy'));
     const target: Target = {
       kind: 'segmentation',
       classIndex: reference.models.seg_tiny.cases.segmentation_predicted.target.classIndex as number,
@@ -172,7 +168,7 @@ describe('targets with the other methods', () => {
 
   test('the ViT gets every CAM method through its token grid', async () => {
     const model = await open('vit_tiny.onnx');
-    const input = readNchwAsNhwc('vit_tiny_input.npy');
+    const input = readNchwAsNhwc(path.join(fixtures, 'vit_tiny_input.npy'));
     try {
       for (const method of ['gradcam', 'hirescam', 'ablationcam', 'scorecam', 'eigencam'] as const) {
         const before = tf.memory().numTensors;
@@ -192,7 +188,7 @@ describe('what a page lists before explaining', () => {
   test('segmentationClasses: the classes present with their pixel share, as PyTorch finds them', async () => {
     const ref = reference.models.seg_tiny;
     const model = await open(ref.model);
-    const input = readNchwAsNhwc(ref.input);
+    const input = readNchwAsNhwc(path.join(fixtures, ref.input));
     try {
       const before = tf.memory().numTensors;
       const perImage = await segmentationClasses(model, input);
@@ -215,7 +211,7 @@ describe('what a page lists before explaining', () => {
   test('detections: the top-k anchors by class score, the reference top detection first', async () => {
     const ref = reference.models.det_tiny;
     const model = await open(ref.model);
-    const input = readNchwAsNhwc(ref.input);
+    const input = readNchwAsNhwc(path.join(fixtures, ref.input));
     try {
       const found = await detections(model, input, 5);
       assert.equal(found.length, 2);
@@ -235,8 +231,8 @@ describe('bad targets are refused in one sentence', () => {
   test('each names the problem', async () => {
     const seg = await open('seg_tiny.onnx');
     const vit = await open('vit_tiny.onnx');
-    const segInput = readNchwAsNhwc('seg_tiny_input.npy');
-    const vitInput = readNchwAsNhwc('vit_tiny_input.npy');
+    const segInput = readNchwAsNhwc(path.join(fixtures, 'seg_tiny_input.npy'));
+    const vitInput = readNchwAsNhwc(path.join(fixtures, 'vit_tiny_input.npy'));
     const cases: [RunnableModel, tf.Tensor4D, Target, RegExp][] = [
       [seg, segInput, { kind: 'segmentation', classIndex: 9 }, /^segmentation class 9 does not exist: the model segments classes 0 to 3$/],
       [seg, segInput, { kind: 'detection', anchor: 0, classIndex: 1 }, /^the model has no detection head: /],

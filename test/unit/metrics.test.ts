@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   confidenceChange,
@@ -21,13 +21,9 @@ import {
   topKIntersection,
 } from '../../src/engine/metrics';
 import { explain } from '../../src/engine/explain';
-import type { RunnableModel } from '../../src/engine/graph';
-import { parseNpy } from '../../src/engine/npy';
-import { loadModel } from '../../src/engine/readers';
-import { fileModelSource } from '../../src/node/fileModelSource';
-import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
+import { fixtureModel } from '../support/fixtureModels';
 
 const explainFixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'metrics');
@@ -85,28 +81,14 @@ function close(actual: readonly number[], expected: readonly number[], what: str
   );
 }
 
-let model: RunnableModel;
-let input: tf.Tensor4D;
-let inputId: string;
-
-before(async () => {
-  await useNodeBackend();
-  model = await loadModel(fileModelSource(path.join(explainFixtures, 'tiny_gap.onnx')));
-  inputId = model.inputs[0].id;
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(explainFixtures, 'tiny_gap_input.npy'))));
-  input = tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-});
-after(() => {
-  input?.dispose();
-  model?.dispose();
-});
+const fixture = fixtureModel(path.join(explainFixtures, 'tiny_gap.onnx'), path.join(explainFixtures, 'tiny_gap_input.npy'));
 
 const mapsOf = (method: string) => tf.tensor3d(explainReference.models.tiny_gap.maps[method].flat(2), [2, 32, 32]);
 
 describe('ROAD imputation (pytorch-grad-cam NoisyLinearImputer, noise 0)', () => {
   test('the imputed image equals the reference (most relevant first, 50th percentile, Grad-CAM, image 0)', () => {
     const expected = reference.methods.gradcam.imputed_image0_morf50_nchw!;
-    const image = (tf.tidy(() => tf.slice(input, 0, 1)).dataSync() as Float32Array).slice();
+    const image = (tf.tidy(() => tf.slice(fixture.input, 0, 1)).dataSync() as Float32Array).slice();
     const map = Float32Array.from(explainReference.models.tiny_gap.maps.gradcam[0].flat());
     const keep = keptPixels(map, 50);
     const kept = keep.reduce((s, v) => s + v, 0);
@@ -136,7 +118,10 @@ for (const method of ['gradcam', 'saliency']) {
     test('ROAD most/least relevant first averaged over 10…90, and combined (probability, noise 0)', async () => {
       const maps = mapsOf(method);
       try {
-        const result = await road(model, inputId, input, maps, reference.classes, { noise: 0, batchSize: 7 });
+        const result = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
+          noise: 0,
+          batchSize: 7,
+        });
         close(result.morf, ref.road.morf, 'morf');
         close(result.lerf, ref.road.lerf, 'lerf');
         close(result.combined, ref.road.combined, 'combined');
@@ -151,7 +136,7 @@ for (const method of ['gradcam', 'saliency']) {
       test('ROAD on the logit at percentiles 25, 50, 75', async () => {
         const maps = mapsOf(method);
         try {
-          const result = await road(model, inputId, input, maps, reference.classes, {
+          const result = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
             noise: 0,
             percentiles: [25, 50, 75],
             score: 'logit',
@@ -171,7 +156,7 @@ for (const method of ['gradcam', 'saliency']) {
     test('confidence change, average drop and increase in confidence', async () => {
       const maps = mapsOf(method);
       try {
-        const result = await confidenceChange(model, inputId, input, maps, reference.classes);
+        const result = await confidenceChange(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes);
         close(result.before, ref.confidence.before, 'before');
         close(result.after, ref.confidence.after, 'after');
         close(result.change, ref.confidence.change, 'change');
@@ -179,7 +164,9 @@ for (const method of ['gradcam', 'saliency']) {
         close([result.averageDrop], [ref.confidence.average_drop], 'average drop (%)');
         assert.equal(result.increaseInConfidence, ref.confidence.increase_in_confidence);
         if (ref.confidence_logit) {
-          const logit = await confidenceChange(model, inputId, input, maps, reference.classes, { score: 'logit' });
+          const logit = await confidenceChange(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
+            score: 'logit',
+          });
           close(logit.change, ref.confidence_logit.change, 'logit change');
         }
       } finally {
@@ -191,7 +178,9 @@ for (const method of ['gradcam', 'saliency']) {
       test(`${kind} curve and its trapezoid AUC (RISE, one row of pixels per step)`, async () => {
         const maps = mapsOf(method);
         try {
-          const result = await deletionInsertion(model, inputId, kind, input, maps, reference.classes, { batchSize: 10 });
+          const result = await deletionInsertion(fixture.model, fixture.model.inputs[0].id, kind, fixture.input, maps, reference.classes, {
+            batchSize: 10,
+          });
           assert.equal(result.pixelsPerStep, ref[kind].step);
           result.curves.forEach((curve, b) => close(curve, ref[kind].curves[b], `${kind} curve image ${b}`));
           close(result.auc, ref[kind].auc, `${kind} AUC`);
@@ -227,10 +216,19 @@ test('the metrics free every tensor', async () => {
   const maps = mapsOf('gradcam');
   try {
     await assertNoTensorLeak(async () => {
-      await road(model, inputId, input, maps, reference.classes, { percentiles: [50], noise: 0.01, seed: 3 });
-      await confidenceChange(model, inputId, input, maps, reference.classes);
-      await deletionInsertion(model, inputId, 'insertion', input, maps, reference.classes, { pixelsPerStep: 256 });
-      await deletionInsertion(model, inputId, 'deletion', input, maps, reference.classes, { pixelsPerStep: 256, baseline: 'blur' });
+      await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
+        percentiles: [50],
+        noise: 0.01,
+        seed: 3,
+      });
+      await confidenceChange(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes);
+      await deletionInsertion(fixture.model, fixture.model.inputs[0].id, 'insertion', fixture.input, maps, reference.classes, {
+        pixelsPerStep: 256,
+      });
+      await deletionInsertion(fixture.model, fixture.model.inputs[0].id, 'deletion', fixture.input, maps, reference.classes, {
+        pixelsPerStep: 256,
+        baseline: 'blur',
+      });
     });
   } finally {
     maps.dispose();
@@ -243,7 +241,7 @@ test('ROAD reports progress per imputation and per batch of images, and can be c
   const seen: number[] = [];
   try {
     await assert.rejects(
-      road(model, inputId, input, maps, reference.classes, {
+      road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
         batchSize: 4,
         progress: {
           token,
@@ -266,18 +264,18 @@ test('ROAD reports progress per imputation and per batch of images, and can be c
 test('randomising an ONNX model replaces the weights its nodes read, and restores them', async () => {
   const { cascadingRandomisation, layersWithWeights } = await import('../../src/engine/metrics');
   const { runGraph } = await import('../../src/engine/execute');
-  const logits = () => runGraph(model, new Map([[inputId, input]]), [model.outputs[0]])[0];
+  const logits = () => runGraph(fixture.model, new Map([[fixture.model.inputs[0].id, fixture.input]]), [fixture.model.outputs[0]])[0];
   const before = logits();
   const result = await cascadingRandomisation(
-    model,
-    input,
-    { gradcam: async () => (await explain(model, input, { method: 'gradcam', classIndex: reference.classes })).maps },
+    fixture.model,
+    fixture.input,
+    { gradcam: async () => (await explain(fixture.model, fixture.input, { method: 'gradcam', classIndex: reference.classes })).maps },
     { seed: 4 },
   );
   const after = logits();
   try {
     assert.ok(result.layers.length >= 4, `layers with weights: ${result.layers.join(', ')}`);
-    assert.deepEqual(result.layers, layersWithWeights(model));
+    assert.deepEqual(result.layers, layersWithWeights(fixture.model));
     assert.deepEqual(result.unchanged, []);
     assert.equal(
       tf.tidy(() => tf.max(tf.abs(tf.sub(before, after))).dataSync()[0]),
@@ -292,9 +290,9 @@ test('ROAD noise (0.01 by default) is seeded: repeatable, and a small change fro
   const maps = mapsOf('gradcam');
   try {
     const options = { percentiles: [30, 70], score: 'logit' as const, seed: 7 };
-    const first = await road(model, inputId, input, maps, reference.classes, options);
-    const second = await road(model, inputId, input, maps, reference.classes, options);
-    const quiet = await road(model, inputId, input, maps, reference.classes, { ...options, noise: 0 });
+    const first = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, options);
+    const second = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, options);
+    const quiet = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, { ...options, noise: 0 });
     assert.deepEqual(first, second);
     assert.notDeepEqual(first.morf, quiet.morf);
     close(first.morf, quiet.morf, 'noisy vs noise 0', 0.1);

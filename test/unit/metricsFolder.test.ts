@@ -6,9 +6,8 @@
  * and stops when cancelled.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph } from '../../src/engine/execute';
 import { explain } from '../../src/engine/explain';
@@ -30,33 +29,16 @@ import {
   type MethodFaithfulness,
 } from '../../src/engine/metrics';
 import { multiply, product, type SparseMatrix, transpose } from '../../src/engine/metrics/sparse';
-import { parseNpy } from '../../src/engine/npy';
-import { loadModel } from '../../src/engine/readers';
-import { fileModelSource } from '../../src/node/fileModelSource';
-import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
+import { fixtureModel } from '../support/fixtureModels';
 
 const explainFixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 const METHODS: Method[] = ['gradcam', 'saliency'];
 
-let model: RunnableModel;
-let input: tf.Tensor4D;
-let inputId: string;
+const fixture = fixtureModel(path.join(explainFixtures, 'tiny_gap.onnx'), path.join(explainFixtures, 'tiny_gap_input.npy'));
 
-before(async () => {
-  await useNodeBackend();
-  model = await loadModel(fileModelSource(path.join(explainFixtures, 'tiny_gap.onnx')));
-  inputId = model.inputs[0].id;
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(explainFixtures, 'tiny_gap_input.npy'))));
-  input = tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-});
-after(() => {
-  input?.dispose();
-  model?.dispose();
-});
-
-/** The model, with a count of the images that go through it and of the runs that take them. */
+/** The fixture.model, with a count of the images that go through it and of the runs that take them. */
 function counted(inner: RunnableModel): { model: RunnableModel; images: () => number; runs: () => number } {
   let images = 0;
   let runs = 0;
@@ -78,16 +60,19 @@ function counted(inner: RunnableModel): { model: RunnableModel; images: () => nu
 
 describe('ROAD in forward passes', () => {
   test('5 percentiles: 10 images per image and map in one network run when the unperturbed score is given, 11 otherwise; same result', async () => {
-    const one = tf.slice(input, 0, 1) as tf.Tensor4D;
-    const { maps } = await explain(model, one, { method: 'gradcam', classIndex: [3] });
-    const base = scoreTensor(model, inputId, one, [3], 'probability');
+    const one = tf.slice(fixture.input, 0, 1) as tf.Tensor4D;
+    const { maps } = await explain(fixture.model, one, { method: 'gradcam', classIndex: [3] });
+    const base = scoreTensor(fixture.model, fixture.model.inputs[0].id, one, [3], 'probability');
     try {
       const options = { percentiles: [10, 30, 50, 70, 90], noise: 0 };
-      const plain = counted(model);
-      const without = await road(plain.model, inputId, one, maps, [3], options);
+      const plain = counted(fixture.model);
+      const without = await road(plain.model, fixture.model.inputs[0].id, one, maps, [3], options);
       assert.deepEqual([plain.images(), plain.runs()], [11, 1]);
-      const shared = counted(model);
-      const withBase = await road(shared.model, inputId, one, maps, [3], { ...options, baseScores: [base.dataSync()[0]] });
+      const shared = counted(fixture.model);
+      const withBase = await road(shared.model, fixture.model.inputs[0].id, one, maps, [3], {
+        ...options,
+        baseScores: [base.dataSync()[0]],
+      });
       assert.deepEqual([shared.images(), shared.runs()], [10, 1]);
       assert.deepEqual(withBase, without);
     } finally {
@@ -98,19 +83,22 @@ describe('ROAD in forward passes', () => {
 
 describe('faithfulness over a sample of images', () => {
   test("each method's per-image values are those of the single metrics, for each image's top class", async () => {
-    const results = await folderFaithfulness(model, input, METHODS, { roadNoise: 0, percentiles: [20, 50, 80] });
+    const results = await folderFaithfulness(fixture.model, fixture.input, METHODS, { roadNoise: 0, percentiles: [20, 50, 80] });
     assert.deepEqual(
       results.map((r) => r.method),
       METHODS,
     );
     const classes = tf.tidy(() => tf.argMax(scoreTensorRows(), 1).arraySync() as number[]);
     for (const [m, method] of METHODS.entries()) {
-      const { maps } = await explain(model, input, { method, classIndex: classes });
+      const { maps } = await explain(fixture.model, fixture.input, { method, classIndex: classes });
       try {
-        const r = await road(model, inputId, input, maps, classes, { noise: 0, percentiles: [20, 50, 80] });
-        const deletion = await deletionInsertion(model, inputId, 'deletion', input, maps, classes);
-        const insertion = await deletionInsertion(model, inputId, 'insertion', input, maps, classes);
-        const confidence = await confidenceChange(model, inputId, input, maps, classes);
+        const r = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, classes, {
+          noise: 0,
+          percentiles: [20, 50, 80],
+        });
+        const deletion = await deletionInsertion(fixture.model, fixture.model.inputs[0].id, 'deletion', fixture.input, maps, classes);
+        const insertion = await deletionInsertion(fixture.model, fixture.model.inputs[0].id, 'insertion', fixture.input, maps, classes);
+        const confidence = await confidenceChange(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, classes);
         const { values } = results[m];
         close(values.roadCombined, r.combined, `${method} ROAD combined`);
         close(values.roadMorf, r.morf, `${method} MoRF`);
@@ -133,10 +121,14 @@ describe('faithfulness over a sample of images', () => {
   });
 
   test('given classes are explained instead of the top ones', async () => {
-    const [result] = await folderFaithfulness(model, input, ['gradcam'], { classes: [1, 2], roadNoise: 0, percentiles: [50] });
-    const { maps } = await explain(model, input, { method: 'gradcam', classIndex: [1, 2] });
+    const [result] = await folderFaithfulness(fixture.model, fixture.input, ['gradcam'], {
+      classes: [1, 2],
+      roadNoise: 0,
+      percentiles: [50],
+    });
+    const { maps } = await explain(fixture.model, fixture.input, { method: 'gradcam', classIndex: [1, 2] });
     try {
-      const confidence = await confidenceChange(model, inputId, input, maps, [1, 2]);
+      const confidence = await confidenceChange(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, [1, 2]);
       close(result.values.averageDrop, confidence.drop, 'drop for classes 1 and 2');
     } finally {
       maps.dispose();
@@ -144,7 +136,7 @@ describe('faithfulness over a sample of images', () => {
   });
 
   test('frees every tensor', async () => {
-    await assertNoTensorLeak(() => folderFaithfulness(model, input, METHODS, { percentiles: [50] }));
+    await assertNoTensorLeak(() => folderFaithfulness(fixture.model, fixture.input, METHODS, { percentiles: [50] }));
   });
 
   test('reports progress in hundredths of an (image, method) pair, and stops when cancelled', async () => {
@@ -152,7 +144,7 @@ describe('faithfulness over a sample of images', () => {
     const seen: [number, number][] = [];
     const tensors = tf.memory().numTensors;
     await assert.rejects(
-      folderFaithfulness(model, input, METHODS, {
+      folderFaithfulness(fixture.model, fixture.input, METHODS, {
         percentiles: [50],
         progress: {
           token,
@@ -338,7 +330,7 @@ describe('the sparse matrices under the solver', () => {
 /** The score node's output for the input: [n, classes]. */
 function scoreTensorRows(): tf.Tensor2D {
   return tf.tidy(() => {
-    const [output] = runGraph(model, new Map([[inputId, input]]), [scoreNode(model)]);
+    const [output] = runGraph(fixture.model, new Map([[fixture.model.inputs[0].id, fixture.input]]), [scoreNode(fixture.model)]);
     return tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
   });
 }

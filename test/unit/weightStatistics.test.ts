@@ -18,7 +18,6 @@ import {
   weightNames,
   type ValueStatistics,
 } from '../../src/engine/inspect/weightStatistics';
-import { parseNpy } from '../../src/engine/npy';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
 import { imageToInput } from '../../src/engine/preprocess';
 import { loadModel } from '../../src/engine/readers';
@@ -27,6 +26,7 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { readImageFile } from '../../src/node/imageFile';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
+import { readNchwAsNhwc } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -104,10 +104,6 @@ describe('statistics of values', () => {
 });
 
 /** An NCHW .npy fixture as an NHWC tensor. */
-function readNchwAsNhwc(file: string): tf.Tensor4D {
-  const { shape, data } = parseNpy(new Uint8Array(readFileSync(path.join(fixtures, file))));
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
-}
 
 /** Every statistic as the reference has it, the histogram to within the values that sit on a bin edge. */
 function assertMatches(actual: ValueStatistics, expected: ReferenceStatistics, what: string): void {
@@ -130,7 +126,7 @@ describe('resnet_small: weights and their loss gradients agree with PyTorch', ()
 
   before(async () => {
     model = await loadModel(fileModelSource(path.join(fixtures, 'resnet_small.onnx')));
-    images = readNchwAsNhwc('resnet_small_input.npy');
+    images = readNchwAsNhwc(path.join(fixtures, 'resnet_small_input.npy'));
   });
   after(() => {
     images?.dispose();
