@@ -43,6 +43,10 @@ export type ExplainWebviewMessage =
   | PanelWebviewMessage
   /** The maps are on screen: the method, layer and class shown, for tests and the status bar. */
   | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string }
+  /** "Check this explanation" finished for an image (for tests). */
+  | { type: 'checked'; image: string; method: Method }
+  /** The method report is on screen, with these methods' rows (for tests). */
+  | { type: 'reported'; methods: Method[] }
   /**
    * The user took the suggested preprocessing: the host writes it to the model's sidecar and sends
    * `explain` again, so the page starts over with it.

@@ -1,7 +1,8 @@
 /**
  * One Explain page's work: the opened model, the images and their predictions, the choices the user
- * made (kept across a page rebuilt for a new checkpoint), and the explanations, computed one request at
- * a time; a newer request cancels a running long one at its next batch.
+ * made (kept across a page rebuilt for a new checkpoint), and the explanations, their checks and the
+ * method report, computed one request at a time; a newer request cancels a running long one at its
+ * next batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { explain } from '../../src/engine/explain';
@@ -13,13 +14,16 @@ import { describePreprocessing } from '../../src/engine/preprocess';
 import { scalingWords } from '../../src/engine/preprocessDefaults';
 import { suggestPreprocessing, UNCERTAIN_BELOW, type PreprocessingSuggestion } from '../../src/engine/preprocessSuggestion';
 import { ExplanationCancelled } from '../../src/engine/progress';
+import { checkExplanation, methodReport, type ExplanationCheck } from '../../src/engine/metrics';
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainHostMessage, ExplainProtocol, ExplainSettings } from '../../src/shared/explainProtocol';
 import type { HostChannel } from '../common/channel';
 import { canvasPng } from '../common/images';
+import { progressReports } from '../common/progressReports';
 import { safely } from '../common/safely';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../common/tfBackend';
 import { loadImages, type LoadedImage } from './loadImages';
+import { checkResults } from './checkView';
 import { createExplainView, type ExplainView } from './view';
 
 type StartMessage = Extract<ExplainHostMessage, { type: 'explain' }>;
@@ -51,6 +55,10 @@ export class ExplainSession {
   private running: Promise<void> = Promise.resolve();
   /** The preprocessing offered, when the first image's predictions look uncertain under the current one. */
   private suggestion?: PreprocessingSuggestion;
+  /** Checks done, by image and what was checked (`checkKey`): kept until the model changes. */
+  private checks = new Map<string, ExplanationCheck>();
+  /** The image whose check runs now, if one does. */
+  private checking?: number;
 
   constructor(
     private readonly host: Pick<HostChannel<ExplainProtocol>, 'postToHost' | 'hostModelSource'>,
@@ -63,6 +71,7 @@ export class ExplainSession {
     this.cancel();
     await this.running;
     this.release();
+    this.checks.clear();
     const kept = this.store.load();
     this.settings = { ...message.settings, ...kept.settings };
     this.compared = kept.compared ?? [];
@@ -121,6 +130,9 @@ export class ExplainSession {
         if (preprocessing)
           this.host.postToHost({ type: 'usePreprocessing', settings: { scale: preprocessing.scale, channels: preprocessing.channels } });
       },
+      onCheck: (imageIndex) => (this.checking === imageIndex ? this.cancel() : this.queue((token) => this.check(imageIndex, token))),
+      onReport: (methods) => this.queue((token) => this.report(methods, token)),
+      onCancel: () => this.cancel(),
     });
     this.view.element.querySelector('#backend')?.setAttribute('title', backendTitle(choice));
     this.show(this.view.element);
@@ -172,7 +184,132 @@ export class ExplainSession {
     this.cancel();
     const token = { cancelled: false };
     this.token = token;
+    this.view?.setMethod(this.settings.method);
+    this.showChecks();
     this.running = this.running.then(() => (token.cancelled ? undefined : this.render(token)));
+  }
+
+  /** Runs `work` after what runs now, with its own token: the one VS Code's Cancel and the panel's cancel. */
+  private queue(work: (token: { cancelled: boolean }) => Promise<void>): void {
+    this.running = this.running.then(() => {
+      const token = { cancelled: false };
+      this.token = token;
+      return work(token);
+    });
+  }
+
+  /** What a check depends on besides the model: the image, method, class, layer and smoothing. */
+  private checkKey(imageIndex: number): string {
+    const { method, augSmooth, eigenSmooth } = this.settings;
+    const layer = usesTargetLayer(method) ? this.layer : undefined;
+    return JSON.stringify([imageIndex, method, this.images[imageIndex].classIndex, layer, Boolean(augSmooth), Boolean(eigenSmooth)]);
+  }
+
+  /** Each card shows the check of what it shows now, if it was done. */
+  private showChecks(): void {
+    this.images.forEach((_, i) => this.showCheck(i));
+  }
+
+  private showCheck(imageIndex: number): void {
+    const check = this.checks.get(this.checkKey(imageIndex));
+    this.view?.showCheck(
+      imageIndex,
+      check ? checkResults(check, { description: this.checked(imageIndex), colormap: this.settings.colormap }) : undefined,
+    );
+  }
+
+  /** "Grad-CAM for “tabby” (class 281) at fire9/concat" */
+  private checked(imageIndex: number): string {
+    const { method } = this.settings;
+    const image = this.images[imageIndex];
+    const label = image.predictions.find((p) => p.index === image.classIndex)?.label ?? `class ${image.classIndex}`;
+    const layer = usesTargetLayer(method) && this.layer ? ` at ${this.layer}` : '';
+    return `${METHOD_LABELS[method]} for “${label}” (class ${image.classIndex})${layer}`;
+  }
+
+  /** "Check this explanation": the metrics and the randomisation strip of the image's current map. */
+  private async check(imageIndex: number, token: { cancelled: boolean }): Promise<void> {
+    const { opened, input, view, settings } = this;
+    if (!opened || !input || !view || token.cancelled) return;
+    const key = this.checkKey(imageIndex);
+    if (this.checks.has(key)) return this.showCheck(imageIndex);
+    const description = this.checked(imageIndex);
+    const title = `ConvLens: checking ${METHOD_LABELS[settings.method]} on ${this.images[imageIndex].name}`;
+    this.checking = imageIndex;
+    view.setChecking(imageIndex, true, `Checking ${description}…`);
+    const image = tf.slice(input, imageIndex, 1) as tf.Tensor4D;
+    try {
+      const result = await checkExplanation(
+        opened.model,
+        image,
+        {
+          method: settings.method,
+          classIndex: this.images[imageIndex].classIndex,
+          layer: usesTargetLayer(settings.method) ? this.layer : undefined,
+          augSmooth: settings.augSmooth,
+          eigenSmooth: settings.eigenSmooth,
+          batchSize: this.backend === 'webgl' ? 32 : undefined,
+        },
+        { progress: { token, report: progressReports((done, total) => this.host.postToHost({ type: 'progress', title, done, total })) } },
+      );
+      this.checks.set(key, result);
+      view.setChecking(imageIndex, false);
+      this.showCheck(imageIndex);
+      this.host.postToHost({ type: 'checked', image: this.images[imageIndex].name, method: settings.method });
+    } catch (error) {
+      const message =
+        error instanceof ExplanationCancelled
+          ? 'The check was cancelled.'
+          : `The check failed: ${error instanceof Error ? error.message : String(error)}.`;
+      view.setChecking(imageIndex, false, message);
+      if (!(error instanceof ExplanationCancelled))
+        this.host.postToHost({ type: 'error', message: `${opened.source.fileName}: ${message}` });
+    } finally {
+      image.dispose();
+      this.checking = undefined;
+      this.host.postToHost({ type: 'progressEnd' });
+    }
+  }
+
+  /** The method report: every ticked method on every image, for the class chosen for each. */
+  private async report(methods: Method[], token: { cancelled: boolean }): Promise<void> {
+    const { opened, input, view, settings } = this;
+    if (!opened || !input || !view || token.cancelled) return;
+    const title = `ConvLens: method report, ${methods.length} methods on ${this.images.length} images`;
+    view.report.setRunning(`Measuring ${methods.length} methods on ${this.images.length} images…`);
+    try {
+      const report = await methodReport(
+        opened.model,
+        input,
+        this.images.map((image) => image.classIndex),
+        methods,
+        {
+          layer: this.layer,
+          batchSize: this.backend === 'webgl' ? 32 : undefined,
+          progress: { token, report: progressReports((done, total) => this.host.postToHost({ type: 'progress', title, done, total })) },
+        },
+      );
+      view.report.setRunning(undefined);
+      view.report.show(
+        { report, images: this.images.map((i) => i.name), height: input.shape[1], width: input.shape[2], colormap: settings.colormap },
+        this.settings.method,
+      );
+      view.report.setNote(
+        `${report.rows.length} methods on ${this.images.length} images, mean ± standard error; ROAD at 10–90 % of the pixels, ` +
+          'on the probability of the chosen class; the last column is the rank correlation with the map of the model with every layer ' +
+          'randomised (low: the map depends on what the model learnt). ★ marks the most faithful in each column; click a heading to sort, a row to show that method.',
+      );
+      this.host.postToHost({ type: 'reported', methods: report.rows.map((r) => r.method) });
+    } catch (error) {
+      view.report.setRunning(undefined);
+      view.report.setNote(
+        error instanceof ExplanationCancelled
+          ? 'The report was cancelled.'
+          : `The report failed: ${error instanceof Error ? error.message : String(error)}.`,
+      );
+    } finally {
+      this.host.postToHost({ type: 'progressEnd' });
+    }
   }
 
   private async render(token: { cancelled: boolean }): Promise<void> {

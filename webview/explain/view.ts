@@ -1,8 +1,9 @@
 /**
  * The Explain panel's page: a toolbar (method, the CAM family's smoothing, methods to compare, target
- * layer, colormap, opacity)
- * and one card per image with its overlays side by side and its top-5 predictions, each a button
- * that explains that class. Above them, the preprocessing and why, and the offer of a better one.
+ * layer, colormap, opacity, the method report)
+ * and one card per image with its overlays side by side, its top-5 predictions, each a button
+ * that explains that class, and "Check this explanation" with its results. Above them, the
+ * preprocessing and why, and the offer of a better one.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { isCamMethod, METHOD_GROUPS, METHOD_LABELS, usesTargetLayer, type Method } from '../../src/engine/explain/methods';
@@ -13,6 +14,7 @@ import type { ExplainSettings } from '../../src/shared/explainProtocol';
 import { field, groupedSelect, select } from '../common/controls';
 import { h } from '../common/dom';
 import { paint } from '../common/images';
+import { methodReportSection, type ReportView } from './methodReport';
 
 export interface ExplainViewOptions {
   modelName: string;
@@ -42,6 +44,11 @@ export interface ExplainViewOptions {
   onCopy(canvas: HTMLCanvasElement): void;
   /** The user took the suggested preprocessing. */
   onUseSuggestion(): void;
+  /** "Check this explanation" on an image; pressed again while it runs, it cancels. */
+  onCheck(imageIndex: number): void;
+  onReport(methods: Method[]): void;
+  /** Stops the running check or report. */
+  onCancel(): void;
 }
 
 export interface Shown {
@@ -62,6 +69,13 @@ export interface ExplainView {
   showProblem(message: string): void;
   /** Offers a preprocessing that gives a confident prediction: `message`, then a button labelled `action`. */
   showSuggestion(message: string, action: string): void;
+  /** Whether the image's check runs (its button then cancels it), and a note beside the button. */
+  setChecking(imageIndex: number, running: boolean, message?: string): void;
+  /** The image's check results, or none (not checked with the current choices). */
+  showCheck(imageIndex: number, results: HTMLElement | undefined): void;
+  /** The method as the toolbar shows it, when chosen elsewhere (the report). */
+  setMethod(method: Method): void;
+  report: ReportView;
 }
 
 export function createExplainView(options: ExplainViewOptions): ExplainView {
@@ -105,6 +119,22 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
   });
   alpha.addEventListener('change', () => options.onAlpha(Number(alpha.value)));
 
+  const report = methodReportSection({
+    onRun: options.onReport,
+    onCancel: options.onCancel,
+    onPick: (method) => {
+      methodSelect.value = method;
+      showFields(method);
+      options.onMethod(method);
+    },
+  });
+  const reportButton = h(
+    'button',
+    { type: 'button', id: 'report-toggle', class: 'secondary', title: 'Compare every method on these images by faithfulness metrics' },
+    'Method report',
+  );
+  reportButton.addEventListener('click', () => report.toggle());
+
   const toolbar = h(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Explanation settings' },
@@ -123,6 +153,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     ),
     field('Opacity', 'alpha-input', alpha),
     compareMenu(options.compared, options.onCompare),
+    reportButton,
   );
 
   const cards = options.images.map((image, index) => imageCard(image, index, options));
@@ -161,7 +192,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     status,
     problem,
   );
-  const element = h('div', { class: 'explain' }, header, h('div', { class: 'cards' }, ...cards.map((c) => c.element)));
+  const element = h('div', { class: 'explain' }, header, report.element, h('div', { class: 'cards' }, ...cards.map((c) => c.element)));
 
   return {
     element,
@@ -184,6 +215,18 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
       problem.hidden = false;
     },
     showSuggestion: suggestion.show,
+    setChecking(imageIndex, running, message) {
+      cards[imageIndex].setChecking(running, message ?? '');
+    },
+    showCheck(imageIndex, results) {
+      cards[imageIndex].showCheck(results);
+    },
+    setMethod(method) {
+      methodSelect.value = method;
+      showFields(method);
+      report.markCurrent(method);
+    },
+    report,
   };
 }
 
@@ -291,15 +334,33 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
 
   const figures = h('div', { class: 'figures' });
   let slots = new Map<Method, ReturnType<typeof methodFigure>>();
+  const checkButton = h(
+    'button',
+    { type: 'button', class: 'check-button', title: 'Deletion and insertion curves, ROAD, and the map as the model is randomised' },
+    'Check this explanation',
+  );
+  checkButton.addEventListener('click', () => options.onCheck(index));
+  const checkStatus = h('span', { class: 'status check-status', role: 'status' });
+  const checkArea = h('div', { class: 'check' });
   const element = h(
     'section',
     { class: 'card', 'aria-label': image.name, 'data-image': image.name },
     h('h2', {}, image.name),
     figures,
     h('div', { class: 'predictions', role: 'group', 'aria-label': `Top predictions for ${image.name}` }, ...buttons),
+    h('div', { class: 'check-actions' }, checkButton, ' ', checkStatus),
+    checkArea,
   );
   return {
     element,
+    setChecking(running: boolean, message: string) {
+      checkButton.textContent = running ? 'Cancel check' : 'Check this explanation';
+      checkButton.classList.toggle('running', running);
+      checkStatus.textContent = message;
+    },
+    showCheck(results: HTMLElement | undefined) {
+      checkArea.replaceChildren(...(results ? [results] : []));
+    },
     setMethods(methods: Method[]) {
       // Keep the pictures already drawn for methods that stay, so nothing flickers while the rest compute.
       slots = new Map(methods.map((method) => [method, slots.get(method) ?? methodFigure(image.name, method, index, options)]));

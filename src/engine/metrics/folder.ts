@@ -45,6 +45,8 @@ export interface FaithfulnessOptions {
   /** Target layer of the CAM family. */
   layer?: string;
   batchSize?: number;
+  /** Keep each method's map of each image (`maps`); off by default. */
+  keepMaps?: boolean;
   /** In hundredths of an (image, method) pair. */
   progress?: Progress;
 }
@@ -60,6 +62,8 @@ export interface MethodFaithfulness {
   /** Per column, one value per image (in the order of the images). */
   values: Record<FaithfulnessColumn, number[]>;
   summary: Record<FaithfulnessColumn, Estimate>;
+  /** With `keepMaps`: per image, the map ([H·W], row-major). */
+  maps?: Float32Array[];
 }
 
 /**
@@ -77,6 +81,7 @@ export async function folderFaithfulness(
   const inputId = model.inputs[0].id;
   const score = options.score ?? 'probability';
   const values = methods.map(() => emptyColumns());
+  const kept = methods.map((): Float32Array[] => []);
   const total = count * methods.length * 100;
   let pair = 0;
   // A pair's own work reports into its share of the whole: map 10 %, ROAD 40 %, curves 40 %, confidence 10 %.
@@ -97,6 +102,7 @@ export async function folderFaithfulness(
           progress: within(0, 10),
         });
         try {
+          if (options.keepMaps) kept[m].push(Float32Array.from(await maps.data()));
           const classes = [classIndex];
           const roadResult = await road(model, inputId, x, maps, classes, {
             percentiles: options.percentiles,
@@ -139,6 +145,7 @@ export async function folderFaithfulness(
   return methods.map((method, m) => ({
     method,
     values: values[m],
+    ...(options.keepMaps ? { maps: kept[m] } : {}),
     summary: Object.fromEntries(Object.entries(values[m]).map(([key, column]) => [key, estimate(column)])) as Record<
       FaithfulnessColumn,
       Estimate

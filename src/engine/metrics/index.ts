@@ -1,7 +1,8 @@
 /**
  * Faithfulness metrics and sanity checks for explanation maps (definitions: docs/explanations.md,
  * "Metrics"): ROAD, deletion and insertion, confidence change, cascading randomisation and the
- * random-logit test; and their means over a sample of images per method.
+ * random-logit test; and their means over a sample of images per method, or over images in memory
+ * (a check of one map, a report of several methods).
  */
 export { road, keptPixels, DEFAULT_PERCENTILES, DEFAULT_ROAD_NOISE, type RoadOptions, type RoadResult } from './road';
 export {
@@ -39,3 +40,19 @@ export {
   type FaithfulnessOptions,
   type MethodFaithfulness,
 } from './folder';
+export {
+  checkExplanation,
+  methodReport,
+  bestReportRows,
+  stripSteps,
+  REPORT_COLUMNS,
+  type CheckOptions,
+  type CurveSummary,
+  type ExplanationCheck,
+  type MapRequest,
+  type MethodReport,
+  type MethodReportRow,
+  type RandomisationStep,
+  type ReportColumn,
+  type ReportOptions,
+} from './explanationCheck';

@@ -37,11 +37,18 @@ export interface RandomisationOptions {
   topK?: number;
   /** Keep every randomised map ([steps][batch][H·W]); off by default. */
   keepMaps?: boolean;
+  /**
+   * Compute the maps only after randomising these many layers (each between 1 and `layers.length`):
+   * a few steps of a deep network's cascade. After every layer by default.
+   */
+  measureAfter?: readonly number[];
   progress?: Progress;
 }
 
 export interface RandomisationResult {
   layers: string[];
+  /** Per step, how many of `layers` were randomised when its maps were computed. */
+  randomised: number[];
   /** Per method, per layer (after randomising it and every layer before it in `layers`). */
   methods: Record<string, { steps: Similarity[]; maps?: Float32Array[][] }>;
   /** Layers whose randomisation did not change the output (their weights were not the ones in use). */
@@ -134,7 +141,8 @@ export async function cascadingRandomisation(
   };
   const originals = new Map<string, Float32Array>();
   for (const name of names) originals.set(name, await read(name));
-  const result: RandomisationResult = { layers, methods: {}, unchanged: [] };
+  const measured = new Set(options.measureAfter ?? layers.map((_, i) => i + 1));
+  const result: RandomisationResult = { layers, randomised: [], methods: {}, unchanged: [] };
   for (const name of names) result.methods[name] = { steps: [], maps: options.keepMaps ? [] : undefined };
 
   const swapped: [tf.Tensor, tf.Tensor][] = [];
@@ -150,6 +158,11 @@ export async function cascadingRandomisation(
       const now = await output();
       if (now.every((v, i) => v === previous[i])) result.unchanged.push(layer);
       previous = now;
+      if (!measured.has(index + 1)) {
+        await checkpoint(options.progress, index + 1, layers.length);
+        continue;
+      }
+      result.randomised.push(index + 1);
       for (const name of names) {
         const maps = await read(name);
         result.methods[name].steps.push(compare(originals.get(name)!, maps, batch, height, width, fraction));

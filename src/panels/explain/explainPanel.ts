@@ -35,6 +35,8 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
       case 'ready':
         return this.sendImages();
       case 'rendered':
+      case 'checked':
+      case 'reported':
         return;
       case 'usePreprocessing':
         // Written only on the user's click; a sidecar that cannot be written was reported, and the page stays as it is.
