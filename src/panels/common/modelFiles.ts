@@ -69,6 +69,16 @@ export async function readImageFile(uri: vscode.Uri): Promise<{ name: string; by
   return undefined;
 }
 
+/** The images that can be read, in order; each one that cannot is reported and left out. */
+export async function readImageFiles(uris: readonly vscode.Uri[]): Promise<{ name: string; bytes: ArrayBuffer }[]> {
+  const images = [];
+  for (const uri of uris) {
+    const image = await readImageFile(uri);
+    if (image) images.push(image);
+  }
+  return images;
+}
+
 /** Asks where to save a PNG a webview made (suggesting `suggested`), and writes it there. */
 export async function savePng(suggested: vscode.Uri, bytes: ArrayBuffer): Promise<void> {
   const target = await vscode.window.showSaveDialog({ defaultUri: suggested, filters: { 'PNG image': ['png'] } });

@@ -5,7 +5,7 @@
  * (`readFileB`), so neither model can make ConvLens read outside its folder.
  */
 import * as vscode from 'vscode';
-import { readImageFile, readModelFile } from '../common/modelFiles';
+import { readImageFiles, readModelFile } from '../common/modelFiles';
 import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { compareHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
@@ -46,11 +46,7 @@ export class ComparePanel extends ModelPanel<CompareProtocol> {
   }
 
   private async sendImages(): Promise<void> {
-    const images = [];
-    for (const uri of this.images) {
-      const image = await readImageFile(uri);
-      if (image) images.push(image);
-    }
+    const images = await readImageFiles(this.images);
     const { method, colormap } = explainSettings();
     this.post({
       type: 'compare',

@@ -5,7 +5,7 @@
  * the page suggested to the model's sidecar when the user takes it.
  */
 import * as vscode from 'vscode';
-import { readImageFile } from '../common/modelFiles';
+import { readImageFiles } from '../common/modelFiles';
 import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { writeSidecar } from '../common/sidecar';
 import { explainHtml } from '../common/webviewHtml';
@@ -52,11 +52,7 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
   }
 
   private async sendImages(): Promise<void> {
-    const images = [];
-    for (const uri of this.images) {
-      const image = await readImageFile(uri);
-      if (image) images.push(image);
-    }
+    const images = await readImageFiles(this.images);
     this.post({
       type: 'explain',
       modelFileName: baseName(this.model),
