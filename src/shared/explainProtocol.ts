@@ -45,6 +45,8 @@ export type ExplainWebviewMessage =
   | { type: 'rendered'; method: Method; layer?: string; classIndex: number[]; backend: string }
   /** "Check this explanation" finished for an image (for tests). */
   | { type: 'checked'; image: string; method: Method }
+  /** "Segment object" drew an image's object, covering this share of it (for tests). */
+  | { type: 'segmented'; image: string; share: number }
   /** The method report is on screen, with these methods' rows (for tests). */
   | { type: 'reported'; methods: Method[] }
   /**

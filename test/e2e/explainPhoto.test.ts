@@ -51,6 +51,27 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
     await screenshot(session.page, 'explain-photo-cat');
   });
 
+  test('Segment object cuts the cat out of the photo along its Grad-CAM map', async () => {
+    const frame = await webviewFrame(session.page, '.card .segment-button');
+    await frame.click('.card .segment-button');
+    await frame.waitForSelector('.segmentation-caption', { timeout: 60_000 });
+    const caption = ((await frame.textContent('.segmentation-caption')) ?? '').trim();
+    const match = /^The object as Grad-CAM seeds it: ([\d.]+)% of the image, x (\d+)–(\d+), y (\d+)–(\d+)\.$/.exec(caption);
+    assert.ok(match, caption);
+    const share = Number(match[1]);
+    assert.ok(share > 10 && share < 95, `the cat covers ${share}% of the photo`);
+    // The outline is drawn in cyan over the photo.
+    const cyan = await frame.$eval('.segmentation-outline', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] === 0 && data[i + 1] === 255 && data[i + 2] === 255) count++;
+      return count;
+    });
+    assert.ok(cyan > 100, `${cyan} outline pixels`);
+    await screenshot(session.page, 'explain-photo-segment');
+  });
+
   test('a wrong preprocessing in the sidecar gets the suggestion; one click saves it and the cat is back', async () => {
     // The first panel closed, as a user done with it would: an open one would rightly offer to reload on the new sidecar.
     await runCommand('View: Close All Editors');

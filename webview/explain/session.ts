@@ -16,6 +16,7 @@ import { suggestPreprocessing, UNCERTAIN_BELOW, type PreprocessingSuggestion } f
 import { ExplanationCancelled } from '../../src/engine/progress';
 import { checkExplanation, methodReport, type ExplanationCheck } from '../../src/engine/metrics';
 import { overlay } from '../../src/engine/render/overlay';
+import { maskImage, maskOutline, segmentObject } from '../../src/engine/segmentation';
 import type { ExplainHostMessage, ExplainProtocol, ExplainSettings } from '../../src/shared/explainProtocol';
 import type { HostChannel } from '../common/channel';
 import { canvasPng } from '../common/images';
@@ -57,6 +58,8 @@ export class ExplainSession {
   private suggestion?: PreprocessingSuggestion;
   /** Checks done, by image and what was checked (`checkKey`): kept until the model changes. */
   private checks = new Map<string, ExplanationCheck>();
+  /** Each image's map of the main method, as last drawn: what "Segment object" cuts the object out with. */
+  private mainMaps = new Map<number, { method: Method; width: number; height: number; data: Float32Array }>();
   /** The image whose check runs now, if one does. */
   private checking?: number;
 
@@ -72,6 +75,7 @@ export class ExplainSession {
     await this.running;
     this.release();
     this.checks.clear();
+    this.mainMaps.clear();
     const kept = this.store.load();
     this.settings = { ...message.settings, ...kept.settings };
     this.compared = kept.compared ?? [];
@@ -130,6 +134,8 @@ export class ExplainSession {
         if (preprocessing)
           this.host.postToHost({ type: 'usePreprocessing', settings: { scale: preprocessing.scale, channels: preprocessing.channels } });
       },
+      onSegment: (imageIndex) => this.segment(imageIndex),
+      onExportMask: (imageIndex, canvas) => void this.exportPng(imageIndex, 'mask', canvas),
       onCheck: (imageIndex) => (this.checking === imageIndex ? this.cancel() : this.queue((token) => this.check(imageIndex, token))),
       onReport: (methods) => this.queue((token) => this.report(methods, token)),
       onCancel: () => this.cancel(),
@@ -349,6 +355,7 @@ export class ExplainSession {
       result.maps.dispose();
       for (let b = 0; b < batch; b++) {
         const map = maps.subarray(b * height * width, (b + 1) * height * width);
+        if (method === settings.method) this.mainMaps.set(b, { method, width, height, data: map.slice() as Float32Array });
         const picture = overlay(this.images[b].pixels, map, width, height, settings.colormap, settings.alpha);
         view.showExplanation(b, picture, { method, layer: result.layer, classIndex: result.classIndex[b], score: result.score[b] });
       }
@@ -369,7 +376,28 @@ export class ExplainSession {
     }
   }
 
-  private async exportPng(imageIndex: number, method: Method, canvas: HTMLCanvasElement): Promise<void> {
+  /**
+   * The object cut out of the image by a graph cut seeded by its current map (engine/segmentation), its
+   * outline drawn over the image; the mask can be saved as a PNG.
+   */
+  private segment(imageIndex: number): void {
+    const image = this.images[imageIndex];
+    const map = this.mainMaps.get(imageIndex);
+    if (!this.view || !image) return;
+    if (!map) return this.view.showProblem('Segment object needs the map of this image: wait until it is drawn.');
+    const { mask, width, height, summary } = segmentObject(image.pixels, map);
+    const outline = maskOutline(mask, width, height);
+    const picture = { width, height, data: Uint8ClampedArray.from(image.pixels.data) };
+    for (let p = 0; p < outline.length; p++) if (outline[p]) picture.data.set([0, 255, 255, 255], 4 * p);
+    const { box } = summary;
+    const text = box
+      ? `The object as ${METHOD_LABELS[map.method]} seeds it: ${(100 * summary.share).toFixed(1)}% of the image, x ${box.left}–${box.right}, y ${box.top}–${box.bottom}.`
+      : `${METHOD_LABELS[map.method]} marks no object in this image.`;
+    this.view.showSegmentation(imageIndex, picture, text, maskImage(mask, width, height));
+    this.host.postToHost({ type: 'segmented', image: image.name, share: summary.share });
+  }
+
+  private async exportPng(imageIndex: number, method: Method | 'mask', canvas: HTMLCanvasElement): Promise<void> {
     const stem = this.images[imageIndex].name.replace(/\.[^.]+$/, '');
     const bytes = (await canvasPng(canvas)).buffer as ArrayBuffer;
     this.host.postToHost({ type: 'exportPng', suggestedName: `${stem}-${method}.png`, bytes });

@@ -46,6 +46,10 @@ export interface ExplainViewOptions {
   onUseSuggestion(): void;
   /** "Check this explanation" on an image; pressed again while it runs, it cancels. */
   onCheck(imageIndex: number): void;
+  /** "Segment object": the object cut out by a graph cut seeded by the image's map. */
+  onSegment(imageIndex: number): void;
+  /** Save an image's object mask (white on black) as a PNG. */
+  onExportMask(imageIndex: number, canvas: HTMLCanvasElement): void;
   onReport(methods: Method[]): void;
   /** Stops the running check or report. */
   onCancel(): void;
@@ -73,6 +77,8 @@ export interface ExplainView {
   setChecking(imageIndex: number, running: boolean, message?: string): void;
   /** The image's check results, or none (not checked with the current choices). */
   showCheck(imageIndex: number, results: HTMLElement | undefined): void;
+  /** The image with its object's outline, a sentence about it, and the mask to export. */
+  showSegmentation(imageIndex: number, outlined: RgbaImage, text: string, mask: RgbaImage): void;
   /** The method as the toolbar shows it, when chosen elsewhere (the report). */
   setMethod(method: Method): void;
   report: ReportView;
@@ -218,6 +224,9 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     setChecking(imageIndex, running, message) {
       cards[imageIndex].setChecking(running, message ?? '');
     },
+    showSegmentation(imageIndex, outlined, text, mask) {
+      cards[imageIndex].showSegmentation(outlined, text, mask);
+    },
     showCheck(imageIndex, results) {
       cards[imageIndex].showCheck(results);
     },
@@ -340,6 +349,13 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
     'Check this explanation',
   );
   checkButton.addEventListener('click', () => options.onCheck(index));
+  const segmentButton = h(
+    'button',
+    { type: 'button', class: 'secondary segment-button', title: 'Cut the object out of the image with a graph cut seeded by its map' },
+    'Segment object',
+  );
+  segmentButton.addEventListener('click', () => options.onSegment(index));
+  const segmentArea = h('div', { class: 'segmentation' });
   const checkStatus = h('span', { class: 'status check-status', role: 'status' });
   const checkArea = h('div', { class: 'check' });
   const element = h(
@@ -348,7 +364,8 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
     h('h2', {}, image.name),
     figures,
     h('div', { class: 'predictions', role: 'group', 'aria-label': `Top predictions for ${image.name}` }, ...buttons),
-    h('div', { class: 'check-actions' }, checkButton, ' ', checkStatus),
+    h('div', { class: 'check-actions' }, checkButton, ' ', segmentButton, ' ', checkStatus),
+    segmentArea,
     checkArea,
   );
   return {
@@ -357,6 +374,23 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
       checkButton.textContent = running ? 'Cancel check' : 'Check this explanation';
       checkButton.classList.toggle('running', running);
       checkStatus.textContent = message;
+    },
+    showSegmentation(outlined: RgbaImage, text: string, mask: RgbaImage) {
+      const canvas = h('canvas', { class: 'overlay segmentation-outline', role: 'img', 'aria-label': `The object in ${image.name}` });
+      paint(canvas, outlined);
+      const maskCanvas = h('canvas', {});
+      paint(maskCanvas, mask);
+      const exportMask = h('button', { class: 'secondary', type: 'button', id: `export-mask-${index}` }, 'Export mask PNG');
+      exportMask.addEventListener('click', () => options.onExportMask(index, maskCanvas));
+      segmentArea.replaceChildren(
+        h(
+          'figure',
+          {},
+          canvas,
+          h('figcaption', { class: 'caption segmentation-caption' }, text),
+          h('div', { class: 'card-actions' }, exportMask),
+        ),
+      );
     },
     showCheck(results: HTMLElement | undefined) {
       checkArea.replaceChildren(...(results ? [results] : []));

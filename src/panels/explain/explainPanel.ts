@@ -36,6 +36,7 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
         return this.sendImages();
       case 'rendered':
       case 'checked':
+      case 'segmented':
       case 'reported':
         return;
       case 'usePreprocessing':
