@@ -13,7 +13,7 @@ import type { Frame } from 'playwright-core';
 import { sharedModels } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { temporaryFolder } from '../support/temporaryFolders';
-import { chooseFromContextMenu, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { chooseFromContextMenu, revealInExplorer, runCommand, screenshot, webviewFrame } from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const modelFolder = path.join(sharedModels, 'onnx-squeezenet1.0-fp16-imagenet');
@@ -74,7 +74,7 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
 
   test('a wrong preprocessing in the sidecar gets the suggestion; one click saves it and the cat is back', async () => {
     // The first panel closed, as a user done with it would: an open one would rightly offer to reload on the new sidecar.
-    await runCommand('View: Close All Editors');
+    await runCommand(session.page, 'View: Close All Editors');
     await session.page.locator('.tab', { hasText: 'Explain:' }).first().waitFor({ state: 'detached' });
     const sidecar = path.join(session.server.workspace, 'squeezenet', SIDECAR);
     writeFileSync(sidecar, JSON.stringify({ scale: 'torch', channels: 'rgb', note: 'kept' }));
@@ -116,17 +116,6 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
   });
 
   /** Runs a command from the Command Palette, as a user does (F1 again until the palette opens). */
-  async function runCommand(title: string): Promise<void> {
-    const input = session.page.locator('.quick-input-widget input');
-    for (let attempt = 0; attempt < 20 && !(await input.isVisible()); attempt++) {
-      await session.page.keyboard.press('F1');
-      await session.page.waitForTimeout(500);
-    }
-    await input.fill(`>${title}`);
-    await session.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-    await session.page.keyboard.press('Enter');
-  }
-
   async function explainCat(): Promise<void> {
     const row = await revealInExplorer(session.page, 'chelsea.png');
     await row.click();

@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { repoRoot, sampleModel, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
+import { clickContextMenu, runCommand, screenshot, webviewFrame } from '../support/workbench';
 
 const hostileNames = path.join(repoRoot, 'test', 'fixtures', 'hostile', 'html-names');
 const shard = path.join(path.dirname(sampleModel), 'group1-shard1of1.bin');
@@ -50,6 +50,8 @@ describe('Models from a stranger in VS Code', { skip: skipWithoutCodeServer, tim
 
   test('a weight file that is a symbolic link to outside the folder is refused the same way', async () => {
     await closeNotifications(session.page);
+    // One viewer at a time: the refusal is looked for in the open one.
+    await runCommand(session.page, 'View: Close All Editors');
     await clickContextMenu(session.page, 'Visualize Layers', 'linked', 'model.json');
     const expected = `model.json lists the weight file "weights.bin", which leads through a symbolic link to outside the model's folder; ConvLens reads only files in the model's folder.`;
     await expectRefusal(session.page, expected);
@@ -58,6 +60,7 @@ describe('Models from a stranger in VS Code', { skip: skipWithoutCodeServer, tim
 
   test('model and layer names made of HTML and script show as text and run nothing', async () => {
     await closeNotifications(session.page);
+    await runCommand(session.page, 'View: Close All Editors');
     await clickContextMenu(session.page, 'Visualize Layers', 'html-names', 'html-names.onnx');
     const frame = await webviewFrame(session.page, '#layer-tree vscode-tree-item');
     assert.equal(((await frame.textContent('#model-name')) ?? '').trim(), '<b>bold</b> & <i>italic</i>');

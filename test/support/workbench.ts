@@ -149,3 +149,15 @@ export async function pickModelIfAsked(page: Page, model: string): Promise<void>
   await picker.locator('.monaco-list-row', { hasText: model }).first().waitFor();
   await picker.locator('input').press('Enter');
 }
+
+/** Runs a command from the Command Palette by its title, as a person would (F1, type, Enter). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 0; attempt < 20 && !(await input.isVisible()); attempt++) {
+    await page.keyboard.press('F1');
+    await page.waitForTimeout(500);
+  }
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
