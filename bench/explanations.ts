@@ -38,11 +38,7 @@ export async function benchExplanations(models: BenchModel[], methods: readonly 
   for (const { label, model } of models) {
     const [, h, w, c] = model.inputs[0].shape as number[];
     const input = tf.randomUniform([1, h, w, c], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const forward = await medianMs(async () => {
-      const outputs = predict(model, singleInput(model, input));
-      await outputs[0].data();
-      tf.dispose(outputs);
-    }, 5);
+    const forward = await forwardMs(model, input);
     log([label, 'forward pass', forward.toFixed(1), '1.00', '', '']);
     for (const method of methods) {
       if (method === 'cam' && !supportsCam(model)) continue;
@@ -79,11 +75,7 @@ export async function benchMetrics(models: BenchModel[]): Promise<string> {
     const inputId = model.inputs[0].id;
     const [, h, w, c] = model.inputs[0].shape as number[];
     const input = tf.randomUniform([1, h, w, c], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const forward = await medianMs(async () => {
-      const outputs = predict(model, singleInput(model, input));
-      await outputs[0].data();
-      tf.dispose(outputs);
-    }, 5);
+    const forward = await forwardMs(model, input);
     log([label, 'forward pass', forward.toFixed(1), '1.00', 1, '', '']);
     const method: Method = safelyHasCamLayer(model) ? 'gradcam' : 'saliency';
     const explained = await explain(model, input, { method });
@@ -155,4 +147,13 @@ function supportsCam(model: RunnableModel): boolean {
   } catch {
     return false;
   }
+}
+
+/** The median time of one forward pass on `input`, read back to the host (5 runs). */
+function forwardMs(model: RunnableModel, input: tf.Tensor4D): Promise<number> {
+  return medianMs(async () => {
+    const outputs = predict(model, singleInput(model, input));
+    await outputs[0].data();
+    tf.dispose(outputs);
+  }, 5);
 }
