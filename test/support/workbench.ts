@@ -39,15 +39,32 @@ export function explorerRow(page: Page, name: string) {
   return page.locator(`.explorer-folders-view .monaco-list-row[aria-label=${JSON.stringify(name)}]`);
 }
 
-/** Expands folders along `segments` and returns the row of the last one. */
+/**
+ * Expands folders along `segments` and returns the row of the last one. Rows of the same name (two
+ * folders' model.json) are told apart by position: the one just below its folder's row. The list
+ * reuses its DOM nodes, so DOM order is not the order on screen.
+ */
 export async function revealInExplorer(page: Page, ...segments: string[]) {
-  for (const folder of segments.slice(0, -1)) {
-    const row = explorerRow(page, folder).first();
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  let parentTop = -Infinity;
+  for (const [i, name] of segments.entries()) {
+    const row = await rowBelow(page, name, parentTop);
+    if (i < segments.length - 1 && (await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    parentTop = (await row.boundingBox())?.y ?? parentTop;
+    if (i === segments.length - 1) return row;
   }
-  const row = explorerRow(page, segments.at(-1)!).first();
-  await row.waitFor();
-  return row;
+  throw new Error('revealInExplorer needs a path');
+}
+
+/** The first row named `name` on screen below `top`. */
+async function rowBelow(page: Page, name: string, top: number): Promise<Locator> {
+  const rows = explorerRow(page, name);
+  await rows.first().waitFor();
+  let best: { row: Locator; y: number } | undefined;
+  for (const row of await rows.all()) {
+    const y = (await row.boundingBox())?.y;
+    if (y !== undefined && y > top && (!best || y < best.y)) best = { row, y };
+  }
+  return best?.row ?? rows.first();
 }
 
 /** Right-clicks an explorer row and returns the labels of its context menu. */
