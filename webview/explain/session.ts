@@ -2,7 +2,8 @@
  * One Explain page's work: the opened model, the images and their predictions, the choices the user
  * made (kept across a page rebuilt for a new checkpoint), and the explanations, their checks and the
  * method report, computed one request at a time; a newer request cancels a running long one at its
- * next batch.
+ * next batch. One class because every request shares one queue, one cancel token and one model; what
+ * each request computes lives in the engine, what it draws in the view modules.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { explain } from '../../src/engine/explain';

@@ -3,7 +3,8 @@
  * layer, colormap, opacity, the method report)
  * and one card per image with its overlays side by side, its top-5 predictions, each a button
  * that explains that class, and "Check this explanation" with its results. Above them, the
- * preprocessing and why, and the offer of a better one.
+ * preprocessing and why, and the offer of a better one. The header, toolbar and card are one file because
+ * they share the options object; the check, report and charts have modules of their own.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { isCamMethod, METHOD_GROUPS, METHOD_LABELS, usesTargetLayer, type Method } from '../../src/engine/explain/methods';
