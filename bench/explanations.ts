@@ -19,6 +19,7 @@ import {
   scoreTensor,
 } from '../src/engine/metrics';
 import { medianMs, table } from './timing';
+import { countingModel } from '../test/support/countingModel';
 
 export interface BenchModel {
   label: string;
@@ -70,7 +71,7 @@ export async function benchMetrics(models: BenchModel[]): Promise<string> {
     console.error(`  ${row.join('  ')}`);
   };
   for (const { label, model: plain } of models) {
-    const counter = countingImages(plain);
+    const counter = countingModel(plain);
     const model = counter.model;
     const inputId = model.inputs[0].id;
     const [, h, w, c] = model.inputs[0].shape as number[];
@@ -110,24 +111,6 @@ export async function benchMetrics(models: BenchModel[]): Promise<string> {
     tf.dispose([input, maps]);
   }
   return table(['model', 'metric', 'ms', '× forward', 'images', 'tensors before', 'tensors after'], rows);
-}
-
-/** The model, counting the images that go through it. */
-function countingImages(inner: RunnableModel): { model: RunnableModel; images: () => number; reset: () => void } {
-  let images = 0;
-  const first = inner.nodes.findIndex((node) => node.inputs.includes(inner.inputs[0].id));
-  const nodes = inner.nodes.map((node, i) =>
-    i === first
-      ? {
-          ...node,
-          run: (inputs: tf.Tensor[]) => {
-            images += inputs[0].shape[0];
-            return node.run(inputs);
-          },
-        }
-      : node,
-  );
-  return { model: { ...inner, nodes }, images: () => images, reset: () => (images = 0) };
 }
 
 function safelyHasCamLayer(model: RunnableModel): boolean {

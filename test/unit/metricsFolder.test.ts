@@ -13,7 +13,6 @@ import { runGraph } from '../../src/engine/execute';
 import { explain } from '../../src/engine/explain';
 import { scoreNode } from '../../src/engine/explain/scores';
 import type { Method } from '../../src/engine/explain/methods';
-import type { RunnableModel } from '../../src/engine/graph';
 import {
   bestRows,
   confidenceChange,
@@ -32,31 +31,12 @@ import { multiply, product, type SparseMatrix, transpose } from '../../src/engin
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 import { fixtureModel } from '../support/fixtureModels';
+import { countingModel } from '../support/countingModel';
 
 const explainFixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 const METHODS: Method[] = ['gradcam', 'saliency'];
 
 const fixture = fixtureModel(path.join(explainFixtures, 'tiny_gap.onnx'), path.join(explainFixtures, 'tiny_gap_input.npy'));
-
-/** The fixture.model, with a count of the images that go through it and of the runs that take them. */
-function counted(inner: RunnableModel): { model: RunnableModel; images: () => number; runs: () => number } {
-  let images = 0;
-  let runs = 0;
-  const first = inner.nodes.findIndex((node) => node.inputs.includes(inner.inputs[0].id));
-  const nodes = inner.nodes.map((node, i) =>
-    i === first
-      ? {
-          ...node,
-          run: (inputs: tf.Tensor[]) => {
-            images += inputs[0].shape[0];
-            runs++;
-            return node.run(inputs);
-          },
-        }
-      : node,
-  );
-  return { model: { ...inner, nodes }, images: () => images, runs: () => runs };
-}
 
 describe('ROAD in forward passes', () => {
   test('5 percentiles: 10 images per image and map in one network run when the unperturbed score is given, 11 otherwise; same result', async () => {
@@ -65,10 +45,10 @@ describe('ROAD in forward passes', () => {
     const base = scoreTensor(fixture.model, fixture.model.inputs[0].id, one, [3], 'probability');
     try {
       const options = { percentiles: [10, 30, 50, 70, 90], noise: 0 };
-      const plain = counted(fixture.model);
+      const plain = countingModel(fixture.model);
       const without = await road(plain.model, fixture.model.inputs[0].id, one, maps, [3], options);
       assert.deepEqual([plain.images(), plain.runs()], [11, 1]);
-      const shared = counted(fixture.model);
+      const shared = countingModel(fixture.model);
       const withBase = await road(shared.model, fixture.model.inputs[0].id, one, maps, [3], {
         ...options,
         baseScores: [base.dataSync()[0]],
