@@ -9,20 +9,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { receptiveField } from '../../src/engine/dataset/receptiveField';
 import { explain } from '../../src/engine/explain';
 import { projectFeature, type ProjectedUnit } from '../../src/engine/explain/featureProjection';
 import type { Method } from '../../src/engine/explain/methods';
-import type { RunnableModel } from '../../src/engine/graph';
-import { loadModel } from '../../src/engine/readers';
-import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
-import { readNchwAsNhwc } from '../support/fixtureModels';
+import { fixtureModel } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -76,17 +73,7 @@ before(async () => {
 
 for (const [name, ref] of Object.entries(reference.models)) {
   describe(`${name}: projections back to pixels agree with the PyTorch reference`, () => {
-    let model: RunnableModel;
-    let input: tf.Tensor4D;
-
-    before(async () => {
-      model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-      input = readNchwAsNhwc(path.join(fixtures, ref.input));
-    });
-    after(() => {
-      input?.dispose();
-      model?.dispose();
-    });
+    const fixture = fixtureModel(path.join(fixtures, ref.model), path.join(fixtures, ref.input));
 
     const cases: [Method, string | undefined, Maps][] = [
       ['deconvnet', undefined, ref.maps.deconvnet],
@@ -96,7 +83,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
     ];
     for (const [method, layer, expected] of cases) {
       test(`${method}${layer ? ` at layer ${layer}` : ''}: Pearson r ≥ ${R_MIN}`, async () => {
-        const explanation = await explain(model, input, { method, layer, classIndex: ref.classes });
+        const explanation = await explain(fixture.model, fixture.input, { method, layer, classIndex: ref.classes });
         assert.deepEqual(explanation.classIndex, ref.classes);
         assert.equal(explanation.layer, layer);
         assertCorrelates(await perImage(explanation.maps), expected);
@@ -105,7 +92,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
 
     for (const projection of ref.projections) {
       test(`feature projection of channel ${projection.channel} (${projection.unit}) at ${projection.layer}: Pearson r ≥ ${R_MIN}`, async () => {
-        const { maps, signal, positions } = await projectFeature(model, input, projection.layer, projection.channel, {
+        const { maps, signal, positions } = await projectFeature(fixture.model, fixture.input, projection.layer, projection.channel, {
           unit: projection.unit,
         });
         signal.dispose();
@@ -118,21 +105,11 @@ for (const [name, ref] of Object.entries(reference.models)) {
 
 describe('feature projection', () => {
   const ref = reference.models.tiny_gap;
-  let model: RunnableModel;
-  let input: tf.Tensor4D;
-
-  before(async () => {
-    model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-    input = readNchwAsNhwc(path.join(fixtures, ref.input));
-  });
-  after(() => {
-    input?.dispose();
-    model?.dispose();
-  });
+  const fixture = fixtureModel(path.join(fixtures, ref.model), path.join(fixtures, ref.input));
 
   test('another channel of the same layer gives another picture', async () => {
     const project = async (channel: number) => {
-      const { maps, signal } = await projectFeature(model, input, ref.mid_layer, channel);
+      const { maps, signal } = await projectFeature(fixture.model, fixture.input, ref.mid_layer, channel);
       signal.dispose();
       return perImage(maps);
     };
@@ -145,9 +122,9 @@ describe('feature projection', () => {
 
   test('the strongest position lights up its receptive field and nothing outside it', async () => {
     for (const layer of ['/features/features.2/Relu', ref.mid_layer]) {
-      const [, height, width] = input.shape;
-      const field = receptiveField(model, layer, [height, width]);
-      const { maps, signal, positions } = await projectFeature(model, input, layer, 3, { unit: 'max' });
+      const [, height, width] = fixture.input.shape;
+      const field = receptiveField(fixture.model, layer, [height, width]);
+      const { maps, signal, positions } = await projectFeature(fixture.model, fixture.input, layer, 3, { unit: 'max' });
       signal.dispose();
       const images = await perImage(maps);
       images.forEach((map, b) => {
@@ -166,21 +143,24 @@ describe('feature projection', () => {
   });
 
   test('a channel or layer that does not exist is named in one sentence', async () => {
-    await assert.rejects(projectFeature(model, input, ref.mid_layer, 32), {
+    await assert.rejects(projectFeature(fixture.model, fixture.input, ref.mid_layer, 32), {
       message: `channel 32 does not exist: layer "${ref.mid_layer}" has channels 0 to 31`,
     });
-    await assert.rejects(projectFeature(model, input, 'nowhere', 0), { message: 'the model has no layer "nowhere"' });
-    await assert.rejects(projectFeature(model, input, '/fc/Gemm', 0), /a feature projection needs a layer with height, width and channels/);
+    await assert.rejects(projectFeature(fixture.model, fixture.input, 'nowhere', 0), { message: 'the model has no layer "nowhere"' });
+    await assert.rejects(
+      projectFeature(fixture.model, fixture.input, '/fc/Gemm', 0),
+      /a feature projection needs a layer with height, width and channels/,
+    );
   });
 
   test('frees every tensor it makes', async () => {
     await assertNoTensorLeak(async () => {
       for (const unit of ['sum', 'max'] as const) {
-        const { maps, signal } = await projectFeature(model, input, ref.mid_layer, 2, { unit });
+        const { maps, signal } = await projectFeature(fixture.model, fixture.input, ref.mid_layer, 2, { unit });
         tf.dispose([maps, signal]);
       }
       for (const method of ['deconvnet', 'fullgrad', 'guidedgradcam'] as const) {
-        (await explain(model, input, { method })).maps.dispose();
+        (await explain(fixture.model, fixture.input, { method })).maps.dispose();
       }
     });
   });

@@ -8,19 +8,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../../src/engine/execute';
 import type { RunnableModel } from '../../src/engine/graph';
 import { explain, type ExplainRequest } from '../../src/engine/explain';
 import { isCamMethod, type Method } from '../../src/engine/explain/methods';
 import { parseNpy } from '../../src/engine/npy';
-import { loadModel } from '../../src/engine/readers';
-import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
-import { readNchwAsNhwc } from '../support/fixtureModels';
+import { fixtureModel } from '../support/fixtureModels';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 
@@ -75,20 +73,10 @@ before(async () => {
 
 for (const [name, ref] of Object.entries(reference.models)) {
   describe(`${name}: every method agrees with the PyTorch reference`, () => {
-    let model: RunnableModel;
-    let input: tf.Tensor4D;
-
-    before(async () => {
-      model = await loadModel(fileModelSource(path.join(fixtures, ref.model)));
-      input = readNchwAsNhwc(path.join(fixtures, ref.input));
-    });
-    after(() => {
-      input?.dispose();
-      model?.dispose();
-    });
+    const fixture = fixtureModel(path.join(fixtures, ref.model), path.join(fixtures, ref.input));
 
     test('logits match the exported network', () => {
-      const [logits] = runGraph(model, singleInput(model, input), [model.outputs[0]]);
+      const [logits] = runGraph(fixture.model, singleInput(fixture.model, fixture.input), [fixture.model.outputs[0]]);
       const values = logits.arraySync() as number[][];
       logits.dispose();
       const scale = Math.max(...ref.logits.flat().map(Math.abs));
@@ -108,7 +96,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
         if (where === 'earlier' && !isCamMethod(method as Method)) continue; // input methods have no layer
         const label = isCamMethod(method as Method) ? `${method} at ${where} layer ${target.target_layer}` : method;
         test(`${label}: Pearson r ≥ ${STRICT.includes(method) ? 0.999 : 0.99}`, async () => {
-          const maps = await explainEachImage(model, input, ref, method as Method, target.target_layer);
+          const maps = await explainEachImage(fixture.model, fixture.input, ref, method as Method, target.target_layer);
           for (let b = 0; b < maps.length; b++) {
             // Eigen-CAM's sign: the rule of docs/explanations.md, Σ_k v_k ≥ 0; the reference names its map.
             const wanted =
@@ -124,7 +112,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
       for (const [method, expected] of Object.entries(byMethod)) {
         test(`${method} with ${smoothing.replace('+', ' and ')}: Pearson r ≥ 0.99`, async () => {
           const options = SMOOTHING_OPTIONS[smoothing];
-          const maps = await explainEachImage(model, input, ref, method as Method, ref.target_layer, options);
+          const maps = await explainEachImage(fixture.model, fixture.input, ref, method as Method, ref.target_layer, options);
           for (let b = 0; b < maps.length; b++) assertAgrees(maps[b], expected[b], 0.99, `image ${b}`);
         });
       }
