@@ -12,7 +12,7 @@ import type { Frame, Locator } from 'playwright-core';
 import { LONG_METHODS, METHODS } from '../../src/engine/explain/methods';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, selectInExplorer, webviewFrame } from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const REPORTED = ['gradcam', 'gradcam++', 'layercam', 'saliency', 'guided'];
@@ -26,12 +26,10 @@ describe('Checking explanations in VS Code', { skip: skipWithoutCodeServer, time
 
   test('Check this explanation on two images: curves, ROAD and the randomisation strip', async () => {
     await revealInExplorer(session.page, 'images', 'sneaker.png');
-    await explorerRow(session.page, 'sneaker.png').first().click();
-    await session.page.waitForTimeout(1500);
-    await explorerRow(session.page, 'trouser.png')
-      .first()
-      .click({ modifiers: ['Control'] });
-    await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
+    await selectInExplorer(session.page, [
+      explorerRow(session.page, 'sneaker.png').first(),
+      explorerRow(session.page, 'trouser.png').first(),
+    ]);
     await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
     frame = await webviewFrame(session.page, '.card canvas', 120_000);
     await waitFor(

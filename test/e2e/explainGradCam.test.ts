@@ -11,7 +11,15 @@ import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import {
+  assertWasmBadge,
+  chooseFromContextMenu,
+  explorerRow,
+  revealInExplorer,
+  screenshot,
+  selectInExplorer,
+  webviewFrame,
+} from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
@@ -25,14 +33,11 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
   let frame: Frame;
 
   test('two images selected in the explorer: top-5 predictions with class names and a Grad-CAM overlay each', async () => {
-    const sneaker = await revealInExplorer(session.page, 'images', 'sneaker.png');
-    await sneaker.click();
-    // The click opens the image's preview; select the second image once that has settled.
-    await session.page.waitForTimeout(1500);
-    await explorerRow(session.page, 'trouser.png')
-      .first()
-      .click({ modifiers: ['Control'] });
-    await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="trouser.png"]').waitFor();
+    await revealInExplorer(session.page, 'images', 'sneaker.png');
+    await selectInExplorer(session.page, [
+      explorerRow(session.page, 'sneaker.png').first(),
+      explorerRow(session.page, 'trouser.png').first(),
+    ]);
     await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
 
     frame = await webviewFrame(session.page, '.card canvas', 120_000);
@@ -183,12 +188,7 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
 
   test('a chosen file that is not an image is named and left out; the others are explained', async () => {
     await revealInExplorer(session.page, 'images', 'bag.png');
-    await explorerRow(session.page, 'bag.png').first().click();
-    await session.page.waitForTimeout(1500);
-    await explorerRow(session.page, 'notes.png')
-      .first()
-      .click({ modifiers: ['Control'] });
-    await session.page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="notes.png"]').waitFor();
+    await selectInExplorer(session.page, [explorerRow(session.page, 'bag.png').first(), explorerRow(session.page, 'notes.png').first()]);
     await chooseFromContextMenu(session.page, explorerRow(session.page, 'notes.png').first(), 'Explain with Grad-CAM');
     const second = await webviewFrame(session.page, '.left-out', 120_000);
     assert.match(((await second.textContent('.left-out')) ?? '').trim(), /^Left out: notes\.png is not an image ConvLens can decode/);

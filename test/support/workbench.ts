@@ -67,6 +67,35 @@ async function rowBelow(page: Page, name: string, top: number): Promise<Locator>
   return best?.row ?? rows.first();
 }
 
+/**
+ * Selects explorer rows together, as a person does: a click on the first, Ctrl+click on the rest. The
+ * click opens the first file's editor, and once that editor is up VS Code reveals its file in the
+ * explorer, selecting it alone; so the rest are added after that, and the selection is checked whole.
+ */
+export async function selectInExplorer(page: Page, rows: Locator[]): Promise<void> {
+  const selected = page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"]');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await rows[0].click();
+    const name = (await rows[0].getAttribute('aria-label')) ?? '';
+    await page
+      .locator('.tabs-container .tab.active', { hasText: name })
+      .waitFor({ timeout: 30_000 })
+      .catch(() => undefined);
+    await page.waitForTimeout(500);
+    for (const row of rows.slice(1)) await row.click({ modifiers: ['Control'] });
+    const all = async () => {
+      const states = await Promise.all(rows.map((row) => row.getAttribute('aria-selected')));
+      return states.every((s) => s === 'true') && (await selected.count()) === rows.length;
+    };
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(await all())) await page.waitForTimeout(200);
+    // Held for a moment: a reveal that lands late would undo it.
+    await page.waitForTimeout(500);
+    if (await all()) return;
+  }
+  assert.fail(`the explorer did not keep ${rows.length} rows selected together`);
+}
+
 /** Right-clicks an explorer row and returns the labels of its context menu. */
 export async function contextMenuLabels(page: Page, ...segments: string[]): Promise<string[]> {
   const row = await revealInExplorer(page, ...segments);
