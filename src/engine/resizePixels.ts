@@ -6,7 +6,25 @@
  * with half-pixel centres and without corner alignment, so the numbers are those of the tensor route.
  */
 export function resizeRgb(rgba: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  const out = new Float32Array(outWidth * outHeight * 3);
+  return resizeInterleaved(rgba, 4, 3, width, height, outWidth, outHeight);
+}
+
+/** One channel (a map, a mask's weights) resized by the same formula as `resizeRgb`. */
+export function resizeChannel(values: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
+  return resizeInterleaved(values, 1, 1, width, height, outWidth, outHeight);
+}
+
+/** The first `channels` of every `stride` interleaved values per pixel, resized; the output is packed. */
+function resizeInterleaved(
+  values: ArrayLike<number>,
+  stride: number,
+  channels: number,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
+  const out = new Float32Array(outWidth * outHeight * channels);
   const rows = sourceSpans(height, outHeight);
   const columns = sourceSpans(width, outWidth);
   let o = 0;
@@ -18,11 +36,11 @@ export function resizeRgb(rgba: ArrayLike<number>, width: number, height: number
       const left = columns.low[x];
       const right = columns.high[x];
       const dx = columns.fraction[x];
-      for (let c = 0; c < 3; c++) {
-        const topLeft = rgba[(top + left) * 4 + c];
-        const topRight = rgba[(top + right) * 4 + c];
-        const bottomLeft = rgba[(bottom + left) * 4 + c];
-        const bottomRight = rgba[(bottom + right) * 4 + c];
+      for (let c = 0; c < channels; c++) {
+        const topLeft = values[(top + left) * stride + c];
+        const topRight = values[(top + right) * stride + c];
+        const bottomLeft = values[(bottom + left) * stride + c];
+        const bottomRight = values[(bottom + right) * stride + c];
         const upper = topLeft + (topRight - topLeft) * dx;
         const lower = bottomLeft + (bottomRight - bottomLeft) * dx;
         out[o++] = upper + (lower - upper) * dy;
@@ -33,27 +51,6 @@ export function resizeRgb(rgba: ArrayLike<number>, width: number, height: number
 }
 
 /** For each output position along one axis: the two source positions it lies between, and how far. */
-/** One channel (a map, a mask's weights) resized by the same formula as `resizeRgb`. */
-export function resizeChannel(values: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
-  const out = new Float32Array(outWidth * outHeight);
-  const rows = sourceSpans(height, outHeight);
-  const columns = sourceSpans(width, outWidth);
-  for (let y = 0; y < outHeight; y++) {
-    const top = rows.low[y] * width;
-    const bottom = rows.high[y] * width;
-    const dy = rows.fraction[y];
-    for (let x = 0; x < outWidth; x++) {
-      const left = columns.low[x];
-      const right = columns.high[x];
-      const dx = columns.fraction[x];
-      const upper = values[top + left] + (values[top + right] - values[top + left]) * dx;
-      const lower = values[bottom + left] + (values[bottom + right] - values[bottom + left]) * dx;
-      out[y * outWidth + x] = upper + (lower - upper) * dy;
-    }
-  }
-  return out;
-}
-
 function sourceSpans(size: number, outSize: number): { low: Int32Array; high: Int32Array; fraction: Float64Array } {
   const ratio = size / outSize;
   const low = new Int32Array(outSize);

@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { waitFor } from '../support/waiting';
 import { answerOpenDialog, clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
 
 describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
@@ -113,7 +114,8 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     // The feature maps on screen are computed again from pixels scaled to 0-1 (the model rescales them once more).
     await waitFor(
       async () => JSON.stringify(await pixels(frame, '#feature-maps-canvas')) !== JSON.stringify(mapsBefore),
-      'the feature maps never changed',
+      30_000,
+      () => 'the feature maps never changed',
     );
   });
 
@@ -152,15 +154,11 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
 
 async function notification(page: Page, pattern: RegExp): Promise<void> {
   const messages = page.locator('.notification-toast .notification-list-item-message');
-  await waitFor(async () => (await messages.allTextContents()).some((m) => pattern.test(m.trim())), `no notification matched ${pattern}`);
-}
-
-async function waitFor(condition: () => Promise<boolean>, message: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(message);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(
+    async () => (await messages.allTextContents()).some((m) => pattern.test(m.trim())),
+    30_000,
+    () => `no notification matched ${pattern}`,
+  );
 }
 
 async function text(frame: Frame, selector: string): Promise<string> {

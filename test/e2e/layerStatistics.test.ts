@@ -17,6 +17,7 @@ import { readImageFile } from '../../src/node/imageFile';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { sampleModel, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
+import { waitFor } from '../support/waiting';
 import { answerOpenDialog, clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
 
 describe('the Statistics tab of the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
@@ -127,10 +128,14 @@ describe('the Statistics tab of the layer inspector in VS Code', { skip: skipWit
     await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
     await frame.waitForFunction(() => document.getElementById('inspector-title')?.textContent === 'conv2');
     for (const [i, name] of ['kernel', 'bias'].entries()) {
-      await waitFor(async () => {
-        const shown = await shownStatistics(frame, name, 'gradient');
-        return shown.norm !== undefined && Math.abs(shown.norm - expected[i].norm) <= 2e-3 * expected[i].norm;
-      }, `${name}: the gradient norm shown is not ${expected[i].norm}`);
+      await waitFor(
+        async () => {
+          const shown = await shownStatistics(frame, name, 'gradient');
+          return shown.norm !== undefined && Math.abs(shown.norm - expected[i].norm) <= 2e-3 * expected[i].norm;
+        },
+        30_000,
+        () => `${name}: the gradient norm shown is not ${expected[i].norm}`,
+      );
       const shown = await shownStatistics(frame, name, 'gradient');
       for (const key of ['min', 'max', 'std', 'norm'] as const) assertClose(shown[key], expected[i][key], `${name} gradient ${key}`);
       const weightNorm = (await shownStatistics(frame, name, 'weights')).norm!;
@@ -204,14 +209,6 @@ async function inkedColumns(frame: Frame, selector: string): Promise<number> {
     }
     return columns;
   });
-}
-
-async function waitFor(condition: () => Promise<boolean>, message: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(message);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function text(frame: Frame, selector: string): Promise<string> {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { seededRandom } from '../../src/engine/dataset/random';
-import { resizeRgb } from '../../src/engine/resizePixels';
+import { resizeChannel, resizeRgb } from '../../src/engine/resizePixels';
 import { useNodeBackend } from '../../src/node/tfBackend';
 
 const CASES: [number, number, number, number][] = [
@@ -55,3 +55,19 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+test('one channel (a map, a mask) resizes as the same channel of an image does', () => {
+  for (const [i, [width, height, outWidth, outHeight]] of CASES.entries()) {
+    const rgba = randomRgba(width, height, i + 10);
+    const image = resizeRgb(rgba, width, height, outWidth, outHeight);
+    for (let c = 0; c < 3; c++) {
+      const channel = Float32Array.from({ length: width * height }, (_, p) => rgba[p * 4 + c]);
+      const resized = resizeChannel(channel, width, height, outWidth, outHeight);
+      assert.deepEqual(
+        resized,
+        image.filter((_, j) => j % 3 === c),
+        `${width}×${height} → ${outWidth}×${outHeight}, channel ${c}`,
+      );
+    }
+  }
+});
