@@ -15,14 +15,11 @@ import { registerLanguageModelTools } from './languageModelTools/register';
 import { ModelEditorProvider, ModelViewerRegistry } from './panels/viewer/modelEditorProvider';
 import { pickModel } from './panels/common/pickModel';
 import type { ModelViewer } from './panels/viewer/modelViewer';
-import { useHostBackend } from './platform/tfBackend';
 import { describeModel, LayerTreeProvider, REVEAL_LAYER_COMMAND } from './tree/layerTreeProvider';
 
 export function activate(context: vscode.ExtensionContext): void {
-  // The host reads model topologies with tfjs-layers, which needs a backend even for shape inference,
-  // and the language-model tools run models here: WebAssembly where it loads, else the CPU backend.
-  void useHostBackend('wasm');
-
+  // The host's TensorFlow.js backend (for reading model topologies and the language-model tools) starts
+  // on first use, so a window that never opens a model pays nothing for it.
   const registry = new ModelViewerRegistry();
   const layers = new LayerTreeProvider();
   const layerView = vscode.window.createTreeView('convlens.layers', { treeDataProvider: layers, showCollapseAll: true });

@@ -16,6 +16,7 @@ import { ModelPanel, type OwnMessage } from '../common/modelPanel';
 import { writeSidecar } from '../common/sidecar';
 import { sidecarName } from '../../engine/modelInput';
 import { baseName, workspaceModelSource } from '../common/workspaceModelSource';
+import { useHostBackend } from '../../platform/tfBackend';
 
 export type ModelState = { kind: 'loading' } | { kind: 'loaded'; model: ModelSummary } | { kind: 'failed'; message: string };
 
@@ -55,6 +56,8 @@ export class ModelViewer extends ModelPanel<ViewerProtocol> {
 
   private async readSummary(): Promise<ModelState> {
     try {
+      // The host's backend starts with the first model it reads, not with VS Code.
+      await useHostBackend('wasm');
       return { kind: 'loaded', model: await readModelSummary(workspaceModelSource(this.uri, limitsSetting())) };
     } catch (error) {
       return { kind: 'failed', message: asModelReadError(this.uri.path.split('/').pop()!, error).message };
