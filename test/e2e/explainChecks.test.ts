@@ -12,7 +12,7 @@ import type { Frame, Locator } from 'playwright-core';
 import { LONG_METHODS, METHODS } from '../../src/engine/explain/methods';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, selectInExplorer, webviewFrame } from '../support/workbench';
+import { explainImages, screenshot } from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const REPORTED = ['gradcam', 'gradcam++', 'layercam', 'saliency', 'guided'];
@@ -25,13 +25,7 @@ describe('Checking explanations in VS Code', { skip: skipWithoutCodeServer, time
   let frame: Frame;
 
   test('Check this explanation on two images: curves, ROAD and the randomisation strip', async () => {
-    await revealInExplorer(session.page, 'images', 'sneaker.png');
-    await selectInExplorer(session.page, [
-      explorerRow(session.page, 'sneaker.png').first(),
-      explorerRow(session.page, 'trouser.png').first(),
-    ]);
-    await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
-    frame = await webviewFrame(session.page, '.card canvas', 120_000);
+    frame = await explainImages(session.page, 'images', 'sneaker.png', 'trouser.png');
     await waitFor(
       async () => (await frame.locator('.card .caption').allTextContents()).filter((c) => /^Grad-CAM for/.test(c.trim())).length === 2,
       120_000,

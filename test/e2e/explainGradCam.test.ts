@@ -14,6 +14,7 @@ import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import {
   assertWasmBadge,
   chooseFromContextMenu,
+  explainImages,
   explorerRow,
   revealInExplorer,
   screenshot,
@@ -33,14 +34,7 @@ describe('Explain with Grad-CAM in VS Code', { skip: skipWithoutCodeServer, time
   let frame: Frame;
 
   test('two images selected in the explorer: top-5 predictions with class names and a Grad-CAM overlay each', async () => {
-    await revealInExplorer(session.page, 'images', 'sneaker.png');
-    await selectInExplorer(session.page, [
-      explorerRow(session.page, 'sneaker.png').first(),
-      explorerRow(session.page, 'trouser.png').first(),
-    ]);
-    await chooseFromContextMenu(session.page, explorerRow(session.page, 'trouser.png').first(), 'Explain with Grad-CAM');
-
-    frame = await webviewFrame(session.page, '.card canvas', 120_000);
+    frame = await explainImages(session.page, 'images', 'sneaker.png', 'trouser.png');
     await waitForCaption(frame, 0, /^Grad-CAM for/);
     await waitForCaption(frame, 1, /^Grad-CAM for/);
     const cards = await frame.$$eval('.card', (els) => els.map((el) => (el as HTMLElement).dataset.image));

@@ -96,6 +96,18 @@ export async function selectInExplorer(page: Page, rows: Locator[]): Promise<voi
   assert.fail(`the explorer did not keep ${rows.length} rows selected together`);
 }
 
+/**
+ * Images in one folder selected together and explained from the context menu, as a person does; the
+ * Explain panel's frame once its first card has a canvas.
+ */
+export async function explainImages(page: Page, folder: string, ...names: string[]): Promise<Frame> {
+  await revealInExplorer(page, folder, names[0]);
+  const rows = names.map((name) => explorerRow(page, name).first());
+  await selectInExplorer(page, rows);
+  await chooseFromContextMenu(page, rows[rows.length - 1], 'Explain with Grad-CAM');
+  return webviewFrame(page, '.card canvas', 120_000);
+}
+
 /** Right-clicks an explorer row and returns the labels of its context menu. */
 export async function contextMenuLabels(page: Page, ...segments: string[]): Promise<string[]> {
   const row = await revealInExplorer(page, ...segments);
