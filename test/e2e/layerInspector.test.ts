@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { waitFor } from '../support/waiting';
+import { waitFor, waitForText } from '../support/waiting';
 import { answerOpenDialog, clickContextMenu, screenshot, webviewFrame } from '../support/workbench';
 
 describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
@@ -69,7 +69,21 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await frame.waitForFunction(() => !(document.getElementById('zoom-pane') as HTMLElement).hidden);
     assert.equal(await text(frame, '#zoom-title'), 'conv1, channel 1 of 16');
     assert.deepEqual(await canvasSize(frame, '#zoom-canvas'), [28, 28]);
-    await frame.locator('#zoom-pane button').press('Escape');
+    // Beside it, the deconvnet projection of the channel to the image's pixels: from its strongest position, then from all of it.
+    await waitForText(
+      frame,
+      '#projection-caption',
+      /^Deconvnet projection of channel 1 from its strongest position \(row \d+, column \d+\)/,
+      60_000,
+    );
+    assert.deepEqual(await canvasSize(frame, '#projection-canvas'), [28, 28]);
+    const fromStrongest = await pixels(frame, '#projection-canvas');
+    assert.ok(new Set(fromStrongest).size > 3, 'the projection is not blank');
+    await screenshot(session.page, 'feature-projection');
+    await frame.selectOption('#projection-unit', 'sum');
+    await waitForText(frame, '#projection-caption', /^Deconvnet projection of channel 1 from the whole channel/, 60_000);
+    assert.notDeepEqual(await pixels(frame, '#projection-canvas'), fromStrongest);
+    await frame.locator('#zoom-pane button', { hasText: 'All channels' }).press('Escape');
     await frame.waitForFunction(() => (document.getElementById('zoom-pane') as HTMLElement).hidden);
 
     await frame.locator('.feature-maps').press('Alt+ArrowDown');

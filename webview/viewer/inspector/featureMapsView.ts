@@ -1,7 +1,7 @@
 /**
  * The Feature maps tab: every channel of a layer's output for the chosen image, as one grid computed
  * on the GPU (WebGL) and read back once; each channel normalised on its own. Hover reads values, a click
- * zooms a channel, Alt+↑/↓ steps through the layers.
+ * zooms a channel (with its deconvnet projection to pixels beside it), Alt+↑/↓ steps through the layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../../../src/engine/execute';
@@ -19,6 +19,7 @@ import { colormapTable } from '../../../src/engine/render/colormaps';
 import { field, select } from '../../common/controls';
 import { h } from '../../common/dom';
 import { createPictureCanvas } from './pictureCanvas';
+import { createProjectionView } from './projectionView';
 
 const COLOR_CHOICES: [string, string][] = [
   ['viridis', 'Viridis'],
@@ -150,11 +151,12 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     describe: (x, y) =>
       shown && zoomed !== undefined ? `channel ${zoomed} at (${y}, ${x}): ${valueAt(zoomed, y, x).toPrecision(4)}` : undefined,
   });
+  const projection = createProjectionView();
   const zoomPane = h(
     'div',
     { id: 'zoom-pane', class: 'zoom', hidden: true },
     h('div', { class: 'toolbar' }, zoomTitle, closeZoom),
-    zoomCanvas.element,
+    h('div', { class: 'zoom-pictures' }, zoomCanvas.element, projection.element),
   );
   const gridPane = h('div', {}, grid.element);
 
@@ -204,10 +206,14 @@ export function createFeatureMapsView(options: FeatureMapsViewOptions): FeatureM
     zoomPane.hidden = false;
     zoomCanvas.show(tile.data, layout.tileWidth, layout.tileHeight);
     closeZoom.focus();
+    if (request && input && layout.tileHeight * layout.tileWidth > 1) {
+      void projection.show(request.model, input.tensor, shown.layer, channel);
+    } else projection.clear();
   }
 
   function unzoom(): void {
     zoomed = undefined;
+    projection.clear();
     zoomPane.hidden = true;
     gridPane.hidden = false;
   }
