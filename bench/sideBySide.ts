@@ -34,6 +34,7 @@ const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'sc
   { name: 'batch of 16 (images/s)', torch: 'batch16', repeats: 3 },
   { name: 'Grad-CAM', torch: 'gradcam', ours: 'gradcam', layer: 'cam', repeats: 5 },
   { name: 'Grad-CAM++', torch: 'gradcampp', ours: 'gradcam++', layer: 'cam', repeats: 5 },
+  { name: 'ShapleyCAM', torch: 'shapleycam', ours: 'shapleycam', layer: 'cam', repeats: 5 },
   { name: 'Score-CAM', torch: 'scorecam', ours: 'scorecam', layer: 'scorecam', repeats: 1 },
   { name: 'saliency', torch: 'saliency', ours: 'saliency', repeats: 5 },
   { name: 'SmoothGrad (25)', torch: 'smoothgrad', ours: 'smoothgrad', repeats: 1 },

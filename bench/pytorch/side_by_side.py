@@ -71,6 +71,30 @@ def gradient_cam(weigh):
     return method
 
 
+def shapleycam(model, layers, x):
+    """pytorch-grad-cam's ShapleyCAM (shapley_cam.py): the input gradient taken with create_graph, as its
+    BaseCAM does with detach=False, then the Hessian-vector product at the target layer; weights
+    mean(grads - 0.5 * hvp)."""
+    store = {}
+
+    def hook(module, inputs, output):
+        store['acts'] = output
+        output.register_hook(lambda grad: store.__setitem__('grads', grad))
+
+    handle = model.get_submodule(layers['cam']).register_forward_hook(hook)
+    try:
+        model.zero_grad()
+        x = x.clone().requires_grad_()
+        y = model(x)
+        torch.autograd.grad(y[0, y[0].argmax()], x, retain_graph=True, create_graph=True)
+    finally:
+        handle.remove()
+    acts, grads = store['acts'], store['grads']
+    hvp = torch.autograd.grad(grads, acts, grad_outputs=acts, allow_unused=True)[0]
+    weights = (grads - 0.5 * (0 if hvp is None else hvp)).detach().mean((2, 3))
+    return finish_cam(F.relu((weights[:, :, None, None] * acts.detach()).sum(1)), x.shape[-2:])
+
+
 def gradcampp_weights(acts, grads):
     grads_power_2 = grads ** 2
     grads_power_3 = grads_power_2 * grads
@@ -134,6 +158,7 @@ METHODS = {
     'batch16': batch16,
     'gradcam': gradient_cam(lambda acts, grads: grads.mean((2, 3))),
     'gradcampp': gradient_cam(gradcampp_weights),
+    'shapleycam': shapleycam,
     'scorecam': scorecam,
     'saliency': saliency,
     'smoothgrad': smoothgrad,

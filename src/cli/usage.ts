@@ -13,8 +13,8 @@ Commands:
   explain <model> <input> --method <m> [--layer NAME] [--class N] [--out overlay.png] [--json map.json] [--force]
                                            an explanation map: <m> is one of cam gradcam gradcam++
                                            xgradcam layercam hirescam gradcamelementwise eigengradcam
-                                           finercam scorecam ablationcam eigencam kpcacam fem
-                                           saliency guided guidedgradcam deconvnet fullgrad
+                                           finercam shapleycam scorecam ablationcam eigencam kpcacam
+                                           fem saliency guided guidedgradcam deconvnet fullgrad
                                            smoothgrad integrated occlusion
                                            --aug-smooth (the CAM family): the mean map over 6 test-
                                            time augmentations (flip, brightness 0.9/1/1.1)

@@ -11,6 +11,7 @@ import { kernelPcaMaps } from './kernelPca';
 import type { CamMethod } from './methods';
 import { batches, checkpoint, type Progress } from '../progress';
 import type { RequestedClasses } from './scores';
+import { shapleyWeighted } from './shapleyCam';
 import { checkCamHead } from './targetLayer';
 import { asTarget, resolveTarget, type Target, targetOutputs, type TargetScore } from './targets';
 import { gridToTokens, tokenGridOf, tokensToGrid } from './tokenGrid';
@@ -141,6 +142,8 @@ async function camFromActivation(
         g.dispose();
         return await reduce(product, true);
       }
+      case 'shapleycam':
+        return await reduce(shapleyWeighted(a, (x) => score(x, context, [])));
       default: {
         // CAM is Grad-CAM of the logit when GAP and a linear layer follow (checked above); Finer-CAM is
         // Grad-CAM of its comparison score.
