@@ -4,6 +4,7 @@
  */
 import { decisionRegions, type DecisionRegions } from '../../src/engine/dataset/decisionRegions';
 import { EMBEDDING_LABELS, EMBEDDING_METHODS, embed, type EmbeddingMethod } from '../../src/engine/dataset/embedding';
+import { drawnClasses } from '../../src/engine/dataset/regionGrid';
 import { ExplanationCancelled } from '../../src/engine/progress';
 import { field, select } from '../common/controls';
 import { h } from '../common/dom';
@@ -16,8 +17,10 @@ import { classColour } from './palette';
 import type { AnalyzeSession } from './session';
 import type { Tab } from './tabStrip';
 
-/** Cells along each side of the decision-region grid: fine enough that a dot's cell is mostly its own (see docs/explanations.md). */
+/** Cells along each side of the decision-region grid (see docs/explanations.md, "Decision regions"). */
 const REGION_GRID = 256;
+/** How many times a cell whose dots disagree with it may be halved: down to 1/16384 of the map's side. */
+const REGION_DEPTH = 6;
 
 export function mapTab(session: AnalyzeSession, navigator: Navigator): Tab {
   let method: EmbeddingMethod = 'pca';
@@ -132,7 +135,8 @@ export function mapTab(session: AnalyzeSession, navigator: Navigator): Tab {
       const agreeing = shownRegions.agrees.reduce((sum, a) => sum + a, 0);
       regionsNote.textContent =
         `Decision regions: the background shows the class the classifier after ${features.featureLayer} gives at each point of the map ` +
-        `(${REGION_GRID}×${REGION_GRID} cells, features from the nearest dots${method === 'pca' ? ' moved onto the point along the principal axes' : ''}). ` +
+        `(${REGION_GRID}×${REGION_GRID} cells, halved up to ${REGION_DEPTH} times where a dot's prediction differs, ` +
+        `features from the nearest dots${method === 'pca' ? ' moved onto the point along the principal axes' : ''}). ` +
         `The region under a dot is the model's prediction for ${agreeing} of ${points.length} images (${(shownRegions.agreement * 100).toFixed(1)}% agree).`;
     }
     note.textContent = `${EMBEDDING_LABELS[method]} of ${features.featureLayer} features: ${points.length} images. Scroll to zoom, drag to pan, click a dot to see its image.${shown.note ? ` ${shown.note}` : ''}`;
@@ -163,6 +167,7 @@ export function mapTab(session: AnalyzeSession, navigator: Navigator): Tab {
         predicted: Int32Array.from(shown.indices, (image) => features.predicted[image]),
         method,
         gridSize: REGION_GRID,
+        refineDepth: REGION_DEPTH,
         progress: { token: mine, report: (done, total) => postToHost({ type: 'progress', title, done, total }) },
       });
       if (isLatest()) regions = { key: shown.key, result };
@@ -179,7 +184,7 @@ export function mapTab(session: AnalyzeSession, navigator: Navigator): Tab {
   };
 
   const classLegend = (classIndices: number[], shownRegions: DecisionRegions | undefined): [string, string][] => {
-    const classes = [...new Set([...classIndices, ...(shownRegions?.grid.classes ?? [])])].sort((a, b) => a - b);
+    const classes = [...new Set([...classIndices, ...(shownRegions ? drawnClasses(shownRegions.grid) : [])])].sort((a, b) => a - b);
     return classes.map((c) => [c < 0 ? 'no class' : session.className(c), classColour(c)]);
   };
   const conceptLegend = (folderConcepts: FolderConcepts): [string, string][] =>

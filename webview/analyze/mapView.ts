@@ -1,10 +1,10 @@
 /**
  * The embedding map: one dot per image on a canvas, coloured by class, with wheel zoom, drag to pan,
  * a thumbnail on hover and a click that selects the image. Keyboard: +/- zoom, arrows pan, 0 resets.
- * Optionally a background of decision regions: a grid of classes in map coordinates, drawn faintly
- * with thin lines where neighbouring cells differ.
+ * Optionally a background of decision regions: a grid of classes in map coordinates, some cells split
+ * into finer quarters, drawn faintly with thin lines where neighbouring cells differ.
  */
-import type { RegionGrid } from '../../src/engine/dataset/decisionRegions';
+import { forEachDrawnCell, latticeColumns, latticeRows, regionBorders, type RegionGrid } from '../../src/engine/dataset/regionGrid';
 import { h } from '../common/dom';
 
 export interface MapPoint {
@@ -47,7 +47,9 @@ export function createMapView(options: MapViewOptions): MapView {
   const element = h('div', { class: 'map' }, h('div', { class: 'map-stage' }, canvas, tooltip), legend);
   let points: MapPoint[] = [];
   let highlighted: number | undefined;
-  let regions: { grid: RegionGrid; image: HTMLCanvasElement } | undefined;
+  let regions: ShownRegions | undefined;
+  // The regions are painted opaque here, then laid over the map at REGION_ALPHA in one step.
+  const layer = h('canvas');
   // View transform: screen = (data − centre) · zoom · fit + canvas centre.
   let bounds = { minX: 0, maxX: 1, minY: 0, maxY: 1 };
   let zoom = 1;
@@ -74,7 +76,7 @@ export function createMapView(options: MapViewOptions): MapView {
     const context = canvas.getContext('2d')!;
     context.clearRect(0, 0, canvas.width, canvas.height);
     const radius = DOT * ratio;
-    if (regions) drawRegions(context, regions.grid, regions.image, ratio);
+    if (regions) drawRegions(context, regions, ratio);
     // On regions a dot gets a dark rim, so one on a region of another colour still reads as its own.
     context.strokeStyle = 'rgba(0, 0, 0, 0.55)';
     context.lineWidth = ratio;
@@ -97,33 +99,38 @@ export function createMapView(options: MapViewOptions): MapView {
     }
   };
 
-  /** The grid as one image stretched over its extent, then a line along every edge between two classes. */
-  const drawRegions = (context: CanvasRenderingContext2D, grid: RegionGrid, image: HTMLCanvasElement, ratio: number) => {
+  /**
+   * The grid's cells as one image stretched over its extent, the finer cells over it as rectangles,
+   * then a line along every border between two classes. The rectangles' edges are rounded to whole
+   * pixels, so each pixel shows the cell that holds its centre, however small the cells.
+   */
+  const drawRegions = (context: CanvasRenderingContext2D, { grid, image, finer, borders }: ShownRegions, ratio: number) => {
     const topLeft = toScreen({ x: grid.minX, y: grid.maxY });
     const bottomRight = toScreen({ x: grid.maxX, y: grid.minY });
+    const [columns, rows] = [latticeColumns(grid), latticeRows(grid)];
+    // Screen y grows downwards while lattice rows grow upwards in the map.
+    const screenX = (lx: number) => topLeft.sx + (lx / columns) * (bottomRight.sx - topLeft.sx);
+    const screenY = (ly: number) => bottomRight.sy - (ly / rows) * (bottomRight.sy - topLeft.sy);
+    layer.width = canvas.width;
+    layer.height = canvas.height;
+    const painter = layer.getContext('2d')!;
+    painter.imageSmoothingEnabled = false;
+    painter.drawImage(image, topLeft.sx, topLeft.sy, bottomRight.sx - topLeft.sx, bottomRight.sy - topLeft.sy);
+    for (const { x, y, size, colour } of finer) {
+      const [left, right] = [Math.round(screenX(x)), Math.round(screenX(x + size))];
+      const [top, bottom] = [Math.round(screenY(y + size)), Math.round(screenY(y))];
+      if (right <= Math.max(0, left) || bottom <= Math.max(0, top) || left >= layer.width || top >= layer.height) continue;
+      painter.fillStyle = colour;
+      painter.fillRect(left, top, right - left, bottom - top);
+    }
     context.save();
-    context.imageSmoothingEnabled = false;
     context.globalAlpha = REGION_ALPHA;
-    context.drawImage(image, topLeft.sx, topLeft.sy, bottomRight.sx - topLeft.sx, bottomRight.sy - topLeft.sy);
+    context.drawImage(layer, 0, 0);
     context.restore();
-    const cellWidth = (bottomRight.sx - topLeft.sx) / grid.columns;
-    const cellHeight = (bottomRight.sy - topLeft.sy) / grid.rows;
-    const at = (row: number, column: number) => grid.classes[row * grid.columns + column];
     context.beginPath();
-    for (let row = 0; row < grid.rows; row++) {
-      // Screen y grows downwards while rows grow upwards in the map.
-      const bottom = bottomRight.sy - row * cellHeight;
-      for (let column = 0; column < grid.columns; column++) {
-        const left = topLeft.sx + column * cellWidth;
-        if (column + 1 < grid.columns && at(row, column) !== at(row, column + 1)) {
-          context.moveTo(left + cellWidth, bottom);
-          context.lineTo(left + cellWidth, bottom - cellHeight);
-        }
-        if (row + 1 < grid.rows && at(row, column) !== at(row + 1, column)) {
-          context.moveTo(left, bottom - cellHeight);
-          context.lineTo(left + cellWidth, bottom - cellHeight);
-        }
-      }
+    for (let s = 0; s < borders.length; s += 4) {
+      context.moveTo(screenX(borders[s]), screenY(borders[s + 1]));
+      context.lineTo(screenX(borders[s + 2]), screenY(borders[s + 3]));
     }
     context.strokeStyle = getComputedStyle(canvas).getPropertyValue('--vscode-foreground') || '#888888';
     context.globalAlpha = 0.45;
@@ -257,7 +264,7 @@ export function createMapView(options: MapViewOptions): MapView {
       draw();
     },
     showRegions(shown) {
-      regions = shown && { grid: shown.grid, image: regionImage(shown) };
+      regions = shown && shownRegions(shown);
       draw();
     },
     highlight(image) {
@@ -267,7 +274,25 @@ export function createMapView(options: MapViewOptions): MapView {
   };
 }
 
-/** One pixel per cell, in the class colours, top row first (the map's highest y). */
+/** Regions ready to draw: the grid's cells as an image, the finer cells and the borders on the lattice. */
+interface ShownRegions {
+  grid: RegionGrid;
+  image: HTMLCanvasElement;
+  finer: { x: number; y: number; size: number; colour: string }[];
+  borders: Int32Array;
+}
+
+function shownRegions(regions: MapRegions): ShownRegions {
+  const { grid, colour } = regions;
+  const whole = 2 ** grid.depth;
+  const finer: ShownRegions['finer'] = [];
+  forEachDrawnCell(grid, ({ cell, x, y, size }) => {
+    if (size < whole) finer.push({ x, y, size, colour: colour(grid.classes[cell]) });
+  });
+  return { grid, image: regionImage(regions), finer, borders: regionBorders(grid) };
+}
+
+/** One pixel per cell of the grid, in the class colours, top row first (the map's highest y); split cells are painted over. */
 function regionImage({ grid, colour }: MapRegions): HTMLCanvasElement {
   const image = h('canvas', { width: String(grid.columns), height: String(grid.rows) });
   const context = image.getContext('2d')!;

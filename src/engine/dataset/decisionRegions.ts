@@ -7,8 +7,9 @@
  * regions"): the inverse-distance-weighted mean of the features of its nearest dots (as iLAMP and
  * DeepView-style maps do), and for PCA, where the projection is linear, that mean is moved along the
  * principal axes until it projects exactly onto the point. At a dot the weighted mean is the dot's own
- * features, so each dot evaluates to the model's own prediction; the grid samples the regions at cell
- * centres, and `agreement` measures how often the cell under a dot shows that dot's prediction.
+ * features, so each dot evaluates to the model's own prediction. The grid samples the regions at cell
+ * centres and splits the cells where a dot disagrees with its cell (regionGrid.ts holds the geometry);
+ * `agreement` measures how often the drawn cell under a dot shows that dot's prediction.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph } from '../execute';
@@ -16,6 +17,7 @@ import { descendantsOf, nodeIndex, type RunnableModel } from '../graph';
 import { checkpoint, type Progress } from '../progress';
 import { outputShapes } from '../explain/targetLayer';
 import type { EmbeddingMethod } from './embedding';
+import { cellAtLattice, latticeOf, mapXOf, mapYOf, type LatticeCell, type RegionGrid } from './regionGrid';
 
 /** The classifier from a feature layer onward: feature rows [n, dim] → the model's first output [n, classes]. */
 export type ClassifierHead = (rows: tf.Tensor2D) => tf.Tensor2D;
@@ -51,24 +53,17 @@ export function classifierHead(model: RunnableModel, layer: string): ClassifierH
     });
 }
 
-/** A grid over the map: `classes[row · columns + column]`, row 0 at `minY`, column 0 at `minX`. */
-export interface RegionGrid {
-  columns: number;
-  rows: number;
-  minX: number;
-  maxX: number;
-  minY: number;
-  maxY: number;
-  /** The head's class at each cell's centre. */
-  classes: Int32Array;
-}
+export type { RegionGrid } from './regionGrid';
+export { cellOf } from './regionGrid';
 
 export interface DecisionRegions {
   grid: RegionGrid;
-  /** Share of the dots whose cell shows the class the model predicts for that image. */
+  /** Share of the dots whose drawn cell shows the class the model predicts for that image. */
   agreement: number;
-  /** Per dot: whether its cell shows its prediction. */
+  /** Per dot: whether its drawn cell shows its prediction. */
   agrees: Uint8Array;
+  /** Cells put through the head: the grid's, then the quarters of refinement. */
+  evaluations: { grid: number; refinement: number };
 }
 
 export interface DecisionRegionOptions {
@@ -84,6 +79,8 @@ export interface DecisionRegionOptions {
   method: EmbeddingMethod;
   /** Cells along each side (64). */
   gridSize?: number;
+  /** How many times a cell whose dots disagree with it may be halved (6). */
+  refineDepth?: number;
   /** Dots averaged for a point of the map (8). */
   neighbours?: number;
   /** Cells through the head at once (512). */
@@ -91,6 +88,13 @@ export interface DecisionRegionOptions {
   progress?: Progress;
 }
 
+/**
+ * Samples the regions at every cell's centre, then refines where the dots are: a cell holding a dot
+ * whose prediction differs from the cell's class is split into quarters, each sampled at its centre,
+ * and so on down to `refineDepth` halvings, where a quarter holding dots is sampled at the dot nearest
+ * its centre (the regions pass through each dot's prediction there). A level splits at most one cell
+ * per dot, so refinement costs at most 4 · refineDepth head evaluations per dot.
+ */
 export async function decisionRegions(model: RunnableModel, options: DecisionRegionOptions): Promise<DecisionRegions> {
   const { features, dim, points, predicted } = options;
   const count = points.length / 2;
@@ -98,46 +102,112 @@ export async function decisionRegions(model: RunnableModel, options: DecisionReg
     throw new Error(`decision regions need at least 2 dots with one feature row and prediction each (got ${count})`);
   }
   const size = options.gridSize ?? 64;
+  const depth = options.refineDepth ?? 6;
   const batchSize = options.batchSize ?? 512;
   const head = classifierHead(model, options.featureLayer);
   const inverse = inverseProjection(features, dim, points, options.method, options.neighbours ?? 8);
-  const grid = gridOver(points, size);
-  const cellWidth = (grid.maxX - grid.minX) / size;
-  const cellHeight = (grid.maxY - grid.minY) / size;
-  const cells = size * size;
-  for (let start = 0; start < cells; start += batchSize) {
-    const end = Math.min(cells, start + batchSize);
-    const rows = new Float32Array((end - start) * dim);
-    for (let cell = start; cell < end; cell++) {
-      const x = grid.minX + ((cell % size) + 0.5) * cellWidth;
-      const y = grid.minY + (Math.floor(cell / size) + 0.5) * cellHeight;
-      inverse(x, y, rows.subarray((cell - start) * dim, (cell - start + 1) * dim));
+  const bounds = boundsOf(points);
+  const geometry = { columns: size, rows: size, ...bounds, depth, classes: new Int32Array(0), quarters: new Int32Array(0) };
+  const unit = 2 ** depth;
+  const lattice = Array.from({ length: count }, (_, i) => latticeOf(geometry, points[2 * i], points[2 * i + 1]));
+
+  /** The head's class at each map point [x₀, y₀, x₁, y₁, …], in batches. */
+  let evaluated = 0;
+  const classesAt = async (at: Float64Array, total: number): Promise<Int32Array> => {
+    const n = at.length / 2;
+    const result = new Int32Array(n);
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const rows = new Float32Array((end - start) * dim);
+      for (let j = start; j < end; j++) inverse(at[2 * j], at[2 * j + 1], rows.subarray((j - start) * dim, (j - start + 1) * dim));
+      const classes = tf.tidy(() => tf.argMax(head(tf.tensor2d(rows, [end - start, dim])), 1));
+      try {
+        result.set(await classes.data(), start);
+      } finally {
+        classes.dispose();
+      }
+      evaluated += end - start;
+      await checkpoint(options.progress, evaluated, total);
     }
-    const classes = tf.tidy(() => {
-      const scores = head(tf.tensor2d(rows, [end - start, dim]));
-      return tf.argMax(scores, 1);
-    });
-    try {
-      grid.classes.set(await classes.data(), start);
-    } finally {
-      classes.dispose();
+    return result;
+  };
+
+  // Every cell as it is made: its class, its first quarter (−1 while drawn whole) and its lattice square.
+  const classes: number[] = [];
+  const quarters: number[] = [];
+  const squares: LatticeCell[] = [];
+  const add = (x: number, y: number, side: number): number => {
+    squares.push({ cell: squares.length, x, y, size: side });
+    quarters.push(-1);
+    return squares.length - 1;
+  };
+  const centreOf = ({ x, y, size: side }: LatticeCell): [number, number] => [
+    mapXOf(geometry, x + side / 2),
+    mapYOf(geometry, y + side / 2),
+  ];
+  const sampled = async (at: number[]) => {
+    for (const c of await classesAt(Float64Array.from(at), evaluated + at.length / 2)) classes.push(c);
+  };
+
+  // The grid, sampled at its cells' centres.
+  for (let cell = 0; cell < size * size; cell++) add((cell % size) * unit, Math.floor(cell / size) * unit, unit);
+  await sampled(squares.flatMap(centreOf));
+  let holding = new Map<number, number[]>();
+  lattice.forEach(([lx, ly], i) => {
+    const cell = Math.floor(ly / unit) * size + Math.floor(lx / unit);
+    const dots = holding.get(cell);
+    if (dots) dots.push(i);
+    else holding.set(cell, [i]);
+  });
+
+  // Each level splits the cells that hold a dot of another class than theirs and samples the quarters.
+  for (let level = 1; level <= depth; level++) {
+    const split = [...holding].filter(([cell, dots]) => dots.some((i) => predicted[i] !== classes[cell]));
+    if (split.length === 0) break;
+    const at: number[] = [];
+    const next = new Map<number, number[]>();
+    for (const [parent, dots] of split) {
+      quarters[parent] = squares.length;
+      for (const { x, y, size: side } of quartersOf(squares[parent])) {
+        const cell = add(x, y, side);
+        const inside = dots.filter(
+          (i) => lattice[i][0] - x >= 0 && lattice[i][0] - x < side && lattice[i][1] - y >= 0 && lattice[i][1] - y < side,
+        );
+        if (inside.length > 0) next.set(cell, inside);
+        // At the last halving a cell with dots is sampled at one of them, where the regions show its prediction.
+        const centre = centreOf(squares[cell]);
+        at.push(...(level === depth && inside.length > 0 ? nearestDot(points, inside, centre) : centre));
+      }
     }
-    await checkpoint(options.progress, end, cells);
+    await sampled(at);
+    holding = next;
   }
-  const agrees = new Uint8Array(count);
-  for (let i = 0; i < count; i++) agrees[i] = grid.classes[cellOf(grid, points[2 * i], points[2 * i + 1])] === predicted[i] ? 1 : 0;
-  return { grid, agreement: agrees.reduce((sum, a) => sum + a, 0) / count, agrees };
+
+  const grid: RegionGrid = { ...geometry, classes: Int32Array.from(classes), quarters: Int32Array.from(quarters) };
+  const agrees = Uint8Array.from(lattice, ([lx, ly], i) => (grid.classes[cellAtLattice(grid, lx, ly).cell] === predicted[i] ? 1 : 0));
+  return {
+    grid,
+    agreement: agrees.reduce((sum, a) => sum + a, 0) / count,
+    agrees,
+    evaluations: { grid: size * size, refinement: evaluated - size * size },
+  };
 }
 
-/** The grid's cell that holds the point (points on the far edges belong to the last cells). */
-export function cellOf(grid: RegionGrid, x: number, y: number): number {
-  const column = Math.min(grid.columns - 1, Math.max(0, Math.floor(((x - grid.minX) / (grid.maxX - grid.minX)) * grid.columns)));
-  const row = Math.min(grid.rows - 1, Math.max(0, Math.floor(((y - grid.minY) / (grid.maxY - grid.minY)) * grid.rows)));
-  return row * grid.columns + column;
+/** A lattice square's four quarters: lower left, lower right, upper left, upper right. */
+function quartersOf({ x, y, size }: LatticeCell): LatticeCell[] {
+  const half = size / 2;
+  return [0, 1, 2, 3].map((q) => ({ cell: -1, x: x + (q % 2) * half, y: y + Math.floor(q / 2) * half, size: half }));
 }
 
-/** A square-celled grid over the dots' bounding box with a 5% margin on every side. */
-function gridOver(points: Float32Array, size: number): RegionGrid {
+/** The position of the dot among `dots` nearest to a map point. */
+function nearestDot(points: Float32Array, dots: number[], [x, y]: [number, number]): [number, number] {
+  const distance = (i: number) => (points[2 * i] - x) ** 2 + (points[2 * i + 1] - y) ** 2;
+  const nearest = dots.reduce((best, i) => (distance(i) < distance(best) ? i : best));
+  return [points[2 * nearest], points[2 * nearest + 1]];
+}
+
+/** The dots' bounding box with a 5% margin on every side (square cells where the map is square). */
+function boundsOf(points: Float32Array): { minX: number; maxX: number; minY: number; maxY: number } {
   let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i < points.length; i += 2) {
     minX = Math.min(minX, points[i]);
@@ -146,15 +216,7 @@ function gridOver(points: Float32Array, size: number): RegionGrid {
     maxY = Math.max(maxY, points[i + 1]);
   }
   const margin = 0.05 * Math.max(maxX - minX, maxY - minY, 1e-6);
-  return {
-    columns: size,
-    rows: size,
-    minX: minX - margin,
-    maxX: maxX + margin,
-    minY: minY - margin,
-    maxY: maxY + margin,
-    classes: new Int32Array(size * size),
-  };
+  return { minX: minX - margin, maxX: maxX + margin, minY: minY - margin, maxY: maxY + margin };
 }
 
 /**
