@@ -89,6 +89,36 @@ describe(
       await screenshot(session.page, 'analyze-concepts');
       await frame.locator('.concepts').scrollIntoViewIfNeeded();
       await screenshot(session.page, 'analyze-concepts-strip');
+
+      // An image of the first concept's strip: its concepts drawn over it, and their shares.
+      const tile = frame.locator('.concept-row[data-concept="0"] .concept-strip button').first();
+      const share = /· (\d+)% concept 1$/.exec((await tile.getAttribute('title')) ?? '')?.[1];
+      assert.ok(share, 'the tile says its share of concept 1');
+      await tile.click();
+      await waitForText(frame, '.concept-image .caption', /^Concepts in /, 30_000);
+      const entries = (await frame.locator('.concept-image-legend li').allTextContents()).map((t) => t.trim());
+      assert.equal(entries.length, 5);
+      const shares = entries.map((entry) => Number(/^(\d+)%/.exec(entry)?.[1]));
+      assert.deepEqual(
+        shares,
+        [...shares].sort((a, b) => b - a),
+        'largest share first',
+      );
+      assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) <= 3, `shares ${shares.join(', ')} sum to 100%`);
+      assert.ok(
+        entries.some((entry) => entry.startsWith(`${share}% · Concept 1: `)),
+        `concept 1 at ${share}% in ${JSON.stringify(entries)}`,
+      );
+      const colours = await frame.$eval('.concept-image-canvas', (c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const seen = new Set<string>();
+        for (let i = 0; i < data.length; i += 4) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+        return seen.size;
+      });
+      assert.ok(colours > 20, `the concepts are drawn (${colours} colours)`);
+      await frame.locator('.concept-image').scrollIntoViewIfNeeded();
+      await screenshot(session.page, 'analyze-image-concepts');
       await frame.selectOption('#map-concepts', '3');
       await waitFor(
         async () => (await frame.locator('.concept-row').count()) === 3,

@@ -2,13 +2,17 @@
  * Concepts of the folder for the Map tab: deep feature factorisation of the last spatial layer's
  * activations over every image into k concepts, each image's dominant concept (the one with the largest
  * share of its factorised activation), each concept's top classes, and a strip of the images where each
- * concept's share is highest.
+ * concept's share is highest. A tile opens that image's concepts as pytorch-grad-cam draws them (each
+ * pixel in the colour of its strongest concept), with the concepts it holds and their shares.
  */
 import { defaultTargetLayer } from '../../src/engine/explain/targetLayer';
-import { conceptClasses, factoriseFolder } from '../../src/engine/explain/featureFactorisation';
+import * as tf from '@tensorflow/tfjs-core';
+import { conceptClasses, conceptHeatmaps, factoriseFolder, type FeatureFactorisation } from '../../src/engine/explain/featureFactorisation';
+import { conceptOverlay, conceptRgb } from '../../src/engine/render/conceptOverlay';
 import { ExplanationCancelled } from '../../src/engine/progress';
 import type { Prediction } from '../../src/engine/predictions';
 import { h } from '../common/dom';
+import { paint } from '../common/images';
 import { postToHost } from './channel';
 import type { Navigator } from './navigator';
 import type { AnalyzeSession } from './session';
@@ -22,11 +26,13 @@ export interface FolderConcepts {
   shares: Float32Array;
   /** Per concept: its top 3 classes. */
   classes: Prediction[][];
+  /** The factorisation itself, for each image's concept heatmaps. */
+  factorisation: FeatureFactorisation;
 }
 
 /** Concept colours: evenly spaced hues, as pytorch-grad-cam's gist_rainbow colours, distinct from the class palette's order. */
 export function conceptColour(concept: number, components: number): string {
-  return `hsl(${Math.round((concept * 300) / Math.max(1, components))} 85% 50%)`;
+  return `rgb(${conceptRgb(concept, components).join(' ')})`;
 }
 
 /** How a concept reads in a legend: its number and top classes. */
@@ -36,10 +42,13 @@ export function conceptLabel(session: AnalyzeSession, concepts: FolderConcepts, 
 }
 
 const STRIP_IMAGES = 6;
+/** The concepts of one image are drawn at least this large (28×28 images are scaled up, pixels kept). */
+const FIGURE_SIZE = 224;
 
 export function conceptsView(session: AnalyzeSession, navigator: Navigator) {
   const element = h('section', { class: 'concepts', id: 'concepts', hidden: true, 'aria-label': 'Concepts' });
   const known = new Map<string, FolderConcepts>();
+  const figure = imageConcepts(session, navigator);
 
   /** The folder's concepts for k, computed once per feature pass and k. Undefined when cancelled. */
   const compute = async (components: number, note: (text: string) => void): Promise<FolderConcepts | undefined> => {
@@ -70,7 +79,14 @@ export function conceptsView(session: AnalyzeSession, navigator: Navigator) {
         const row = factorisation.shares.subarray(image * components, (image + 1) * components);
         return row.indexOf(Math.max(...row));
       });
-      const result = { layer, components, dominant, shares: factorisation.shares, classes: conceptClasses(model, layer, factorisation) };
+      const result = {
+        layer,
+        components,
+        dominant,
+        shares: factorisation.shares,
+        classes: conceptClasses(model, layer, factorisation),
+        factorisation,
+      };
       known.set(key, result);
       return result;
     } catch (error) {
@@ -103,7 +119,7 @@ export function conceptsView(session: AnalyzeSession, navigator: Navigator) {
             type: 'button',
             title: `${session.describe(image)} · ${(share * 100).toFixed(0)}% concept ${concept + 1}`,
           });
-          button.addEventListener('click', () => navigator.show(image));
+          button.addEventListener('click', () => void figure.show(concepts, image));
           void session.folder.thumbnail(session.entries[image].path, 56).then((picture) => picture && button.append(picture));
           return h('li', {}, button);
         }),
@@ -115,11 +131,55 @@ export function conceptsView(session: AnalyzeSession, navigator: Navigator) {
         strip,
       );
     });
+    figure.element.hidden = true;
     element.replaceChildren(
       h('h3', {}, `Concepts of ${concepts.layer} (deep feature factorisation, k = ${components})`),
       h('ul', { class: 'concept-rows' }, ...rows),
+      figure.element,
     );
   };
 
   return { element, compute, show };
+}
+
+/** One image's concepts: the picture, and the concepts it holds by share, each with its top classes. */
+function imageConcepts(session: AnalyzeSession, navigator: Navigator) {
+  const canvas = h('canvas', { class: 'concept-image-canvas' });
+  const caption = h('p', { class: 'caption' });
+  const legend = h('ul', { class: 'legend concept-image-legend' });
+  const preview = h('button', { class: 'secondary', type: 'button' }, 'Open in preview');
+  const element = h('figure', { class: 'concept-image', hidden: true }, canvas, h('figcaption', {}, caption, legend, preview));
+  let shown = 0;
+  preview.addEventListener('click', () => navigator.show(shown));
+
+  const show = async (concepts: FolderConcepts, image: number) => {
+    shown = image;
+    const [pixels] = await session.folder.decode([session.entries[image].path]);
+    if (!pixels) return;
+    const { components, shares, factorisation } = concepts;
+    const heatmaps = conceptHeatmaps(factorisation, image, pixels.height, pixels.width);
+    const values = (await heatmaps.data()) as Float32Array;
+    tf.dispose(heatmaps);
+    paint(canvas, conceptOverlay(pixels, values, components));
+    // Small images are shown larger, pixels kept sharp (CSS size only: the canvas keeps the image's pixels).
+    const scale = Math.max(1, Math.floor(FIGURE_SIZE / Math.max(pixels.width, pixels.height)));
+    canvas.style.width = `${pixels.width * scale}px`;
+    canvas.style.height = `${pixels.height * scale}px`;
+    caption.textContent = `Concepts in ${session.describe(image)}`;
+    canvas.setAttribute('aria-label', caption.textContent);
+    const byShare = Array.from({ length: components }, (_, j) => j).sort(
+      (a, b) => shares[image * components + b] - shares[image * components + a],
+    );
+    legend.replaceChildren(
+      ...byShare.map((j) => {
+        const swatch = h('span', { class: 'swatch' });
+        swatch.style.background = conceptColour(j, components);
+        const share = `${(shares[image * components + j] * 100).toFixed(0)}%`;
+        return h('li', { 'data-concept': String(j) }, swatch, `${share} · ${conceptLabel(session, concepts, j)}`);
+      }),
+    );
+    element.hidden = false;
+    element.scrollIntoView({ block: 'nearest' });
+  };
+  return { element, show };
 }
