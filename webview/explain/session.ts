@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { explain } from '../../src/engine/explain';
+import type { Target } from '../../src/engine/explain/targets';
 import { isLongRequest, METHOD_LABELS, usesTargetLayer, type Method } from '../../src/engine/explain/methods';
 import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
 import { sidecarName } from '../../src/engine/modelInput';
@@ -25,6 +26,8 @@ import { progressReports } from '../common/progressReports';
 import { safely } from '../common/safely';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../common/tfBackend';
 import { loadImages, type LoadedImage } from './loadImages';
+import { describeChoice, findPageTargets, firstChoice, targetOf, type PageTargets, type TargetChoice } from './pageTargets';
+import { targetPicker, type TargetPicker } from './targetView';
 import { checkResults } from './checkView';
 import { createExplainView, type ExplainView } from './view';
 
@@ -63,6 +66,11 @@ export class ExplainSession {
   private mainMaps = new Map<number, { method: Method; width: number; height: number; data: Float32Array }>();
   /** The image whose check runs now, if one does. */
   private checking?: number;
+  /** A segmentation or detection model's classes or detections per image; undefined for a classifier. */
+  private targets?: PageTargets;
+  /** Each image's chosen segmentation class or detection, and the picker it was chosen on. */
+  private choices: TargetChoice[] = [];
+  private pickers: TargetPicker[] = [];
 
   constructor(
     private readonly host: Pick<HostChannel<ExplainProtocol>, 'postToHost' | 'hostModelSource'>,
@@ -86,12 +94,14 @@ export class ExplainSession {
     try {
       this.opened = await openModel(this.host.hostModelSource(message.modelFileName, message.limits));
       ({ loaded: this.images, problems, input: this.input } = await loadImages(message.images, this.opened));
+      this.targets = await findPageTargets(this.opened, this.input);
     } catch (error) {
       // The panel shows only the error now: free the model's weights.
       this.release();
       throw error;
     }
     const { model, input: resolved, labels } = this.opened;
+    this.makePickers();
     const layers = camTargetLayers(model);
     this.layer = kept.layer && layers.includes(kept.layer) ? kept.layer : safely(() => defaultTargetLayer(model));
     this.view = createExplainView({
@@ -101,14 +111,20 @@ export class ExplainSession {
       preprocessingReason: resolved.sidecar
         ? `The model's own default: ${describePreprocessing(resolved.detected)} — ${resolved.reason}.`
         : `Why: ${resolved.reason}.`,
-      labelsOrigin: labels?.origin,
+      labelsOrigin: this.targets ? this.targets.labels?.origin : labels?.origin,
       backend: BACKEND_LABELS[choice.backend],
       backendNotice: choice.fallback ? choice.reason : undefined,
       layers,
       layer: this.layer,
       settings: this.settings,
       compared: this.compared,
-      images: this.images.map(({ name, predictions, classIndex }) => ({ name, predictions, classIndex })),
+      images: this.images.map(({ name, predictions, classIndex }, i) => ({
+        name,
+        predictions,
+        classIndex,
+        picker: this.pickers[i],
+      })),
+      offersChecks: !this.targets,
       leftOut: problems,
       onMethod: (method) => this.choose({ method }),
       onLayer: (id) => {
@@ -160,7 +176,30 @@ export class ExplainSession {
     this.rerender();
   }
 
+  /** For a segmentation or detection model, each image's picker of classes or detections, its first one chosen. */
+  private makePickers(): void {
+    const { targets, input } = this;
+    this.choices = [];
+    this.pickers = [];
+    if (!targets || !input) return;
+    this.images.forEach((image, index) => {
+      const picker = targetPicker(
+        targets,
+        { name: image.name, index, pixels: image.pixels, input: { width: input.shape[2], height: input.shape[1] } },
+        (choice) => {
+          this.choices[index] = choice;
+          picker.markChosen(choice);
+          this.rerender();
+        },
+      );
+      this.choices[index] = firstChoice(targets, index);
+      picker.markChosen(this.choices[index]);
+      this.pickers[index] = picker;
+    });
+  }
+
   private release(): void {
+    this.targets = undefined;
     this.opened?.model.dispose();
     this.opened = undefined;
     this.input?.dispose();
@@ -171,7 +210,8 @@ export class ExplainSession {
   private async offerSuggestion(model: OpenedModel): Promise<void> {
     this.suggestion = undefined;
     const image = this.images[0];
-    if (!image || model !== this.opened || image.predictions[0].probability >= UNCERTAIN_BELOW) return;
+    // Segmentation and detection outputs are not class probabilities: nothing to judge them by.
+    if (!image || model !== this.opened || this.targets || image.predictions[0].probability >= UNCERTAIN_BELOW) return;
     const { input: resolved, labels } = model;
     try {
       this.suggestion = await suggestPreprocessing(model.model, image.pixels, resolved.preprocessing, labels?.names, resolved.detected);
@@ -336,31 +376,41 @@ export class ExplainSession {
     const long = isLongRequest(method, settings.augSmooth);
     view.setBusy(`Computing ${METHOD_LABELS[method]}…`);
     try {
-      const result = await explain(opened.model, input, {
-        method,
-        layer: usesTargetLayer(method) ? this.layer : undefined,
-        classIndex: this.images.map((image) => image.classIndex),
-        augSmooth: settings.augSmooth,
-        eigenSmooth: settings.eigenSmooth,
-        // WebGL wants large batches (one program per op, not per image); the others the engine's default.
-        batchSize: this.backend === 'webgl' ? 32 : undefined,
-        progress: {
-          token,
-          report: long
-            ? (done, total) => this.host.postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total })
-            : undefined,
-        },
-      });
-      const [batch, height, width] = result.maps.shape;
-      const maps = await result.maps.data();
-      result.maps.dispose();
-      for (let b = 0; b < batch; b++) {
-        const map = maps.subarray(b * height * width, (b + 1) * height * width);
-        if (method === settings.method) this.mainMaps.set(b, { method, width, height, data: map.slice() as Float32Array });
-        const picture = overlay(this.images[b].pixels, map, width, height, settings.colormap, settings.alpha);
-        view.showExplanation(b, picture, { method, layer: result.layer, classIndex: result.classIndex[b], score: result.score[b] });
+      const classIndex: number[] = [];
+      let layer: string | undefined;
+      for (const request of this.requests()) {
+        // A target chosen per image is explained on that image alone.
+        const batch = request.images.length === this.images.length ? input : (tf.gather(input, request.images) as tf.Tensor4D);
+        const result = await explain(opened.model, batch, {
+          method,
+          layer: usesTargetLayer(method) ? this.layer : undefined,
+          classIndex: request.images.map((b) => this.images[b].classIndex),
+          target: request.target,
+          augSmooth: settings.augSmooth,
+          eigenSmooth: settings.eigenSmooth,
+          // WebGL wants large batches (one program per op, not per image); the others the engine's default.
+          batchSize: this.backend === 'webgl' ? 32 : undefined,
+          progress: {
+            token,
+            report: long
+              ? (done, total) => this.host.postToHost({ type: 'progress', title: `ConvLens: ${METHOD_LABELS[method]}`, done, total })
+              : undefined,
+          },
+        }).finally(() => (batch === input ? undefined : batch.dispose()));
+        const [, height, width] = result.maps.shape;
+        const maps = await result.maps.data();
+        result.maps.dispose();
+        layer = result.layer;
+        request.images.forEach((b, row) => {
+          const map = maps.subarray(row * height * width, (row + 1) * height * width);
+          if (method === settings.method) this.mainMaps.set(b, { method, width, height, data: map.slice() as Float32Array });
+          const picture = overlay(this.images[b].pixels, map, width, height, settings.colormap, settings.alpha);
+          const subject = this.targets ? describeChoice(this.targets, b, this.choices[b]) : undefined;
+          classIndex[b] = result.classIndex[row];
+          view.showExplanation(b, picture, { method, layer, classIndex: result.classIndex[row], score: result.score[row], subject });
+        });
       }
-      this.host.postToHost({ type: 'rendered', method, layer: result.layer, classIndex: result.classIndex, backend: this.backend });
+      this.host.postToHost({ type: 'rendered', method, layer, classIndex, backend: this.backend });
       return true;
     } catch (error) {
       if (error instanceof ExplanationCancelled) {
@@ -375,6 +425,13 @@ export class ExplainSession {
     } finally {
       if (long) this.host.postToHost({ type: 'progressEnd' });
     }
+  }
+
+  /** What each explain call covers: every image for its class, or, on a target page, each image for its own choice. */
+  private requests(): { images: number[]; target?: Target }[] {
+    const { targets } = this;
+    if (!targets) return [{ images: this.images.map((_, b) => b) }];
+    return this.images.map((_, b) => ({ images: [b], target: targetOf(targets, b, this.choices[b]) }));
   }
 
   /**

@@ -31,7 +31,16 @@ export interface ExplainViewOptions {
   settings: ExplainSettings;
   /** Methods shown beside the main one. */
   compared: readonly Method[];
-  images: { name: string; predictions: Prediction[]; classIndex: number }[];
+  /**
+   * Each image; where the model segments or detects, `picker` (targetView.ts) puts the image with its mask
+   * or detections beside the maps, and its legend or list in place of the class buttons.
+   */
+  images: { name: string; predictions: Prediction[]; classIndex: number; picker?: { figure: HTMLElement; list: HTMLElement } }[];
+  /**
+   * Whether the checks and the method report are offered: they measure a class's probability, so not
+   * where the page explains segmentation classes or detections.
+   */
+  offersChecks: boolean;
   /** Why chosen files are not shown (they could not be decoded). */
   leftOut: string[];
   onMethod(method: Method): void;
@@ -61,6 +70,8 @@ export interface Shown {
   layer?: string;
   classIndex: number;
   score: number;
+  /** What the map explains, where not a class: "“road” (segmentation, class 2)". */
+  subject?: string;
 }
 
 export interface ExplainView {
@@ -160,7 +171,7 @@ export function createExplainView(options: ExplainViewOptions): ExplainView {
     ),
     field('Opacity', 'alpha-input', alpha),
     compareMenu(options.compared, options.onCompare),
-    reportButton,
+    options.offersChecks ? reportButton : null,
   );
 
   const cards = options.images.map((image, index) => imageCard(image, index, options));
@@ -361,11 +372,11 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
   const checkArea = h('div', { class: 'check' });
   const element = h(
     'section',
-    { class: 'card', 'aria-label': image.name, 'data-image': image.name },
+    { class: image.picker ? 'card targets' : 'card', 'aria-label': image.name, 'data-image': image.name },
     h('h2', {}, image.name),
     figures,
-    h('div', { class: 'predictions', role: 'group', 'aria-label': `Top predictions for ${image.name}` }, ...buttons),
-    h('div', { class: 'check-actions' }, checkButton, ' ', segmentButton, ' ', checkStatus),
+    image.picker?.list ?? h('div', { class: 'predictions', role: 'group', 'aria-label': `Top predictions for ${image.name}` }, ...buttons),
+    h('div', { class: 'check-actions' }, options.offersChecks ? checkButton : null, ' ', segmentButton, ' ', checkStatus),
     segmentArea,
     checkArea,
   );
@@ -399,17 +410,14 @@ function imageCard(image: ExplainViewOptions['images'][number], index: number, o
     setMethods(methods: Method[]) {
       // Keep the pictures already drawn for methods that stay, so nothing flickers while the rest compute.
       slots = new Map(methods.map((method) => [method, slots.get(method) ?? methodFigure(image.name, method, index, options)]));
-      figures.replaceChildren(...[...slots.values()].map((slot) => slot.element));
+      figures.replaceChildren(...(image.picker ? [image.picker.figure] : []), ...[...slots.values()].map((slot) => slot.element));
       element.classList.toggle('comparing', methods.length > 1);
     },
     show(picture: RgbaImage, shown: Shown) {
       const label = image.predictions.find((p) => p.index === shown.classIndex)?.label ?? `class ${shown.classIndex}`;
-      slots
-        .get(shown.method)
-        ?.show(
-          picture,
-          `${METHOD_LABELS[shown.method]} for “${label}” (class ${shown.classIndex}, score ${shown.score.toPrecision(4)})${shown.layer ? ` at ${shown.layer}` : ''}`,
-        );
+      const score = `score ${shown.score.toPrecision(4)}`;
+      const subject = shown.subject ? `${shown.subject}, ${score}` : `“${label}” (class ${shown.classIndex}, ${score})`;
+      slots.get(shown.method)?.show(picture, `${METHOD_LABELS[shown.method]} for ${subject}${shown.layer ? ` at ${shown.layer}` : ''}`);
       markSelected(shown.classIndex);
     },
   };

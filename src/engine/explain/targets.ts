@@ -275,3 +275,24 @@ export function detectionOutputs(model: RunnableModel): { ids: string[]; classAt
   }
   return { ids: model.outputs, classAt, boxAt };
 }
+
+/**
+ * What a page offers to explain for this model: a detection head's detections (per-anchor class scores
+ * and boxes, `detectionOutputs`), a segmentation output's classes (per-pixel class scores: the explained
+ * output is 4-D: [batch, classes, height, width] in the file), or classes.
+ */
+export function targetKindOf(model: RunnableModel): 'detection' | 'segmentation' | 'class' {
+  if (model.outputs.length >= 2) {
+    try {
+      detectionOutputs(model);
+      return 'detection';
+    } catch {
+      // Not a detection head: its outputs are read as a classifier's or a segmenter's.
+    }
+  }
+  // The explained output (or the logits before its softmax, of the same shape): per-pixel scores have
+  // height and width; a classifier ending in a 1 × 1 map (caffe2's SqueezeNet: [1, 1000, 1, 1]) does not.
+  const shape = model.summary.outputShapes[0];
+  const wide = shape?.slice(1).filter((size) => size === null || size > 1).length ?? 0;
+  return shape?.length === 4 && wide >= 2 ? 'segmentation' : 'class';
+}
