@@ -469,7 +469,7 @@ describe('hostile ONNX models are refused before they are run', () => {
       nestedSubgraphs(2000),
       /^nested\.onnx has subgraphs nested \d+ or more levels deep, more than the 200 levels of nesting ConvLens reads\.$/,
     );
-    // A few levels, as real control flow has, are read (and If refused as an operator when loading).
+    // A few levels, as real control flow has, are read (and an If on the input's values refused when loading).
     await readOnnxSummary(memorySource('shallow.onnx', nestedSubgraphs(3)));
   });
 

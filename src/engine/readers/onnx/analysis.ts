@@ -11,6 +11,7 @@ import { Attributes } from './attributes';
 import type { MemoryBudget } from './budget';
 import type { Layout } from './layout';
 import { OnnxFormatError, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type ValueInfo } from './onnxProto';
+import { boundOutputs, IF, outerReads, renamed, renamedInitializers, renamedValueInfo, Scope, takenBranch } from './controlFlow';
 import { isStandardDomain, operator } from './ops';
 import { HOST_FOLD_LIMIT } from './ops/host';
 import { isFullyKnown, product, unknownOutput } from './ops/shapes';
@@ -54,6 +55,8 @@ export interface GraphAnalysis {
   outputs: { name: string; desc: ValueDesc }[];
   /** Nodes whose operator ConvLens cannot run. */
   unsupported: AnalyzedNode[];
+  /** If nodes whose condition is not fixed before running (it depends on the input's values). */
+  unresolved: AnalyzedNode[];
   /** The most bytes one output may take when running (the model limit). */
   modelBytes: number;
 }
@@ -87,11 +90,7 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
   const producers = new Map<string, { node?: AnalyzedNode; index: number; inputId?: string }>();
   const usedIds = new Set<string>();
 
-  for (const tensor of graph.initializers) {
-    const dtype = dtypeOf(tensor.dataType) ?? 'float32';
-    const data = options.initializerValue(tensor)?.data;
-    values.set(tensor.name, { shape: [...tensor.dims], dtype, layout: 'onnx', constant: data ? { data } : {} });
-  }
+  for (const tensor of graph.initializers) values.set(tensor.name, initializerDesc(tensor, options));
 
   // Older files list the initializers among the inputs too: those are weights, not inputs.
   const inputs: AnalyzedInput[] = [];
@@ -104,13 +103,13 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     inputs.push({ id: info.name, desc });
   }
 
-  const order = topologicalOrder(graph, values);
   const nodes: AnalyzedNode[] = [];
   const unsupported: AnalyzedNode[] = [];
+  const unresolved: AnalyzedNode[] = [];
   const valueInfo = new Map<string, ValueInfo>([...graph.valueInfo, ...graph.outputs].map((info) => [info.name, info]));
 
-  order.forEach((node, position) => {
-    const id = uniqueId(node.name || `${node.opType}_${position}`, usedIds);
+  const analyze = (node: OnnxNode, fallbackId: string): AnalyzedNode => {
+    const id = uniqueId(node.name || fallbackId, usedIds);
     const view: NodeView = {
       id,
       opType: node.opType,
@@ -122,7 +121,6 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     const spec = operator(node.domain, node.opType);
     const analyzed: AnalyzedNode = { id, node, view, spec, outputs: [], computed: [], outputIds: [] };
     analyzed.outputIds = node.outputs.map((_, k) => (k === 0 ? id : uniqueId(`${id}:${k}`, usedIds)));
-    if (!spec) unsupported.push(analyzed);
 
     const { computed, stored } = spec ? describeOutputs(analyzed, spec, options) : { computed: [], stored: [] };
     analyzed.computed = computed;
@@ -134,7 +132,46 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
       producers.set(name, { node: analyzed, index: k });
     });
     nodes.push(analyzed);
-  });
+    return analyzed;
+  };
+
+  /**
+   * Analyses a graph's nodes in order, their names as `scope` gives them. An If whose condition is
+   * known by now is replaced by the branch it takes (controlFlow.ts); any other is kept as a node
+   * ConvLens cannot run.
+   */
+  const walk = (graphNodes: readonly OnnxNode[], scope: Scope, idPrefix: string): void => {
+    const known = { has: (name: string) => values.has(scope.resolve(name)) };
+    topologicalOrder(graphNodes, known).forEach((original, position) => {
+      const node = renamed(original, scope);
+      const fallbackId = `${idPrefix}${node.opType}_${position}`;
+      if (node.opType !== IF || !isStandardDomain(node.domain)) {
+        const analyzed = analyze(node, fallbackId);
+        if (!analyzed.spec) unsupported.push(analyzed);
+        return;
+      }
+      const condition = values.get(node.inputs[0] ?? '')?.constant?.data;
+      const branch = condition?.length ? takenBranch(node, condition[0]) : undefined;
+      if (!branch) {
+        unresolved.push(analyze(node, fallbackId));
+        return;
+      }
+      const inner = scope.branch(branch.graph, node.outputs);
+      const ifId = node.name || fallbackId;
+      for (const { tensor, name } of renamedInitializers(branch.graph, inner)) {
+        initializers.set(name, tensor);
+        values.set(name, initializerDesc(tensor, options));
+      }
+      for (const info of renamedValueInfo(branch.graph, inner)) if (!valueInfo.has(info.name)) valueInfo.set(info.name, info);
+      walk(branch.graph.nodes, inner, `${ifId}/${branch.name}/`);
+      for (const output of branch.graph.outputs) {
+        if (!values.has(inner.resolve(output.name)))
+          throw new OnnxFormatError(`the ${branch.name} of the If node "${ifId}" gives "${output.name}", which nothing defines`);
+      }
+      for (const identity of boundOutputs(node, branch.graph, inner)) analyze({ ...identity, name: ifId }, ifId);
+    });
+  };
+  walk(graph.nodes, Scope.of(graph), '');
 
   const outputs = graph.outputs.map((info) => {
     const desc = values.get(info.name);
@@ -152,8 +189,15 @@ export function analyzeGraph(fileName: string, model: OnnxModel, options: Analys
     producers,
     outputs,
     unsupported,
+    unresolved,
     modelBytes: options.budget.limit,
   };
+}
+
+function initializerDesc(tensor: OnnxTensor, options: AnalysisOptions): ValueDesc {
+  const dtype = dtypeOf(tensor.dataType) ?? 'float32';
+  const data = options.initializerValue(tensor)?.data;
+  return { shape: [...tensor.dims], dtype, layout: 'onnx', constant: data ? { data } : {} };
 }
 
 function standardOpset(model: OnnxModel): number {
@@ -172,7 +216,7 @@ function inputDesc(info: ValueInfo, graph: OnnxGraph): ValueDesc {
   const shape: Shape | undefined = info.shape?.map((d, i) => (i === 0 || typeof d !== 'number' || d < 1 ? null : d));
   let layout: Layout = 'onnx';
   if (shape?.length === 4 && dtype === 'float32') {
-    const consumers = graph.nodes.filter((node) => node.inputs.includes(info.name));
+    const consumers = graph.nodes.filter((node) => node.inputs.includes(info.name) || outerReads(node).has(info.name));
     const transposedToNchw = consumers.length > 0 && consumers.every((node) => node.opType === 'Transpose' && isNhwcToNchw(node));
     layout = transposedToNchw ? 'onnx' : 'nhwc';
   }
@@ -334,9 +378,9 @@ function uniqueId(base: string, used: Set<string>): string {
  * The nodes in an order where each follows the producers of its inputs, keeping the file's order
  * where it already is one (ONNX requires it; a few writers do not comply).
  */
-function topologicalOrder(graph: OnnxGraph, known: ReadonlyMap<string, ValueDesc>): OnnxNode[] {
+function topologicalOrder(graphNodes: readonly OnnxNode[], known: { has(name: string): boolean }): OnnxNode[] {
   const producerOf = new Map<string, number>();
-  graph.nodes.forEach((node, index) => {
+  graphNodes.forEach((node, index) => {
     for (const output of node.outputs) {
       if (!output) continue;
       if (producerOf.has(output) || known.has(output))
@@ -344,8 +388,8 @@ function topologicalOrder(graph: OnnxGraph, known: ReadonlyMap<string, ValueDesc
       producerOf.set(output, index);
     }
   });
-  const dependencies = graph.nodes.map((node) =>
-    node.inputs
+  const dependencies = graphNodes.map((node) => {
+    const listed = node.inputs
       .filter((name) => name !== '')
       .map((name) => {
         const producer = producerOf.get(name);
@@ -353,14 +397,16 @@ function topologicalOrder(graph: OnnxGraph, known: ReadonlyMap<string, ValueDesc
           throw new OnnxFormatError(`the node "${node.name || node.opType}" reads "${name}", which no node, input or initializer defines`);
         }
         return producer;
-      })
-      .filter((producer): producer is number => producer !== undefined),
-  );
+      });
+    // What its subgraphs read from this graph (a name they read that nothing defines is reported if the branch is taken).
+    const implicit = [...outerReads(node)].map((name) => producerOf.get(name));
+    return [...listed, ...implicit].filter((producer): producer is number => producer !== undefined);
+  });
 
   // Depth-first, iteratively (graphs can be thousands of nodes deep).
-  const state = new Uint8Array(graph.nodes.length); // 0 unvisited, 1 in progress, 2 done
+  const state = new Uint8Array(graphNodes.length); // 0 unvisited, 1 in progress, 2 done
   const order: OnnxNode[] = [];
-  for (let root = 0; root < graph.nodes.length; root++) {
+  for (let root = 0; root < graphNodes.length; root++) {
     if (state[root]) continue;
     const stack: [number, number][] = [[root, 0]];
     state[root] = 1;
@@ -377,7 +423,7 @@ function topologicalOrder(graph: OnnxGraph, known: ReadonlyMap<string, ValueDesc
         }
       } else {
         state[index] = 2;
-        order.push(graph.nodes[index]);
+        order.push(graphNodes[index]);
         stack.pop();
       }
     }

@@ -25,6 +25,7 @@ import type { RunnableModel } from '../../graph';
 import type { ModelSummary } from '../../model';
 import type { ModelSource } from '../../modelSource';
 import { analyzeGraph, type AnalyzedNode, type GraphAnalysis } from './analysis';
+import { everyInitializer } from './controlFlow';
 import { MemoryBudget, shortName } from './budget';
 import { inOnnxOrder } from './layout';
 import { decodeModel, OnnxFormatError, OnnxLimitError, type OnnxModel, type OnnxTensor } from './onnxProto';
@@ -84,15 +85,17 @@ export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
     const model = decode(source.fileName, await source.read(), limits);
     // Counted before any weight is read or decoded: their declared sizes are what a file could lie about.
     const budget = weightsCounted(source.fileName, model, limits);
-    const values = await readInitializers(source, model.graph.initializers, limits.modelBytes);
+    const values = await readInitializers(source, everyInitializer(model.graph), limits.modelBytes);
     const analysis = analyzeGraph(source.fileName, model, {
       budget,
       foldLarge: true,
-      initializerValue: (tensor) => values.get(tensor.name),
+      initializerValue: (tensor) => values.get(tensor),
       evaluate: (analyzed, _inputs, outputs) =>
         evaluateConstant(analyzed, outputs, { fileName: source.fileName, modelBytes: limits.modelBytes }),
     });
+    // An operator ConvLens cannot run may be what leaves a condition unknown: it is named first.
     rejectUnsupported(analysis);
+    rejectControlFlow(analysis);
     return buildRunnable(analysis, withFileNotes(summarizeGraph(analysis), model));
   });
 }
@@ -110,7 +113,8 @@ function withFileNotes(summary: ModelSummary, model: OnnxModel): ModelSummary {
 /** A budget holding the model's weights and constants, refusing the model when they alone exceed the limit. */
 function weightsCounted(fileName: string, model: OnnxModel, limits: Limits): MemoryBudget {
   const budget = new MemoryBudget(fileName, limits.modelBytes, model.graph.nodes.length);
-  budget.addWeights(model.graph.initializers);
+  // Branches' weights too: which branch is taken is known only once the graph is analysed.
+  budget.addWeights(everyInitializer(model.graph));
   return budget;
 }
 
@@ -165,18 +169,18 @@ function decode(fileName: string, bytes: Uint8Array, limits: Limits): OnnxModel 
   return model;
 }
 
-/** Every initializer's values, reading each external data file once. */
+/** Every initializer's values (subgraphs may reuse a name: they are told apart by tensor), reading each external data file once. */
 async function readInitializers(
   source: ModelSource,
   initializers: readonly OnnxTensor[],
   modelBytes: number,
-): Promise<Map<string, HostTensor>> {
+): Promise<Map<OnnxTensor, HostTensor>> {
   const files = new Map<string, Promise<Uint8Array>>();
-  const values = new Map<string, HostTensor>();
+  const values = new Map<OnnxTensor, HostTensor>();
   const declaredSizes = externalFileSizes(source.fileName, initializers, modelBytes);
   for (const tensor of initializers) {
     if (!isExternal(tensor)) {
-      values.set(tensor.name, hostTensor(tensor));
+      values.set(tensor, hostTensor(tensor));
       continue;
     }
     const { location, offset, length } = externalLocation(tensor);
@@ -194,7 +198,7 @@ async function readInitializers(
     if (offset > bytes.length || end > bytes.length) {
       throw new TensorDataError(`the tensor "${tensor.name}" lies past the end of "${location}" (the file may be truncated)`);
     }
-    values.set(tensor.name, hostTensor(tensor, bytes.subarray(offset, end)));
+    values.set(tensor, hostTensor(tensor, bytes.subarray(offset, end)));
   }
   return values;
 }
@@ -237,6 +241,39 @@ function externalFileSizes(fileName: string, initializers: readonly OnnxTensor[]
   }
   return sizes;
 }
+
+/** An If whose condition only running tells: ConvLens has no branches to run it with. */
+function rejectControlFlow(analysis: GraphAnalysis): void {
+  const [first] = analysis.unresolved;
+  if (!first) return;
+  const condition = first.node.inputs[0] ?? '';
+  let reason: string;
+  if (analysis.values.get(condition)?.constant) reason = 'on a condition ConvLens could not work out';
+  else if (readsInputValues(analysis, condition)) reason = "on the input's values";
+  else reason = "on the input's size, which the file leaves open (an export with a fixed input size runs)";
+  throw new ModelReadError(
+    analysis.fileName,
+    `has an If node "${first.id}" that branches ${reason}; ConvLens runs graphs without control flow.`,
+  );
+}
+
+/** Whether a tensor depends on a graph input's values, rather than only on its shape (through Shape or Size). */
+function readsInputValues(analysis: GraphAnalysis, name: string): boolean {
+  const seen = new Set<string>();
+  const pending = [name];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (!next || seen.has(next)) continue;
+    seen.add(next);
+    const producer = analysis.producers.get(next);
+    if (producer?.inputId !== undefined) return true;
+    if (!producer?.node || SHAPE_READERS.has(producer.node.node.opType)) continue;
+    pending.push(...producer.node.node.inputs);
+  }
+  return false;
+}
+
+/** Operators that read only their input's shape. */
+const SHAPE_READERS = new Set(['Shape', 'Size']);
 
 function rejectUnsupported(analysis: GraphAnalysis): void {
   if (!analysis.unsupported.length) return;

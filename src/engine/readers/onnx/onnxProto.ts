@@ -74,8 +74,9 @@ export interface OnnxAttribute {
   floats: number[];
   ints: number[];
   strings: Uint8Array[];
-  /** Whether it holds subgraphs (If, Loop, Scan), which are not kept: ConvLens runs no control flow. */
-  hasGraph: boolean;
+  /** A subgraph (If's branches, Loop's and Scan's bodies). */
+  g?: OnnxGraph;
+  graphs: OnnxGraph[];
 }
 
 /** onnx.proto's TensorProto.DataType. */
@@ -197,9 +198,10 @@ function toAttribute(decoded: Message<onnx.AttributeProto.$Properties>): OnnxAtt
     floats: list(decoded.floats),
     ints: numbers(decoded.ints),
     strings: list(decoded.strings),
-    // Subgraphs (If, Loop, Scan) are decoded but not kept: ConvLens runs no control flow.
-    hasGraph: has(decoded, 'g') || (decoded.graphs?.length ?? 0) > 0,
+    // Subgraphs recurse no deeper than the walk has allowed (wireScan.ts bounds the nesting).
+    graphs: list(decoded.graphs).map(toGraph),
   };
+  if (decoded.g) attribute.g = toGraph(decoded.g);
   if (has(decoded, 'f')) attribute.f = decoded.f!;
   if (has(decoded, 'i')) attribute.i = int64(decoded.i!);
   if (has(decoded, 's')) attribute.s = decoded.s!;
@@ -214,9 +216,11 @@ function impliedAttributeType(attribute: OnnxAttribute): AttributeType {
   if (attribute.i !== undefined) return AttributeType.Int;
   if (attribute.s !== undefined) return AttributeType.String;
   if (attribute.t !== undefined) return AttributeType.Tensor;
+  if (attribute.g !== undefined) return AttributeType.Graph;
   if (attribute.floats.length) return AttributeType.Floats;
   if (attribute.ints.length) return AttributeType.Ints;
   if (attribute.strings.length) return AttributeType.Strings;
+  if (attribute.graphs.length) return AttributeType.Graphs;
   return AttributeType.Undefined;
 }
 
