@@ -19,6 +19,7 @@ import { parseTargetOption } from './targetOption';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
 import { predictCommand } from './predictCommand';
+import { projectCommand } from './projectCommand';
 import { segmentCommand } from './segmentCommand';
 import { summaryCommand } from './summaryCommand';
 import { terminalText, oneLine } from './terminalText';
@@ -77,6 +78,14 @@ const COMMAND_OPTIONS = {
     class: { type: 'string' },
     out: { type: 'string' },
     'threshold-only': { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
+  project: {
+    ...PREPROCESSING,
+    layer: { type: 'string' },
+    channel: { type: 'string' },
+    unit: { type: 'string' },
+    out: { type: 'string' },
     force: { type: 'boolean' },
   },
   'top-patches': {
@@ -294,6 +303,24 @@ async function dispatch(argv: string[]): Promise<string> {
         classIndex,
         out: values.out as string | undefined,
         thresholdOnly: values['threshold-only'] === true,
+        settings,
+        force: values.force === true,
+        limits,
+      });
+    }
+    case 'project': {
+      if (rest.length !== 2) throw new UsageError('project takes a model file and one image');
+      if (typeof values.layer !== 'string') throw new UsageError('project needs --layer NAME (a layer with height, width and channels)');
+      const channel = Number(values.channel);
+      if (values.channel === undefined || !Number.isInteger(channel) || channel < 0)
+        throw new UsageError(`--channel must be a channel number${values.channel === undefined ? '' : ` (got "${values.channel}")`}`);
+      const unit = String(values.unit ?? 'max');
+      if (unit !== 'max' && unit !== 'sum') throw new UsageError(`--unit must be max or sum (got "${unit}")`);
+      return projectCommand(rest[0], rest[1], {
+        layer: values.layer,
+        channel,
+        unit,
+        out: values.out as string | undefined,
         settings,
         force: values.force === true,
         limits,

@@ -48,6 +48,11 @@ Commands:
   neighbours <model> <folder> <image> [--k K] [--layer NAME] [--json]
                                            the K (5) images of the folder nearest to <image> by cosine
                                            distance of their features
+  project <model> <image> --layer NAME --channel C [--unit max|sum] [--out projection.png] [--force]
+                                           feature projection (Zeiler & Fergus's deconvnet): what in
+                                           the image drives channel C of the layer, from its strongest
+                                           position (--unit max, the default) or the whole channel
+                                           (sum); --out writes it at the model's input size
   top-patches <model> <folder> --layer NAME --channel C [--n N] [--out grid.png] [--json] [--force]
                                            the N (16) images where the channel fires hardest, each
                                            cut to the receptive field of the unit that fired; --out
