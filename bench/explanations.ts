@@ -64,7 +64,7 @@ export async function benchExplanations(models: BenchModel[], methods: readonly 
  * confidence change, and cascading randomisation per randomised layer. "Images" counts what goes
  * through the network; the rest of a metric's time is the CPU's (ROAD's imputation).
  */
-export async function benchMetrics(models: BenchModel[]): Promise<string> {
+export async function benchMetrics(models: BenchModel[], only?: readonly string[]): Promise<string> {
   const rows: (string | number)[][] = [];
   const log = (row: (string | number)[]) => {
     rows.push(row);
@@ -101,6 +101,7 @@ export async function benchMetrics(models: BenchModel[]): Promise<string> {
         cascadingRandomisation(model, input, { [method]: async () => (await explain(model, input, { method, classIndex: classes })).maps }),
     ]);
     for (const [name, per, run] of metrics) {
+      if (only && !only.some((word) => name.toLowerCase().startsWith(word.toLowerCase()))) continue;
       const before = tf.memory().numTensors;
       counter.reset();
       await run();

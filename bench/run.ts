@@ -56,8 +56,9 @@ async function main(): Promise<void> {
     models.forEach(({ model }) => model.dispose());
   }
   if (sections.includes('metrics')) {
-    // The sample model, and SqueezeNet at 224×224 where the shared models are: ROAD's imputation grows
-    // with the pixels, the network's time with the model.
+    // The sample model, and SqueezeNet and ResNet-18 at 224×224 where the shared and exported models are:
+    // ROAD's imputation grows with the pixels, the network's time with the model.
+    // CONVLENS_BENCH_METRICS=road times only the metrics whose names start with one of its words.
     const models: BenchModel[] = [
       {
         label: 'Fashion-MNIST CNN 28×28 (the sample model)',
@@ -67,8 +68,12 @@ async function main(): Promise<void> {
     const squeezenet = path.join(sharedModels, 'onnx-squeezenet1.0-fp16-imagenet', 'SqueezeNet_fp16.onnx');
     if (existsSync(squeezenet))
       models.push({ label: 'SqueezeNet 1.0 224×224 (ONNX model zoo)', model: await loadModel(fileModelSource(squeezenet)) });
+    // A ResNet-18-class network, where the forward pass rather than the imputation is the larger cost.
+    const resnet = path.join(exported, 'resnet18.onnx');
+    if (existsSync(resnet))
+      models.push({ label: 'ResNet-18 224×224 (ONNX from torchvision)', model: await loadModel(fileModelSource(resnet)) });
     console.log(`\n## Faithfulness metrics of one map: time / time of one forward pass (${backend} backend)\n`);
-    console.log(await benchMetrics(models));
+    console.log(await benchMetrics(models, process.env.CONVLENS_BENCH_METRICS?.split(',')));
     models.forEach(({ model }) => model.dispose());
   }
   if (sections.includes('weights')) {

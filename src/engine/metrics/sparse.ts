@@ -68,38 +68,36 @@ export function transpose(a: SparseMatrix): SparseMatrix {
   return { rows: a.columns, columns: a.rows, start, index, value };
 }
 
-/** a · b, row by row with a dense accumulator (Gustavson's algorithm): sizes first, then values. */
+/**
+ * a · b, row by row with a dense accumulator (Gustavson's algorithm), in one pass into arrays sized for
+ * the most entries the rows can have, then trimmed.
+ */
 export function product(a: SparseMatrix, b: SparseMatrix): SparseMatrix {
+  let bound = 0;
+  for (let e = 0; e < a.start[a.rows]; e++) bound += b.start[a.index[e] + 1] - b.start[a.index[e]];
   const start = new Int32Array(a.rows + 1);
-  const seenIn = new Int32Array(b.columns).fill(-1);
-  for (let i = 0; i < a.rows; i++) {
-    let count = 0;
-    for (let e = a.start[i]; e < a.start[i + 1]; e++) {
-      for (let f = b.start[a.index[e]]; f < b.start[a.index[e] + 1]; f++) {
-        if (seenIn[b.index[f]] !== i) {
-          seenIn[b.index[f]] = i;
-          count++;
-        }
-      }
-    }
-    start[i + 1] = start[i] + count;
-  }
-  const index = new Int32Array(start[a.rows]);
-  const value = new Float64Array(start[a.rows]);
+  const index = new Int32Array(bound);
+  const value = new Float64Array(bound);
+  // Where column j's entry of the current row is; a slot before the row's start means none yet.
   const slotOf = new Int32Array(b.columns).fill(-1);
+  let next = 0;
   for (let i = 0; i < a.rows; i++) {
-    let next = start[i];
+    const rowStart = next;
     for (let e = a.start[i]; e < a.start[i + 1]; e++) {
       const factor = a.value[e];
-      for (let f = b.start[a.index[e]]; f < b.start[a.index[e] + 1]; f++) {
+      const k = a.index[e];
+      for (let f = b.start[k]; f < b.start[k + 1]; f++) {
         const j = b.index[f];
-        if (slotOf[j] < start[i]) {
+        if (slotOf[j] < rowStart) {
           slotOf[j] = next;
-          index[next++] = j;
+          index[next] = j;
+          value[next++] = factor * b.value[f];
+        } else {
+          value[slotOf[j]] += factor * b.value[f];
         }
-        value[slotOf[j]] += factor * b.value[f];
       }
     }
+    start[i + 1] = next;
   }
-  return { rows: a.rows, columns: b.columns, start, index, value };
+  return { rows: a.rows, columns: b.columns, start, index: index.slice(0, next), value: value.slice(0, next) };
 }
