@@ -1,4 +1,5 @@
 /** Statistics the numerical tests compare results with. */
+import assert from 'node:assert/strict';
 
 /** Pearson's correlation coefficient of two equally long series. */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -18,4 +19,19 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
     bb += (b[i] - meanB) ** 2;
   }
   return ab / Math.sqrt(aa * bb);
+}
+
+/** max |actual − expected| over the range of the expected values; a constant reference tests nothing and fails. */
+export function errorOverRange(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length);
+  let difference = 0;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < expected.length; i++) {
+    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
+    low = Math.min(low, expected[i]);
+    high = Math.max(high, expected[i]);
+  }
+  assert.ok(high > low, 'the reference is constant, which tests nothing: make the fixture again');
+  return difference / (high - low);
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { errorOverRange } from '../support/statistics';
 import * as tf from '@tensorflow/tfjs-core';
 import { Writer } from 'protobufjs/minimal';
 import { ModelReadError } from '../../src/engine/errors';
@@ -33,20 +34,6 @@ function npy(folder: string, file: string): NpyArray {
 
 function source(folder: string): ModelSource {
   return fileModelSource(path.join(fixtures, folder, `${folder}.onnx`));
-}
-
-/** max |actual − expected| over the range of `expected`. */
-function errorOverRange(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let difference = 0;
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    low = Math.min(low, expected[i]);
-    high = Math.max(high, expected[i]);
-  }
-  return difference / (high - low);
 }
 
 /** The first `batch` images of an NCHW array as the NHWC tensor ConvLens feeds. */

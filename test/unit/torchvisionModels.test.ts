@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { errorOverRange } from '../support/statistics';
 import * as tf from '@tensorflow/tfjs-core';
 import { predict, singleInput } from '../../src/engine/execute';
 import { parseNpy, type NpyArray } from '../../src/engine/npy';
@@ -49,21 +50,6 @@ function exported(): Map<string, Exported> {
 
 function npy(relative: string): NpyArray {
   return parseNpy(new Uint8Array(readFileSync(path.join(folder, relative))));
-}
-
-/** max |actual − expected| over the range of the expected values. */
-function errorOverRange(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let difference = 0;
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    low = Math.min(low, expected[i]);
-    high = Math.max(high, expected[i]);
-  }
-  assert.ok(high > low, 'the reference output is constant, which tests nothing: export the model again');
-  return difference / (high - low);
 }
 
 before(() => useNodeBackend());
