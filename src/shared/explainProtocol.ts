@@ -56,3 +56,6 @@ export type ExplainWebviewMessage =
   | { type: 'usePreprocessing'; settings: PreprocessingSettings };
 
 export type ExplainProtocol = PanelProtocol<ExplainHostMessage, ExplainWebviewMessage>;
+
+/** The performance mark the Explain page sets when its main method's overlays are painted (for timing it). */
+export const OVERLAY_PAINTED = 'convlens:overlay-painted';

@@ -19,7 +19,7 @@ import { ExplanationCancelled } from '../../src/engine/progress';
 import { checkExplanation, methodReport, type ExplanationCheck } from '../../src/engine/metrics';
 import { overlay } from '../../src/engine/render/overlay';
 import { maskImage, maskOutline, segmentObject } from '../../src/engine/segmentation';
-import type { ExplainHostMessage, ExplainProtocol, ExplainSettings } from '../../src/shared/explainProtocol';
+import { OVERLAY_PAINTED, type ExplainHostMessage, type ExplainProtocol, type ExplainSettings } from '../../src/shared/explainProtocol';
 import type { HostChannel } from '../common/channel';
 import { canvasPng } from '../common/images';
 import { progressReports } from '../common/progressReports';
@@ -212,6 +212,8 @@ export class ExplainSession {
     const image = this.images[0];
     // Segmentation and detection outputs are not class probabilities: nothing to judge them by.
     if (!image || model !== this.opened || this.targets || image.predictions[0].probability >= UNCERTAIN_BELOW) return;
+    // The overlays first: the forward passes below hold the page, which paints only between tasks.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     const { input: resolved, labels } = model;
     try {
       this.suggestion = await suggestPreprocessing(model.model, image.pixels, resolved.preprocessing, labels?.names, resolved.detected);
@@ -411,6 +413,9 @@ export class ExplainSession {
         });
       }
       this.host.postToHost({ type: 'rendered', method, layer, classIndex, backend: this.backend });
+      // When the overlays reach the screen (the next frame), for timing from outside: work that follows
+      // (the preprocessing suggestion) can keep the page too busy to be asked at once.
+      if (method === settings.method) requestAnimationFrame(() => performance.mark(OVERLAY_PAINTED));
       return true;
     } catch (error) {
       if (error instanceof ExplanationCancelled) {
