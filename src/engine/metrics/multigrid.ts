@@ -2,14 +2,16 @@
  * Solves the symmetric positive definite systems of ROAD's imputation (one unknown per removed pixel)
  * by conjugate gradients preconditioned with a smoothed-aggregation multigrid V-cycle. Each level groups
  * the unknowns of 3×3 blocks of the pixel grid; a damped Jacobi step smooths that grouping into the
- * interpolation, the next level's matrix is the Galerkin product Pᵀ A P, and the coarsest one (at most
- * a hundred unknowns) is factored densely. Gauss–Seidel forward before and backward after the coarse
- * correction keep the cycle symmetric, as conjugate gradients need. The iteration count then hardly
- * grows with the size of the removed region, where plain Jacobi-preconditioned conjugate gradients need
- * about one iteration per pixel across it. Given the finest matrix as its stencil (`stencil.ts`), the
+ * interpolation, the next level's matrix is the Galerkin product Pᵀ A P (both summed block by block from
+ * the grid's structure, `coarsening.ts`), and the coarsest one (at most a hundred unknowns) is factored
+ * densely. Gauss–Seidel forward before and backward after the coarse correction keep the cycle
+ * symmetric, as conjugate gradients need. The iteration count then hardly grows with the size of the
+ * removed region, where plain Jacobi-preconditioned conjugate gradients need about one iteration per
+ * pixel across it. Given the finest matrix as its stencil (`stencil.ts`), the
  * finest level's products and sweeps, most of the work, run on that instead.
  */
-import { multiply, product, type SparseMatrix, transpose } from './sparse';
+import { coarsen, type Grid } from './coarsening';
+import { multiply, type SparseMatrix, transpose } from './sparse';
 import * as stencil from './stencil';
 
 const COARSEST = 100;
@@ -48,65 +50,23 @@ export function multigrid(
 ): Multigrid {
   const levels: Level[] = [];
   let a = matrix;
-  let rows = row;
-  let columns = column;
-  let gridHeight = height;
-  let gridWidth = width;
+  let grid: Grid = { rows: row, columns: column, height, width };
   for (;;) {
     const diagonal = diagonalOf(a);
     const level: Level = { matrix: a, diagonal, stencil: levels.length === 0 ? fine : undefined };
     levels.push(level);
     if (a.rows <= COARSEST) break;
-    // Aggregates: the unknowns of each 3×3 block of the grid.
-    const coarseWidth = Math.ceil(gridWidth / 3);
-    const coarseHeight = Math.ceil(gridHeight / 3);
-    const aggregateOf = new Int32Array(coarseWidth * coarseHeight).fill(-1);
-    const nextRows: number[] = [];
-    const nextColumns: number[] = [];
-    const tentative = new Int32Array(a.rows);
-    for (let i = 0; i < a.rows; i++) {
-      const r = Math.floor(rows[i] / 3);
-      const c = Math.floor(columns[i] / 3);
-      const cell = r * coarseWidth + c;
-      if (aggregateOf[cell] < 0) {
-        aggregateOf[cell] = nextRows.length;
-        nextRows.push(r);
-        nextColumns.push(c);
-      }
-      tentative[i] = aggregateOf[cell];
-    }
-    const size = nextRows.length;
-    const identityStart = new Int32Array(a.rows + 1);
-    for (let i = 0; i <= a.rows; i++) identityStart[i] = i;
-    const p0: SparseMatrix = {
-      rows: a.rows,
-      columns: size,
-      start: identityStart,
-      index: tentative,
-      value: new Float64Array(a.rows).fill(1),
-    };
     // P = (I − ω D⁻¹ A) P₀ with ω = 4 / (3 ρ), ρ the spectral radius of D⁻¹ A (Gershgorin's bound, 2 on the
     // finest level and up to 6 below, made ω too small: 40 % more iterations), and at most MAX_OMEGA: an
     // unknown with no unknown neighbour interpolates its aggregate with weight 1 − ω, kept away from 0.
     // The imputation's stencil has ρ between 1 and about 1.5 (power iterations: 1.49 at 224 × 224), where
     // 4 / (3 ρ) is at or near MAX_OMEGA: the finest level takes MAX_OMEGA without estimating ρ.
     const omega = levels.length === 1 && fine ? MAX_OMEGA : Math.min(MAX_OMEGA, 4 / (3 * spectralRadius(a, diagonal)));
-    const p = product(a, p0);
-    for (let i = 0; i < p.rows; i++) {
-      const scale = -omega / diagonal[i];
-      for (let e = p.start[i]; e < p.start[i + 1]; e++) {
-        p.value[e] *= scale;
-        if (p.index[e] === tentative[i]) p.value[e] += 1;
-      }
-    }
-    const restriction = transpose(p);
-    level.prolongation = p;
-    level.restriction = restriction;
-    a = product(restriction, product(a, p));
-    rows = Int32Array.from(nextRows);
-    columns = Int32Array.from(nextColumns);
-    gridHeight = coarseHeight;
-    gridWidth = coarseWidth;
+    const next = coarsen(a, diagonal, grid, omega);
+    level.prolongation = next.prolongation;
+    level.restriction = transpose(next.prolongation);
+    a = next.matrix;
+    grid = next.grid;
   }
   return { levels, coarse: cholesky(a) };
 }
@@ -125,37 +85,81 @@ export function solve(hierarchy: Multigrid, b: Float64Array, m: number, toleranc
   const q = new Float64Array(size);
   const goal = columnDots(b, b, m).map((squared) => tolerance * Math.sqrt(squared));
   const active = goal.map((g) => (g > 0 ? 1 : 0));
+  // Per column: the step along p and the next direction's weight; 0 for a column that has converged
+  // leaves it as it is, so that every pass runs over all columns at once.
+  const alpha = new Float64Array(m);
+  const beta = new Float64Array(m);
+  const rr = new Float64Array(m);
   let z = vCycle(hierarchy, 0, r, m);
   p.set(z);
   let rz = columnDots(r, z, m);
   for (let iteration = 0; iteration < 500 && active.some((on) => on); iteration++) {
     levelMultiply(finest, p, q, m);
     const pq = columnDots(p, q, m);
-    let converged = true;
     for (let c = 0; c < m; c++) {
       if (!(pq[c] > 0)) active[c] = 0;
-      if (!active[c]) continue;
-      // Column c's update and its new residual norm in one pass.
-      const alpha = rz[c] / pq[c];
-      let rr = 0;
-      for (let k = c; k < size; k += m) {
-        x[k] += alpha * p[k];
-        const rk = (r[k] -= alpha * q[k]);
-        rr += rk * rk;
-      }
-      if (Math.sqrt(rr) <= goal[c]) active[c] = 0;
-      else converged = false;
+      alpha[c] = active[c] ? rz[c] / pq[c] : 0;
+    }
+    step(x, r, p, q, alpha, rr, m);
+    let converged = true;
+    for (let c = 0; c < m; c++) {
+      if (Math.sqrt(rr[c]) <= goal[c]) active[c] = 0;
+      else if (active[c]) converged = false;
     }
     if (converged) break;
     z = vCycle(hierarchy, 0, r, m);
     const next = columnDots(r, z, m);
-    for (let c = 0; c < m; c++) {
-      const beta = active[c] ? next[c] / rz[c] : 0;
-      for (let k = c; k < size; k += m) p[k] = z[k] + beta * p[k];
-    }
+    for (let c = 0; c < m; c++) beta[c] = active[c] ? next[c] / rz[c] : 0;
+    nextDirection(p, z, beta, m);
     rz = next;
   }
   return x;
+}
+
+/** x += α p and r −= α q, per column, and each column's new Σ r² into `rr`, in one pass. */
+function step(x: Float64Array, r: Float64Array, p: Float64Array, q: Float64Array, alpha: Float64Array, rr: Float64Array, m: number): void {
+  if (m === 3) {
+    // Colour images: the three columns' scalars in locals, the common case.
+    const [a0, a1, a2] = alpha;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let k = 0; k < x.length; k += 3) {
+      x[k] += a0 * p[k];
+      x[k + 1] += a1 * p[k + 1];
+      x[k + 2] += a2 * p[k + 2];
+      const r0 = (r[k] -= a0 * q[k]);
+      const r1 = (r[k + 1] -= a1 * q[k + 1]);
+      const r2 = (r[k + 2] -= a2 * q[k + 2]);
+      s0 += r0 * r0;
+      s1 += r1 * r1;
+      s2 += r2 * r2;
+    }
+    rr.set([s0, s1, s2]);
+    return;
+  }
+  rr.fill(0);
+  for (let k = 0; k < x.length; k += m) {
+    for (let c = 0; c < m; c++) {
+      x[k + c] += alpha[c] * p[k + c];
+      const rk = (r[k + c] -= alpha[c] * q[k + c]);
+      rr[c] += rk * rk;
+    }
+  }
+}
+
+/** p = z + β p, per column. */
+function nextDirection(p: Float64Array, z: Float64Array, beta: Float64Array, m: number): void {
+  if (m === 3) {
+    const [b0, b1, b2] = beta;
+    for (let k = 0; k < p.length; k += 3) {
+      p[k] = z[k] + b0 * p[k];
+      p[k + 1] = z[k + 1] + b1 * p[k + 1];
+      p[k + 2] = z[k + 2] + b2 * p[k + 2];
+    }
+    return;
+  }
+  for (let k = 0; k < p.length; k += m) for (let c = 0; c < m; c++) p[k + c] = z[k + c] + beta[c] * p[k + c];
 }
 
 /** out = A x at a level: by its stencil where it has one for m columns. */
@@ -301,13 +305,20 @@ function choleskySolve({ size: n, factor: l }: { size: number; factor: Float64Ar
   return y;
 }
 
-/** Per column of two m-column interleaved blocks: Σ u·v. */
+/** Per column of two m-column interleaved blocks: Σ u·v, in one pass. */
 function columnDots(u: Float64Array, v: Float64Array, m: number): Float64Array {
-  const sums = new Float64Array(m);
-  for (let c = 0; c < m; c++) {
-    let sum = 0;
-    for (let k = c; k < u.length; k += m) sum += u[k] * v[k];
-    sums[c] = sum;
+  if (m === 3) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let k = 0; k < u.length; k += 3) {
+      s0 += u[k] * v[k];
+      s1 += u[k + 1] * v[k + 1];
+      s2 += u[k + 2] * v[k + 2];
+    }
+    return Float64Array.of(s0, s1, s2);
   }
+  const sums = new Float64Array(m);
+  for (let k = 0; k < u.length; k += m) for (let c = 0; c < m; c++) sums[c] += u[k + c] * v[k + c];
   return sums;
 }

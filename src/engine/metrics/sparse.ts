@@ -1,6 +1,8 @@
 /**
  * The few sparse-matrix operations the imputation's multigrid solver needs, on compressed sparse rows
- * in float64: multiplying by a vector, transposing, and the product of two sparse matrices.
+ * in float64: multiplying by a vector and transposing; and the general product of two sparse matrices,
+ * which the solver no longer needs (its Galerkin products come from the grid, `coarsening.ts`) but the
+ * tests check those against.
  */
 
 export interface SparseMatrix {
