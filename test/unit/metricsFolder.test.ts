@@ -20,7 +20,6 @@ import {
   estimate,
   folderFaithfulness,
   keptPixels,
-  NEIGHBOUR_WEIGHTS,
   noisyLinearImpute,
   road,
   scoreTensor,
@@ -28,6 +27,7 @@ import {
   type MethodFaithfulness,
 } from '../../src/engine/metrics';
 import { multiply, product, type SparseMatrix, transpose } from '../../src/engine/metrics/sparse';
+import { neighbourMeanGap } from '../support/imputationSystem';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 import { fixtureModel } from '../support/fixtureModels';
@@ -220,27 +220,8 @@ describe('the imputation on larger images (several multigrid levels)', () => {
     test(`each removed pixel is the weighted mean of its neighbours (most relevant first, ${percent}th percentile)`, () => {
       const keep = keptPixels(map, percent);
       const imputed = noisyLinearImpute(image, keep, height, width, channels, 0, () => 0);
-      let worst = 0;
-      let removed = 0;
-      for (let p = 0; p < height * width; p++) {
-        if (keep[p]) {
-          for (let ch = 0; ch < channels; ch++) assert.equal(imputed[p * channels + ch], image[p * channels + ch]);
-          continue;
-        }
-        removed++;
-        const r = Math.floor(p / width);
-        const c = p % width;
-        for (let ch = 0; ch < channels; ch++) {
-          let weights = 0;
-          let sum = 0;
-          for (const [dr, dc, weight] of NEIGHBOUR_WEIGHTS) {
-            if (r + dr < 0 || c + dc < 0 || r + dr >= height || c + dc >= width) continue;
-            weights += weight;
-            sum += weight * imputed[((r + dr) * width + c + dc) * channels + ch];
-          }
-          worst = Math.max(worst, Math.abs(imputed[p * channels + ch] - sum / weights));
-        }
-      }
+      const { worst, removed, keptChanged } = neighbourMeanGap(imputed, image, keep, height, width, channels);
+      assert.equal(keptChanged, 0, 'kept pixels keep their values');
       assert.ok(removed > height * width * (1 - percent / 100) - 2, `removed ${removed}`);
       // The values are stored in float32: the equations hold to its precision.
       assert.ok(worst < 2e-6, `largest departure from the neighbours' mean: ${worst}`);

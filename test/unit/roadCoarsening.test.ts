@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { coarsen, type Grid } from '../../src/engine/metrics/coarsening';
-import { NEIGHBOUR_WEIGHTS } from '../../src/engine/metrics/imputation';
 import type { SparseMatrix } from '../../src/engine/metrics/sparse';
+import { denseImputationSystem } from '../support/imputationSystem';
 
 function random(seed: number): () => number {
   let state = seed;
@@ -45,20 +45,9 @@ function fromDense(dense: number[][]): SparseMatrix {
 const times = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
 const transposed = (a: number[][]) => a[0].map((_, j) => a.map((row) => row[j]));
 
-/** The imputation's system for the removed pixels (keep 0) of a height × width image, from its definition. */
+/** The imputation's system for the removed pixels (keep 0) of a height × width image, with its grid. */
 function imputationSystem(keep: Uint8Array, height: number, width: number): { a: number[][]; grid: Grid } {
-  const unknowns = [...keep.keys()].filter((p) => !keep[p]);
-  const a = unknowns.map((p) => {
-    const row = new Array<number>(unknowns.length).fill(0);
-    const r = Math.floor(p / width);
-    const c = p % width;
-    row[unknowns.indexOf(p)] = 1;
-    for (const [dr, dc, weight] of NEIGHBOUR_WEIGHTS) {
-      if (r + dr < 0 || c + dc < 0 || r + dr >= height || c + dc >= width) row[unknowns.indexOf(p)] -= weight;
-      else if (!keep[(r + dr) * width + c + dc]) row[unknowns.indexOf((r + dr) * width + c + dc)] -= weight;
-    }
-    return row;
-  });
+  const { unknowns, a } = denseImputationSystem(keep, height, width);
   const grid = {
     rows: Int32Array.from(unknowns, (p) => Math.floor(p / width)),
     columns: Int32Array.from(unknowns, (p) => p % width),

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { keptPixels, NEIGHBOUR_WEIGHTS, noisyLinearImpute, road } from '../../src/engine/metrics';
+import { keptPixels, noisyLinearImpute, road } from '../../src/engine/metrics';
 import * as stencil from '../../src/engine/metrics/stencil';
+import { denseImputationSystem, neighbourMeanGap } from '../support/imputationSystem';
 import { repoRoot } from '../support/paths';
 import { fixtureModel } from '../support/fixtureModels';
 import { countingModel } from '../support/countingModel';
@@ -16,24 +17,6 @@ import { countingModel } from '../support/countingModel';
 function random(seed: number): () => number {
   let state = seed;
   return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
-
-/** The imputation's system for the removed pixels of a height × width image, densely, from its definition. */
-function denseSystem(keep: Uint8Array, height: number, width: number): { unknowns: number[]; a: number[][] } {
-  const unknowns = [...keep.keys()].filter((p) => !keep[p]);
-  const a = unknowns.map((p) => {
-    const row = new Array<number>(unknowns.length).fill(0);
-    const r = Math.floor(p / width);
-    const c = p % width;
-    row[unknowns.indexOf(p)] = 1;
-    for (const [dr, dc, weight] of NEIGHBOUR_WEIGHTS) {
-      const q = (r + dr) * width + c + dc;
-      if (r + dr < 0 || c + dc < 0 || r + dr >= height || c + dc >= width) row[unknowns.indexOf(p)] -= weight;
-      else if (!keep[q]) row[unknowns.indexOf(q)] -= weight;
-    }
-    return row;
-  });
-  return { unknowns, a };
 }
 
 /** Solves a x = b by Gaussian elimination with partial pivoting. */
@@ -66,7 +49,7 @@ describe("the finest level's stencil is the imputation's system", () => {
   const width = 11;
   const next = random(5);
   const keep = Uint8Array.from({ length: height * width }, () => (next() < 0.4 ? 1 : 0));
-  const { unknowns, a } = denseSystem(keep, height, width);
+  const { unknowns, a } = denseImputationSystem(keep, height, width);
   const rows = Int32Array.from(unknowns, (p) => Math.floor(p / width));
   const columns = Int32Array.from(unknowns, (p) => p % width);
   const diagonal = Float64Array.from(a, (row, k) => row[k]);
@@ -131,25 +114,8 @@ test('at 224 × 224 with nine tenths removed (five multigrid levels), each remov
   });
   const keep = keptPixels(map, 10);
   const imputed = noisyLinearImpute(image, keep, height, width, channels, 0, () => 0);
-  let worst = 0;
-  for (let p = 0; p < height * width; p++) {
-    if (keep[p]) {
-      for (let ch = 0; ch < channels; ch++) assert.equal(imputed[p * channels + ch], image[p * channels + ch]);
-      continue;
-    }
-    const r = Math.floor(p / width);
-    const c = p % width;
-    for (let ch = 0; ch < channels; ch++) {
-      let weights = 0;
-      let sum = 0;
-      for (const [dr, dc, weight] of NEIGHBOUR_WEIGHTS) {
-        if (r + dr < 0 || c + dc < 0 || r + dr >= height || c + dc >= width) continue;
-        weights += weight;
-        sum += weight * imputed[((r + dr) * width + c + dc) * channels + ch];
-      }
-      worst = Math.max(worst, Math.abs(imputed[p * channels + ch] - sum / weights));
-    }
-  }
+  const { worst, keptChanged } = neighbourMeanGap(imputed, image, keep, height, width, channels);
+  assert.equal(keptChanged, 0, 'kept pixels keep their values');
   // Stored in float32: the equations hold to its precision.
   assert.ok(worst < 1e-6, `largest departure from the neighbours' mean: ${worst}`);
 });
