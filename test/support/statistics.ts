@@ -35,3 +35,15 @@ export function errorOverRange(actual: ArrayLike<number>, expected: ArrayLike<nu
   assert.ok(high > low, 'the reference is constant, which tests nothing: make the fixture again');
   return difference / (high - low);
 }
+
+/** max |actual − expected| over max |expected|. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length);
+  let difference = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return difference / scale;
+}

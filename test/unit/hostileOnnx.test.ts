@@ -19,6 +19,7 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { HOSTILE_RSS_LIMIT, runCliBounded } from '../support/boundedRun';
 import { repoRoot } from '../support/paths';
 import { temporaryFolder } from '../support/temporaryFolders';
+import { refusal } from '../support/refusals';
 
 before(() => useNodeBackend());
 
@@ -384,17 +385,6 @@ function memorySource(fileName: string, bytes: Uint8Array, limits?: Partial<Limi
       throw new Error(`no file ${name}`);
     },
   };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<ModelReadError> {
-  const error = await promise.then(
-    () => assert.fail('expected the model to be refused'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ModelReadError, `expected a ModelReadError, got ${String(error)}`);
-  assert.doesNotMatch(error.message, /\n/, 'one line');
-  assert.doesNotMatch(error.message, /typed array|DataView|call stack|allocation failed|Invalid array/i, 'no engine internals');
-  return error;
 }
 
 /** Both readers refuse the model, the same way. */

@@ -12,7 +12,6 @@ import { before, describe, test } from 'node:test';
 import { errorOverRange } from '../support/statistics';
 import * as tf from '@tensorflow/tfjs-core';
 import { Writer } from 'protobufjs/minimal';
-import { ModelReadError } from '../../src/engine/errors';
 import { predict, runGraph, singleInput } from '../../src/engine/execute';
 import type { ModelSource } from '../../src/engine/modelSource';
 import { parseNpy, type NpyArray } from '../../src/engine/npy';
@@ -21,6 +20,7 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
+import { refusal } from '../support/refusals';
 
 before(() => useNodeBackend());
 
@@ -50,16 +50,6 @@ function expectedRows(array: NpyArray, batch: number): Float32Array {
   if (array.shape.length !== 4) return Float32Array.from(array.data.subarray(0, rows));
   const [, c, h, w] = array.shape;
   return tf.tidy(() => tf.transpose(tf.tensor4d(array.data.subarray(0, rows), [batch, c, h, w]), [0, 2, 3, 1]).dataSync() as Float32Array);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<ModelReadError> {
-  const error = await promise.then(
-    () => assert.fail('expected the model to be refused'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ModelReadError, `expected a ModelReadError, got ${String(error)}`);
-  assert.doesNotMatch(error.message, /\n/, 'one line');
-  return error;
 }
 
 const SHAPE_CASES = [

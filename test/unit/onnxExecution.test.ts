@@ -16,6 +16,7 @@ import { fileModelSource } from '../../src/node/fileModelSource';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { needsShared, repoRoot, shared } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
+import { relativeError } from '../support/statistics';
 
 before(() => useNodeBackend());
 
@@ -48,18 +49,6 @@ function nhwcImages(array: NpyArray, batch: number): tf.Tensor4D {
     const nchw = tf.tensor4d(array.data.subarray(0, batch * channels * height * width), [batch, channels, height, width]);
     return tf.transpose(nchw, [0, 2, 3, 1]);
   });
-}
-
-/** max |actual − expected| / max |expected| */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return difference / scale;
 }
 
 function run(model: RunnableModel, input: tf.Tensor): tf.Tensor {

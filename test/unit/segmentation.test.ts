@@ -16,17 +16,7 @@ import {
   type SaliencyMap,
 } from '../../src/engine/segmentation';
 import { otsuThreshold } from '../../src/engine/segmentation/threshold';
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/engine/dataset/random';
 
 interface Scene {
   image: RgbaImage;
@@ -38,7 +28,7 @@ interface Scene {
  * noise: the object differs from the background by its colour and has a sharp edge.
  */
 function discScene(width: number, height: number, cx: number, cy: number, radius: number, seed = 7): Scene {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const data = new Uint8Array(width * height * 4);
   const truth = new Uint8Array(width * height);
   const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
@@ -78,7 +68,7 @@ test("Otsu's threshold falls between the two modes of a bimodal map", () => {
   const values = [...Array(500).fill(0.1), ...Array(300).fill(0.8)];
   const t = otsuThreshold(values);
   assert.ok(t > 0.1 && t <= 0.8, `threshold ${t}`);
-  const noisy = random(3);
+  const noisy = seededRandom(3);
   const spread = Array.from({ length: 2000 }, (_, i) => (i % 2 ? 0.2 : 0.7) + (noisy() - 0.5) * 0.1);
   const u = otsuThreshold(spread);
   assert.ok(

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FlowGraph } from '../../src/engine/segmentation/maxflow';
+import { seededRandom } from '../../src/engine/dataset/random';
 
 interface Edge {
   from: number;
@@ -90,17 +91,6 @@ function edmondsKarp(problem: Problem): number {
   }
 }
 
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('a chain source → 0 → 1 → 2 → sink is cut at its weakest link', () => {
   const problem: Problem = {
     nodes: 3,
@@ -145,7 +135,7 @@ test('a strong edge holds two nodes together against weaker terminal pulls', () 
 });
 
 test('on random graphs the flow equals the brute-force minimum cut and Edmonds–Karp, and the cut found costs the flow', () => {
-  const next = random(20240611);
+  const next = seededRandom(20240611);
   for (let trial = 0; trial < 300; trial++) {
     const nodes = 2 + Math.floor(next() * 9);
     const problem: Problem = { nodes, source: [], sink: [], edges: [] };

@@ -21,7 +21,7 @@ import type { RunnableModel } from '../../src/engine/graph';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { fixtureModel } from '../support/fixtureModels';
 import { repoRoot } from '../support/paths';
-import { pearson } from '../support/statistics';
+import { pearson, relativeError } from '../support/statistics';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
 type Map2d = number[][];
@@ -66,17 +66,6 @@ async function shapleyMaps(model: RunnableModel, input: tf.Tensor4D, layer: stri
   }
 }
 
-/** The largest |a − b| over the largest |b|. */
-function relativeGap(a: ArrayLike<number>, b: readonly number[]): number {
-  let gap = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    gap = Math.max(gap, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return gap / scale;
-}
-
 for (const [name, ref] of Object.entries(reference.models)) {
   describe(`${name}: smooth layers after the target layers`, () => {
     const fixture = fixtureModel(path.join(shapleyFixtures, ref.model), path.join(shapleyFixtures, ref.input));
@@ -106,9 +95,9 @@ for (const [name, ref] of Object.entries(reference.models)) {
         raw.dispose();
         for (const [b, map] of maps.entries()) {
           const expected = target.raw_cam.shapleycam[b].flat();
-          const gap = relativeGap(map, expected);
+          const gap = relativeError(map, expected);
           // The Hessian term moves the reference's raw map by far more than the tolerance: a Grad-CAM would fail.
-          const hessianShift = relativeGap(target.raw_cam.gradcam[b].flat(), expected);
+          const hessianShift = relativeError(target.raw_cam.gradcam[b].flat(), expected);
           assert.ok(hessianShift > 5 * RAW_TOLERANCE, `image ${b}: the Hessian term shifts the raw map by only ${hessianShift}`);
           assert.ok(gap <= RAW_TOLERANCE, `image ${b}: off by ${gap} of the map's range (Grad-CAM is off by ${hessianShift})`);
         }
