@@ -12,7 +12,15 @@ import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { repoRoot, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { assertWasmBadge, chooseFromContextMenu, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import {
+  assertWasmBadge,
+  chooseFromContextMenu,
+  explorerRow,
+  revealInExplorer,
+  screenshot,
+  selectInExplorer,
+  webviewFrame,
+} from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'checkpoints');
@@ -32,15 +40,8 @@ describe('Compare Models in VS Code', { skip: skipWithoutCodeServer, timeout: 30
     // Both folders open first: clicking a folder would select it instead of the first model.
     await revealInExplorer(session.page, 'checkpoints', 'fashion-mnist-epoch1', 'model.json');
     await revealInExplorer(session.page, 'fashion-mnist-cnn', 'labels.txt');
-    await explorerRow(session.page, 'model.json').first().click();
-    // The click opens the model's viewer; select the second model once that has settled.
-    await session.page.waitForTimeout(1500);
     const sample = explorerRow(session.page, 'model.json').nth(1);
-    await sample.click({ modifiers: ['Control'] });
-    await session.page.waitForFunction(
-      () =>
-        document.querySelectorAll('.explorer-folders-view .monaco-list-row[aria-selected="true"][aria-label="model.json"]').length === 2,
-    );
+    await selectInExplorer(session.page, [explorerRow(session.page, 'model.json').first(), sample]);
     await chooseFromContextMenu(session.page, sample, 'Compare Models');
 
     frame = await webviewFrame(session.page, '#weights-table', 120_000);
