@@ -21,7 +21,11 @@ export async function suggestionFor(
   maxPixels: number,
 ): Promise<PreprocessingSuggestion | undefined> {
   if (top.probability >= UNCERTAIN_BELOW || file.toLowerCase().endsWith('.npy')) return undefined;
-  return suggestPreprocessing(model, await readImageFile(file, maxPixels), input.preprocessing, labels, input.detected);
+  return suggestPreprocessing(model, await readImageFile(file, maxPixels), input.preprocessing, {
+    labels,
+    detected: input.detected,
+    currentTop: top,
+  });
 }
 
 /** `--scale caffe --channels bgr`: the options that select the preprocessing's scaling and channel order. */

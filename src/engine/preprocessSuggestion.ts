@@ -37,8 +37,11 @@ export interface CandidateOutcome {
   preprocessing: Preprocessing;
   /** The top class for the user's image. */
   top: Prediction;
-  /** The top class for each flat image (FLAT_LEVELS) of the same size. */
-  flat: Prediction[];
+  /**
+   * The top class for each flat image (FLAT_LEVELS) of the same size; only where `top` is confident
+   * (CONFIDENT_FROM), the one case where they are judged.
+   */
+  flat?: Prediction[];
 }
 
 export interface PreprocessingSuggestion {
@@ -68,7 +71,10 @@ function sameEffect(a: Preprocessing, b: Preprocessing): boolean {
   return a.scale === b.scale && a.width === b.width && a.height === b.height && (a.channels === b.channels || a.scale === 'caffe');
 }
 
-/** Runs every candidate on the image and on the flat images; `batchSize` images per forward pass. */
+/**
+ * Runs every candidate on the image, and the confident ones on the flat images too; `batchSize` images
+ * per forward pass. (Flat images for all of them tripled the cost: 36 forward passes for a colour model.)
+ */
 export async function tryPreprocessings(
   model: RunnableModel,
   image: RgbaImage,
@@ -76,8 +82,33 @@ export async function tryPreprocessings(
   labels?: readonly string[],
   batchSize = 8,
 ): Promise<CandidateOutcome[]> {
+  const tops = await topsOf(
+    model,
+    candidates.map((p) => ({ image, p })),
+    labels,
+    batchSize,
+  );
   const flats = FLAT_LEVELS.map((level) => ({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 4).fill(level) }));
-  const inputs = candidates.flatMap((p) => [image, ...flats].map((image) => ({ image, p })));
+  const confident = candidates.flatMap((_, i) => (tops[i].probability >= CONFIDENT_FROM ? [i] : []));
+  const flatTops = await topsOf(
+    model,
+    confident.flatMap((i) => flats.map((flat) => ({ image: flat, p: candidates[i] }))),
+    labels,
+    batchSize,
+  );
+  return candidates.map((preprocessing, i) => {
+    const at = confident.indexOf(i);
+    return { preprocessing, top: tops[i], flat: at < 0 ? undefined : flatTops.slice(at * flats.length, (at + 1) * flats.length) };
+  });
+}
+
+/** The top class of each image under its preprocessing, `batchSize` images per forward pass. */
+async function topsOf(
+  model: RunnableModel,
+  inputs: readonly { image: RgbaImage; p: Preprocessing }[],
+  labels: readonly string[] | undefined,
+  batchSize: number,
+): Promise<Prediction[]> {
   const tops: Prediction[] = [];
   for (let start = 0; start < inputs.length; start += batchSize) {
     const chunk = inputs.slice(start, start + batchSize);
@@ -96,8 +127,7 @@ export async function tryPreprocessings(
     const perImage = scores.length / chunk.length;
     for (let i = 0; i < chunk.length; i++) tops.push(rankScores(scores.subarray(i * perImage, (i + 1) * perImage), 1, labels)[0]);
   }
-  const each = 1 + flats.length;
-  return candidates.map((preprocessing, i) => ({ preprocessing, top: tops[each * i], flat: tops.slice(each * i + 1, each * (i + 1)) }));
+  return tops;
 }
 
 /**
@@ -117,23 +147,30 @@ export function chooseSuggestion(outcomes: readonly CandidateOutcome[], detected
 }
 
 function fromTheImage(outcome: CandidateOutcome): boolean {
-  return outcome.flat.every((blank) => blank.probability < FLAT_BELOW);
+  return (outcome.flat ?? []).every((blank) => blank.probability < FLAT_BELOW);
+}
+
+export interface SuggestionOptions {
+  labels?: readonly string[];
+  /** The model's default (modelInput.ts), preferred among confident candidates. */
+  detected?: Preprocessing;
+  /** The top class under `current` where the caller has it already (it predicted the image): saves a pass. */
+  currentTop?: Prediction;
 }
 
 /**
  * Tries the common preprocessings on the image and returns a better one, or undefined when none is
- * needed or found. `detected` is the model's default (modelInput.ts), preferred among confident ones.
+ * needed or found.
  */
 export async function suggestPreprocessing(
   model: RunnableModel,
   image: RgbaImage,
   current: Preprocessing,
-  labels?: readonly string[],
-  detected?: Preprocessing,
+  { labels, detected, currentTop }: SuggestionOptions = {},
 ): Promise<PreprocessingSuggestion | undefined> {
   // The current one alone first: a sure prediction needs none of the others.
   const [first, ...others] = candidatePreprocessings(current);
-  const mine = await tryPreprocessings(model, image, [first], labels);
-  if (mine[0].top.probability >= UNCERTAIN_BELOW) return undefined;
-  return chooseSuggestion([...mine, ...(await tryPreprocessings(model, image, others, labels))], detected);
+  const top = currentTop ?? (await tryPreprocessings(model, image, [first], labels))[0].top;
+  if (top.probability >= UNCERTAIN_BELOW) return undefined;
+  return chooseSuggestion([{ preprocessing: first, top }, ...(await tryPreprocessings(model, image, others, labels))], detected);
 }

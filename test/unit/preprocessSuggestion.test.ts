@@ -14,6 +14,7 @@ import type { Preprocessing } from '../../src/engine/preprocess';
 import {
   candidatePreprocessings,
   chooseSuggestion,
+  CONFIDENT_FROM,
   suggestPreprocessing,
   tryPreprocessings,
   type CandidateOutcome,
@@ -46,7 +47,7 @@ describe('suggesting a preprocessing on the shared SqueezeNet', needsShared(SQUE
   test('torch mean/std in RGB gets the caffe preprocessing the file asks for, and a cat', async () => {
     const cat = await readImageFile(photo('chelsea.png'));
     const suggestion = await assertNoTensorLeak(() =>
-      suggestPreprocessing(opened.model, cat, wrong, opened.labels?.names, opened.input.detected),
+      suggestPreprocessing(opened.model, cat, wrong, { labels: opened.labels?.names, detected: opened.input.detected }),
     );
     assert.ok(suggestion, 'a suggestion');
     assert.deepEqual([suggestion.preprocessing.scale, suggestion.preprocessing.channels], ['caffe', 'bgr']);
@@ -58,8 +59,33 @@ describe('suggesting a preprocessing on the shared SqueezeNet', needsShared(SQUE
   test('the default preprocessing gets no suggestion: it is sure of the cat and the espresso', async () => {
     for (const name of ['chelsea.png', 'coffee.png']) {
       const image = await readImageFile(photo(name));
-      assert.equal(await suggestPreprocessing(opened.model, image, opened.input.preprocessing, opened.labels?.names), undefined, name);
+      assert.equal(
+        await suggestPreprocessing(opened.model, image, opened.input.preprocessing, { labels: opened.labels?.names }),
+        undefined,
+        name,
+      );
     }
+  });
+
+  test('flat images run only for the candidates confident about the photo, the only ones they are judged for', async () => {
+    const cat = await readImageFile(photo('chelsea.png'));
+    const outcomes = await tryPreprocessings(opened.model, cat, candidatePreprocessings(wrong));
+    for (const o of outcomes)
+      assert.equal(
+        o.flat?.length,
+        o.top.probability >= CONFIDENT_FROM ? 3 : undefined,
+        `${o.preprocessing.scale} ${o.preprocessing.channels}`,
+      );
+    assert.ok(
+      outcomes.some((o) => o.flat),
+      'caffe scaling is confident about the cat',
+    );
+  });
+
+  test("the caller's own prediction stands for the current preprocessing", async () => {
+    const cat = await readImageFile(photo('chelsea.png'));
+    const sure = { index: 285, label: 'Egyptian cat', score: 9, probability: 0.9 };
+    assert.equal(await suggestPreprocessing(opened.model, cat, wrong, { currentTop: sure }), undefined);
   });
 
   test('one forward pass per batch gives the same outcomes as one image per pass', async () => {
@@ -92,7 +118,7 @@ test('a digit model confident only because raw pixels saturate it gets no sugges
     // The trap: under 0–255 the photo is "confidently" a digit while the default is unsure…
     assert.ok(outcomes[0].top.probability < 0.4 && raw.top.probability > 0.99);
     // …but so is a blank picture, which gives the scaling away.
-    assert.ok(raw.flat.some((blank) => blank.probability > 0.5));
+    assert.ok(raw.flat!.some((blank) => blank.probability > 0.5));
     assert.equal(chooseSuggestion(outcomes), undefined);
   } finally {
     opened.model.dispose();

@@ -216,7 +216,11 @@ export class ExplainSession {
     await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     const { input: resolved, labels } = model;
     try {
-      this.suggestion = await suggestPreprocessing(model.model, image.pixels, resolved.preprocessing, labels?.names, resolved.detected);
+      this.suggestion = await suggestPreprocessing(model.model, image.pixels, resolved.preprocessing, {
+        labels: labels?.names,
+        detected: resolved.detected,
+        currentTop: image.predictions[0],
+      });
     } catch {
       return; // Only an offer: the predictions shown stand.
     }
