@@ -119,6 +119,13 @@ describe('Visualize Layers in VS Code', { skip: skipWithoutCodeServer, timeout: 
     await frame.waitForFunction(
       () => (document.querySelector('vscode-tree-item[data-layer-id="block:add_2"]') as unknown as { open: boolean }).open,
     );
+    // The first convolution's filters come from the weights, which the page reads with h5wasm: a script of
+    // its own, which the page loads for HDF5 files only.
+    await frame.waitForFunction(
+      () => /^8 filters of 3×3/.test(document.getElementById('filters-description')?.textContent ?? ''),
+      undefined,
+      { timeout: 120_000 },
+    );
     await screenshot(session.page, 'layer-blocks');
   });
 

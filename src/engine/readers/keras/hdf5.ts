@@ -8,6 +8,7 @@ import { float16ToNumber } from '../../float16';
 import type { Dataset, Entity, File, Metadata, OutputData } from 'h5wasm';
 import { ModelReadError } from '../../errors';
 import { globalHeapDamage } from './hdf5GlobalHeap';
+import { type H5wasm, importH5wasm } from './h5wasmImport';
 
 /** A dataset's values widened or narrowed to float32, the only precision the engine computes in. */
 export interface FloatArray {
@@ -32,7 +33,6 @@ export interface Hdf5Origin {
   member?: string;
 }
 
-type H5wasm = typeof import('h5wasm').default;
 type H5Module = Awaited<H5wasm['ready']>;
 
 let library: Promise<{ h5wasm: H5wasm; module: H5Module }> | undefined;
@@ -41,7 +41,7 @@ let openCount = 0;
 /** Loads h5wasm on first use only: instantiating its WebAssembly costs time and memory. */
 function loadLibrary(): Promise<{ h5wasm: H5wasm; module: H5Module }> {
   library ??= (async () => {
-    const { default: h5wasm } = await import('h5wasm');
+    const h5wasm = await importH5wasm();
     const module = await h5wasm.ready;
     // HDF5 errors then throw instead of being printed to the console as a diagnostic stack.
     module.activate_throwing_error_handler();
