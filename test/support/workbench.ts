@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Frame, type Locator, type Page } from 'playwright-core';
 import { repoRoot } from './paths';
+import { waitFor } from './waiting';
 
 export const screenshotDir = path.join(repoRoot, 'test-results', 'e2e');
 
@@ -48,7 +49,12 @@ export async function revealInExplorer(page: Page, ...segments: string[]) {
   let parentTop = -Infinity;
   for (const [i, name] of segments.entries()) {
     const row = await rowBelow(page, name, parentTop);
-    if (i < segments.length - 1 && (await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    if (i < segments.length - 1 && (await row.getAttribute('aria-expanded')) !== 'true') {
+      await row.click();
+      // Its rows appear a moment later; until then the row "just below" can be another folder's file of the same name.
+      await waitFor(async () => (await row.getAttribute('aria-expanded')) === 'true', 10_000);
+      await page.waitForTimeout(300);
+    }
     parentTop = (await row.boundingBox())?.y ?? parentTop;
     if (i === segments.length - 1) return row;
   }
