@@ -49,13 +49,17 @@ export async function revealInExplorer(page: Page, ...segments: string[]) {
   let parentTop = -Infinity;
   for (const [i, name] of segments.entries()) {
     const row = await rowBelow(page, name, parentTop);
+    // Taken before the row is clicked open: a compacted folder's row ("checkpoints / epoch1") changes its name then.
+    parentTop = (await row.boundingBox())?.y ?? parentTop;
     if (i < segments.length - 1 && (await row.getAttribute('aria-expanded')) !== 'true') {
       await row.click();
-      // Its rows appear a moment later; until then the row "just below" can be another folder's file of the same name.
-      await waitFor(async () => (await row.getAttribute('aria-expanded')) === 'true', 10_000);
+      // Its rows appear a moment later; until then the row "just below" can be another folder's file of the
+      // same name.
+      await waitFor(async () => (await row.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => 'true')) === 'true', 3000).catch(
+        () => undefined,
+      );
       await page.waitForTimeout(300);
     }
-    parentTop = (await row.boundingBox())?.y ?? parentTop;
     if (i === segments.length - 1) return row;
   }
   throw new Error('revealInExplorer needs a path');
