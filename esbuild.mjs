@@ -17,14 +17,16 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
-// In the bundled extension host and command line, h5wasm is dist/h5wasm.js, required on the first HDF5
-// file (src/node/h5wasmBeside.ts takes the place of the engine's h5wasmImport.ts): 5.6 MB of their 7.2.
-const h5wasmBeside = {
-  name: 'h5wasm-beside',
+// h5wasm (5.6 MB of script, its WebAssembly inline as text) is a file of its own, built from its ES module,
+// and loaded on the first HDF5 file: the engine's h5wasmImport.ts is replaced by `loader` in the bundles that
+// would otherwise carry it — src/node/h5wasmBeside.ts (host, command line), webview/common/h5wasmScript.ts (pages).
+const H5WASM_ENTRY = 'node_modules/h5wasm/dist/esm/hdf5_hl.js';
+const h5wasmLoadedBy = (loader) => ({
+  name: 'h5wasm-loader',
   setup(build) {
-    build.onResolve({ filter: /\/h5wasmImport$/ }, () => ({ path: path.resolve('src/node/h5wasmBeside.ts') }));
+    build.onResolve({ filter: /\/h5wasmImport$/ }, () => ({ path: path.resolve(loader) }));
   },
-};
+});
 
 const host = {
   ...common,
@@ -34,7 +36,7 @@ const host = {
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
-  plugins: [h5wasmBeside],
+  plugins: [h5wasmLoadedBy('src/node/h5wasmBeside.ts')],
 };
 
 // The same extension for the browser's extension host (vscode.dev, github.dev: a web worker). Where a
@@ -72,26 +74,17 @@ const cli = {
   format: 'cjs',
   target: 'node20',
   banner: { js: '#!/usr/bin/env node' },
-  plugins: [h5wasmBeside],
+  plugins: [h5wasmLoadedBy('src/node/h5wasmBeside.ts')],
 };
 
-// h5wasm's ES module as a CommonJS file of its own, for h5wasmBeside.ts to require.
+// h5wasm as a CommonJS file beside the host and command line, for h5wasmBeside.ts to require.
 const h5wasmModule = {
   ...common,
-  entryPoints: { h5wasm: 'node_modules/h5wasm/dist/esm/hdf5_hl.js' },
+  entryPoints: { h5wasm: H5WASM_ENTRY },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-};
-
-// In the webview pages h5wasm is a script of its own (webview/common/h5wasmScript.ts takes the place of
-// the engine's h5wasmImport.ts), loaded only when an HDF5 file is opened: it is 5.6 MB of the pages' 7.
-const h5wasmAsScript = {
-  name: 'h5wasm-as-script',
-  setup(build) {
-    build.onResolve({ filter: /\/h5wasmImport$/ }, () => ({ path: path.resolve('webview/common/h5wasmScript.ts') }));
-  },
 };
 
 const webview = {
@@ -108,19 +101,15 @@ const webview = {
   target: 'chrome120',
   // tfjs-core mentions Node modules behind environment checks; the browser never loads them.
   external: ['node-fetch', 'worker_threads', 'util', 'fs', 'path', 'crypto'],
-  plugins: [h5wasmAsScript],
+  plugins: [h5wasmLoadedBy('webview/common/h5wasmScript.ts')],
 };
 
-// h5wasm's ES module as a classic script that sets one global, for h5wasmScript.ts to load.
+// h5wasm as a classic script beside the pages' scripts that sets one global, for h5wasmScript.ts to load.
 const h5wasmScript = {
-  ...common,
-  entryPoints: { h5wasm: 'node_modules/h5wasm/dist/esm/hdf5_hl.js' },
-  outdir: 'dist/webview',
-  platform: 'browser',
-  format: 'iife',
+  ...webview,
+  entryPoints: { h5wasm: H5WASM_ENTRY },
   globalName: 'convlensH5wasm',
-  target: 'chrome120',
-  external: webview.external,
+  plugins: [],
 };
 
 function copyRuntimeAssets() {
