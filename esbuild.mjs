@@ -65,10 +65,10 @@ const webHost = {
   define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
 };
 
-// The `convlens` command line: the same engine in Node.
+// The `convlens` command line: the same engine in Node, and the thread it makes ROAD's imputations on.
 const cli = {
   ...common,
-  entryPoints: { cli: 'src/cli/bin.ts' },
+  entryPoints: { cli: 'src/cli/bin.ts', imputationWorker: 'src/node/imputationWorker.ts' },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',

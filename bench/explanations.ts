@@ -18,6 +18,8 @@ import {
   road,
   scoreTensor,
 } from '../src/engine/metrics';
+import { setImputationThread } from '../src/engine/metrics/perturbations';
+import { useImputationThread } from '../src/node/imputationThread';
 import { medianMs, table } from './timing';
 import { countingModel } from '../test/support/countingModel';
 
@@ -82,13 +84,14 @@ export async function benchMetrics(models: BenchModel[], only?: readonly string[
     const explained = await explain(model, input, { method });
     const { maps, classIndex: classes } = explained;
     const base = await scoreTensor(model, inputId, input, classes, 'probability').data();
+    const quickRoad = () => road(model, inputId, input, maps, classes, { percentiles: QUICK_PERCENTILES, baseScores: [base[0]] });
+    // ROAD's imputations on a second thread (the command line, in Node) and on the network's own.
+    const onThreads = (run: () => Promise<unknown>) => () => (useImputationThread(), run());
+    const onOneThread = (run: () => Promise<unknown>) => () => (setImputationThread(undefined), run());
     const metrics: [string, number, () => Promise<unknown>][] = [
-      ['ROAD, 9 percentiles', 1, () => road(model, inputId, input, maps, classes)],
-      [
-        'ROAD, 5 percentiles, score shared',
-        1,
-        () => road(model, inputId, input, maps, classes, { percentiles: QUICK_PERCENTILES, baseScores: [base[0]] }),
-      ],
+      ['ROAD, 9 percentiles', 1, onThreads(() => road(model, inputId, input, maps, classes))],
+      ['ROAD, 5 percentiles, score shared', 1, onThreads(quickRoad)],
+      ['ROAD, 5 percentiles, score shared, one thread', 1, onOneThread(quickRoad)],
       ['deletion', 1, () => deletionInsertion(model, inputId, 'deletion', input, maps, classes)],
       ['insertion', 1, () => deletionInsertion(model, inputId, 'insertion', input, maps, classes)],
       ['confidence change', 1, () => confidenceChange(model, inputId, input, maps, classes)],

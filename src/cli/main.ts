@@ -18,6 +18,7 @@ import { type ExplainOptions, explainCommand } from './explainCommand';
 import { parseTargetOption } from './targetOption';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
+import { useImputationThread } from '../node/imputationThread';
 import { predictCommand } from './predictCommand';
 import { projectCommand } from './projectCommand';
 import { segmentCommand } from './segmentCommand';
@@ -250,6 +251,7 @@ async function dispatch(argv: string[]): Promise<string> {
 
   const { fallbackReason } = await useNodeBackend();
   if (fallbackReason) process.stderr.write(`convlens: ${fallbackReason}; running on the slower CPU backend\n`);
+  useImputationThread();
   switch (command) {
     case 'summary':
       if (rest.length !== 1) throw new UsageError('summary takes one model file');

@@ -16,6 +16,7 @@ import {
   keptPixels,
   riseBlurKernel,
   road,
+  setImputationThread,
   spearman,
   ssim,
   topKIntersection,
@@ -24,6 +25,7 @@ import { explain } from '../../src/engine/explain';
 import { repoRoot } from '../support/paths';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 import { fixtureModel } from '../support/fixtureModels';
+import { imputeOnThread } from '../../src/node/imputationThread';
 
 const explainFixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'metrics');
@@ -132,6 +134,24 @@ for (const method of ['gradcam', 'saliency']) {
       }
     });
 
+    test('the same ROAD with the imputations on a worker thread (images handed over as they are made)', async () => {
+      const maps = mapsOf(method);
+      setImputationThread(imputeOnThread, 0);
+      try {
+        const result = await road(fixture.model, fixture.model.inputs[0].id, fixture.input, maps, reference.classes, {
+          noise: 0,
+          batchSize: 3,
+        });
+        close(result.morf, ref.road.morf, 'morf');
+        close(result.lerf, ref.road.lerf, 'lerf');
+        result.morfByPercentile.forEach((row, b) => close(row, ref.road.morf_by_percentile[b], `morf image ${b}`));
+        result.lerfByPercentile.forEach((row, b) => close(row, ref.road.lerf_by_percentile[b], `lerf image ${b}`));
+      } finally {
+        setImputationThread(undefined);
+        maps.dispose();
+      }
+    });
+
     if (ref.road_logit_25_50_75) {
       test('ROAD on the logit at percentiles 25, 50, 75', async () => {
         const maps = mapsOf(method);
@@ -235,7 +255,7 @@ test('the metrics free every tensor', async () => {
   }
 });
 
-test('ROAD reports progress per imputation and per batch of images, and can be cancelled', async () => {
+test('ROAD reports progress per batch of imputations and of images, and can be cancelled', async () => {
   const maps = mapsOf('gradcam');
   const token = { cancelled: false };
   const seen: number[] = [];
@@ -247,15 +267,16 @@ test('ROAD reports progress per imputation and per batch of images, and can be c
           token,
           report: (done, total) => {
             seen.push(done);
-            assert.equal(total, 2 * (4 * 9 + 1), 'per image: 18 imputations, then 19 images scored');
+            assert.equal(total, 2 * (4 * 9 + 1), 'per image: 18 imputations and 19 images scored');
             token.cancelled = done > 18;
           },
         },
       }),
       { name: 'ExplanationCancelled' },
     );
-    // Each imputation, then the first batch of 4 images through the network, where it stops.
-    assert.deepEqual(seen, [...Array.from({ length: 18 }, (_, i) => i + 1), 22]);
+    // 2 imputed to go with the 2 unperturbed images, those 4 scored, then 4 imputed and 4 scored in turn,
+    // until a report past 18.
+    assert.deepEqual(seen, [2, 6, 10, 14, 18, 22]);
   } finally {
     maps.dispose();
   }

@@ -10,13 +10,14 @@
  *
  * Cost: 2 × percentiles images through the network per image and map (10 at 5 percentiles), in batches,
  * plus one for the unperturbed score unless the caller gives it (`baseScores`, which several maps of one
- * image share); the imputations run on the CPU between them (`imputation.ts`).
+ * image share); the imputations (`imputation.ts`) run on a second thread where the platform has one,
+ * while the network scores those already made (`perturbations.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunnableModel } from '../graph';
 import { checkpoint, type Progress } from '../progress';
-import { seededRandom } from '../dataset/random';
-import { noisyLinearImpute, normalFrom, percentile, percentileOfSorted } from './imputation';
+import { percentile } from './imputation';
+import { makePerturbations, type PerturbationJob, perturbationCount, pixelsBelow } from './perturbations';
 import { type ScoreKind, scoreMany } from './scoring';
 
 export const DEFAULT_PERCENTILES: readonly number[] = [10, 20, 30, 40, 50, 60, 70, 80, 90];
@@ -64,12 +65,6 @@ export function keptPixels(values: Float32Array, percent: number): Uint8Array {
   return pixelsBelow(values, percentile(values, percent));
 }
 
-function pixelsBelow(values: Float32Array, threshold: number): Uint8Array {
-  const keep = new Uint8Array(values.length);
-  for (let p = 0; p < values.length; p++) keep[p] = values[p] < threshold ? 1 : 0;
-  return keep;
-}
-
 /**
  * ROAD scores for each image of `input` ([batch, H, W, C], the model's preprocessed input) and its map
  * (`maps`, [batch, H, W]) for the class `classes[b]`.
@@ -86,59 +81,56 @@ export async function road(
   const bad = percentiles.find((p) => !(p >= 0 && p <= 100));
   if (bad !== undefined) throw new Error(`percentile ${bad} is not between 0 and 100`);
   const noise = options.noise ?? DEFAULT_ROAD_NOISE;
-  const normal = normalFrom(seededRandom(options.seed ?? 0));
   const [batch, height, width, channels] = input.shape;
-  const pixels = height * width;
   const images = (await input.data()) as Float32Array;
-  const mapValues = (await maps.data()) as Float32Array;
   const kind = options.score ?? 'probability';
   const batchSize = options.batchSize ?? defaultBatchSize(height * width);
   const base = options.baseScores;
   if (base !== undefined && base.length !== batch) throw new Error(`${base.length} base scores for ${batch} images`);
+  const job: PerturbationJob = {
+    images,
+    maps: (await maps.data()) as Float32Array,
+    ...{ batch, height, width, channels, percentiles, noise },
+    seed: options.seed ?? 0,
+  };
+  const count = perturbationCount(job);
   // Progress in steps: each imputation, then each image through the network.
-  const counter = { done: 0, total: batch * (4 * percentiles.length + (base ? 0 : 1)) };
+  const counter = { done: 0, total: 2 * count + (base ? 0 : batch) };
+  const shape: [number, number, number] = [height, width, channels];
 
-  let lastYield = Date.now();
-  const result: RoadResult = { percentiles, morf: [], lerf: [], combined: [], morfByPercentile: [], lerfByPercentile: [] };
-  for (let b = 0; b < batch; b++) {
-    const image = images.slice(b * pixels * channels, (b + 1) * pixels * channels);
-    const map = mapValues.slice(b * pixels, (b + 1) * pixels);
-    const inverse = Float32Array.from(map, (v) => 1 - v);
-    const perturbed: Float32Array[] = base ? [] : [image];
-    for (const values of [map, inverse]) {
-      const sorted = Float64Array.from(values).sort();
-      for (const p of percentiles) {
-        const keep = pixelsBelow(values, percentileOfSorted(sorted, p));
-        perturbed.push(noisyLinearImpute(image, keep, height, width, channels, noise, normal));
-        counter.done++;
-        // Small images impute in a millisecond: let the event loop run (and a cancel arrive) every 20 ms or so.
-        if (Date.now() - lastYield > 20) {
-          await checkpoint(options.progress, counter.done, counter.total);
-          lastYield = Date.now();
-        } else {
-          options.progress?.report?.(counter.done, counter.total);
-        }
+  // The unperturbed images (unless their scores are given) go first, with the first imputed ones.
+  const unperturbed = base ? [] : splitImages(images, batch);
+  const first = unperturbed.length;
+  const classOf = (i: number) => classes[i < first ? i : Math.floor((i - first) / (2 * percentiles.length))];
+  const scores = new Float32Array(first + count);
+  const perturbations = makePerturbations(job);
+  try {
+    for (let scored = 0; scored < scores.length;) {
+      // As many as are ready (at least one): the network never waits for a full batch.
+      const ready = unperturbed.splice(0, batchSize);
+      if (ready.length < batchSize && scored + ready.length < scores.length) {
+        const imputed = await perturbations.take(batchSize - ready.length);
+        counter.done += imputed.length;
+        await checkpoint(options.progress, counter.done, counter.total);
+        ready.push(...imputed);
       }
+      if (ready.length === 0) throw new Error(`ROAD's imputations ended after ${scored - first} of ${count} images`);
+      const classesOf = ready.map((_, i) => classOf(scored + i));
+      scores.set(await scoreMany(model, inputId, ready, classesOf, shape, kind, batchSize, options.progress, counter), scored);
+      scored += ready.length;
     }
-    const classesOf = new Array<number>(perturbed.length).fill(classes[b]);
-    const scores = await scoreMany(
-      model,
-      inputId,
-      perturbed,
-      classesOf,
-      [height, width, channels],
-      kind,
-      batchSize,
-      options.progress,
-      counter,
-    );
+  } finally {
+    perturbations.close();
+  }
+  const before = base ? Float32Array.from(base) : scores.subarray(0, first);
+
+  const result: RoadResult = { percentiles, morf: [], lerf: [], combined: [], morfByPercentile: [], lerfByPercentile: [] };
+  const perImage = percentiles.length;
+  for (let b = 0; b < batch; b++) {
     // As the library: float32 scores, float32 differences, float32 mean.
-    const first = base ? 0 : 1;
-    const before = base ? Math.fround(base[b]) : scores[0];
-    const change = (i: number) => Math.fround(scores[first + i] - before);
-    const count = percentiles.length;
+    const change = (i: number) => Math.fround(scores[first + 2 * perImage * b + i] - before[b]);
     const morf = percentiles.map((_, i) => change(i));
-    const lerf = percentiles.map((_, i) => change(count + i));
+    const lerf = percentiles.map((_, i) => change(perImage + i));
     const mean = (xs: number[]) => Math.fround(xs.reduce((s, x) => s + x, 0) / xs.length);
     result.morfByPercentile.push(morf);
     result.lerfByPercentile.push(lerf);
@@ -147,4 +139,9 @@ export async function road(
     result.combined.push((mean(lerf) - mean(morf)) / 2);
   }
   return result;
+}
+
+function splitImages(images: Float32Array, batch: number): Float32Array[] {
+  const size = images.length / batch;
+  return Array.from({ length: batch }, (_, b) => images.subarray(b * size, (b + 1) * size));
 }
