@@ -94,6 +94,8 @@ const webview = {
     explain: 'webview/explain/main.ts',
     analyze: 'webview/analyze/main.ts',
     compare: 'webview/compare/main.ts',
+    // Started by the pages from a blob (webview/common/imputationThread.ts).
+    imputationWorker: 'webview/common/imputationWorker.ts',
   },
   outdir: 'dist/webview',
   platform: 'browser',

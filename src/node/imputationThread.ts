@@ -1,68 +1,50 @@
 /**
  * ROAD's imputations on a worker thread in Node (the command line, the bench): the WebAssembly backend
  * runs the network on one thread, so on a machine with two cores the imputations of the next images
- * overlap the network's pass over the last ones. One worker serves one job at a time and is kept for
- * the next; a job abandoned midway (cancelled, failed) ends the worker, and the next job starts another.
+ * overlap the network's pass over the last ones (`perturbationThread.ts`).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type PerturbationJob, type PerturbationMaker, type PerturbedImages, setImputationThread } from '../engine/metrics/perturbations';
-import type { WorkerReply } from './imputationWorker';
+import { type JobReply, threadMaker, type ThreadConnection, WORKER_NAME, WORKER_START_MS } from '../engine/metrics/perturbationThread';
+import { setImputationThread } from '../engine/metrics/perturbations';
 
 /** The bundled worker beside the command line (dist/), else the source through tsx (tests, bench). */
 function startWorker(): Worker {
   const bundled = path.join(__dirname, 'imputationWorker.js');
-  if (existsSync(bundled)) return new Worker(bundled);
+  if (existsSync(bundled)) return new Worker(bundled, { name: WORKER_NAME });
   const source = path.join(__dirname, 'imputationWorker.ts');
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, name: WORKER_NAME });
 }
 
-let worker: Worker | undefined;
-let jobs = 0;
-
-export const imputeOnThread: PerturbationMaker = (data: PerturbationJob): PerturbedImages => {
-  const thread = (worker ??= startWorker());
-  const job = ++jobs;
-  const made: Float32Array[] = [];
-  let finished = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const onMessage = (reply: WorkerReply) => {
-    if (reply.job !== job) return;
-    if ('image' in reply) made.push(reply.image);
-    else if ('error' in reply) failure = new Error(reply.error);
-    else finished = true;
-    wake?.();
-  };
-  const onError = (error: Error) => {
-    failure = error;
-    wake?.();
-  };
-  thread.on('message', onMessage);
-  thread.on('error', onError);
-  // Kept alive while it works for someone; an idle worker does not keep the process running.
-  thread.ref();
-  thread.postMessage({ job, data });
-  const release = () => {
-    thread.off('message', onMessage);
-    thread.off('error', onError);
-    if (finished && !failure) {
-      thread.unref();
-    } else {
-      void thread.terminate();
-      if (worker === thread) worker = undefined;
-    }
-  };
+async function connect(): Promise<ThreadConnection> {
+  const worker = startWorker();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the imputation worker did not start')), WORKER_START_MS);
+    worker.once('message', () => (clearTimeout(timer), resolve()));
+    worker.once('error', (error) => (clearTimeout(timer), reject(error)));
+  }).catch((error: unknown) => {
+    void worker.terminate();
+    throw error;
+  });
   return {
-    async take(most) {
-      while (made.length === 0 && !finished && !failure) await new Promise<void>((resolve) => (wake = resolve));
-      if (failure) throw failure;
-      return made.splice(0, most);
+    post: (request) => worker.postMessage(request),
+    listen(onReply, onError) {
+      const reply = (message: JobReply) => onReply(message);
+      worker.on('message', reply);
+      worker.on('error', onError);
+      return () => {
+        worker.off('message', reply);
+        worker.off('error', onError);
+      };
     },
-    close: release,
+    // An idle worker does not keep the process running.
+    busy: (working) => (working ? worker.ref() : worker.unref()),
+    end: () => void worker.terminate(),
   };
-};
+}
+
+export const imputeOnThread = threadMaker(connect);
 
 /** Makes ROAD's imputations on a worker thread from now on in this process. */
 export function useImputationThread(): void {

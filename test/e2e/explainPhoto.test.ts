@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
+import { WORKER_NAME } from '../../src/engine/metrics/perturbationThread';
 import { sharedModels } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { temporaryFolder } from '../support/temporaryFolders';
@@ -70,6 +71,32 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
     });
     assert.ok(cyan > 100, `${cyan} outline pixels`);
     await screenshot(session.page, 'explain-photo-segment');
+  });
+
+  test("Check this explanation on the photo: ROAD's imputations run on the page's worker", async () => {
+    const frame = await webviewFrame(session.page, '.card .caption');
+    const card = frame.locator('.card').first();
+    await card.getByRole('button', { name: 'Check this explanation' }).click();
+    const results = card.locator('.check-results');
+    await results.waitFor({ timeout: 300_000 });
+    const metric = async (key: string) => Number(((await results.locator(`[data-metric="${key}"] dd`).textContent()) ?? '').trim());
+    const morf = await metric('road-morf');
+    const lerf = await metric('road-lerf');
+    assert.ok(Number.isFinite(morf) && Number.isFinite(lerf) && Math.abs(morf) <= 1 && Math.abs(lerf) <= 1, `MoRF ${morf}, LeRF ${lerf}`);
+    // At 224 × 224 the page starts its imputation worker (dist/webview/imputationWorker.js, from a blob), and
+    // the policy lets it run: it answers from inside (the workbench has blob workers of its own).
+    const names = await Promise.all(
+      session.page
+        .workers()
+        .map((worker) =>
+          Promise.race([worker.evaluate(() => self.name), new Promise<string>((resolve) => setTimeout(() => resolve(''), 5_000))]).catch(
+            () => '',
+          ),
+        ),
+    );
+    assert.ok(names.includes(WORKER_NAME), `the workers that answer: ${names.filter(Boolean).join(', ') || 'none'}`);
+    await results.scrollIntoViewIfNeeded();
+    await screenshot(session.page, 'explain-photo-check');
   });
 
   test('a wrong preprocessing in the sidecar gets the suggestion; one click saves it and the cat is back', async () => {

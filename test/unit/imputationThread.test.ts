@@ -1,14 +1,16 @@
 /**
  * ROAD's imputations on a worker thread (the command line's): the thread makes the same images, noise
  * included, in the same order as the caller's thread would; a job abandoned midway ends its worker and
- * the next job still gets its images; a failing job says why; an idle worker does not keep Node running.
+ * the next job still gets its images; a failing job says why; a worker that does not start leaves the
+ * work on the caller's thread; an idle worker does not keep Node running.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { seededRandom } from '../../src/engine/dataset/random';
-import { type PerturbationJob, perturbationCount, perturbedImages } from '../../src/engine/metrics/perturbations';
+import { type PerturbationJob, type PerturbedImages, perturbationCount, perturbedImages } from '../../src/engine/metrics/perturbations';
 import { imputeOnThread } from '../../src/node/imputationThread';
+import { threadMaker } from '../../src/engine/metrics/perturbationThread';
 import { repoRoot } from '../support/paths';
 
 function job(seed: number, side = 100): PerturbationJob {
@@ -27,7 +29,7 @@ function job(seed: number, side = 100): PerturbationJob {
   };
 }
 
-async function takeAll(images: ReturnType<typeof imputeOnThread>, most: number): Promise<Float32Array[]> {
+async function takeAll(images: PerturbedImages, most: number): Promise<Float32Array[]> {
   const all: Float32Array[] = [];
   try {
     for (let taken = await images.take(most); taken.length > 0; taken = await images.take(most)) {
@@ -66,6 +68,12 @@ test('a job that fails on the thread says why', async () => {
   // And the thread after it works.
   const data = job(4, 20);
   assert.equal((await takeAll(imputeOnThread(data), 50)).length, perturbationCount(data));
+});
+
+test("a worker that does not start leaves the imputations on the caller's thread", async () => {
+  const refused = threadMaker(() => Promise.reject(new Error('refused by a policy')));
+  const data = job(5, 30);
+  assert.deepEqual(await takeAll(refused(data), 3), [...perturbedImages(data)]);
 });
 
 test('a process that used the thread exits when its work is done', () => {

@@ -27,12 +27,16 @@ import type { Navigator } from './navigator';
 import { neighboursTab } from './neighboursTab';
 import { patchesTab } from './patchesTab';
 import { AnalyzeSession } from './session';
+import { useImputationThread } from '../common/imputationThread';
 import { tabStrip } from './tabStrip';
 
 type AnalyzeMessage = Extract<AnalyzeHostMessage, { type: 'analyze' }>;
 
 const app = document.getElementById('app')!;
 /** The choices kept when the page is built again (a new checkpoint of the model): the layer and the tab. */
+// The Faithfulness tab's ROAD imputes on a worker while the network runs here.
+useImputationThread();
+
 const choices = pageState<{ featureLayer?: string; tab?: string }>();
 
 /** Opens the model on the folder and builds the page; `adopt` gets the session as soon as it exists (Cancel reaches it). */

@@ -8,7 +8,10 @@ import { h } from '../common/dom';
 import { connectToHost, pageState } from '../common/channel';
 import type { ExplainProtocol } from '../../src/shared/explainProtocol';
 import { ExplainSession, type KeptChoices } from './session';
+import { useImputationThread } from '../common/imputationThread';
 
+// Check this explanation's ROAD imputes on a worker while the network runs here.
+useImputationThread();
 const host = connectToHost<ExplainProtocol>();
 const app = document.getElementById('app')!;
 const session = new ExplainSession(host, (element) => app.replaceChildren(element), pageState<KeptChoices>());

@@ -43,6 +43,8 @@ function page(webview: vscode.Webview, extensionUri: vscode.Uri, script: string,
     `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
     // The WebAssembly backend fetches its .wasm binary from dist/webview/ (the extension's own files).
     `connect-src ${webview.cspSource}`,
+    // ROAD's imputations run on a worker the page starts from its own script file, read into a blob.
+    'worker-src blob:',
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
