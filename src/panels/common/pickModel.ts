@@ -29,8 +29,12 @@ export async function pickModel(registry: ModelViewerRegistry, state: vscode.Mem
   return picked ? remember(state, picked.uri) : undefined;
 }
 
-async function remember(state: vscode.Memento, uri: vscode.Uri): Promise<vscode.Uri> {
-  await state.update(REMEMBERED, uri.toString());
+/**
+ * Remembers the model for next time without waiting for it to be stored: in code-server the update took
+ * 4.6–5.3 s to settle, and the panel the user asked for waited on it.
+ */
+function remember(state: vscode.Memento, uri: vscode.Uri): vscode.Uri {
+  Promise.resolve(state.update(REMEMBERED, uri.toString())).catch(() => undefined);
   return uri;
 }
 
