@@ -74,7 +74,8 @@ export async function benchWebview(sharedModels: string, exported: string): Prom
           });
           // When the page painted the overlay: the harness may get to ask only later, while the page works on.
           return frame.evaluate((name) => {
-            const mark = performance.getEntriesByName(name).pop();
+            // The first: the host's first overlays, when it sends them, else the page's own.
+            const mark = performance.getEntriesByName(name)[0];
             return mark ? performance.timeOrigin + mark.startTime : undefined;
           }, OVERLAY_PAINTED);
         },

@@ -27,6 +27,27 @@ export interface ExplainSettings {
   eigenSmooth?: boolean;
 }
 
+/** One image's first overlay, computed by the extension host (firstOverlays.ts). */
+export interface FirstOverlay {
+  /** The image's file name, as in `explain`'s images. */
+  name: string;
+  classIndex: number;
+  label: string;
+  probability: number;
+  score: number;
+  /** The map, [height × width] float32 values in 0…1. */
+  map: ArrayBuffer;
+  width: number;
+  height: number;
+}
+
+/** The main method's maps of the first images, with what they were computed with. */
+export interface FirstOverlays {
+  method: Method;
+  layer?: string;
+  overlays: FirstOverlay[];
+}
+
 export type ExplainHostMessage =
   | PanelHostMessage
   /** What to explain: the model (its file name; its bytes come on request) and the images. */
@@ -37,7 +58,12 @@ export type ExplainHostMessage =
       settings: ExplainSettings;
       backend: BackendPreference;
       limits: Partial<Limits>;
-    };
+    }
+  /**
+   * The main method's maps of the first images, computed by the extension host while the page starts and
+   * loads the model, so the overlays show before the model reaches the page; the page computes its own after.
+   */
+  | ({ type: 'firstOverlays' } & FirstOverlays);
 
 export type ExplainWebviewMessage =
   | PanelWebviewMessage
@@ -59,3 +85,9 @@ export type ExplainProtocol = PanelProtocol<ExplainHostMessage, ExplainWebviewMe
 
 /** The performance mark the Explain page sets when its main method's overlays are painted (for timing it). */
 export const OVERLAY_PAINTED = 'convlens:overlay-painted';
+
+/** The mark's detail: whose overlays (the host's first ones, or the page's own) of which classes. */
+export interface OverlayPainted {
+  from: 'host' | 'page';
+  classIndex: number[];
+}

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { WORKER_NAME } from '../../src/engine/metrics/perturbationThread';
+import { OVERLAY_PAINTED, type OverlayPainted } from '../../src/shared/explainProtocol';
 import { sharedModels } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { temporaryFolder } from '../support/temporaryFolders';
@@ -50,6 +51,20 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
     assert.equal(await frame.$eval('#preprocessing-suggestion', (el) => (el as HTMLElement).hidden), true, 'nothing to suggest');
     assert.equal(existsSync(path.join(session.server.workspace, 'squeezenet', SIDECAR)), false, 'no file written');
     await screenshot(session.page, 'explain-photo-cat');
+  });
+
+  test("the first overlay comes from VS Code's side while the model loads into the panel, then the panel's own, of the same class", async () => {
+    const frame = await webviewFrame(session.page, '.card .caption');
+    const painted = await frame.evaluate(
+      (name) => performance.getEntriesByName(name).map((mark) => (mark as PerformanceMark).detail as OverlayPainted),
+      OVERLAY_PAINTED,
+    );
+    assert.deepEqual(
+      painted.map((p) => p.from),
+      ['host', 'page'],
+    );
+    assert.deepEqual(painted[0].classIndex, painted[1].classIndex);
+    assert.ok(CAT_CLASSES.includes(String(painted[0].classIndex[0])), `the host's class ${painted[0].classIndex[0]} is a cat`);
   });
 
   test('Segment object cuts the cat out of the photo along its Grad-CAM map', async () => {

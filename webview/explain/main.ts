@@ -18,6 +18,7 @@ const session = new ExplainSession(host, (element) => app.replaceChildren(elemen
 
 host.onHostMessage((message) => {
   if (message.type === 'explain') session.start(message).catch(fail);
+  else if (message.type === 'firstOverlays') void session.showFirstOverlays(message).catch(() => undefined);
   else if (message.type === 'cancel') session.cancel();
 });
 host.postToHost({ type: 'ready' });

@@ -19,7 +19,14 @@ import { ExplanationCancelled } from '../../src/engine/progress';
 import { checkExplanation, methodReport, type ExplanationCheck } from '../../src/engine/metrics';
 import { overlay } from '../../src/engine/render/overlay';
 import { maskImage, maskOutline, segmentObject } from '../../src/engine/segmentation';
-import { OVERLAY_PAINTED, type ExplainHostMessage, type ExplainProtocol, type ExplainSettings } from '../../src/shared/explainProtocol';
+import {
+  OVERLAY_PAINTED,
+  type ExplainHostMessage,
+  type ExplainProtocol,
+  type ExplainSettings,
+  type FirstOverlays,
+  type OverlayPainted,
+} from '../../src/shared/explainProtocol';
 import type { HostChannel } from '../common/channel';
 import { canvasPng } from '../common/images';
 import { progressReports } from '../common/progressReports';
@@ -30,6 +37,7 @@ import { describeChoice, findPageTargets, firstChoice, targetOf, type PageTarget
 import { targetPicker, type TargetPicker } from './targetView';
 import { checkResults } from './checkView';
 import { createExplainView, type ExplainView } from './view';
+import { firstOverlaysView, firstPictures, type FirstPicture } from './firstOverlaysView';
 
 type StartMessage = Extract<ExplainHostMessage, { type: 'explain' }>;
 
@@ -71,6 +79,9 @@ export class ExplainSession {
   /** Each image's chosen segmentation class or detection, and the picker it was chosen on. */
   private choices: TargetChoice[] = [];
   private pickers: TargetPicker[] = [];
+  /** What `start` was asked to show, and the host's first overlays of it, drawn while the model loads. */
+  private started?: StartMessage;
+  private first?: { overlays: FirstOverlays; pictures: FirstPicture[] };
 
   constructor(
     private readonly host: Pick<HostChannel<ExplainProtocol>, 'postToHost' | 'hostModelSource'>,
@@ -88,6 +99,8 @@ export class ExplainSession {
     const kept = this.store.load();
     this.settings = { ...message.settings, ...kept.settings };
     this.compared = kept.compared ?? [];
+    this.started = message;
+    this.first = undefined;
     let problems: string[] = [];
     const choice = await initBackend(message.backend);
     this.backend = choice.backend;
@@ -96,7 +109,8 @@ export class ExplainSession {
       ({ loaded: this.images, problems, input: this.input } = await loadImages(message.images, this.opened));
       this.targets = await findPageTargets(this.opened, this.input);
     } catch (error) {
-      // The panel shows only the error now: free the model's weights.
+      // The panel shows only the error now (no first overlays either): free the model's weights.
+      this.started = undefined;
       this.release();
       throw error;
     }
@@ -158,11 +172,45 @@ export class ExplainSession {
       onCancel: () => this.cancel(),
     });
     this.view.element.querySelector('#backend')?.setAttribute('title', backendTitle(choice));
+    this.showFirstInView();
     this.show(this.view.element);
     for (const problem of problems) this.host.postToHost({ type: 'error', message: problem });
     this.rerender();
     const first = this.opened;
     this.running = this.running.then(() => this.offerSuggestion(first));
+  }
+
+  /**
+   * The host's overlays of the first images, drawn until the page's model is loaded, when they are of
+   * what the page will show (its method and layer: the user's choices kept in the page may differ).
+   */
+  async showFirstOverlays(first: FirstOverlays): Promise<void> {
+    const started = this.started;
+    if (!started || this.view || first.method !== this.settings.method) return;
+    const keptLayer = this.store.load().layer;
+    if (keptLayer && keptLayer !== first.layer) return;
+    const pictures = await firstPictures(first, started.images, this.settings);
+    if (this.view || this.started !== started || pictures.length === 0) return;
+    this.first = { overlays: first, pictures };
+    this.show(firstOverlaysView(first, pictures, started.modelFileName));
+    const detail: OverlayPainted = { from: 'host', classIndex: pictures.map((p) => p.overlay.classIndex) };
+    requestAnimationFrame(() => performance.mark(OVERLAY_PAINTED, { detail }));
+  }
+
+  /** The view starts from the first overlays where the page explains the same class, until it draws its own. */
+  private showFirstInView(): void {
+    const { first, view } = this;
+    if (!first || !view || this.targets) return;
+    for (const { overlay: shown, picture } of first.pictures) {
+      const b = this.images.findIndex((image) => image.name === shown.name);
+      if (b < 0 || this.images[b].classIndex !== shown.classIndex || this.layer !== first.overlays.layer) continue;
+      view.showExplanation(b, picture, {
+        method: first.overlays.method,
+        layer: first.overlays.layer,
+        classIndex: shown.classIndex,
+        score: shown.score,
+      });
+    }
   }
 
   /** Stops a running long method at its next batch (VS Code's Cancel button). */
@@ -419,7 +467,8 @@ export class ExplainSession {
       this.host.postToHost({ type: 'rendered', method, layer, classIndex, backend: this.backend });
       // When the overlays reach the screen (the next frame), for timing from outside: work that follows
       // (the preprocessing suggestion) can keep the page too busy to be asked at once.
-      if (method === settings.method) requestAnimationFrame(() => performance.mark(OVERLAY_PAINTED));
+      const detail: OverlayPainted = { from: 'page', classIndex };
+      if (method === settings.method) requestAnimationFrame(() => performance.mark(OVERLAY_PAINTED, { detail }));
       return true;
     } catch (error) {
       if (error instanceof ExplanationCancelled) {

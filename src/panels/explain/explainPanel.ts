@@ -11,7 +11,8 @@ import { writeSidecar } from '../common/sidecar';
 import { explainHtml } from '../common/webviewHtml';
 import { baseName } from '../common/workspaceModelSource';
 import { sidecarName } from '../../engine/modelInput';
-import type { ExplainProtocol } from '../../shared/explainProtocol';
+import type { ExplainProtocol, FirstOverlays } from '../../shared/explainProtocol';
+import { firstOverlays } from './firstOverlays';
 import { backendSetting, explainSettings, limitsSetting } from '../../settings';
 
 export class ExplainPanel extends ModelPanel<ExplainProtocol> {
@@ -21,6 +22,9 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
     return new ExplainPanel(panel, model, images, (webview) => explainHtml(webview, extensionUri));
   }
 
+  /** The host's overlays of the first images, computed while the page starts; sent once. */
+  private firstOverlays?: Promise<FirstOverlays | undefined>;
+
   private constructor(
     panel: vscode.WebviewPanel,
     model: vscode.Uri,
@@ -28,12 +32,14 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
     page: (webview: vscode.Webview) => string,
   ) {
     super(panel, model, page);
+    this.firstOverlays = firstOverlays(model, images, explainSettings());
   }
 
   protected async receive(message: OwnMessage<ExplainProtocol>): Promise<void> {
     switch (message.type) {
       case 'ready':
-        return this.sendImages();
+        await this.sendImages();
+        return this.sendFirstOverlays();
       case 'rendered':
       case 'checked':
       case 'segmented':
@@ -50,6 +56,14 @@ export class ExplainPanel extends ModelPanel<ExplainProtocol> {
   /** PNGs are saved beside the images explained. */
   protected override pngBeside(): vscode.Uri {
     return this.images[0] ?? this.model;
+  }
+
+  /** After the images: the page shows them until its own model is loaded (a page built again computes its own). */
+  private async sendFirstOverlays(): Promise<void> {
+    const computing = this.firstOverlays;
+    this.firstOverlays = undefined;
+    const first = await computing;
+    if (first) this.post({ type: 'firstOverlays', ...first });
   }
 
   private async sendImages(): Promise<void> {
