@@ -108,14 +108,26 @@ export async function selectInExplorer(page: Page, rows: Locator[]): Promise<voi
 
 /**
  * Images in one folder selected together and explained from the context menu, as a person does; the
- * Explain panel's frame once its first card has a canvas.
+ * Explain panel's frame once its first card has a canvas. A selection undone between the check and the
+ * right-click (a late reveal of the image preview the first click opened) explains fewer images: the
+ * panel's title names them, and the person closes it and selects again.
  */
 export async function explainImages(page: Page, folder: string, ...names: string[]): Promise<Frame> {
-  await revealInExplorer(page, folder, names[0]);
-  const rows = names.map((name) => explorerRow(page, name).first());
-  await selectInExplorer(page, rows);
-  await chooseFromContextMenu(page, rows[rows.length - 1], 'Explain with Grad-CAM');
-  return webviewFrame(page, '.card canvas', 120_000);
+  const title = `Explain: ${names.join(', ')}`;
+  for (let attempt = 1; ; attempt++) {
+    await revealInExplorer(page, folder, names[0]);
+    const rows = names.map((name) => explorerRow(page, name).first());
+    await selectInExplorer(page, rows);
+    await chooseFromContextMenu(page, rows[rows.length - 1], 'Explain with Grad-CAM');
+    const tab = page.locator('.tabs-container .tab.active');
+    await tab.filter({ hasText: 'Explain:' }).waitFor({ timeout: 60_000 });
+    const shown = ((await tab.getAttribute('aria-label')) ?? (await tab.textContent()) ?? '').trim();
+    if (shown.startsWith(title) || attempt === 3) {
+      assert.ok(shown.startsWith(title), `the Explain panel shows "${shown}", not ${title}`);
+      return webviewFrame(page, '.card canvas', 120_000);
+    }
+    await tab.locator('.codicon-close').click();
+  }
 }
 
 /** Right-clicks an explorer row and returns the labels of its context menu. */
