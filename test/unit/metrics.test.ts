@@ -16,6 +16,7 @@ import {
   keptPixels,
   riseBlurKernel,
   road,
+  type RoadResult,
   setImputationThread,
   spearman,
   ssim,
@@ -83,6 +84,14 @@ function close(actual: readonly number[], expected: readonly number[], what: str
   );
 }
 
+function agreesWithRoad(result: RoadResult, expected: RoadReference): void {
+  close(result.morf, expected.morf, 'morf');
+  close(result.lerf, expected.lerf, 'lerf');
+  close(result.combined, expected.combined, 'combined');
+  result.morfByPercentile.forEach((row, b) => close(row, expected.morf_by_percentile[b], `morf image ${b}`));
+  result.lerfByPercentile.forEach((row, b) => close(row, expected.lerf_by_percentile[b], `lerf image ${b}`));
+}
+
 const fixture = fixtureModel(path.join(explainFixtures, 'tiny_gap.onnx'), path.join(explainFixtures, 'tiny_gap_input.npy'));
 
 const mapsOf = (method: string) => tf.tensor3d(explainReference.models.tiny_gap.maps[method].flat(2), [2, 32, 32]);
@@ -124,11 +133,7 @@ for (const method of ['gradcam', 'saliency']) {
           noise: 0,
           batchSize: 7,
         });
-        close(result.morf, ref.road.morf, 'morf');
-        close(result.lerf, ref.road.lerf, 'lerf');
-        close(result.combined, ref.road.combined, 'combined');
-        result.morfByPercentile.forEach((row, b) => close(row, ref.road.morf_by_percentile[b], `morf image ${b}`));
-        result.lerfByPercentile.forEach((row, b) => close(row, ref.road.lerf_by_percentile[b], `lerf image ${b}`));
+        agreesWithRoad(result, ref.road);
       } finally {
         maps.dispose();
       }
@@ -142,10 +147,7 @@ for (const method of ['gradcam', 'saliency']) {
           noise: 0,
           batchSize: 3,
         });
-        close(result.morf, ref.road.morf, 'morf');
-        close(result.lerf, ref.road.lerf, 'lerf');
-        result.morfByPercentile.forEach((row, b) => close(row, ref.road.morf_by_percentile[b], `morf image ${b}`));
-        result.lerfByPercentile.forEach((row, b) => close(row, ref.road.lerf_by_percentile[b], `lerf image ${b}`));
+        agreesWithRoad(result, ref.road);
       } finally {
         setImputationThread(undefined);
         maps.dispose();
