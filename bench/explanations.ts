@@ -17,8 +17,8 @@ import {
   QUICK_PERCENTILES,
   road,
   scoreTensor,
+  setImputationThread,
 } from '../src/engine/metrics';
-import { setImputationThread } from '../src/engine/metrics/perturbations';
 import { useImputationThread } from '../src/node/imputationThread';
 import { medianMs, table } from './timing';
 import { countingModel } from '../test/support/countingModel';

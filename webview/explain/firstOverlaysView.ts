@@ -8,21 +8,26 @@ import type { RgbaImage } from '../../src/engine/preprocess';
 import { overlay } from '../../src/engine/render/overlay';
 import type { ExplainImage, ExplainSettings, FirstOverlay, FirstOverlays } from '../../src/shared/explainProtocol';
 import { h } from '../common/dom';
-import { decodeImage, paint } from '../common/images';
+import { paint } from '../common/images';
 
 export interface FirstPicture {
   overlay: FirstOverlay;
   picture: RgbaImage;
 }
 
-/** Each first overlay drawn over its image (decoded here, as the page decodes it); images that fail are left out. */
-export async function firstPictures(first: FirstOverlays, images: ExplainImage[], settings: ExplainSettings): Promise<FirstPicture[]> {
+/** Each first overlay drawn over its image (`decode`: the page's own, shared with loadImages); images that fail are left out. */
+export async function firstPictures(
+  first: FirstOverlays,
+  images: ExplainImage[],
+  settings: ExplainSettings,
+  decode: (file: ExplainImage) => Promise<RgbaImage>,
+): Promise<FirstPicture[]> {
   const pictures = await Promise.all(
     first.overlays.map(async (shown) => {
       const file = images.find((image) => image.name === shown.name);
       if (!file) return [];
       try {
-        const pixels = await decodeImage(file.name, new Uint8Array(file.bytes));
+        const pixels = await decode(file);
         const map = new Float32Array(shown.map);
         return [{ overlay: shown, picture: overlay(pixels, map, shown.width, shown.height, settings.colormap, settings.alpha) }];
       } catch {
@@ -34,7 +39,7 @@ export async function firstPictures(first: FirstOverlays, images: ExplainImage[]
 }
 
 /** "Grad-CAM for “tabby” (class 281, 52.1%) at layer4" */
-export function firstCaption(first: FirstOverlays, shown: FirstOverlay): string {
+function firstCaption(first: FirstOverlays, shown: FirstOverlay): string {
   const layer = first.layer ? ` at ${first.layer}` : '';
   return `${METHOD_LABELS[first.method]} for “${shown.label}” (class ${shown.classIndex}, ${(100 * shown.probability).toFixed(1)}%)${layer}`;
 }

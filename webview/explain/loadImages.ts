@@ -1,12 +1,10 @@
 /** The Explain panel's images: decoded, made into one input batch for the model, and ranked. */
 import * as tf from '@tensorflow/tfjs-core';
 import { predict, singleInput } from '../../src/engine/execute';
-import { limitsOf } from '../../src/engine/limits';
 import type { OpenedModel } from '../../src/engine/openModel';
 import { topPredictions, type Prediction } from '../../src/engine/predictions';
 import { imageToInput, type RgbaImage } from '../../src/engine/preprocess';
 import type { ExplainImage } from '../../src/shared/explainProtocol';
-import { decodeImage } from '../common/images';
 
 export interface LoadedImage {
   name: string;
@@ -17,15 +15,15 @@ export interface LoadedImage {
 }
 
 /**
- * Decodes and ranks the images; one that cannot be decoded is left out and named in `problems`. The
+ * Decodes (with `decode`) and ranks the images; one that cannot be decoded is left out and named in `problems`. The
  * caller owns `input`, the batch of the images that could be decoded.
  */
 export async function loadImages(
   files: ExplainImage[],
-  { model, input: resolved, labels, source }: OpenedModel,
+  { model, input: resolved, labels }: OpenedModel,
+  decode: (file: ExplainImage) => Promise<RgbaImage>,
 ): Promise<{ loaded: LoadedImage[]; problems: string[]; input: tf.Tensor4D }> {
-  const maxPixels = limitsOf(source).imagePixels;
-  const decoded = await Promise.allSettled(files.map((file) => decodeImage(file.name, new Uint8Array(file.bytes), maxPixels)));
+  const decoded = await Promise.allSettled(files.map(decode));
   const problems = decoded.flatMap((d) =>
     d.status === 'rejected' ? [d.reason instanceof Error ? d.reason.message : String(d.reason)] : [],
   );

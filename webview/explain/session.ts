@@ -12,7 +12,8 @@ import { isLongRequest, METHOD_LABELS, usesTargetLayer, type Method } from '../.
 import { camTargetLayers, defaultTargetLayer } from '../../src/engine/explain/targetLayer';
 import { sidecarName } from '../../src/engine/modelInput';
 import { openModel, type OpenedModel } from '../../src/engine/openModel';
-import { describePreprocessing } from '../../src/engine/preprocess';
+import { limitsOf } from '../../src/engine/limits';
+import { describePreprocessing, type RgbaImage } from '../../src/engine/preprocess';
 import { scalingWords } from '../../src/engine/preprocessDefaults';
 import { suggestPreprocessing, UNCERTAIN_BELOW, type PreprocessingSuggestion } from '../../src/engine/preprocessSuggestion';
 import { ExplanationCancelled } from '../../src/engine/progress';
@@ -22,13 +23,14 @@ import { maskImage, maskOutline, segmentObject } from '../../src/engine/segmenta
 import {
   OVERLAY_PAINTED,
   type ExplainHostMessage,
+  type ExplainImage,
   type ExplainProtocol,
   type ExplainSettings,
   type FirstOverlays,
   type OverlayPainted,
 } from '../../src/shared/explainProtocol';
 import type { HostChannel } from '../common/channel';
-import { canvasPng } from '../common/images';
+import { canvasPng, decodeImage } from '../common/images';
 import { progressReports } from '../common/progressReports';
 import { safely } from '../common/safely';
 import { BACKEND_LABELS, backendTitle, initBackend, type BackendName } from '../common/tfBackend';
@@ -82,6 +84,8 @@ export class ExplainSession {
   /** What `start` was asked to show, and the host's first overlays of it, drawn while the model loads. */
   private started?: StartMessage;
   private first?: { overlays: FirstOverlays; pictures: FirstPicture[] };
+  /** Each image of the started message decoded once, for the first overlays and for the model alike. */
+  private decoded = new Map<string, Promise<RgbaImage>>();
 
   constructor(
     private readonly host: Pick<HostChannel<ExplainProtocol>, 'postToHost' | 'hostModelSource'>,
@@ -101,12 +105,13 @@ export class ExplainSession {
     this.compared = kept.compared ?? [];
     this.started = message;
     this.first = undefined;
+    this.decoded.clear();
     let problems: string[] = [];
     const choice = await initBackend(message.backend);
     this.backend = choice.backend;
     try {
       this.opened = await openModel(this.host.hostModelSource(message.modelFileName, message.limits));
-      ({ loaded: this.images, problems, input: this.input } = await loadImages(message.images, this.opened));
+      ({ loaded: this.images, problems, input: this.input } = await loadImages(message.images, this.opened, this.decode(message)));
       this.targets = await findPageTargets(this.opened, this.input);
     } catch (error) {
       // The panel shows only the error now (no first overlays either): free the model's weights.
@@ -189,12 +194,25 @@ export class ExplainSession {
     if (!started || this.view || first.method !== this.settings.method) return;
     const keptLayer = this.store.load().layer;
     if (keptLayer && keptLayer !== first.layer) return;
-    const pictures = await firstPictures(first, started.images, this.settings);
+    const pictures = await firstPictures(first, started.images, this.settings, this.decode(started));
     if (this.view || this.started !== started || pictures.length === 0) return;
     this.first = { overlays: first, pictures };
     this.show(firstOverlaysView(first, pictures, started.modelFileName));
     const detail: OverlayPainted = { from: 'host', classIndex: pictures.map((p) => p.overlay.classIndex) };
     requestAnimationFrame(() => performance.mark(OVERLAY_PAINTED, { detail }));
+  }
+
+  /** Decodes an image of `message` once, within the limits the message gives. */
+  private decode(message: StartMessage): (file: ExplainImage) => Promise<RgbaImage> {
+    const maxPixels = limitsOf({ limits: message.limits }).imagePixels;
+    return (file) => {
+      let decoding = this.decoded.get(file.name);
+      if (!decoding) {
+        decoding = decodeImage(file.name, new Uint8Array(file.bytes), maxPixels);
+        this.decoded.set(file.name, decoding);
+      }
+      return decoding;
+    };
   }
 
   /** The view starts from the first overlays where the page explains the same class, until it draws its own. */

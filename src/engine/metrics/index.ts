@@ -27,7 +27,7 @@ export {
 } from './randomisation';
 export { spearman, ssim, topKIntersection, ranks } from './similarity';
 export { noisyLinearImpute, percentile, NEIGHBOUR_WEIGHTS } from './imputation';
-export { setImputationThread, type PerturbationJob, type PerturbationMaker, type PerturbedImages } from './perturbations';
+export { setImputationThread } from './perturbations';
 export { scoreTensor, scoresOf, type ScoreKind } from './scoring';
 export {
   folderFaithfulness,
