@@ -33,10 +33,10 @@ import { tabStrip } from './tabStrip';
 type AnalyzeMessage = Extract<AnalyzeHostMessage, { type: 'analyze' }>;
 
 const app = document.getElementById('app')!;
-/** The choices kept when the page is built again (a new checkpoint of the model): the layer and the tab. */
 // The Faithfulness tab's ROAD imputes on a worker while the network runs here.
 useImputationThread();
 
+/** The choices kept when the page is built again (a new checkpoint of the model): the layer and the tab. */
 const choices = pageState<{ featureLayer?: string; tab?: string }>();
 
 /** Opens the model on the folder and builds the page; `adopt` gets the session as soon as it exists (Cancel reaches it). */

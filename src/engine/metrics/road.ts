@@ -90,7 +90,12 @@ export async function road(
   const job: PerturbationJob = {
     images,
     maps: (await maps.data()) as Float32Array,
-    ...{ batch, height, width, channels, percentiles, noise },
+    batch,
+    height,
+    width,
+    channels,
+    percentiles,
+    noise,
     seed: options.seed ?? 0,
   };
   const count = perturbationCount(job);
