@@ -82,7 +82,7 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
   });
 
   test('top patches of a channel, each opening its image with the receptive field outlined', async () => {
-    await frame.click('#tab-patches');
+    await frame.click('[data-tab="patches"]');
     await frame.fill('#patch-channel', '5');
     await frame.dispatchEvent('#patch-channel', 'change');
     await waitForText(
@@ -99,9 +99,9 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
   });
 
   test("what a channel looks for: a synthesised image drawn live, beside the folder's top patches; Stop ends a run", async () => {
-    await frame.click('#tab-patches');
+    await frame.click('[data-tab="patches"]');
     await frame.click('#patch-looks-for');
-    assert.equal(await frame.getAttribute('#tab-maximize', 'aria-selected'), 'true');
+    assert.equal(await frame.getAttribute('[data-tab="maximize"]', 'aria-selected'), 'true');
     assert.equal(await frame.inputValue('#maximize-target'), 'conv3');
     assert.equal(await frame.inputValue('#maximize-channel'), '5');
     await frame.selectOption('#maximize-steps', '64');
@@ -150,7 +150,7 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
   });
 
   test('faithfulness of two methods on a sample of 8 images: means ± standard errors, the most faithful marked, sortable', async () => {
-    await frame.click('#tab-faithfulness');
+    await frame.click('[data-tab="faithfulness"]');
     await frame.selectOption('#faithfulness-count', '8');
     for (const box of await frame.locator('#faithfulness-methods input[type="checkbox"]').all()) await box.setChecked(false);
     await frame.check('#faithfulness-method-gradcam');
@@ -221,7 +221,7 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
   });
 
   test('the confusion matrix, and a mistake explained with Grad-CAM', async () => {
-    await frame.click('#tab-confusion');
+    await frame.click('[data-tab="confusion"]');
     await waitForText(frame, '#accuracy', /^Accuracy \d+\.\d% on 100 labelled images; \d+ mistakes\.$/);
     assert.equal(await frame.locator('#confusion-matrix tbody tr').count(), 10);
     const diagonal = (await frame.locator('#confusion-matrix td.diagonal').allTextContents()).reduce((n, t) => n + Number(t), 0);

@@ -48,7 +48,7 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
 
   test('feature maps of an image chosen in the file dialog: every channel, hover, zoom, and Alt+↓ to the next layer', async () => {
     await frame.locator('vscode-tree-item[data-layer-id="conv1"] .layer-name').click();
-    await frame.click('#tab-feature-maps');
+    await frame.click('[data-tab="feature-maps"]');
     assert.match(await text(frame, '#feature-status'), /^Choose an image/);
     await frame.click('#choose-image');
     await answerOpenDialog(session.page, path.join(session.server.workspace, 'images', 'sneaker.png'));
@@ -157,7 +157,7 @@ describe('the layer inspector in VS Code', { skip: skipWithoutCodeServer, timeou
     await frame.waitForFunction(() => document.body.classList.contains('vscode-light'), undefined, { timeout: 30_000 });
     assert.equal(await frame.$eval('body', (body) => getComputedStyle(body).backgroundColor), 'rgb(255, 255, 255)');
     await screenshot(session.page, 'feature-maps-light');
-    await frame.click('#tab-filters');
+    await frame.click('[data-tab="filters"]');
     await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
     await frame.waitForFunction(() =>
       (document.getElementById('filters-description')?.textContent ?? '').startsWith('32 filters (rows) × 16 input channels'),

@@ -50,9 +50,9 @@ describe('the Statistics tab of the layer inspector in VS Code', { skip: skipWit
     frame = await webviewFrame(session.page, '#filters-canvas', 120_000);
     await frame.locator('vscode-tree-item[data-layer-id="conv2"] .layer-name').click();
     await frame.waitForFunction(() => document.getElementById('inspector-title')?.textContent === 'conv2');
-    await frame.click('#tab-statistics');
+    await frame.click('[data-tab="statistics"]');
     await frame.waitForSelector('.weight-card[data-weight="bias"]');
-    assert.equal(await frame.getAttribute('#tab-statistics', 'aria-selected'), 'true');
+    assert.equal(await frame.getAttribute('[data-tab="statistics"]', 'aria-selected'), 'true');
     assert.equal(await text(frame, '.weight-card[data-weight="kernel"] h4'), 'kernel [3, 3, 16, 32] · 4,608 values');
     assert.equal(await text(frame, '.weight-card[data-weight="bias"] h4'), 'bias [32] · 32 values');
     assert.match(await text(frame, '#statistics-status'), /^Choose an image/);

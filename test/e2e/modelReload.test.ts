@@ -47,15 +47,15 @@ describe('Open views follow a model retrained on disk', { skip: skipWithoutCodeS
 
   test('Analyze keeps its tab through a reload; Always Reload takes later checkpoints without asking', async () => {
     await clickContextMenu(session.page, 'Analyze Images with Model', 'images');
-    let analyze = await webviewFrame(session.page, '#tab-confusion');
-    await analyze.click('#tab-neighbours');
+    let analyze = await webviewFrame(session.page, '[data-tab="confusion"]');
+    await analyze.click('[data-tab="neighbours"]');
     overwriteCheckpoint(sampleModel(), path.join(repoRoot, 'sample', 'fashion-mnist-cnn'));
     const reload = session.page.locator('.notification-toast', { hasText: 'model.json changed on disk.' });
     await reload.waitFor({ timeout: 30_000 });
     await reload.getByRole('button', { name: 'Always Reload' }).click();
     await session.page.waitForTimeout(2000);
-    analyze = await webviewFrame(session.page, '#tab-neighbours[aria-selected="true"]', 60_000);
-    assert.equal(await analyze.getAttribute('#tab-neighbours', 'aria-selected'), 'true');
+    analyze = await webviewFrame(session.page, '[data-tab="neighbours"][aria-selected="true"]', 60_000);
+    assert.equal(await analyze.getAttribute('[data-tab="neighbours"]', 'aria-selected'), 'true');
 
     overwriteCheckpoint(sampleModel());
     await session.page.waitForTimeout(4000);

@@ -158,7 +158,7 @@ function createViews(session: AnalyzeSession) {
   );
   strip.choose(choices.load().tab ?? tabs[0].id);
   return {
-    element: h('section', { class: 'analyze-views' }, strip.element, ...tabs.map((t) => t.panel), preview.element),
+    element: h('section', { class: 'analyze-views' }, strip.element, preview.element),
     refresh: () => strip.refresh(),
   };
 }

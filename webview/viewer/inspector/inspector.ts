@@ -8,12 +8,12 @@ import { walkLayers } from '../../../src/engine/model';
 import type { OpenedModel } from '../../../src/engine/openModel';
 import { describeLayer } from '../../../src/shared/format';
 import { h } from '../../common/dom';
+import { createTabs } from '../../common/tabs';
 import { createFeatureMapsView, type FeatureMapsImage, type FeatureMapsViewOptions } from './featureMapsView';
 import { createFiltersView } from './filtersView';
 import { createStatisticsView } from './statisticsView';
 
 export type InspectorTab = 'filters' | 'feature-maps' | 'statistics';
-const TABS: readonly InspectorTab[] = ['filters', 'feature-maps', 'statistics'];
 
 export interface InspectorOptions extends Omit<FeatureMapsViewOptions, 'step'> {
   summary: ModelSummary;
@@ -56,56 +56,20 @@ export function createInspector(options: InspectorOptions): Inspector {
     'Its filters, feature maps and weight statistics appear here.',
   );
   const status = h('p', { id: 'inspector-status', class: 'description', role: 'status' });
-  const tabButton = (id: InspectorTab, label: string) => {
-    const button = h('button', { id: `tab-${id}`, class: 'tab', type: 'button', role: 'tab', 'aria-controls': `panel-${id}` }, label);
-    button.addEventListener('click', () => chooseTab(id));
-    return button;
-  };
-  const tabs = {
-    filters: tabButton('filters', 'Filters'),
-    'feature-maps': tabButton('feature-maps', 'Feature maps'),
-    statistics: tabButton('statistics', 'Statistics'),
-  };
-  const panels = {
-    filters: h('div', { id: 'panel-filters', role: 'tabpanel', 'aria-labelledby': 'tab-filters' }, filters.element),
-    'feature-maps': h('div', { id: 'panel-feature-maps', role: 'tabpanel', 'aria-labelledby': 'tab-feature-maps' }, featureMaps.element),
-    statistics: h('div', { id: 'panel-statistics', role: 'tabpanel', 'aria-labelledby': 'tab-statistics' }, statistics.element),
-  };
-  const tabList = h(
-    'div',
-    { class: 'tabs', role: 'tablist', 'aria-label': 'Layer views' },
-    tabs.filters,
-    tabs['feature-maps'],
-    tabs.statistics,
+  const tabs = createTabs<InspectorTab>(
+    [
+      { id: 'filters', label: 'Filters', panel: h('div', { id: 'panel-filters' }, filters.element) },
+      { id: 'feature-maps', label: 'Feature maps', panel: h('div', { id: 'panel-feature-maps' }, featureMaps.element) },
+      { id: 'statistics', label: 'Statistics', panel: h('div', { id: 'panel-statistics' }, statistics.element) },
+    ],
+    'Layer views',
+    (shown) => {
+      tab = shown;
+      options.onTab(tab);
+      void refresh();
+    },
   );
-  tabList.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
-    const other = TABS[(TABS.indexOf(tab) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
-    chooseTab(other);
-    tabs[other].focus();
-  });
-  const element = h(
-    'section',
-    { class: 'inspector', 'aria-label': 'Layer inspector' },
-    title,
-    subtitle,
-    tabList,
-    status,
-    panels.filters,
-    panels['feature-maps'],
-    panels.statistics,
-  );
-
-  function chooseTab(next: InspectorTab): void {
-    tab = next;
-    for (const id of TABS) {
-      tabs[id].setAttribute('aria-selected', String(id === tab));
-      tabs[id].tabIndex = id === tab ? 0 : -1;
-      panels[id].hidden = id !== tab;
-    }
-    options.onTab(tab);
-    void refresh();
-  }
+  const element = h('section', { class: 'inspector', 'aria-label': 'Layer inspector' }, title, subtitle, status, tabs.element);
 
   async function refresh(): Promise<void> {
     if (!layer) return;
@@ -125,7 +89,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     else await statistics.show(opened, shownLayer);
   }
 
-  chooseTab(tab);
+  tabs.choose(tab);
   return {
     element,
     showLayer(layerId) {
@@ -144,7 +108,7 @@ export function createInspector(options: InspectorOptions): Inspector {
       featureMaps.setImage(image);
       statistics.setImage(image);
       // Computed once, for the tab the user will see: Statistics keeps it for the gradients.
-      if (tab === 'filters') chooseTab('feature-maps');
+      if (tab === 'filters') tabs.choose('feature-maps');
       else void refresh();
     },
   };
