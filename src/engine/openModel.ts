@@ -5,6 +5,7 @@ import { resolvePreprocessing, type ResolvedPreprocessing } from './modelInput';
 import type { ModelSource } from './modelSource';
 import type { PreprocessingSettings } from './preprocess';
 import { loadModel } from './readers';
+import { outputUnits } from './classCount';
 
 export interface OpenedModel {
   source: ModelSource;
@@ -33,9 +34,4 @@ export async function openModel(
     model.dispose();
     throw error;
   }
-}
-
-/** Values per image of an output of this shape (unknown dimensions count as 1). */
-function outputUnits(shape: readonly (number | null)[]): number {
-  return shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
 }

@@ -103,14 +103,13 @@ function report(
   shown: number,
 ): string[] {
   const names = opened.labels?.names;
-  const classCount = opened.model.summary.outputShapes[0]?.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1) ?? 0;
-  const count = Math.max(classCount, ...predicted) + 1;
+  const count = Math.max(opened.classCount, ...predicted) + 1;
   const nameOf = (index: number) => names?.[index] ?? `class ${index}`;
   const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
   const lines = [`${images.length} image${images.length === 1 ? '' : 's'} in ${folderName}.`];
 
   const folderLabels = images.map((image) => image.label).filter((label): label is string => label !== undefined);
-  const matched = matchLabels(folderLabels, names, classCount);
+  const matched = matchLabels(folderLabels, names, opened.classCount);
   const truth = images.map((image) => (image.label === undefined ? -1 : (matched.get(image.label) ?? -1)));
   const labelled = truth.filter((t) => t >= 0).length;
   const unmatched = [...matched].filter(([, index]) => index === undefined).map(([label]) => label);

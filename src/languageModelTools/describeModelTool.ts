@@ -12,6 +12,7 @@ import { baseName, workspaceModelSource } from '../panels/common/workspaceModelS
 import { useHostBackend } from '../platform/tfBackend';
 import { limitsSetting } from '../settings';
 import { asToolError, workspaceUri } from './toolInputs';
+import { outputUnits } from '../engine/classCount';
 
 export interface DescribeModelInput {
   model: string;
@@ -29,8 +30,7 @@ export class DescribeModelTool implements vscode.LanguageModelTool<DescribeModel
       // Keras and TensorFlow.js topologies are read with tfjs-layers, which needs a backend.
       await useHostBackend('wasm');
       const summary = await readModelSummary(source);
-      const outputShape = summary.outputShapes[0] ?? [];
-      const classCount = outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+      const classCount = outputUnits(summary.outputShapes[0] ?? []);
       const [labels, input] = await Promise.all([readLabels(source, classCount), resolvePreprocessing(source, summary)]);
       const lines = [
         summaryTable(summary),

@@ -6,19 +6,19 @@ import { maximizeTab } from './maximizeTab';
 import type { Navigator } from './navigator';
 import type { AnalyzeSession } from './session';
 import { patchGallery, topPatchItems } from './topPatchGallery';
+import { classesOfUnits } from '../../src/engine/classCount';
 
 export function looksForTab(session: AnalyzeSession, navigator: Navigator) {
   const { model } = session.opened;
   const shapes = outputShapes(model);
   // Units worth maximising: channels of spatial layers and units of flat ones (the logits are the class score).
   const layers = model.nodes.map((n) => n.id).filter((id) => id !== model.logits && [2, 4].includes(shapes.get(id)?.length ?? 0));
-  const classCount = session.opened.classCount;
   return maximizeTab({
     model,
     preprocessing: session.opened.input.preprocessing,
     layers,
     defaultLayer: safely(() => defaultTargetLayer(model)) ?? layers.at(-1) ?? '',
-    classCount: classCount === 1 ? 2 : classCount,
+    classCount: classesOfUnits(session.opened.classCount),
     className: (index) => session.className(index),
     claimToken: () => session.claimToken(),
     topPatches: async (layer, channel, count) => {

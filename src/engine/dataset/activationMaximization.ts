@@ -29,6 +29,7 @@ import {
   type Affine,
   type TransformSettings,
 } from './imageTransforms';
+import { classesOfUnits } from '../classCount';
 
 export type MaximizationTarget =
   /** The mean activation of one channel of a layer (Lucid's `channel` objective). */
@@ -158,7 +159,7 @@ export function objectiveFunction(model: RunnableModel, target: MaximizationTarg
       tf.tidy(() => {
         const output = run(input, node);
         const units = output.size / output.shape[0]!;
-        const classCount = units === 1 ? 2 : units; // one unit: a binary classifier's logit, classes 0 and 1
+        const classCount = classesOfUnits(units);
         if (!Number.isInteger(target.classIndex) || target.classIndex < 0 || target.classIndex >= classCount) {
           throw new Error(`class ${target.classIndex} does not exist: the model has classes 0 to ${classCount - 1}`);
         }

@@ -1,5 +1,7 @@
 /** The explanation methods ConvLens offers, with what each needs. Definitions: docs/explanations.md. */
-export const CAM_METHODS = [
+
+/** Class activation maps weighted by gradients (CAM by the classifier's weights). */
+const GRADIENT_CAM_METHODS = [
   'cam',
   'gradcam',
   'gradcam++',
@@ -10,12 +12,8 @@ export const CAM_METHODS = [
   'eigengradcam',
   'finercam',
   'shapleycam',
-  'scorecam',
-  'ablationcam',
-  'eigencam',
-  'kpcacam',
-  'fem',
 ] as const;
+export const CAM_METHODS = [...GRADIENT_CAM_METHODS, 'scorecam', 'ablationcam', 'eigencam', 'kpcacam', 'fem'] as const;
 export const INPUT_METHODS = [
   'saliency',
   'guided',
@@ -80,21 +78,7 @@ export const LONG_METHODS: readonly Method[] = ['scorecam', 'ablationcam', 'smoo
  * gradients at the input.
  */
 export const METHOD_GROUPS: readonly { label: string; methods: readonly Method[] }[] = [
-  {
-    label: 'Class activation maps',
-    methods: [
-      'cam',
-      'gradcam',
-      'gradcam++',
-      'xgradcam',
-      'layercam',
-      'hirescam',
-      'gradcamelementwise',
-      'eigengradcam',
-      'finercam',
-      'shapleycam',
-    ],
-  },
+  { label: 'Class activation maps', methods: GRADIENT_CAM_METHODS },
   { label: 'Concepts (activations alone)', methods: ['eigencam', 'kpcacam', 'fem'] },
   { label: 'Perturbation', methods: ['scorecam', 'ablationcam', 'occlusion'] },
   { label: 'Gradients', methods: ['saliency', 'guided', 'guidedgradcam', 'deconvnet', 'fullgrad', 'smoothgrad', 'integrated'] },

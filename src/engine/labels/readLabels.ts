@@ -6,6 +6,7 @@
 import { readOptionalBeside } from '../confinedPath';
 import type { ModelSource } from '../modelSource';
 import { IMAGENET_CLASSES } from './imagenetClasses';
+import { classesOfUnits } from '../classCount';
 
 export interface ClassLabels {
   names: readonly string[];
@@ -24,7 +25,7 @@ export async function readLabels(source: ModelSource, classCount: number): Promi
     const text = new TextDecoder().decode(bytes);
     const names = file.endsWith('.json') ? namesFromJson(text) : namesFromText(text);
     // A single sigmoid unit tells two classes apart: its label file names both.
-    if (names?.length === (classCount === 1 ? 2 : classCount)) return { names, origin: file };
+    if (names?.length === classesOfUnits(classCount)) return { names, origin: file };
   }
   if (classCount === IMAGENET_CLASSES.length) return { names: IMAGENET_CLASSES, origin: 'ImageNet' };
   return undefined;
