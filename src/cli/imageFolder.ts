@@ -7,8 +7,8 @@ import { type Dirent, existsSync, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { isInsideFolder } from '../engine/confinedPath';
 import { analyseFolder, defaultFeatureLayer, type FolderFeatures } from '../engine/dataset/features';
+import { filesUnder, type EntryKind, type WalkedFileSystem } from '../engine/dataset/folderWalk';
 import { labelByFolder, type FolderImage } from '../engine/dataset/imageFolder';
 import type { Progress } from '../engine/progress';
 import { nodeIndex } from '../engine/graph';
@@ -20,47 +20,39 @@ import type { OpenedModel } from './modelFiles';
 import { InputError } from './usage';
 
 /**
- * The images under `folder`, recursively, hidden files and folders skipped, sorted and labelled by
- * their class subfolder (paths relative to the folder, with '/' separators). Only regular files are
- * listed (a FIFO named x.png would block the pass), and symbolic links only where they lead to a file or
- * folder inside the folder, each folder listed once however many links lead to it (a cycle would never end).
+ * The images under `folder`, recursively (the rules: engine/dataset/folderWalk.ts), sorted and labelled
+ * by their class subfolder (paths relative to the folder, with '/' separators).
  */
 export async function listImages(folder: string): Promise<FolderImage[]> {
   const info = await stat(folder).catch(() => undefined);
   if (!info) throw new InputError(`${folder}: no such folder`);
   if (!info.isDirectory()) throw new InputError(`${folder} is not a folder`);
-  const root = await realpath(folder);
-  const found: string[] = [];
-  const visited = new Set<string>();
-  const visit = async (directory: string, real: string, prefix: string): Promise<void> => {
-    if (visited.has(real)) return;
-    visited.add(real);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(directory, { withFileTypes: true });
-    } catch {
-      throw new InputError(`${directory}: cannot list this folder`);
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const full = path.join(directory, entry.name);
-      let kind: Stats | Dirent = entry;
-      let target = path.join(real, entry.name);
-      if (entry.isSymbolicLink()) {
-        target = await realpath(full).catch(() => '');
-        if (!target || !isInsideFolder(root, target, path.sep)) continue;
-        const linked = await stat(target).catch(() => undefined);
-        if (!linked) continue;
-        kind = linked;
-      }
-      if (kind.isDirectory()) await visit(full, target, `${prefix}${entry.name}/`);
-      else if (kind.isFile() && hasImageExtension(NODE_IMAGE_FORMATS, entry.name)) found.push(`${prefix}${entry.name}`);
-    }
-  };
-  await visit(folder, root, '');
+  const found = await filesUnder(diskFolders, folder, (name) => hasImageExtension(NODE_IMAGE_FORMATS, name));
   if (found.length === 0) throw new InputError(`${folder} has no images (${NODE_IMAGE_FORMATS.names})`);
   return labelByFolder(found);
 }
+
+const kindOf = (entry: Dirent | Stats): EntryKind =>
+  entry.isSymbolicLink() ? 'link' : entry.isDirectory() ? 'folder' : entry.isFile() ? 'file' : 'other';
+
+/** Node's file system as the folder walk sees it. */
+const diskFolders: WalkedFileSystem<string> = {
+  async list(directory) {
+    try {
+      return (await readdir(directory, { withFileTypes: true })).map((entry) => [entry.name, kindOf(entry)] as const);
+    } catch {
+      throw new InputError(`${directory}: cannot list this folder`);
+    }
+  },
+  child: (directory, name) => path.join(directory, name),
+  async resolve(location) {
+    const real = await realpath(location).catch(() => undefined);
+    const info = real ? await stat(real).catch(() => undefined) : undefined;
+    return real && info ? { real, kind: kindOf(info) } : undefined;
+  },
+  nameOf: (directory) => directory,
+  separator: path.sep,
+};
 
 /** A layer named on the command line must be one of the model's. */
 export function requireLayer(opened: OpenedModel, modelFile: string, layer: string): void {

@@ -1,41 +1,46 @@
 /** The images of a folder chosen in the Explorer, through `vscode.workspace.fs` (remote workspaces too). */
 import * as vscode from 'vscode';
-import { isInsideFolder } from '../../engine/confinedPath';
+import { filesUnder, type EntryKind, type WalkedFileSystem } from '../../engine/dataset/folderWalk';
 import { labelByFolder } from '../../engine/dataset/imageFolder';
 import { hasImageExtension, WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import type { FolderEntry } from '../../shared/analyzeProtocol';
 import { localDisk } from '../../platform/localDisk';
+import type { LocalDisk } from '../../platform/types';
+
+/** Every image under `folder` (the rules: engine/dataset/folderWalk.ts), labelled by class subfolder. */
+export async function listFolderImages(folder: vscode.Uri): Promise<FolderEntry[]> {
+  const disk = folder.scheme === 'file' ? localDisk : undefined;
+  const paths = await filesUnder(workspaceFolders(disk), folder, (name) => hasImageExtension(WEBVIEW_IMAGE_FORMATS, name));
+  return labelByFolder(paths);
+}
 
 /**
- * Every image under `folder` (hidden files and folders skipped), labelled by class subfolder. Only
- * regular files are listed: a FIFO or device named x.png (FileType.Unknown) would block or never end
- * when read. Symbolic links are followed only on the host's own disk, where where they lead can be checked, and only
- * to a file or folder inside the folder, each folder listed once (a cycle of links would never end);
- * other file systems cannot say where a link leads, so there links are skipped.
+ * The workspace's folders as the walk sees them. Links are followed only on the host's own disk, where their
+ * targets can be checked; other file systems (remote, virtual) cannot say where links lead, so they are skipped.
  */
-export async function listFolderImages(folder: vscode.Uri): Promise<FolderEntry[]> {
-  const paths: string[] = [];
-  const disk = folder.scheme === 'file' ? localDisk : undefined;
-  const root = disk ? await disk.realpath(folder.fsPath) : folder.path;
-  const visited = new Set<string>();
-  const visit = async (dir: vscode.Uri, real: string, prefix: string) => {
-    if (visited.has(real)) return;
-    visited.add(real);
-    for (const [name, type] of await vscode.workspace.fs.readDirectory(dir)) {
-      if (name.startsWith('.')) continue;
-      const uri = vscode.Uri.joinPath(dir, name);
-      let target = `${real}${disk?.separator ?? '/'}${name}`;
-      if (type & vscode.FileType.SymbolicLink) {
-        if (!disk) continue;
-        target = await disk.realpath(uri.fsPath).catch(() => '');
-        if (!target || !isInsideFolder(root, target, disk.separator)) continue;
-      }
-      if (type & vscode.FileType.Directory) await visit(uri, target, `${prefix}${name}/`);
-      else if (type & vscode.FileType.File && hasImageExtension(WEBVIEW_IMAGE_FORMATS, name)) paths.push(prefix + name);
-    }
+function workspaceFolders(disk: LocalDisk | undefined): WalkedFileSystem<vscode.Uri> {
+  const kindOf = (type: vscode.FileType): EntryKind =>
+    type & vscode.FileType.SymbolicLink
+      ? 'link'
+      : type & vscode.FileType.Directory
+        ? 'folder'
+        : type & vscode.FileType.File
+          ? 'file'
+          : 'other';
+  return {
+    list: async (folder) => (await vscode.workspace.fs.readDirectory(folder)).map(([name, type]) => [name, kindOf(type)] as const),
+    child: (folder, name) => vscode.Uri.joinPath(folder, name),
+    resolve: disk
+      ? async (uri) => {
+          const real = await disk.realpath(uri.fsPath).catch(() => undefined);
+          const stat = real ? await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined) : undefined;
+          // stat follows the link: its type is what the link leads to (the link flag aside).
+          return real && stat ? { real, kind: kindOf(stat.type & ~vscode.FileType.SymbolicLink) } : undefined;
+        }
+      : undefined,
+    nameOf: (folder) => folder.path,
+    separator: disk?.separator ?? '/',
   };
-  await visit(folder, root, '');
-  return labelByFolder(paths);
 }
 
 export function imageUri(folder: vscode.Uri, path: string): vscode.Uri {
