@@ -82,16 +82,7 @@ function releaseHostCopies(analysis: GraphAnalysis): void {
 }
 
 function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorStore): RunnableModel {
-  // Constants as tensors in ONNX order, made once per tensor name, and their rearrangements.
-  const constants = new Map<string, tf.Tensor>();
-  const constantTensor = (name: string, value: HostTensor): tf.Tensor => {
-    let tensor = constants.get(name);
-    if (!tensor) {
-      tensor = store.own(tensorFromHost(value));
-      constants.set(name, tensor);
-    }
-    return tensor;
-  };
+  const constants = new ConstantTensors(store);
 
   // Which extra outputs (index > 0) anything reads.
   const readOutputs = new Set<string>([...analysis.outputs.map((output) => output.name)]);
@@ -103,7 +94,7 @@ function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorS
   for (const analyzed of analysis.nodes) {
     const weights = new Map<number, tf.Tensor>();
     weightsByNode.set(analyzed.id, weights);
-    const built = buildNode(analysis, analyzed, store, constantTensor, weights);
+    const built = buildNode(analysis, analyzed, constants, weights);
     const geometry = geometryOf(analyzed);
     analyzed.node.outputs.forEach((name, k) => {
       if (k > 0 && !readOutputs.has(name)) return;
@@ -126,7 +117,7 @@ function assemble(analysis: GraphAnalysis, summary: ModelSummary, store: TensorS
       const tensor = analysis.initializers.get(name);
       const desc = analysis.values.get(name);
       if (!tensor || weights.has(i) || desc?.dtype !== 'float32' || !desc.constant?.data) return;
-      weights.set(i, constantTensor(name, { dims: desc.shape as number[], dtype: 'float32', data: desc.constant.data }));
+      weights.set(i, constants.get(name, { dims: desc.shape as number[], dtype: 'float32', data: desc.constant.data }));
     });
   }
 
@@ -181,34 +172,39 @@ export function evaluateNode(
   limit: Pick<GraphAnalysis, 'fileName' | 'modelBytes'>,
 ): tf.Tensor[] {
   const store = new TensorStore();
-  const constants = new Map<string, tf.Tensor>();
-  const constantTensor = (name: string, value: HostTensor) => {
-    if (!constants.has(name)) constants.set(name, store.own(tensorFromHost(value)));
-    return constants.get(name)!;
-  };
   try {
     const alone: AnalyzedNode = { ...analyzed, outputs, computed: outputs };
-    const built = buildNode({ ...limit, producers: new Map(), initializers: new Map() }, alone, store, constantTensor, new Map());
+    const context = { ...limit, producers: new Map(), initializers: new Map() };
+    const built = buildNode(context, alone, new ConstantTensors(store), new Map());
     return outputs.map((_, k) => built.run(k)([]));
   } finally {
     store.dispose();
   }
 }
 
-function buildNode(
-  analysis: GraphContext,
-  analyzed: AnalyzedNode,
-  store: TensorStore,
-  constantTensor: (name: string, value: HostTensor) => tf.Tensor,
-  weights: Map<number, tf.Tensor>,
-): BuiltNode {
+/** Constants as tensors in ONNX order, made once per tensor name and owned by the store, as are their rearrangements. */
+class ConstantTensors {
+  private readonly made = new Map<string, tf.Tensor>();
+  constructor(readonly store: TensorStore) {}
+
+  get(name: string, value: HostTensor): tf.Tensor {
+    let tensor = this.made.get(name);
+    if (!tensor) {
+      tensor = this.store.own(tensorFromHost(value));
+      this.made.set(name, tensor);
+    }
+    return tensor;
+  }
+}
+
+function buildNode(analysis: GraphContext, analyzed: AnalyzedNode, constants: ConstantTensors, weights: Map<number, tf.Tensor>): BuiltNode {
   const { node, view, spec } = analyzed;
   if (!spec) throw new NodeBuildError(analyzed, `uses the operator ${node.opType}, which ConvLens cannot run yet`);
   // A node whose outputs are all known is a constant: it hands out copies of the values.
   if (analyzed.computed.length > 0 && analyzed.computed.every((output) => output.constant?.data)) {
     const tensors = analyzed.outputs.map((output, k) =>
       output.constant?.data
-        ? constantTensor(`${analyzed.outputIds[k]}#value`, {
+        ? constants.get(`${analyzed.outputIds[k]}#value`, {
             dims: output.shape as number[],
             dtype: output.dtype,
             data: output.constant.data,
@@ -230,7 +226,7 @@ function buildNode(
     inputIds.push(id);
   });
 
-  const ctx = buildContext(analysis, analyzed, store, constantTensor, weights);
+  const ctx = buildContext(analysis, analyzed, constants, weights);
   let run: Run;
   try {
     run = spec.build(ctx);
@@ -263,7 +259,7 @@ function buildNode(
             output = to === 'nhwc' ? toNhwc(output) : toNchw(output);
           }
           // The runner frees each output once read: never hand out an input or a model-owned tensor.
-          return runtime.includes(output) || store.has(output) ? output.clone() : output;
+          return runtime.includes(output) || constants.store.has(output) ? output.clone() : output;
         });
       } catch (error) {
         if (error instanceof OpError) throw new Error(`${node.opType} node "${analyzed.id}" ${error.message}`);
@@ -337,11 +333,11 @@ function foldOnHost(analyzed: AnalyzedNode, inputs: Inputs, fold: NonNullable<An
 function buildContext(
   analysis: GraphContext,
   analyzed: AnalyzedNode,
-  store: TensorStore,
-  constantTensor: (name: string, value: HostTensor) => tf.Tensor,
+  constants: ConstantTensors,
   weights: Map<number, tf.Tensor>,
 ): BuildContext {
   const { node, view } = analyzed;
+  const { store } = constants;
   const describe = (index: number): ValueDesc => {
     const desc = view.inputs[index];
     if (!desc || !node.inputs[index]) throw new OpError(`is missing its input ${index + 1}`);
@@ -356,7 +352,7 @@ function buildContext(
 
   /** A constant input prepared by `arrange` once, kept by the model (and as the node's weight). */
   const prepared = (index: number, value: HostTensor, arrange?: (t: tf.Tensor) => tf.Tensor): Operand => {
-    const base = constantTensor(node.inputs[index], value);
+    const base = constants.get(node.inputs[index], value);
     const tensor = arrange ? store.own(tf.tidy(() => arrange(base))) : base;
     if (isInitializer(index) && !weights.has(index) && value.dtype === 'float32') weights.set(index, tensor);
     return () => tensor;
