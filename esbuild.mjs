@@ -74,6 +74,8 @@ const cli = {
   format: 'cjs',
   target: 'node20',
   banner: { js: '#!/usr/bin/env node' },
+  // Native code, loaded from node_modules where the optional package is installed (src/node/onnxRuntime.ts).
+  external: ['onnxruntime-node'],
   plugins: [h5wasmLoadedBy('src/node/h5wasmBeside.ts')],
 };
 

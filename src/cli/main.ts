@@ -19,6 +19,8 @@ import { parseTargetOption } from './targetOption';
 import { neighboursCommand } from './neighboursCommand';
 import { useNodeBackend } from '../node/tfBackend';
 import { useImputationThread } from '../node/imputationThread';
+import { loadOnnxRuntime } from '../node/onnxRuntime';
+import { setNativeRuntime } from '../engine/nativeForward';
 import { predictCommand } from './predictCommand';
 import { projectCommand } from './projectCommand';
 import { segmentCommand } from './segmentCommand';
@@ -252,6 +254,8 @@ async function dispatch(argv: string[]): Promise<string> {
   const { fallbackReason } = await useNodeBackend();
   if (fallbackReason) process.stderr.write(`convlens: ${fallbackReason}; running on the slower CPU backend\n`);
   useImputationThread();
+  // Forward passes of ONNX models on ONNX Runtime's native kernels where it loads (CONVLENS_NATIVE=off: TensorFlow.js alone).
+  if (process.env.CONVLENS_NATIVE !== 'off' && process.env.CONVLENS_BACKEND !== 'cpu') setNativeRuntime(await loadOnnxRuntime());
   switch (command) {
     case 'summary':
       if (rest.length !== 1) throw new UsageError('summary takes one model file');

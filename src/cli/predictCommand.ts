@@ -1,5 +1,5 @@
 /** `convlens predict <model> <input...> [--top K] [--json]`: ranked classes for each input. */
-import { predict, singleInput } from '../engine/execute';
+import { singleInput } from '../engine/execute';
 import { describePreprocessing, type PreprocessingSettings } from '../engine/preprocess';
 import { topPredictions, type Prediction } from '../engine/predictions';
 import { readInput } from './inputs';
@@ -9,6 +9,7 @@ import { forwardPass, medianMs, since, timingLine } from './timing';
 import { limitsOf, type Limits } from '../engine/limits';
 import type { PreprocessingSuggestion } from '../engine/preprocessSuggestion';
 import { hintLine, suggestionFor } from './preprocessingHint';
+import { forwardToOutputs } from '../engine/nativeForward';
 
 export interface PredictResult {
   input: string;
@@ -36,7 +37,7 @@ export async function predictCommand(
     for (const inputFile of inputs) {
       const tensor = await readInput(inputFile, model.summary, input.preprocessing, limitsOf(source).imagePixels);
       try {
-        const [output] = predict(model, singleInput(model, tensor));
+        const [output] = await forwardToOutputs(model, singleInput(model, tensor));
         const ranked = await topPredictions(output, top, labels?.names);
         output.dispose();
         ranked.forEach((predictions, i) => results.push({ input: ranked.length > 1 ? `${inputFile}[${i}]` : inputFile, predictions }));

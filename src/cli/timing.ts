@@ -4,8 +4,9 @@
  * timed once (it happens once); forward and explain are the median of five runs after a warm-up.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { predict, singleInput } from '../engine/execute';
+import { singleInput } from '../engine/execute';
 import type { RunnableModel } from '../engine/graph';
+import { forwardToOutputs } from '../engine/nativeForward';
 
 const RUNS = 5;
 
@@ -28,7 +29,7 @@ export async function medianMs(task: () => Promise<unknown> | unknown, runs = RU
 
 /** One forward pass to the model's outputs, read back as a caller would. */
 export async function forwardPass(model: RunnableModel, input: tf.Tensor): Promise<void> {
-  const outputs = predict(model, singleInput(model, input));
+  const outputs = await forwardToOutputs(model, singleInput(model, input));
   try {
     await Promise.all(outputs.map((output) => output.data()));
   } finally {

@@ -6,10 +6,11 @@
  * model, say), so its confidence on the photo says nothing about the photo. Candidates run in batches.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { predict, singleInput } from './execute';
+import { singleInput } from './execute';
 import type { RunnableModel } from './graph';
 import { rankScores, type Prediction } from './predictions';
 import { imageToInput, PIXEL_SCALES, type Preprocessing, type RgbaImage } from './preprocess';
+import { forwardToOutputs } from './nativeForward';
 
 /**
  * Predictions are near-uniform when the top class has less than this probability (a binary classifier,
@@ -115,7 +116,7 @@ async function topsOf(
     const batch = tf.tidy(() => tf.concat(chunk.map(({ image, p }) => imageToInput(image, p))));
     let scores: Float32Array;
     try {
-      const outputs = predict(model, singleInput(model, batch));
+      const outputs = await forwardToOutputs(model, singleInput(model, batch));
       try {
         scores = (await outputs[0].data()) as Float32Array;
       } finally {

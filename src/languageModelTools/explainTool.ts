@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import * as tf from '@tensorflow/tfjs-core';
-import { predict, singleInput } from '../engine/execute';
+import { singleInput } from '../engine/execute';
 import { explain } from '../engine/explain';
 import { isLongRequest, isMethod, METHOD_LABELS, METHODS, type Method } from '../engine/explain/methods';
 import type { OpenedModel } from '../engine/openModel';
@@ -18,6 +18,7 @@ import { explainSettings } from '../settings';
 import { evidenceRegions, placeName, REGION_THRESHOLD, type EvidenceRegion } from './evidenceRegions';
 import { imageResultParts } from './imageResult';
 import { asToolError, openWorkspaceModel, progressOf, readWorkspaceImage, ToolInputError, workspacePath, workspaceUri } from './toolInputs';
+import { forwardToOutputs } from '../engine/nativeForward';
 
 /** Regions named in the text; the rest are summed up in one line. */
 const LISTED_REGIONS = 3;
@@ -125,7 +126,7 @@ function classOf(wanted: number | string | undefined, opened: OpenedModel, model
 /** The class's probability for the image (the softmax of the output unless it already is one). */
 async function probabilityOf(opened: OpenedModel, image: RgbaImage, classIndex: number): Promise<number> {
   const x = imageToInput(image, opened.input.preprocessing);
-  const [output] = predict(opened.model, singleInput(opened.model, x));
+  const [output] = await forwardToOutputs(opened.model, singleInput(opened.model, x));
   const scores = await output.data();
   tf.dispose([x, output]);
   return rankScores(scores, scores.length).find((p) => p.index === classIndex)?.probability ?? 0;

@@ -1,10 +1,11 @@
 /** `convlens_predict`: the model's top classes for each of one or more images. */
 import * as vscode from 'vscode';
-import { predict, singleInput } from '../engine/execute';
+import { singleInput } from '../engine/execute';
 import { imageToInput, describePreprocessing } from '../engine/preprocess';
 import { topPredictions } from '../engine/predictions';
 import { asToolError, openWorkspaceModel, readWorkspaceImage, ToolInputError, workspacePath, workspaceUri } from './toolInputs';
 import { baseName } from '../panels/common/workspaceModelSource';
+import { forwardToOutputs } from '../engine/nativeForward';
 
 export const MAX_TOP = 20;
 const MAX_IMAGES = 50;
@@ -43,7 +44,7 @@ export class PredictTool implements vscode.LanguageModelTool<PredictInput> {
         if (token.isCancellationRequested) throw new vscode.CancellationError();
         const x = imageToInput(await readWorkspaceImage(uri, opened), opened.input.preprocessing);
         try {
-          const [output] = predict(opened.model, singleInput(opened.model, x));
+          const [output] = await forwardToOutputs(opened.model, singleInput(opened.model, x));
           const [ranked] = await topPredictions(output, top, opened.labels?.names);
           output.dispose();
           lines.push('', `${workspacePath(uri)}:`);

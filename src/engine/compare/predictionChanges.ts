@@ -4,9 +4,10 @@
  * (its own preprocessing), in batches, so a folder of images never runs as one huge batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { predict, singleInput } from '../execute';
+import { singleInput } from '../execute';
 import type { RunnableModel } from '../graph';
 import { topPredictions, type Prediction } from '../predictions';
+import { forwardToOutputs } from '../nativeForward';
 
 export interface ModelOnImages {
   model: RunnableModel;
@@ -44,7 +45,7 @@ async function ranked({ model, input, labels }: ModelOnImages, k: number, batchS
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     const batch = tf.slice(input, [start, 0, 0, 0], [size, -1, -1, -1]);
-    const outputs = predict(model, singleInput(model, batch));
+    const outputs = await forwardToOutputs(model, singleInput(model, batch));
     try {
       result.push(...(await topPredictions(outputs[0], k, labels)));
     } finally {

@@ -7,7 +7,8 @@
  * images times the feature width, whatever the layer's spatial size.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { runGraph, singleInput } from '../execute';
+import { singleInput } from '../execute';
+import { runForward } from '../nativeForward';
 import { nodeIndex, type RunnableModel } from '../graph';
 import { checkpoint, type Progress } from '../progress';
 import { rankScores } from '../predictions';
@@ -55,8 +56,10 @@ export async function summariseBatch(
   peakLayer?: string,
 ): Promise<BatchSummary> {
   const wanted = [featureLayer, model.outputs[0], ...(peakLayer ? [peakLayer] : [])];
-  const computed = tf.tidy(() => {
-    const [feature, output, peak] = runGraph(model, singleInput(model, input), wanted);
+  // One whole forward pass: natively where the platform has a runtime for it (nativeForward.ts).
+  const outputs = await runForward(model, singleInput(model, input), wanted);
+  const computed = disposingAfter(outputs, () => {
+    const [feature, output, peak] = outputs;
     const batch = input.shape[0];
     const pooled = feature.rank === 4 ? tf.mean(feature, [1, 2]) : tf.reshape(feature, [batch, -1]);
     const scores = tf.reshape(output, [batch, -1]);
@@ -172,4 +175,13 @@ function allocate(count: number, featureLayer: string, first: BatchSummary, peak
     confidence: new Float32Array(count),
     ...(peaks ? { peakLayer, peaks } : {}),
   };
+}
+
+/** `compute` in a tidy scope, then `inputs` freed, whether it succeeded or not. */
+function disposingAfter<T extends tf.TensorContainer>(inputs: tf.Tensor[], compute: () => T): T {
+  try {
+    return tf.tidy(compute);
+  } finally {
+    tf.dispose(inputs);
+  }
 }

@@ -3,7 +3,8 @@
  * once up to the target layer, and only the part after it is differentiated or re-run (docs/explanations.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { runGraph, type Feeds, type SplitModel, splitModel } from '../execute';
+import { type Feeds, type SplitModel, splitModel } from '../execute';
+import { runForward } from '../nativeForward';
 import type { RunnableModel } from '../graph';
 import { channelSum, channelWeighted, femWeighted, firstComponentMaps, gradientWeighted } from './camFormulas';
 import { finerScores, nearestClasses } from './finerTarget';
@@ -240,8 +241,15 @@ async function scoreCam(
   const [inputId, input] = [...feeds][0];
   const [batch, height, width] = input.shape as number[];
   const channels = a.shape[3];
-  const scoreOf = (x: tf.Tensor, images: readonly number[]) =>
-    tf.tidy(() => target.scores(runGraph(model, new Map([...feeds, [inputId, x]]), target.outputs), images));
+  // Whole forward passes: natively where the platform has a runtime for them (nativeForward.ts).
+  const scoreOf = async (x: tf.Tensor, images: readonly number[]) => {
+    const outputs = await runForward(model, new Map([...feeds, [inputId, x]]), target.outputs);
+    try {
+      return tf.tidy(() => target.scores(outputs, images));
+    } finally {
+      tf.dispose(outputs);
+    }
+  };
   const weights: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const masks = tf.tidy(() => {
@@ -258,17 +266,19 @@ async function scoreCam(
     const scores = new Array<number>(channels);
     try {
       if (varying.length < channels) {
-        const constant = tf.tidy(() => scoreOf(tf.zerosLike(image), [b]));
+        const zeros = tf.zerosLike(image);
+        const constant = await scoreOf(zeros, [b]).finally(() => zeros.dispose());
         const value = (await constant.data())[0];
         constant.dispose();
         for (let k = 0; k < channels; k++) scores[k] = value;
       }
       const chunks = batches(varying.length, options.batchSize);
       for (const [index, [start, end]] of chunks.entries()) {
-        const batchScores = tf.tidy(() => {
+        const masked = tf.tidy(() => {
           const picked = tf.tensor1d(varying.slice(start, end), 'int32');
-          return scoreOf(tf.mul(image, tf.expandDims(tf.gather(masks, picked), -1)), [b]);
+          return tf.mul(image, tf.expandDims(tf.gather(masks, picked), -1));
         });
+        const batchScores = await scoreOf(masked, [b]).finally(() => masked.dispose());
         (await batchScores.data()).forEach((value, i) => (scores[varying[start + i]] = value));
         batchScores.dispose();
         await checkpoint(options.progress, b * chunks.length + index + 1, batch * chunks.length);

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The gradients of every op: registered apart from the ops themselves.
 import '../gradients';
-import { type Feeds, runGraph, singleInput } from '../execute';
+import { type Feeds, singleInput } from '../execute';
+import { runForward } from '../nativeForward';
 import type { RunnableModel } from '../graph';
 import { rawCam } from './cam';
 import { augmentationSmoothed } from './camSmoothing';
@@ -117,7 +118,7 @@ export async function explain(model: RunnableModel, input: tf.Tensor4D, request:
     return { method: request.method, classIndex, score, maps: finishInputMap(raw, batch) };
   }
 
-  const [output] = runGraph(model, feeds, [scoreNode(model)]);
+  const [output] = await runForward(model, feeds, [scoreNode(model)]);
   const { classIndex, score } = await resolveClasses(output, requested).finally(() => output.dispose());
   let raw: tf.Tensor3D;
   switch (request.method) {
@@ -155,7 +156,7 @@ function finishInputMap(raw: tf.Tensor3D, batch: number): tf.Tensor3D {
 
 /** The target's classes and scores from one forward pass. */
 async function resolveOnce(model: RunnableModel, feeds: Feeds, target: Target): Promise<{ classIndex: number[]; score: number[] }> {
-  const outputs = runGraph(model, feeds, targetOutputs(model, target));
+  const outputs = await runForward(model, feeds, targetOutputs(model, target));
   try {
     const resolved = await resolveTarget(model, outputs, target);
     resolved.dispose();
@@ -190,7 +191,7 @@ async function targetInputMaps(
   request: ExplainRequest,
   batchSize: number,
 ): Promise<Omit<Explanation, 'method'>> {
-  const outputs = runGraph(model, feeds, targetOutputs(model, target));
+  const outputs = await runForward(model, feeds, targetOutputs(model, target));
   const resolved = await resolveTarget(model, outputs, target).finally(() => tf.dispose(outputs));
   try {
     let raw: tf.Tensor3D;

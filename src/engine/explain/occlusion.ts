@@ -1,6 +1,7 @@
 /** Occlusion sensitivity: how much the score drops when each square window of the input is zeroed. */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Feeds, runGraph } from '../execute';
+import type { Feeds } from '../execute';
+import { runForward } from '../nativeForward';
 import type { RunnableModel } from '../graph';
 import { perImage } from './inputGradients';
 import { batches, checkpoint, type Progress } from '../progress';
@@ -37,13 +38,20 @@ export async function occlusion(
   const windows = windowStarts(height, Math.min(window, height), stride).flatMap((top) =>
     windowStarts(width, Math.min(window, width), stride).map((left) => [top, left] as const),
   );
-  const score = (input: tf.Tensor, rows: readonly number[]) =>
-    tf.tidy(() => classScores(runGraph(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)])[0], rows));
+  // Whole forward passes: natively where the platform has a runtime for them (nativeForward.ts).
+  const score = async (input: tf.Tensor, rows: readonly number[]) => {
+    const [output] = await runForward(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)]);
+    try {
+      return classScores(output, rows);
+    } finally {
+      output.dispose();
+    }
+  };
   const chunks = batches(windows.length, options.batchSize);
 
   /** Mean score drop over the windows covering each pixel, for image b. */
   const occludeImage = async (b: number, image: tf.Tensor4D): Promise<tf.Tensor2D> => {
-    const full = score(image, [classes[b]]);
+    const full = await score(image, [classes[b]]);
     const base = (await full.data())[0];
     full.dispose();
     const sum = new Float32Array(height * width);
@@ -57,7 +65,8 @@ export async function occlusion(
           masks.fill(0, row + left, row + Math.min(width, left + window));
         }
       });
-      const scores = tf.tidy(() => score(tf.mul(image, tf.tensor4d(masks, [group.length, height, width, 1])), [classes[b]]));
+      const occluded = tf.tidy(() => tf.mul(image, tf.tensor4d(masks, [group.length, height, width, 1])));
+      const scores = await score(occluded, [classes[b]]).finally(() => occluded.dispose());
       const values = await scores.data();
       scores.dispose();
       group.forEach(([top, left], i) => {

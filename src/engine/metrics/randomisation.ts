@@ -21,6 +21,7 @@ import { checkpoint, type Progress } from '../progress';
 import { scoreNode } from '../explain/scores';
 import { normalFrom } from './imputation';
 import { spearman, ssim, topKIntersection } from './similarity';
+import { withoutNativeForward } from '../nativeForward';
 
 export interface Similarity {
   /** Per image. */
@@ -117,6 +118,16 @@ export async function cascadingRandomisation(
   input: tf.Tensor4D,
   producers: Record<string, () => Promise<tf.Tensor3D>>,
   options: RandomisationOptions = {},
+): Promise<RandomisationResult> {
+  // The weights change in place: a native runtime's copy of the model would not see it.
+  return withoutNativeForward(model, () => randomiseInTurn(model, input, producers, options));
+}
+
+async function randomiseInTurn(
+  model: RunnableModel,
+  input: tf.Tensor4D,
+  producers: Record<string, () => Promise<tf.Tensor3D>>,
+  options: RandomisationOptions,
 ): Promise<RandomisationResult> {
   const layers = [...(options.layers ?? layersWithWeights(model))];
   const normal = normalFrom(seededRandom(options.seed ?? 0));

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as vscode from 'vscode';
-import { predict, singleInput } from '../../engine/execute';
+import { singleInput } from '../../engine/execute';
 import { explain } from '../../engine/explain';
 import { isLongRequest } from '../../engine/explain/methods';
 import { targetKindOf } from '../../engine/explain/targets';
@@ -23,6 +23,7 @@ import type { ExplainSettings, FirstOverlays } from '../../shared/explainProtoco
 import { limitsSetting } from '../../settings';
 import { readFileBytes, statFile } from '../common/diskFiles';
 import { baseName, workspaceModelSource } from '../common/workspaceModelSource';
+import { forwardToOutputs } from '../../engine/nativeForward';
 
 /** The images explained ahead: the cards a panel shows first. */
 const FIRST_IMAGES = 4;
@@ -53,7 +54,7 @@ export async function firstOverlays(
       const x = tf.tidy(() => tf.concat(pixels.map((image) => imageToInput(image, opened.input.preprocessing))) as tf.Tensor4D);
       try {
         // As the page ranks them (loadImages.ts).
-        const outputs = predict(opened.model, singleInput(opened.model, x));
+        const outputs = await forwardToOutputs(opened.model, singleInput(opened.model, x));
         const tops = (await topPredictions(outputs[0], 1, opened.labels?.names).finally(() => tf.dispose(outputs))).map(([top]) => top);
         const explanation = await explain(opened.model, x, { method: settings.method, classIndex: tops.map((top) => top.index) });
         const [, height, width] = explanation.maps.shape;

@@ -24,6 +24,7 @@ import { LimitExceededError, limitsOf, type Limits } from '../../limits';
 import type { RunnableModel } from '../../graph';
 import type { ModelSummary } from '../../model';
 import type { ModelSource } from '../../modelSource';
+import { attachNativeForward, nativeRuntime } from '../../nativeForward';
 import { analyzeGraph, type AnalyzedNode, type GraphAnalysis } from './analysis';
 import { everyInitializer } from './controlFlow';
 import { MemoryBudget, shortName } from './budget';
@@ -33,6 +34,7 @@ import { isStandardDomain } from './ops';
 import { HOST_FOLD_LIMIT } from './ops/host';
 import type { ValueDesc } from './ops/types';
 import { isFullyKnown, product } from './ops/shapes';
+import { nativeForwardOf } from './nativeSession';
 import { buildRunnable, evaluateNode, NodeBuildError } from './runnable';
 import { summarizeGraph } from './summary';
 import {
@@ -82,7 +84,8 @@ export async function readOnnxSummary(source: ModelSource): Promise<ModelSummary
 export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
   return withFileErrors(source.fileName, async () => {
     const limits = limitsOf(source);
-    const model = decode(source.fileName, await source.read(), limits);
+    const bytes = await source.read();
+    const model = decode(source.fileName, bytes, limits);
     // Counted before any weight is read or decoded: their declared sizes are what a file could lie about.
     const budget = weightsCounted(source.fileName, model, limits);
     const values = await readInitializers(source, everyInitializer(model.graph), limits.modelBytes);
@@ -96,7 +99,11 @@ export async function loadOnnx(source: ModelSource): Promise<RunnableModel> {
     // An operator ConvLens cannot run may be what leaves a condition unknown: it is named first.
     rejectUnsupported(analysis);
     rejectControlFlow(analysis);
-    return buildRunnable(analysis, withFileNotes(summarizeGraph(analysis), model));
+    // The native runtime's forward pass is prepared while the analysis is at hand (it names the tensors).
+    const runtime = nativeRuntime();
+    const native = runtime && !everyInitializer(model.graph).some(isExternal) ? nativeForwardOf(runtime, bytes, analysis) : undefined;
+    const runnable = buildRunnable(analysis, withFileNotes(summarizeGraph(analysis), model));
+    return native ? attachNativeForward(runnable, native) : runnable;
   });
 }
 
