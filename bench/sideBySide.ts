@@ -2,7 +2,8 @@
  * ConvLens beside PyTorch on the same machine, in the same run: the same seeded torchvision models
  * exported to ONNX (bench/pytorch/export_models.py), the same input photo, the same methods. PyTorch's side
  * (bench/pytorch/side_by_side.py) computes each method as pytorch-grad-cam and Captum do, with one thread
- * and with all cores; ConvLens's side is the engine on the WebAssembly backend (one thread). A ratio is
+ * and with all cores; ConvLens's side is the engine as the command line runs it: whole forward passes on
+ * ONNX Runtime with the same thread count, gradients on the WebAssembly backend (one thread). A ratio is
  * ConvLens's median time over PyTorch's: below 1 ConvLens is faster.
  *
  * Python with torch and torchvision (Debian's python3-torch, python3-torchvision) is installed with apt
@@ -20,6 +21,8 @@ import { explain, type ExplainRequest } from '../src/engine/explain';
 import type { Method } from '../src/engine/explain/methods';
 import type { RunnableModel } from '../src/engine/graph';
 import { parseNpy } from '../src/engine/npy';
+import { setNativeRuntime, type NativeRuntime } from '../src/engine/nativeForward';
+import { loadOnnxRuntime } from '../src/node/onnxRuntime';
 import { loadModel } from '../src/engine/readers';
 import { fileModelSource } from '../src/node/fileModelSource';
 import { medianMs, table } from './timing';
@@ -27,6 +30,9 @@ import { medianMs, table } from './timing';
 const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
 const SCRIPTS = path.join(__dirname, 'pytorch');
 const MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'efficientnet_b0'];
+
+/** Methods that only run the network forward, whole: ONNX Runtime runs them at the thread count compared. */
+const FORWARD_ONLY = new Set(['forward', 'batch16', 'scorecam']);
 
 /** The methods compared, by their name on each side; `batch` is the folder pass's throughput. */
 const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'scorecam'; repeats: number }[] = [
@@ -152,25 +158,41 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
 
   const input = readInput(modelsDir);
   const rows: (string | number)[][] = [];
+  const nativeRuntimes = new Map<number, NativeRuntime | undefined>();
+  for (const threads of threadCounts) nativeRuntimes.set(threads, await loadOnnxRuntime(threads));
   try {
     for (const name of models) {
-      const model = await loadModel(fileModelSource(path.join(modelsDir, `${name}.onnx`)));
-      try {
-        for (const method of methods) {
-          const layer = method.layer && layerNode(model, layers[name][`${method.layer}_onnx`]);
-          const ms = await oursMs(model, input, method, layer);
-          const cells = threadCounts.flatMap((threads) => {
-            const theirs = torch.get(threads)![name][method.torch];
-            return method.torch === 'batch16'
-              ? [(16000 / theirs).toFixed(1), (theirs / ms).toFixed(2)]
-              : [theirs.toFixed(0), (ms / theirs).toFixed(2)];
-          });
-          const row = [name, method.name, method.torch === 'batch16' ? (16000 / ms).toFixed(1) : ms.toFixed(0), ...cells];
-          console.error(`  ${row.join('  ')}`);
-          rows.push(row);
+      // ConvLens at each thread count: ONNX Runtime's native forward passes on that many threads (the
+      // gradients run on WebAssembly, one thread, either way, so those methods are timed once).
+      const times = new Map<string, number[]>();
+      for (const [t, threads] of threadCounts.entries()) {
+        setNativeRuntime(nativeRuntimes.get(threads));
+        const model = await loadModel(fileModelSource(path.join(modelsDir, `${name}.onnx`)));
+        setNativeRuntime(undefined);
+        try {
+          for (const method of methods) {
+            if (t > 0 && !FORWARD_ONLY.has(method.torch)) {
+              times.get(method.name)!.push(times.get(method.name)![0]);
+              continue;
+            }
+            const layer = method.layer && layerNode(model, layers[name][`${method.layer}_onnx`]);
+            times.set(method.name, [...(times.get(method.name) ?? []), await oursMs(model, input, method, layer)]);
+          }
+        } finally {
+          model.dispose();
         }
-      } finally {
-        model.dispose();
+      }
+      for (const method of methods) {
+        const cells = threadCounts.flatMap((threads, t) => {
+          const ms = times.get(method.name)![t];
+          const theirs = torch.get(threads)![name][method.torch];
+          return method.torch === 'batch16'
+            ? [(16000 / ms).toFixed(1), (16000 / theirs).toFixed(1), (theirs / ms).toFixed(2)]
+            : [ms.toFixed(0), theirs.toFixed(0), (ms / theirs).toFixed(2)];
+        });
+        const row = [name, method.name, ...cells];
+        console.error(`  ${row.join('  ')}`);
+        rows.push(row);
       }
     }
   } finally {
@@ -179,11 +201,13 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   const header = [
     'model',
     'method',
-    'ConvLens ms',
-    ...threadCounts.flatMap((t) => [`PyTorch ${t} thread${t > 1 ? 's' : ''} ms`, `ratio to ${t}`]),
+    ...threadCounts.flatMap((t) => {
+      const count = `${t} thread${t > 1 ? 's' : ''}`;
+      return [`ConvLens ${count}`, `PyTorch ${count}`, `ratio at ${t}`];
+    }),
   ];
   return [
-    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
+    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()} and, for whole forward passes, ONNX Runtime${nativeRuntimes.get(1) ? '' : ' (not loaded here: TensorFlow.js only)'}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
     '',
     table(header, rows),
   ].join('\n');
