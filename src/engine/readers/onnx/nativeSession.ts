@@ -36,6 +36,8 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
   const graphOutputs = new Set(analysis.outputs.map((output) => output.name));
   const sessions = new Map<string, Promise<NativeSession | undefined>>();
   let perImage = false;
+  // Set once the runtime has failed a pass it was given: the engine runs the rest.
+  let failed = false;
   let disposed = false;
 
   const sessionFor = (extra: string[]) => {
@@ -55,7 +57,7 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
 
   return {
     async run(feeds: Feeds, wanted: readonly string[]): Promise<tf.Tensor[] | undefined> {
-      if (disposed || feeds.size !== inputs.size || ![...feeds.keys()].every((id) => inputs.has(id))) return undefined;
+      if (disposed || failed || feeds.size !== inputs.size || ![...feeds.keys()].every((id) => inputs.has(id))) return undefined;
       if ([...feeds.values()].some((x) => x.dtype !== 'float32')) return undefined;
       const asked = wanted.map((id) => values.get(id));
       if (asked.some((value) => value === undefined)) return undefined;
@@ -76,11 +78,15 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
           : [await session.run(Object.fromEntries(feedsInOnnxOrder), fetched)];
       } catch {
         // A file that fixes its batch size at 1 takes the images one at a time; anything else is left to the engine.
-        if (perImage || batch === 1) return undefined;
+        if (perImage || batch === 1) {
+          failed = true;
+          return undefined;
+        }
         try {
           results = await runPerImage(session, feedsInOnnxOrder, fetched, batch);
           perImage = true;
         } catch {
+          failed = true;
           return undefined;
         }
       }
