@@ -1,4 +1,5 @@
 /** The feature cache's file format: what the webview computed for a folder, as bytes and back. */
+import { concatBytes } from '../../engine/bytes';
 import type { CachedFeatures } from '../../shared/analyzeProtocol';
 
 /** A JSON header line (layer, sizes), then the three arrays' bytes one after another. */
@@ -7,13 +8,7 @@ export function encodeFeatures(features: CachedFeatures): Uint8Array {
     `${JSON.stringify({ featureLayer: features.featureLayer, dim: features.dim, problems: features.problems, sizes: [features.features.byteLength, features.predicted.byteLength, features.confidence.byteLength] })}\n`,
   );
   const parts = [header, ...[features.features, features.predicted, features.confidence].map((buffer) => new Uint8Array(buffer))];
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
+  return concatBytes(parts);
 }
 
 export function decodeFeatures(bytes: Uint8Array): CachedFeatures {

@@ -8,6 +8,7 @@
  * the engine does itself.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { concatBytes } from '../../bytes';
 import type { Feeds } from '../../execute';
 import type { NativeForward, NativeRuntime, NativeSession, NativeTensor } from '../../nativeForward';
 import type { GraphAnalysis } from './analysis';
@@ -110,13 +111,13 @@ export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8A
   if (names.length === 0) return bytes;
   const encoder = new TextEncoder();
   const outputs = names.map((name) => field(12, field(1, encoder.encode(name))));
-  const graph = field(7, concat(outputs));
-  return concat([bytes, graph]);
+  const graph = field(7, concatBytes(outputs));
+  return concatBytes([bytes, graph]);
 }
 
 /** A length-delimited protobuf field: its tag, its length as a varint, its bytes. */
 function field(number: number, payload: Uint8Array): Uint8Array {
-  return concat([varint((number << 3) | 2), varint(payload.length), payload]);
+  return concatBytes([varint((number << 3) | 2), varint(payload.length), payload]);
 }
 
 function varint(value: number): Uint8Array {
@@ -127,16 +128,6 @@ function varint(value: number): Uint8Array {
   }
   bytes.push(value);
   return Uint8Array.from(bytes);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 async function nativeTensor(x: tf.Tensor, layout: Layout): Promise<NativeTensor> {
