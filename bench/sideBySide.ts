@@ -2,8 +2,9 @@
  * ConvLens beside PyTorch on the same machine, in the same run: the same seeded torchvision models
  * exported to ONNX (bench/pytorch/export_models.py), the same input photo, the same methods. PyTorch's side
  * (bench/pytorch/side_by_side.py) computes each method as pytorch-grad-cam and Captum do, with one thread
- * and with all cores; ConvLens's side is the engine as the command line runs it: whole forward passes on
- * ONNX Runtime with the same thread count, gradients on the WebAssembly backend (one thread). A ratio is
+ * and with all cores; ConvLens's side is the engine as the command line runs it: whole forward passes and
+ * input gradients on ONNX Runtime with the same thread count, gradients at a layer (the CAM methods) on the
+ * WebAssembly backend (one thread). A ratio is
  * ConvLens's median time over PyTorch's: below 1 ConvLens is faster.
  *
  * Python with torch and torchvision (Debian's python3-torch, python3-torchvision) is installed with apt
@@ -31,8 +32,8 @@ const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
 const SCRIPTS = path.join(__dirname, 'pytorch');
 const MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'efficientnet_b0'];
 
-/** Methods that only run the network forward, whole: ONNX Runtime runs them at the thread count compared. */
-const FORWARD_ONLY = new Set(['forward', 'batch16', 'scorecam']);
+/** Methods ONNX Runtime runs, at the thread count compared: whole forward passes and input gradients. */
+const ON_NATIVE_RUNTIME = new Set(['forward', 'batch16', 'scorecam', 'saliency', 'smoothgrad', 'integrated']);
 
 /** The methods compared, by their name on each side; `batch` is the folder pass's throughput. */
 const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'scorecam'; repeats: number }[] = [
@@ -162,8 +163,8 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   for (const threads of threadCounts) nativeRuntimes.set(threads, await loadOnnxRuntime(threads));
   try {
     for (const name of models) {
-      // ConvLens at each thread count: ONNX Runtime's native forward passes on that many threads (the
-      // gradients run on WebAssembly, one thread, either way, so those methods are timed once).
+      // ConvLens at each thread count: ONNX Runtime on that many threads (the gradients at a layer run on
+      // WebAssembly, one thread, either way, so those methods are timed once).
       const times = new Map<string, number[]>();
       for (const [t, threads] of threadCounts.entries()) {
         setNativeRuntime(nativeRuntimes.get(threads));
@@ -171,7 +172,7 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
         setNativeRuntime(undefined);
         try {
           for (const method of methods) {
-            if (t > 0 && !FORWARD_ONLY.has(method.torch)) {
+            if (t > 0 && !ON_NATIVE_RUNTIME.has(method.torch)) {
               times.get(method.name)!.push(times.get(method.name)![0]);
               continue;
             }

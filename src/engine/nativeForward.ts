@@ -3,8 +3,10 @@
  * TensorFlow.js, which in Node means WebAssembly on one thread; the command line and the benchmarks can
  * also hand an ONNX file to ONNX Runtime's native CPU kernels, 3–7× faster on a ResNet. Only the
  * methods that run the whole network forward (predictions, Score-CAM, occlusion, the folder pass, the
- * faithfulness scores) ask for it, through `runForward`; gradients stay on TensorFlow.js. Where no
- * native runtime is set, or it cannot serve a model or a request, `runForward` is `runGraph`.
+ * faithfulness scores) ask for it, through `runForward`; input gradients (saliency, SmoothGrad,
+ * integrated gradients) through `nativeInputGradient`, the backward pass written as ONNX nodes
+ * (readers/onnx/gradientGraph.ts). Where no native runtime is set, or it cannot serve a model or a
+ * request, `runForward` is `runGraph` and gradients are TensorFlow.js's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, type Feeds } from './execute';
@@ -24,8 +26,8 @@ export interface NativeSession {
 
 /** Opens ONNX models on the platform's native runtime. */
 export interface NativeRuntime {
-  /** A session on the model's bytes with `extraOutputs` (tensor names) as graph outputs too; undefined where it cannot. */
-  open(bytes: Uint8Array, extraOutputs: readonly string[]): Promise<NativeSession | undefined>;
+  /** A session on a model's bytes; undefined where it cannot open one. */
+  open(bytes: Uint8Array): Promise<NativeSession | undefined>;
 }
 
 let runtime: NativeRuntime | undefined;
@@ -43,6 +45,11 @@ export function nativeRuntime(): NativeRuntime | undefined {
 export interface NativeForward {
   /** The outputs of `wanted`, stored as the engine stores them, or undefined where it cannot give them. */
   run(feeds: Feeds, wanted: readonly string[]): Promise<tf.Tensor[] | undefined>;
+  /**
+   * ∂/∂(input `inputId`) of Σ_k ⟨seed_k, output_k⟩ for the outputs `seeds` names (engine ids), stored as
+   * the engine stores the input, or undefined where it cannot give it.
+   */
+  inputGradient(feeds: Feeds, inputId: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined>;
   dispose(): void;
 }
 
@@ -85,6 +92,35 @@ export async function runForward(model: RunnableModel, feeds: Feeds, wanted: rea
   const native = suspended.has(model) ? undefined : natives.get(model);
   const outputs = native ? await native.run(feeds, wanted) : undefined;
   return outputs ?? runGraph(model, feeds, wanted);
+}
+
+/**
+ * ∂score/∂(input `inputId`) on the native runtime, where the model has one and it can: the outputs
+ * `wanted` natively, the score's gradient with respect to them on TensorFlow.js (a few numbers), then the
+ * backward pass natively — the chain rule, so any score of the outputs is exact. Undefined where it
+ * cannot (the caller differentiates on TensorFlow.js). The caller owns the gradient.
+ */
+export async function nativeInputGradient(
+  model: RunnableModel,
+  feeds: Feeds,
+  inputId: string,
+  wanted: readonly string[],
+  score: (outputs: tf.Tensor[]) => tf.Scalar,
+): Promise<tf.Tensor | undefined> {
+  const native = suspended.has(model) ? undefined : natives.get(model);
+  if (!native || new Set(wanted).size !== wanted.length) return undefined;
+  const outputs = await native.run(feeds, wanted);
+  if (!outputs) return undefined;
+  try {
+    const seeds = tf.grads((...values: tf.Tensor[]) => score(values))(outputs);
+    try {
+      return await native.inputGradient(feeds, inputId, new Map(wanted.map((id, k) => [id, seeds[k]])));
+    } finally {
+      tf.dispose(seeds);
+    }
+  } finally {
+    tf.dispose(outputs);
+  }
 }
 
 /** The model's outputs for `feeds` (`predict`, natively where it can). The caller owns them. */

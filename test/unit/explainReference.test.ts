@@ -3,7 +3,9 @@
  * to ONNX, with maps computed in PyTorch (float64) from each method's formula by
  * test/fixtures/explain/make_reference.py. Maps must correlate with the reference at Pearson r ≥ 0.99,
  * and the gradient-weighted CAMs and Eigen-CAM at r ≥ 0.999. The CAM family's smoothing options
- * (test-time augmentation, eigen smoothing) are compared at the final target layer, at r ≥ 0.99.
+ * (test-time augmentation, eigen smoothing) are compared at the final target layer, at r ≥ 0.99. The
+ * input-gradient methods are compared again with the model loaded as the command line loads it, their
+ * backward pass on ONNX Runtime (readers/onnx/gradientGraph.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { runGraph, singleInput } from '../../src/engine/execute';
 import type { RunnableModel } from '../../src/engine/graph';
 import { explain, type ExplainRequest } from '../../src/engine/explain';
 import { isCamMethod, type Method } from '../../src/engine/explain/methods';
+import { runsNatively } from '../../src/engine/nativeForward';
 import { parseNpy } from '../../src/engine/npy';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { repoRoot } from '../support/paths';
@@ -116,6 +119,22 @@ for (const [name, ref] of Object.entries(reference.models)) {
           for (let b = 0; b < maps.length; b++) assertAgrees(maps[b], expected[b], 0.99, `image ${b}`);
         });
       }
+    }
+  });
+}
+
+/** The methods whose gradients the native runtime takes (nativeForward.ts's `nativeInputGradient`). */
+const NATIVE_GRADIENT_METHODS: readonly string[] = ['saliency', 'smoothgrad', 'integrated'];
+
+for (const [name, ref] of Object.entries(reference.models)) {
+  describe(`${name}: input gradients on ONNX Runtime agree with the PyTorch reference`, () => {
+    const fixture = fixtureModel(path.join(fixtures, ref.model), path.join(fixtures, ref.input), true);
+    for (const method of NATIVE_GRADIENT_METHODS) {
+      test(`${method}: Pearson r ≥ 0.99`, async () => {
+        assert.ok(runsNatively(fixture.model));
+        const maps = await explainEachImage(fixture.model, fixture.input, ref, method as Method, ref.target_layer);
+        for (let b = 0; b < maps.length; b++) assertAgrees(maps[b], ref.maps[method][b], 0.99, `image ${b}`);
+      });
     }
   });
 }

@@ -43,8 +43,8 @@ function counting(runtime: NativeRuntime): NativeRuntime & { runs: number[] } {
   const runs: number[] = [];
   return {
     runs,
-    async open(bytes, extra) {
-      const session = await runtime.open(bytes, extra);
+    async open(bytes) {
+      const session = await runtime.open(bytes);
       return (
         session && {
           run: (feeds, outputs) => {

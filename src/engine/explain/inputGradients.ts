@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, runGraph, type RunOptions } from '../execute';
 import { withDeconvnetRelus } from '../gradients';
 import type { RunnableModel } from '../graph';
+import { nativeInputGradient } from '../nativeForward';
 import { batches, checkpoint, type Progress } from '../progress';
 import { classScores, type KeptTargets, readTargets, type RequestedClasses, scoreNode, targetScoreSum } from './scores';
 import type { TargetScore } from './targets';
@@ -72,6 +73,28 @@ export function inputGradient(
   })(x);
 }
 
+/**
+ * `inputGradient` with plain backpropagation, on the native runtime where the model has one
+ * (nativeForward.ts), else on TensorFlow.js.
+ */
+async function plainInputGradient(
+  model: RunnableModel,
+  feeds: Feeds,
+  x: tf.Tensor,
+  explained: Explained,
+  images: readonly number[],
+): Promise<tf.Tensor> {
+  const [inputId] = [...feeds.keys()];
+  const native = await nativeInputGradient(
+    model,
+    new Map([...feeds, [inputId, x]]),
+    inputId,
+    isClassList(explained) ? [scoreNode(model)] : explained.outputs,
+    (outputs) => (isClassList(explained) ? tf.sum(classScores(outputs[0], explained)) : tf.sum(explained.scores(outputs, images))),
+  );
+  return native ?? tf.tidy(() => inputGradient(model, feeds, x, explained, {}, images));
+}
+
 function isClassList(explained: Explained): explained is readonly number[] {
   return Array.isArray(explained);
 }
@@ -100,22 +123,22 @@ export async function targetInputGradient(
   x: tf.Tensor,
   requested: RequestedClasses,
   options: RunOptions = {},
-  backward: Backward = (compute) => compute(),
+  backward?: Backward,
 ): Promise<TargetGradient> {
   let targets: KeptTargets | undefined;
-  const gradient = backward(() =>
-    differentiate(
-      model,
-      feeds,
-      x,
-      (output) => {
-        const chosen = targetScoreSum(output, requested);
-        targets = chosen.targets;
-        return chosen.sum;
-      },
-      options,
-    ),
-  );
+  const score = (output: tf.Tensor) => {
+    // Chosen again where the native runtime chose them and then could not differentiate.
+    if (targets) tf.dispose([targets.classes, targets.scores]);
+    const chosen = targetScoreSum(output, requested);
+    targets = chosen.targets;
+    return chosen.sum;
+  };
+  const [inputId] = [...feeds.keys()];
+  const plain = options.afterNode === undefined && backward === undefined;
+  const native = plain
+    ? await nativeInputGradient(model, new Map([...feeds, [inputId, x]]), inputId, [scoreNode(model)], ([output]) => score(output))
+    : undefined;
+  const gradient = native ?? (backward ?? ((compute) => compute()))(() => differentiate(model, feeds, x, score, options));
   return { gradient, ...(await readTargets(targets!)) };
 }
 
@@ -190,14 +213,15 @@ async function sumOverBatches(
   count: number,
   options: GradientOptions,
   progressAt: (index: number, batchCount: number) => [number, number],
-  term: (start: number, end: number) => tf.Tensor,
+  term: (start: number, end: number) => Promise<tf.Tensor>,
 ): Promise<tf.Tensor> {
   const chunks = batches(count, options.batchSize);
   let total: tf.Tensor = tf.zerosLike(like);
   try {
     for (const [index, [start, end]] of chunks.entries()) {
-      const next = tf.tidy(() => tf.add(total, term(start, end)));
-      total.dispose();
+      const part = await term(start, end);
+      const next = tf.add(total, part);
+      tf.dispose([total, part]);
       total = next;
       await checkpoint(options.progress, ...progressAt(index, chunks.length));
     }
@@ -206,6 +230,13 @@ async function sumOverBatches(
     total.dispose();
     throw error;
   }
+}
+
+/** Σ over the batch of `f(gradients)`, [1, …]; frees the gradients. */
+function sumOf(gradients: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor = (x) => x): tf.Tensor {
+  const sum = tf.tidy(() => tf.sum(f(gradients), 0, true));
+  gradients.dispose();
+  return sum;
 }
 
 export async function smoothGrad(
@@ -223,13 +254,16 @@ export async function smoothGrad(
         options.samples,
         options,
         (i, n) => [b * n + i + 1, x.shape[0] * n],
-        (start, end) => {
+        async (start, end) => {
           const count = end - start;
           const seed = options.seed === undefined ? undefined : options.seed + b * 7919 + start;
-          const noise = options.noise
-            ? tf.slice(options.noise, start, count)
-            : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
-          return tf.sum(tf.abs(inputGradient(model, feeds, tf.add(image, noise), ofImage(explained, b), {}, [b])), 0, true);
+          const noisy = tf.tidy(() => {
+            const noise = options.noise
+              ? tf.slice(options.noise, start, count)
+              : tf.mul(tf.randomNormal([count, ...image.shape.slice(1)], 0, 1, 'float32', seed), sigma);
+            return tf.add(image, noise);
+          });
+          return sumOf(await plainInputGradient(model, feeds, noisy, ofImage(explained, b), [b]).finally(() => noisy.dispose()), tf.abs);
         },
       );
       const map = tf.tidy(() => tf.squeeze(tf.max(tf.div(total, options.samples), -1), [0]) as tf.Tensor2D);
@@ -259,11 +293,13 @@ export async function integratedGradients(
         options.steps,
         options,
         (i, n) => [b * n + i + 1, x.shape[0] * n],
-        (start, end) => {
-          // Right Riemann sum: α = s / m for s = 1..m.
-          const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
-          const path = tf.add(baseline, tf.mul(alphas, delta));
-          return tf.sum(inputGradient(model, feeds, path, ofImage(explained, b), {}, [b]), 0, true);
+        async (start, end) => {
+          const path = tf.tidy(() => {
+            // Right Riemann sum: α = s / m for s = 1..m.
+            const alphas = tf.reshape(tf.div(tf.range(start + 1, end + 1), options.steps), [end - start, 1, 1, 1]);
+            return tf.add(baseline, tf.mul(alphas, delta));
+          });
+          return sumOf(await plainInputGradient(model, feeds, path, ofImage(explained, b), [b]).finally(() => path.dispose()));
         },
       );
       const map = tf.tidy(() => tf.squeeze(tf.abs(tf.sum(tf.mul(delta, tf.div(total, options.steps)), -1)), [0]) as tf.Tensor2D);

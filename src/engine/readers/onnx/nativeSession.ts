@@ -12,6 +12,8 @@ import { concatBytes } from '../../bytes';
 import type { Feeds } from '../../execute';
 import type { NativeForward, NativeRuntime, NativeSession, NativeTensor } from '../../nativeForward';
 import type { GraphAnalysis } from './analysis';
+import { inputGradientGraph } from './gradientGraph';
+import { graphAppendixBytes } from './graphAppendix';
 import { toNchw, toNhwc, type Layout } from './layout';
 
 /** Sessions kept per model, one per set of extra outputs asked for (a folder pass asks for one set). */
@@ -36,16 +38,16 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
   }
   const graphOutputs = new Set(analysis.outputs.map((output) => output.name));
   const sessions = new Map<string, Promise<NativeSession | undefined>>();
+  const gradientGraphs = new Map<string, ReturnType<typeof inputGradientGraph>>();
   let perImage = false;
   // Set once the runtime has failed a pass it was given: the engine runs the rest.
   let failed = false;
   let disposed = false;
 
-  const sessionFor = (extra: string[]) => {
-    const key = extra.join('\n');
+  const sessionFor = (key: string, extended: () => Uint8Array) => {
     let session = sessions.get(key);
     if (!session) {
-      session = runtime.open(withOutputs(bytes, extra), extra).catch(() => undefined);
+      session = runtime.open(extended()).catch(() => undefined);
       sessions.set(key, session);
       if (sessions.size > SESSIONS_KEPT) {
         const [oldest, released] = sessions.entries().next().value!;
@@ -56,48 +58,93 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
     return session;
   };
 
+  /** The runtime's results for `fetched`, the batch at once or (a file that fixes it at 1) image by image; undefined where it fails. */
+  const runSession = async (session: NativeSession, feeds: [string, NativeTensor][], fetched: string[]) => {
+    const batch = feeds[0]?.[1].dims[0] ?? 1;
+    try {
+      return perImage ? await runPerImage(session, feeds, fetched, batch) : [await session.run(Object.fromEntries(feeds), fetched)];
+    } catch {
+      // A file that fixes its batch size at 1 takes the images one at a time; anything else is left to the engine.
+      if (perImage || batch === 1) {
+        failed = true;
+        return undefined;
+      }
+      try {
+        const results = await runPerImage(session, feeds, fetched, batch);
+        perImage = true;
+        return results;
+      } catch {
+        failed = true;
+        return undefined;
+      }
+    }
+  };
+
+  const acceptsFeeds = (feeds: Feeds) =>
+    !disposed &&
+    !failed &&
+    feeds.size === inputs.size &&
+    [...feeds.keys()].every((id) => inputs.has(id)) &&
+    [...feeds.values()].every((x) => x.dtype === 'float32');
+
+  const feedsInOnnxOrder = (feeds: Feeds) =>
+    Promise.all(
+      [...feeds].map(async ([id, x]): Promise<[string, NativeTensor]> => [
+        inputs.get(id)!.name,
+        await nativeTensor(x, inputs.get(id)!.layout),
+      ]),
+    );
+
   return {
     async run(feeds: Feeds, wanted: readonly string[]): Promise<tf.Tensor[] | undefined> {
-      if (disposed || failed || feeds.size !== inputs.size || ![...feeds.keys()].every((id) => inputs.has(id))) return undefined;
-      if ([...feeds.values()].some((x) => x.dtype !== 'float32')) return undefined;
+      if (!acceptsFeeds(feeds)) return undefined;
       const asked = wanted.map((id) => values.get(id));
       if (asked.some((value) => value === undefined)) return undefined;
       const names = asked.map((value) => value!.name);
       const fetched = [...new Set(names)];
       const extra = [...new Set(names.filter((name) => !graphOutputs.has(name)))].sort();
-      const session = await sessionFor(extra);
+      const session = await sessionFor(extra.join('\n'), () => withOutputs(bytes, extra));
       if (!session) return undefined;
-
-      const feedsInOnnxOrder = await Promise.all(
-        [...feeds].map(async ([id, x]) => [inputs.get(id)!.name, await nativeTensor(x, inputs.get(id)!.layout)] as const),
-      );
-      const batch = feeds.values().next().value!.shape[0] ?? 1;
-      let results: Record<string, NativeTensor>[];
-      try {
-        results = perImage
-          ? await runPerImage(session, feedsInOnnxOrder, fetched, batch)
-          : [await session.run(Object.fromEntries(feedsInOnnxOrder), fetched)];
-      } catch {
-        // A file that fixes its batch size at 1 takes the images one at a time; anything else is left to the engine.
-        if (perImage || batch === 1) {
-          failed = true;
-          return undefined;
-        }
-        try {
-          results = await runPerImage(session, feedsInOnnxOrder, fetched, batch);
-          perImage = true;
-        } catch {
-          failed = true;
-          return undefined;
-        }
-      }
-      return names.map((name, i) =>
-        engineTensor(
-          results.map((result) => result[name]),
-          asked[i]!.layout,
-        ),
+      const results = await runSession(session, await feedsInOnnxOrder(feeds), fetched);
+      return (
+        results &&
+        names.map((name, i) =>
+          engineTensor(
+            results.map((result) => result[name]),
+            asked[i]!.layout,
+          ),
+        )
       );
     },
+
+    async inputGradient(feeds: Feeds, inputId: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined> {
+      const input = inputs.get(inputId);
+      if (!input || !acceptsFeeds(feeds)) return undefined;
+      const seeded = [...seeds].map(([id, seed]) => ({ value: values.get(id), seed }));
+      if (seeded.some(({ value }) => value === undefined)) return undefined;
+      const outputNames = seeded.map(({ value }) => value!.name);
+      const key = `gradient\n${input.name}\n${outputNames.join('\n')}`;
+      if (!gradientGraphs.has(key)) gradientGraphs.set(key, inputGradientGraph(analysis, input.name, outputNames));
+      const graph = gradientGraphs.get(key);
+      if (!graph) return undefined;
+      const session = await sessionFor(key, () => concatBytes([bytes, graph.appendix]));
+      if (!session) return undefined;
+      const seedFeeds = await Promise.all(
+        seeded.map(async ({ value, seed }): Promise<[string, NativeTensor]> => [
+          graph.seeds.get(value!.name)!,
+          await nativeTensor(seed, value!.layout),
+        ]),
+      );
+      const results = await runSession(session, [...(await feedsInOnnxOrder(feeds)), ...seedFeeds], [graph.gradient]);
+      return (
+        results &&
+        engineTensor(
+          results.map((result) => result[graph.gradient]),
+          input.layout,
+        )
+      );
+    },
+
     dispose() {
       disposed = true;
       for (const session of sessions.values()) void session.then((s) => s?.release());
@@ -106,28 +153,10 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
   };
 }
 
-/** The model's bytes with these tensors added as graph outputs (ModelProto field 7, GraphProto field 12, ValueInfoProto field 1). */
+/** The model's bytes with these tensors added as graph outputs. */
 export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
   if (names.length === 0) return bytes;
-  const encoder = new TextEncoder();
-  const outputs = names.map((name) => field(12, field(1, encoder.encode(name))));
-  const graph = field(7, concatBytes(outputs));
-  return concatBytes([bytes, graph]);
-}
-
-/** A length-delimited protobuf field: its tag, its length as a varint, its bytes. */
-function field(number: number, payload: Uint8Array): Uint8Array {
-  return concatBytes([varint((number << 3) | 2), varint(payload.length), payload]);
-}
-
-function varint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  while (value > 0x7f) {
-    bytes.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  bytes.push(value);
-  return Uint8Array.from(bytes);
+  return concatBytes([bytes, graphAppendixBytes({ nodes: [], constants: [], inputs: [], outputs: names })]);
 }
 
 async function nativeTensor(x: tf.Tensor, layout: Layout): Promise<NativeTensor> {
