@@ -4,7 +4,7 @@
  * also hand an ONNX file to ONNX Runtime's native CPU kernels, 3–7× faster on a ResNet. Only the
  * methods that run the whole network forward (predictions, Score-CAM, occlusion, the folder pass, the
  * faithfulness scores) ask for it, through `runForward`; input gradients (saliency, SmoothGrad,
- * integrated gradients) through `nativeInputGradient`, the backward pass written as ONNX nodes
+ * integrated gradients) and gradients at a layer (the CAM family) through `nativeGradient`, the backward pass written as ONNX nodes
  * (readers/onnx/gradientGraph.ts). Where no native runtime is set, or it cannot serve a model or a
  * request, `runForward` is `runGraph` and gradients are TensorFlow.js's.
  */
@@ -46,10 +46,10 @@ export interface NativeForward {
   /** The outputs of `wanted`, stored as the engine stores them, or undefined where it cannot give them. */
   run(feeds: Feeds, wanted: readonly string[]): Promise<tf.Tensor[] | undefined>;
   /**
-   * ∂/∂(input `inputId`) of Σ_k ⟨seed_k, output_k⟩ for the outputs `seeds` names (engine ids), stored as
-   * the engine stores the input, or undefined where it cannot give it.
+   * ∂/∂(tensor `of`: an input or a node's output) of Σ_k ⟨seed_k, output_k⟩ for the outputs `seeds` names
+   * (engine ids), stored as the engine stores that tensor, or undefined where it cannot give it.
    */
-  inputGradient(feeds: Feeds, inputId: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined>;
+  gradient(feeds: Feeds, of: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined>;
   dispose(): void;
 }
 
@@ -94,12 +94,37 @@ export async function runForward(model: RunnableModel, feeds: Feeds, wanted: rea
   return outputs ?? runGraph(model, feeds, wanted);
 }
 
+/** The outputs of `wanted` computed natively, or undefined where the model has no native pass or it cannot. The caller owns them. */
+export async function nativeOutputs(model: RunnableModel, feeds: Feeds, wanted: readonly string[]): Promise<tf.Tensor[] | undefined> {
+  const native = suspended.has(model) ? undefined : natives.get(model);
+  return native?.run(feeds, wanted);
+}
+
 /**
- * ∂score/∂(input `inputId`) on the native runtime, where the model has one and it can: the outputs
- * `wanted` natively, the score's gradient with respect to them on TensorFlow.js (a few numbers), then the
- * backward pass natively — the chain rule, so any score of the outputs is exact. Undefined where it
- * cannot (the caller differentiates on TensorFlow.js). The caller owns the gradient.
+ * ∂score/∂(tensor `of`: an input, or a layer's output) on the native runtime, given the `outputs` of
+ * `wanted` it computed for these feeds: the score's gradient with respect to them on TensorFlow.js (a
+ * few numbers), then the backward pass natively — the chain rule, so any score of the outputs is exact.
+ * Undefined where it cannot (the caller differentiates on TensorFlow.js). The caller owns the gradient.
  */
+export async function nativeGradient(
+  model: RunnableModel,
+  feeds: Feeds,
+  of: string,
+  wanted: readonly string[],
+  outputs: readonly tf.Tensor[],
+  score: (outputs: tf.Tensor[]) => tf.Scalar,
+): Promise<tf.Tensor | undefined> {
+  const native = suspended.has(model) ? undefined : natives.get(model);
+  if (!native || new Set(wanted).size !== wanted.length) return undefined;
+  const seeds = tf.grads((...values: tf.Tensor[]) => score(values))([...outputs]);
+  try {
+    return await native.gradient(feeds, of, new Map(wanted.map((id, k) => [id, seeds[k]])));
+  } finally {
+    tf.dispose(seeds);
+  }
+}
+
+/** ∂score/∂(input `inputId`) natively (`nativeGradient`, its outputs computed natively first), or undefined. */
 export async function nativeInputGradient(
   model: RunnableModel,
   feeds: Feeds,
@@ -107,17 +132,11 @@ export async function nativeInputGradient(
   wanted: readonly string[],
   score: (outputs: tf.Tensor[]) => tf.Scalar,
 ): Promise<tf.Tensor | undefined> {
-  const native = suspended.has(model) ? undefined : natives.get(model);
-  if (!native || new Set(wanted).size !== wanted.length) return undefined;
-  const outputs = await native.run(feeds, wanted);
+  if (new Set(wanted).size !== wanted.length) return undefined;
+  const outputs = await nativeOutputs(model, feeds, wanted);
   if (!outputs) return undefined;
   try {
-    const seeds = tf.grads((...values: tf.Tensor[]) => score(values))(outputs);
-    try {
-      return await native.inputGradient(feeds, inputId, new Map(wanted.map((id, k) => [id, seeds[k]])));
-    } finally {
-      tf.dispose(seeds);
-    }
+    return await nativeGradient(model, feeds, inputId, wanted, outputs, score);
   } finally {
     tf.dispose(outputs);
   }

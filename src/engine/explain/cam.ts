@@ -4,12 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Feeds, type SplitModel, splitModel } from '../execute';
-import { runForward } from '../nativeForward';
+import { nativeGradient, nativeOutputs, runForward, runsNatively } from '../nativeForward';
 import type { RunnableModel } from '../graph';
 import { channelSum, channelWeighted, femWeighted, firstComponentMaps, gradientWeighted } from './camFormulas';
 import { finerScores, nearestClasses } from './finerTarget';
 import { kernelPcaMaps } from './kernelPca';
 import type { CamMethod } from './methods';
+import type { GradientCam } from './camFormulas';
 import { batches, checkpoint, type Progress } from '../progress';
 import type { RequestedClasses } from './scores';
 import { shapleyWeighted } from './shapleyCam';
@@ -42,6 +43,8 @@ export async function rawCam(
   const target = asTarget(requested);
   if (method === 'cam') checkCamHead(model, layer);
   if (method === 'finercam' && target.kind !== 'class') throw new Error('Finer-CAM compares classes: it explains class targets only');
+  const natively = await nativeCam(model, feeds, method, layer, target, options);
+  if (natively) return natively;
   const split = splitModel(model, layer, targetOutputs(model, target));
   const { activation, context } = split.head(feeds);
   const { a, tail } = gridView(split, activation, context);
@@ -64,6 +67,60 @@ export async function rawCam(
     return { raw, classIndex: resolved.classIndex, score: resolved.score };
   } finally {
     resolved.dispose();
+  }
+}
+
+/** The gradient CAMs whose maps need only the activation and its gradient (the formulas of camFormulas.ts). */
+const ACTIVATION_AND_GRADIENT: ReadonlySet<CamMethod> = new Set<CamMethod>([
+  'cam',
+  'gradcam',
+  'gradcam++',
+  'xgradcam',
+  'layercam',
+  'hirescam',
+  'gradcamelementwise',
+  'eigengradcam',
+]);
+
+/**
+ * A gradient CAM with the activation and its gradient from the native runtime (nativeForward.ts): the
+ * forward pass and the backward pass from the outputs to the layer on its threads. Undefined where the
+ * model has no native pass or it cannot take this gradient (a token layer, an operator without a
+ * backward rule): the engine then runs to the layer and differentiates the rest itself.
+ */
+async function nativeCam(
+  model: RunnableModel,
+  feeds: Feeds,
+  method: CamMethod,
+  layer: string,
+  target: Target,
+  options: CamOptions,
+): Promise<{ raw: tf.Tensor3D; classIndex: number[]; score: number[] } | undefined> {
+  const wanted = targetOutputs(model, target);
+  if (!ACTIVATION_AND_GRADIENT.has(method) || !runsNatively(model) || wanted.includes(layer)) return undefined;
+  const fetched = await nativeOutputs(model, feeds, [layer, ...wanted]);
+  if (!fetched) return undefined;
+  const [a, ...outputs] = fetched;
+  let resolved: TargetScore | undefined;
+  let g: tf.Tensor | undefined;
+  try {
+    if (a.rank !== 4) return undefined;
+    const chosen = await resolveTarget(model, outputs, target);
+    resolved = chosen;
+    g = await nativeGradient(model, feeds, layer, wanted, outputs, (values) => tf.sum(chosen.scores(values, [])));
+    if (!g) return undefined;
+    const eigen = method === 'eigengradcam';
+    const formula: GradientCam = method === 'cam' || eigen ? 'gradcam' : (method as GradientCam);
+    const weighted = eigen ? (tf.mul(g, a) as tf.Tensor4D) : gradientWeighted(formula, a as tf.Tensor4D, g as tf.Tensor4D);
+    try {
+      const raw = eigen || options.eigenSmooth ? await firstComponentMaps(weighted) : channelSum(weighted);
+      return { raw, classIndex: chosen.classIndex, score: chosen.score };
+    } finally {
+      weighted.dispose();
+    }
+  } finally {
+    tf.dispose(g ? [...fetched, g] : fetched);
+    resolved?.dispose();
   }
 }
 

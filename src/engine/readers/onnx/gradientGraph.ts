@@ -1,11 +1,12 @@
 /**
- * An ONNX model's input gradient as more ONNX: the backward pass written as nodes appended to the
- * model's own graph, so that the native runtime computes ∂score/∂input with its multi-threaded kernels
+ * An ONNX model's gradients as more ONNX: the backward pass written as nodes appended to the model's own
+ * graph, so that the native runtime computes ∂score/∂x — x the input, or a layer's output for the CAM
+ * family — with its multi-threaded kernels
  * (transposed convolutions for convolutions) instead of TensorFlow.js differentiating on one
  * WebAssembly thread. The score's gradient with respect to the model's outputs (the "seeds") comes in
  * as new graph inputs, so any score the engine computes from the outputs is differentiated exactly by
- * the chain rule. Nodes are walked backwards from the seeded outputs; each on the way from the image
- * to them takes its operator's rule (gradientRules.ts). Undefined where an operator on that way has no
+ * the chain rule. Nodes are walked backwards from the seeded outputs; each on the way from x to them
+ * takes its operator's rule (gradientRules.ts). Undefined where an operator on that way has no
  * rule: the engine then differentiates the model itself, as it does everywhere without a native runtime.
  */
 import type { GraphAnalysis } from './analysis';
@@ -13,23 +14,23 @@ import { Attributes } from './attributes';
 import { graphAppendixBytes } from './graphAppendix';
 import { GRADIENT_RULES, GraphWriter, NoGradientRule } from './gradientRules';
 
-export interface InputGradientGraph {
+export interface GradientGraph {
   /** Bytes to append to the model file (graphAppendix.ts). */
   appendix: Uint8Array;
   /** The graph input that takes the seed of each differentiated output, by output tensor name. */
   seeds: ReadonlyMap<string, string>;
-  /** The graph output holding ∂score/∂input, in the input's ONNX shape. */
+  /** The graph output holding ∂score/∂x, in x's ONNX shape. */
   gradient: string;
 }
 
 /** The oldest standard operator set whose operators' inputs the rules write as they do (Clip's bounds, Pad's pads). */
 const OLDEST_OPSET = 11;
 
-/** The backward graph from `outputs` (tensor names) to `input` (a graph input's name), or undefined where one step has no rule. */
-export function inputGradientGraph(analysis: GraphAnalysis, input: string, outputs: readonly string[]): InputGradientGraph | undefined {
+/** The backward graph from `outputs` to `x` (tensor names), or undefined where one step has no rule. */
+export function gradientGraph(analysis: GraphAnalysis, x: string, outputs: readonly string[]): GradientGraph | undefined {
   if (analysis.opset < OLDEST_OPSET) return undefined;
-  const dependsOnInput = tensorsDependingOn(analysis, input);
-  if (outputs.some((output) => !dependsOnInput.has(output))) return undefined;
+  const dependsOnX = tensorsDependingOn(analysis, x);
+  if (outputs.some((output) => !dependsOnX.has(output))) return undefined;
   const graph = new GraphWriter(analysis.opset);
   const seeds = new Map(outputs.map((output, k) => [output, `convlens/seed/${k}`]));
   const gradients = new Map<string, string[]>();
@@ -46,7 +47,7 @@ export function inputGradientGraph(analysis: GraphAnalysis, input: string, outpu
 
   try {
     for (const { node } of [...analysis.nodes].reverse()) {
-      const needs = (index: number) => dependsOnInput.has(node.inputs[index] ?? '');
+      const needs = (index: number) => dependsOnX.has(node.inputs[index] ?? '');
       if (!node.inputs.some((_, i) => needs(i))) continue;
       const dy = node.outputs.map((name) => (name ? total(name) : undefined));
       if (dy.every((gradient) => gradient === undefined)) continue;
@@ -70,7 +71,7 @@ export function inputGradientGraph(analysis: GraphAnalysis, input: string, outpu
     throw error;
   }
 
-  const gradient = total(input);
+  const gradient = total(x);
   if (!gradient) return undefined;
   const named = graph.op('Identity', [gradient]);
   return {
@@ -80,9 +81,9 @@ export function inputGradientGraph(analysis: GraphAnalysis, input: string, outpu
   };
 }
 
-/** The float tensors whose values depend on `input`. */
-function tensorsDependingOn(analysis: GraphAnalysis, input: string): Set<string> {
-  const depending = new Set([input]);
+/** The float tensors whose values depend on `x`. */
+function tensorsDependingOn(analysis: GraphAnalysis, x: string): Set<string> {
+  const depending = new Set([x]);
   for (const { node, outputs } of analysis.nodes) {
     if (!node.inputs.some((name) => depending.has(name))) continue;
     node.outputs.forEach((name, k) => {

@@ -63,6 +63,11 @@ export class GraphWriter {
       : this.op('ReduceSum', [x], { axes, keepdims: keep });
   }
 
+  reduceMean(x: string, axes: readonly number[]): string {
+    const keepdims = { int: 1 };
+    return this.opset >= 18 ? this.op('ReduceMean', [x, this.ints(axes)], { keepdims }) : this.op('ReduceMean', [x], { axes, keepdims });
+  }
+
   unsqueeze(x: string, axes: readonly number[]): string {
     return this.opset >= 13 ? this.op('Unsqueeze', [x, this.ints(axes)]) : this.op('Unsqueeze', [x], { axes });
   }
@@ -162,6 +167,9 @@ export const GRADIENT_RULES: Readonly<Record<string, Rule>> = {
     ];
   },
   Pad: pad,
+  Slice: slice,
+  Gather: gather,
+  LayerNormalization: layerNormalization,
   Conv: conv,
   MaxPool: maxPool,
   AveragePool: averagePool,
@@ -229,6 +237,65 @@ function pad(context: RuleContext): (string | undefined)[] {
   const axes = Array.from({ length: rank }, (_, i) => i);
   const ends = axes.map((i) => (pads[rank + i] > 0 ? -pads[rank + i] : Number.MAX_SAFE_INTEGER));
   return [graph.op('Slice', [dy[0]!, graph.ints(pads.slice(0, rank)), graph.ints(ends), graph.ints(axes)])];
+}
+
+/** Slicing with step 1: the slice's gradient padded with zeros back to the input's extent. */
+function slice(context: RuleContext): (string | undefined)[] {
+  const { node, graph, dy, shape } = context;
+  const dims = knownShape(shape(node.inputs[0]));
+  const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (node.inputs[i] ? context.constantValues(node.inputs[i]) : undefined));
+  if (!starts || !ends || (node.inputs[3] && !axes) || (node.inputs[4] && !steps) || steps?.some((step) => step !== 1))
+    throw new NoGradientRule();
+  const pads = new Array<number>(2 * dims.length).fill(0);
+  (axes ?? starts.map((_, i) => i)).forEach((given, i) => {
+    const axis = normalisedAxis(given, dims.length);
+    const size = dims[axis];
+    if (size === null) throw new NoGradientRule();
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    pads[axis] = clamp(starts[i]);
+    pads[dims.length + axis] = size - Math.max(clamp(ends[i]), clamp(starts[i]));
+  });
+  return [graph.op('Pad', [dy[0]!, graph.ints(pads)])];
+}
+
+/** Gathering one index (a transformer's class token, say): its gradient put back at that index, zeros elsewhere. */
+function gather(context: RuleContext): (string | undefined)[] {
+  const { node, graph, dy, attributes, shape } = context;
+  const indices = context.constantValues(node.inputs[1]);
+  const indexShape = shape(node.inputs[1]);
+  if (context.needs(1) || indices?.length !== 1 || indexShape?.length !== 0) throw new NoGradientRule();
+  const dims = knownShape(shape(node.inputs[0]));
+  const axis = normalisedAxis(attributes.int('axis', 0), dims.length);
+  const size = dims[axis];
+  if (size === null) throw new NoGradientRule();
+  const index = indices[0] < 0 ? indices[0] + size : indices[0];
+  const pads = new Array<number>(2 * dims.length).fill(0);
+  pads[axis] = index;
+  pads[dims.length + axis] = size - index - 1;
+  return [graph.op('Pad', [graph.unsqueeze(dy[0]!, [axis]), graph.ints(pads)])];
+}
+
+/**
+ * Layer normalisation over the axes from `axis` on: dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) / σ, where
+ * dx̂ = dy·scale, x̂ the normalised input and σ = √(var + ε).
+ */
+function layerNormalization(context: RuleContext): (string | undefined)[] {
+  const { node, graph, dy, attributes, shape } = context;
+  if (context.needs(1) || context.needs(2) || node.outputs.length > 1) throw new NoGradientRule();
+  const [x, scale] = node.inputs;
+  const rank = knownShape(shape(x)).length;
+  const from = normalisedAxis(attributes.int('axis', -1), rank);
+  const axes = Array.from({ length: rank - from }, (_, i) => from + i);
+  const centred = graph.op('Sub', [x, graph.reduceMean(x, axes)]);
+  const deviation = graph.op('Sqrt', [
+    graph.op('Add', [graph.reduceMean(graph.op('Mul', [centred, centred]), axes), graph.floats([attributes.float('epsilon', 1e-5)])]),
+  ]);
+  const normalised = graph.op('Div', [centred, deviation]);
+  const dNormalised = graph.op('Mul', [dy[0]!, scale]);
+  const meanGradient = graph.reduceMean(dNormalised, axes);
+  const meanProjection = graph.reduceMean(graph.op('Mul', [dNormalised, normalised]), axes);
+  const centredGradient = graph.op('Sub', [graph.op('Sub', [dNormalised, meanGradient]), graph.op('Mul', [normalised, meanProjection])]);
+  return [graph.op('Div', [centredGradient, deviation])];
 }
 
 /** `gradient` (the shape of the node's output) summed over the axes `operand` was broadcast along. */
@@ -463,13 +530,26 @@ function matMul(context: RuleContext): (string | undefined)[] {
 
 function concat(context: RuleContext): (string | undefined)[] {
   const { node, graph, dy, attributes, shape } = context;
-  const rank = knownShape(shape(node.outputs[0])).length;
-  const axis = normalisedAxis(attributes.int('axis', 0), rank);
-  const sizes = node.inputs.map((input) => staticDims(shape(input))[axis]);
-  const parts =
-    graph.opset >= 13
-      ? graph.ops('Split', [dy[0]!, graph.ints(sizes)], sizes.length, { axis: { int: axis } })
-      : graph.ops('Split', [dy[0]!], sizes.length, { axis: { int: axis }, split: sizes });
+  const output = knownShape(shape(node.outputs[0]));
+  const axis = normalisedAxis(attributes.int('axis', 0), output.length);
+  const known = node.inputs.map((input) => shape(input)?.[axis] ?? null);
+  let parts: string[];
+  if (known.every((size): size is number => size !== null)) {
+    parts =
+      graph.opset >= 13
+        ? graph.ops('Split', [dy[0]!, graph.ints(known)], known.length, { axis: { int: axis } })
+        : graph.ops('Split', [dy[0]!], known.length, { axis: { int: axis }, split: known });
+  } else {
+    // A size the analysis does not know (a class token expanded to the batch, say) is read while running.
+    if (graph.opset < 13) throw new NoGradientRule();
+    const sizes = node.inputs.map((input, i) => {
+      const size = known[i];
+      return size !== null
+        ? graph.ints([size])
+        : graph.op('Slice', [graph.op('Shape', [input]), graph.ints([axis]), graph.ints([axis + 1])]);
+    });
+    parts = graph.ops('Split', [dy[0]!, graph.op('Concat', sizes, { axis: { int: 0 } })], known.length, { axis: { int: axis } });
+  }
   return parts.map((part, i) => (context.needs(i) ? part : undefined));
 }
 

@@ -12,7 +12,7 @@ import { concatBytes } from '../../bytes';
 import type { Feeds } from '../../execute';
 import type { NativeForward, NativeRuntime, NativeSession, NativeTensor } from '../../nativeForward';
 import type { GraphAnalysis } from './analysis';
-import { inputGradientGraph } from './gradientGraph';
+import { gradientGraph } from './gradientGraph';
 import { graphAppendixBytes } from './graphAppendix';
 import { toNchw, toNhwc, type Layout } from './layout';
 
@@ -38,7 +38,7 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
   }
   const graphOutputs = new Set(analysis.outputs.map((output) => output.name));
   const sessions = new Map<string, Promise<NativeSession | undefined>>();
-  const gradientGraphs = new Map<string, ReturnType<typeof inputGradientGraph>>();
+  const gradientGraphs = new Map<string, ReturnType<typeof gradientGraph>>();
   let perImage = false;
   // Set once the runtime has failed a pass it was given: the engine runs the rest.
   let failed = false;
@@ -117,14 +117,14 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
       );
     },
 
-    async inputGradient(feeds: Feeds, inputId: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined> {
-      const input = inputs.get(inputId);
-      if (!input || !acceptsFeeds(feeds)) return undefined;
+    async gradient(feeds: Feeds, of: string, seeds: ReadonlyMap<string, tf.Tensor>): Promise<tf.Tensor | undefined> {
+      const at = inputs.get(of) ?? values.get(of);
+      if (!at || !acceptsFeeds(feeds)) return undefined;
       const seeded = [...seeds].map(([id, seed]) => ({ value: values.get(id), seed }));
       if (seeded.some(({ value }) => value === undefined)) return undefined;
       const outputNames = seeded.map(({ value }) => value!.name);
-      const key = `gradient\n${input.name}\n${outputNames.join('\n')}`;
-      if (!gradientGraphs.has(key)) gradientGraphs.set(key, inputGradientGraph(analysis, input.name, outputNames));
+      const key = `gradient\n${at.name}\n${outputNames.join('\n')}`;
+      if (!gradientGraphs.has(key)) gradientGraphs.set(key, gradientGraph(analysis, at.name, outputNames));
       const graph = gradientGraphs.get(key);
       if (!graph) return undefined;
       const session = await sessionFor(key, () => concatBytes([bytes, graph.appendix]));
@@ -140,7 +140,7 @@ export function nativeForwardOf(runtime: NativeRuntime, bytes: Uint8Array, analy
         results &&
         engineTensor(
           results.map((result) => result[graph.gradient]),
-          input.layout,
+          at.layout,
         )
       );
     },
