@@ -2,9 +2,9 @@
  * ConvLens beside PyTorch on the same machine, in the same run: the same seeded torchvision models
  * exported to ONNX (bench/pytorch/export_models.py), the same input photo, the same methods. PyTorch's side
  * (bench/pytorch/side_by_side.py) computes each method as pytorch-grad-cam and Captum do, with one thread
- * and with all cores; ConvLens's side is the engine as the command line runs it: whole forward passes and
- * input gradients on ONNX Runtime with the same thread count, gradients at a layer (the CAM methods) on the
- * WebAssembly backend (one thread). A ratio is
+ * and with all cores; ConvLens's side is the engine as the command line runs it: forward passes and
+ * gradients on ONNX Runtime with the same thread count (ShapleyCAM's second-order gradient on the
+ * WebAssembly backend, one thread). A ratio is
  * ConvLens's median time over PyTorch's: below 1 ConvLens is faster.
  *
  * Python with torch and torchvision (Debian's python3-torch, python3-torchvision) is installed with apt
@@ -32,8 +32,8 @@ const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
 const SCRIPTS = path.join(__dirname, 'pytorch');
 const MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'efficientnet_b0'];
 
-/** Methods ONNX Runtime runs, at the thread count compared: whole forward passes and input gradients. */
-const ON_NATIVE_RUNTIME = new Set(['forward', 'batch16', 'scorecam', 'saliency', 'smoothgrad', 'integrated']);
+/** Methods ONNX Runtime runs, at the thread count compared: all but ShapleyCAM's Hessian-vector product. */
+const ON_NATIVE_RUNTIME = new Set(['forward', 'batch16', 'scorecam', 'gradcam', 'gradcampp', 'saliency', 'smoothgrad', 'integrated']);
 
 /** The methods compared, by their name on each side; `batch` is the folder pass's throughput. */
 const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'scorecam'; repeats: number }[] = [
@@ -163,8 +163,8 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   for (const threads of threadCounts) nativeRuntimes.set(threads, await loadOnnxRuntime(threads));
   try {
     for (const name of models) {
-      // ConvLens at each thread count: ONNX Runtime on that many threads (the gradients at a layer run on
-      // WebAssembly, one thread, either way, so those methods are timed once).
+      // ConvLens at each thread count: ONNX Runtime on that many threads (ShapleyCAM runs on WebAssembly,
+      // one thread, either way, so it is timed once).
       const times = new Map<string, number[]>();
       for (const [t, threads] of threadCounts.entries()) {
         setNativeRuntime(nativeRuntimes.get(threads));

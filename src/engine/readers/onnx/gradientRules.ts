@@ -202,15 +202,13 @@ export const GRADIENT_RULES: Readonly<Record<string, Rule>> = {
   },
 };
 
+/** ReLU6 and other clips: the gradient passes where min < x < max, as PyTorch's hardtanh passes it. */
 function clip(context: RuleContext): (string | undefined)[] {
-  const { node, graph, dy, attributes } = context;
+  const { node, graph, dy } = context;
   if (context.needs(1) || context.needs(2)) throw new NoGradientRule();
-  const x = node.inputs[0];
+  // The bounds are inputs (or left out) from operator set 11, the oldest the rules take (gradientGraph.ts).
+  const [x, min, max] = node.inputs;
   const bounds: string[] = [];
-  const min =
-    graph.opset >= 11 ? node.inputs[1] || undefined : attributes.has('min') ? graph.floats([attributes.float('min', 0)]) : undefined;
-  const max =
-    graph.opset >= 11 ? node.inputs[2] || undefined : attributes.has('max') ? graph.floats([attributes.float('max', 0)]) : undefined;
   if (min) bounds.push(graph.op('Greater', [x, min]));
   if (max) bounds.push(graph.op('Less', [x, max]));
   if (bounds.length === 0) return [dy[0]];
