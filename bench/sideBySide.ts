@@ -208,7 +208,7 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
     }),
   ];
   return [
-    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()} and, for whole forward passes, ONNX Runtime${nativeRuntimes.get(1) ? '' : ' (not loaded here: TensorFlow.js only)'}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
+    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()} and, for forward passes and gradients, ONNX Runtime${nativeRuntimes.get(1) ? '' : ' (not loaded here: TensorFlow.js only)'}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
     '',
     table(header, rows),
   ].join('\n');

@@ -182,7 +182,14 @@ export class AnalyzeSession {
     try {
       const result = await analyseFolder(this.opened.model, {
         count,
-        loadBatch: (start, end) => this.folder.batch(start, end),
+        loadBatch: async (start, end) => {
+          const asked = performance.now();
+          try {
+            return await this.folder.batch(start, end);
+          } finally {
+            performance.measure('ConvLens folder batch load', { start: asked });
+          }
+        },
         featureLayer: layer,
         peakLayer,
         batchSize: this.passBatchSize(),
