@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, singleInput } from '../../src/engine/execute';
 import type { RunnableModel } from '../../src/engine/graph';
 import { explain, type ExplainRequest } from '../../src/engine/explain';
-import { isCamMethod, type Method } from '../../src/engine/explain/methods';
+import { ACTIVATION_GRADIENT_CAMS, isCamMethod, type Method } from '../../src/engine/explain/methods';
 import { runsNatively } from '../../src/engine/nativeForward';
 import { parseNpy } from '../../src/engine/npy';
 import { useNodeBackend } from '../../src/node/tfBackend';
@@ -124,19 +124,7 @@ for (const [name, ref] of Object.entries(reference.models)) {
 }
 
 /** The methods whose gradients the native runtime takes (nativeForward.ts's `nativeGradient`). */
-const NATIVE_GRADIENT_METHODS: readonly string[] = [
-  'saliency',
-  'smoothgrad',
-  'integrated',
-  'cam',
-  'gradcam',
-  'gradcam++',
-  'xgradcam',
-  'layercam',
-  'hirescam',
-  'gradcamelementwise',
-  'eigengradcam',
-];
+const NATIVE_GRADIENT_METHODS: readonly string[] = ['saliency', 'smoothgrad', 'integrated', ...ACTIVATION_GRADIENT_CAMS];
 
 for (const [name, ref] of Object.entries(reference.models)) {
   describe(`${name}: input gradients on ONNX Runtime agree with the PyTorch reference`, () => {

@@ -13,15 +13,14 @@ import { summariseBatch } from '../../src/engine/dataset/features';
 import { runGraph, singleInput } from '../../src/engine/execute';
 import { explain } from '../../src/engine/explain';
 import type { RunnableModel } from '../../src/engine/graph';
-import { runForward, runsNatively, setNativeRuntime, withoutNativeForward, type NativeRuntime } from '../../src/engine/nativeForward';
-import { loadModel } from '../../src/engine/readers';
+import { runForward, runsNatively, withoutNativeForward, type NativeRuntime } from '../../src/engine/nativeForward';
 import { withOutputs } from '../../src/engine/readers/onnx/nativeSession';
-import { fileModelSource } from '../../src/node/fileModelSource';
 import { loadOnnxRuntime } from '../../src/node/onnxRuntime';
 import { useNodeBackend } from '../../src/node/tfBackend';
 import { readNchwAsNhwc } from '../support/fixtureModels';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
+import { counting, loadBoth } from '../support/nativeRuntime';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
 const explainFixtures = path.join(repoRoot, 'test', 'fixtures', 'explain');
@@ -36,39 +35,6 @@ async function maxDifference(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const value = (await difference.data())[0];
   difference.dispose();
   return value;
-}
-
-/** The runtime, counting the passes it runs (a pass the engine takes back would not count). */
-function counting(runtime: NativeRuntime): NativeRuntime & { runs: number[] } {
-  const runs: number[] = [];
-  return {
-    runs,
-    async open(bytes) {
-      const session = await runtime.open(bytes);
-      return (
-        session && {
-          run: (feeds, outputs) => {
-            runs.push(Object.values(feeds)[0].dims[0]);
-            return session.run(feeds, outputs);
-          },
-          release: () => session.release(),
-        }
-      );
-    },
-  };
-}
-
-/** The same file loaded twice: on the native runtime, and on TensorFlow.js alone. */
-async function loadBoth(file: string, runtime: NativeRuntime): Promise<{ native: RunnableModel; engine: RunnableModel }> {
-  setNativeRuntime(runtime);
-  try {
-    const native = await loadModel(fileModelSource(file));
-    setNativeRuntime(undefined);
-    const engine = await loadModel(fileModelSource(file));
-    return { native, engine };
-  } finally {
-    setNativeRuntime(undefined);
-  }
 }
 
 describe('forward passes on ONNX Runtime', () => {

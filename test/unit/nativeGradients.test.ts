@@ -25,6 +25,7 @@ import { useNodeBackend } from '../../src/node/tfBackend';
 import { readNchwAsNhwc } from '../support/fixtureModels';
 import { repoRoot } from '../support/paths';
 import { pearson } from '../support/statistics';
+import { counting, loadBoth } from '../support/nativeRuntime';
 import { assertNoTensorLeak } from '../support/tensorLeaks';
 
 const onnxFixtures = path.join(repoRoot, 'test', 'fixtures', 'onnx');
@@ -52,38 +53,6 @@ const NOT_COVERED: Record<string, string> = {
   'operator-mix-opset13': 'PRelu, Elu and Gather have no rule',
   'lrn-softmax-opset11': 'LRN and GlobalMaxPool have no rule',
 };
-
-/** The runtime, counting the images each pass it runs is given. */
-function counting(runtime: NativeRuntime): NativeRuntime & { runs: number[] } {
-  const runs: number[] = [];
-  return {
-    runs,
-    async open(bytes) {
-      const session = await runtime.open(bytes);
-      return (
-        session && {
-          run: (feeds, outputs) => {
-            runs.push(Object.values(feeds)[0].dims[0]);
-            return session.run(feeds, outputs);
-          },
-          release: () => session.release(),
-        }
-      );
-    },
-  };
-}
-
-/** The same file loaded twice: on the native runtime, and on TensorFlow.js alone. */
-async function loadBoth(file: string, runtime: NativeRuntime): Promise<{ native: RunnableModel; engine: RunnableModel }> {
-  setNativeRuntime(runtime);
-  try {
-    const native = await loadModel(fileModelSource(file));
-    setNativeRuntime(undefined);
-    return { native, engine: await loadModel(fileModelSource(file)) };
-  } finally {
-    setNativeRuntime(undefined);
-  }
-}
 
 /** ∂(Σ_b logit of class c_b)/∂x natively (undefined where it is not taken natively), and on TensorFlow.js. */
 async function bothGradients(models: { native: RunnableModel; engine: RunnableModel }, x: tf.Tensor, classes: number[]) {

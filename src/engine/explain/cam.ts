@@ -9,7 +9,7 @@ import type { RunnableModel } from '../graph';
 import { channelSum, channelWeighted, femWeighted, firstComponentMaps, gradientWeighted } from './camFormulas';
 import { finerScores, nearestClasses } from './finerTarget';
 import { kernelPcaMaps } from './kernelPca';
-import type { CamMethod } from './methods';
+import { ACTIVATION_GRADIENT_CAMS, type CamMethod } from './methods';
 import type { GradientCam } from './camFormulas';
 import { batches, checkpoint, type Progress } from '../progress';
 import type { RequestedClasses } from './scores';
@@ -70,17 +70,7 @@ export async function rawCam(
   }
 }
 
-/** The gradient CAMs whose maps need only the activation and its gradient (the formulas of camFormulas.ts). */
-const ACTIVATION_AND_GRADIENT: ReadonlySet<CamMethod> = new Set<CamMethod>([
-  'cam',
-  'gradcam',
-  'gradcam++',
-  'xgradcam',
-  'layercam',
-  'hirescam',
-  'gradcamelementwise',
-  'eigengradcam',
-]);
+const ACTIVATION_AND_GRADIENT: ReadonlySet<CamMethod> = new Set(ACTIVATION_GRADIENT_CAMS);
 
 /**
  * A gradient CAM with the activation and its gradient from the native runtime (nativeForward.ts): the

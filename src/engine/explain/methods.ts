@@ -1,7 +1,7 @@
 /** The explanation methods ConvLens offers, with what each needs. Definitions: docs/explanations.md. */
 
-/** Class activation maps weighted by gradients (CAM by the classifier's weights). */
-const GRADIENT_CAM_METHODS = [
+/** Gradient CAMs whose maps need only the activation and its gradient at the layer (camFormulas.ts). */
+export const ACTIVATION_GRADIENT_CAMS = [
   'cam',
   'gradcam',
   'gradcam++',
@@ -10,9 +10,9 @@ const GRADIENT_CAM_METHODS = [
   'hirescam',
   'gradcamelementwise',
   'eigengradcam',
-  'finercam',
-  'shapleycam',
 ] as const;
+/** Class activation maps weighted by gradients (CAM by the classifier's weights). */
+const GRADIENT_CAM_METHODS = [...ACTIVATION_GRADIENT_CAMS, 'finercam', 'shapleycam'] as const;
 export const CAM_METHODS = [...GRADIENT_CAM_METHODS, 'scorecam', 'ablationcam', 'eigencam', 'kpcacam', 'fem'] as const;
 export const INPUT_METHODS = [
   'saliency',
