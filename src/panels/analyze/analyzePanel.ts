@@ -15,15 +15,20 @@ import { backendSetting, limitsSetting } from '../../settings';
 import type { FeatureCache } from './featureCache';
 import { listFolderImages } from './folderImages';
 
+/** Batches of images the host reads at the same time. */
+const READS_AT_ONCE = 2;
+
 export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   private images: FolderEntry[] = [];
   /** Cache keys found missing at lookup, by the webview's key: the store after the pass reuses them. */
   private readonly missedKeys = new Map<string, string>();
   /**
-   * Image reads, one request after another: the webview asks for many batches ahead, and read side
-   * by side they all arrived late together instead of the next batch first.
+   * Image reads, two requests at a time (each after the one two before it): the webview asks for many
+   * batches ahead, and read all side by side they arrived late together instead of the next batch first;
+   * one at a time, the page waited between batches.
    */
-  private reads: Promise<unknown> = Promise.resolve();
+  private readonly reads: Promise<unknown>[] = Array.from({ length: READS_AT_ONCE }, () => Promise.resolve());
+  private readsAsked = 0;
   /**
    * Answers to reads and cache lookups, settled (and so posted by the channel) in the order asked. The
    * webview asks for a pass's first batches just after the cache lookup, to be read meanwhile; answered
@@ -45,10 +50,11 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   ) {
     super(panel, model, page);
     this.channel.answer('readImages', ({ paths }) => {
-      const files = this.reads.then(() =>
+      const slot = this.readsAsked++ % READS_AT_ONCE;
+      const files = this.reads[slot].then(() =>
         Promise.all(paths.map(async (path) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) }))),
       );
-      this.reads = files.catch(() => undefined);
+      this.reads[slot] = files.catch(() => undefined);
       return this.answerInOrder(files);
     });
     this.channel.answer('lookupCache', ({ key: viewKey }) =>
