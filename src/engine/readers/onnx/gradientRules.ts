@@ -5,7 +5,8 @@
  * autograd formulas: ReLU6 passes where min < x < max, hardswish's three pieces); max pooling sends a
  * window's gradient to every element equal to its maximum, which differs from PyTorch's first-only
  * choice only on exact ties. An operator without a rule here, or an attribute a rule does not handle,
- * throws `NoGradientRule`, and the engine takes the gradient itself.
+ * throws `NoGradientRule`, and the engine takes the gradient itself. One file because it is one table
+ * (`GRADIENT_RULES`) whose rules share the writer and the shape helpers, as the ops/ families share theirs.
  */
 import type { Shape } from '../../model';
 import type { Attributes } from './attributes';
