@@ -4,9 +4,9 @@
  * also hand an ONNX file to ONNX Runtime's native CPU kernels, 3–7× faster on a ResNet. Only the
  * methods that run the whole network forward (predictions, Score-CAM, occlusion, the folder pass, the
  * faithfulness scores) ask for it, through `runForward`; input gradients (saliency, SmoothGrad,
- * integrated gradients) and gradients at a layer (the CAM family) through `nativeGradient`, the backward pass written as ONNX nodes
- * (readers/onnx/gradientGraph.ts). Where no native runtime is set, or it cannot serve a model or a
- * request, `runForward` is `runGraph` and gradients are TensorFlow.js's.
+ * integrated gradients) and gradients at a layer (the CAM family) through `nativeGradient`, the
+ * backward pass written as ONNX nodes (readers/onnx/gradientGraph.ts). Where no native runtime is set,
+ * or it cannot serve a model or a request, `runForward` is `runGraph` and gradients are TensorFlow.js's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runGraph, type Feeds } from './execute';
@@ -132,7 +132,6 @@ export async function nativeInputGradient(
   wanted: readonly string[],
   score: (outputs: tf.Tensor[]) => tf.Scalar,
 ): Promise<tf.Tensor | undefined> {
-  if (new Set(wanted).size !== wanted.length) return undefined;
   const outputs = await nativeOutputs(model, feeds, wanted);
   if (!outputs) return undefined;
   try {

@@ -181,7 +181,7 @@ export function decodePlainPng(
  * streaming inflater grows its buffer chunk by chunk, and took 0.3–0.6 ms for a 28 × 28 image, more than
  * the model), then the rows' filters undone (PNG specification, section 7.3).
  */
-function unpackedSamples(layout: PngLayout & { imageData: Uint8Array[] }): DecodedPng {
+function unpackedSamples(layout: PngLayout & { imageData: Uint8Array[] }): Samples {
   const { width, height, depth, colourType } = layout;
   const channels = SAMPLES[colourType];
   const rows = unzlibSync(concatBytes(layout.imageData), { out: new Uint8Array(imageDataBytes(layout)) });
@@ -195,7 +195,7 @@ function unpackedSamples(layout: PngLayout & { imageData: Uint8Array[] }): Decod
     const out = samples.subarray(y * stride, (y + 1) * stride);
     unfilterRow(rows[y * (stride + 1)], line, out, y > 0 ? samples.subarray((y - 1) * stride, y * stride) : none, left);
   }
-  return { width, height, depth: depth as DecodedPng['depth'], channels, data: samples, text: {} } as DecodedPng;
+  return { width, height, depth, channels, data: samples };
 }
 
 /** One row's bytes with its filter undone, from the row above (`up`); `left`: bytes back to the same sample. */
@@ -230,8 +230,11 @@ function unfilterRow(filter: number, line: Uint8Array, out: Uint8Array, up: Uint
   }
 }
 
-/** fast-png's samples as RGBA; undefined when a pixel is not fully opaque. Throws on a palette index out of range. */
-function opaqueRgba(png: DecodedPng): RgbaImage | undefined {
+/** Decoded samples: fast-png's, or `unpackedSamples`'s. */
+type Samples = Pick<DecodedPng, 'width' | 'height' | 'channels' | 'palette' | 'data'> & { depth: number };
+
+/** Samples as RGBA; undefined when a pixel is not fully opaque. Throws on a palette index out of range. */
+function opaqueRgba(png: Samples): RgbaImage | undefined {
   const { width, height, depth, channels } = png;
   const samples = png.data as Uint8Array;
   const rgba = new Uint8Array(width * height * 4);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { strToU8 } from 'fflate';
+import { concatBytes } from '../../src/engine/bytes';
 import { ModelReadError } from '../../src/engine/errors';
 import { LimitExceededError, type Limits } from '../../src/engine/limits';
 import type { ModelSource } from '../../src/engine/modelSource';
@@ -142,7 +143,7 @@ function writeZip(entries: ZipInput[]): Uint8Array {
   view.setUint16(10, entries.length, true);
   view.setUint32(12, directorySize, true);
   view.setUint32(16, offset, true);
-  return concat([...locals, ...directory, end]);
+  return concatBytes([...locals, ...directory, end]);
 }
 
 function header(fixed: number, name: Uint8Array, extra: Uint8Array, fill: (view: DataView) => void): Uint8Array {
@@ -163,16 +164,6 @@ function zip64Extra(size: number, packedSize: number): Uint8Array {
   return extra;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
 /**
  * A raw deflate stream that unpacks to `size` zeros (a multiple of 16 MiB) from about a thousandth of
  * that: one sync-flushed segment repeated, which ends byte-aligned and may follow itself, then an empty
@@ -182,7 +173,7 @@ function zeroBomb(size: number): Uint8Array {
   const segmentSize = 16 * MiB;
   const segment = deflateRawSync(new Uint8Array(segmentSize), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   const emptyFinalBlock = Uint8Array.of(0x01, 0x00, 0x00, 0xff, 0xff);
-  return concat([...Array.from({ length: size / segmentSize }, () => segment), emptyFinalBlock]);
+  return concatBytes([...Array.from({ length: size / segmentSize }, () => segment), emptyFinalBlock]);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -38,19 +38,28 @@ export interface IntegratedOptions extends GradientOptions {
   baseline?: tf.Tensor;
 }
 
-/** ∂score(output)/∂x, the network run from `feeds` with `x` as its input. */
-function differentiate(
-  model: RunnableModel,
-  feeds: Feeds,
-  x: tf.Tensor,
-  score: (output: tf.Tensor) => tf.Scalar,
-  options: RunOptions,
-): tf.Tensor {
+/** The feeds with `x` as the (first) input, and that input's id. */
+function feedingX(feeds: Feeds, x: tf.Tensor): { inputId: string; fed: Feeds } {
   const [inputId] = [...feeds.keys()];
-  return tf.grad((input: tf.Tensor) => {
-    const [output] = runGraph(model, new Map([...feeds, [inputId, input]]), [scoreNode(model)], options);
-    return score(output);
-  })(x);
+  return { inputId, fed: new Map([...feeds, [inputId, x]]) };
+}
+
+/** What is differentiated, as a score of some of the model's outputs. */
+interface OutputScore {
+  outputs: readonly string[];
+  score(outputs: tf.Tensor[]): tf.Scalar;
+}
+
+/** `explained` as a score of the outputs it reads (`images`: the image each row comes from, for a target). */
+function scoreOfOutputs(model: RunnableModel, explained: Explained, images: readonly number[]): OutputScore {
+  return isClassList(explained)
+    ? { outputs: [scoreNode(model)], score: ([output]) => tf.sum(classScores(output, explained)) }
+    : { outputs: explained.outputs, score: (outputs) => tf.sum(explained.scores(outputs, images)) };
+}
+
+/** ∂score(outputs)/∂x, the network run from `feeds` with `x` as its input. */
+function differentiate(model: RunnableModel, feeds: Feeds, x: tf.Tensor, { outputs, score }: OutputScore, options: RunOptions): tf.Tensor {
+  return tf.grad((input: tf.Tensor) => score(runGraph(model, feedingX(feeds, input).fed, outputs, options)))(x);
 }
 
 /**
@@ -65,12 +74,7 @@ export function inputGradient(
   options: RunOptions = {},
   images: readonly number[] = [],
 ): tf.Tensor {
-  if (isClassList(explained)) return differentiate(model, feeds, x, (output) => tf.sum(classScores(output, explained)), options);
-  const [inputId] = [...feeds.keys()];
-  return tf.grad((input: tf.Tensor) => {
-    const outputs = runGraph(model, new Map([...feeds, [inputId, input]]), explained.outputs, options);
-    return tf.sum(explained.scores(outputs, images));
-  })(x);
+  return differentiate(model, feeds, x, scoreOfOutputs(model, explained, images), options);
 }
 
 /**
@@ -84,14 +88,9 @@ async function plainInputGradient(
   explained: Explained,
   images: readonly number[],
 ): Promise<tf.Tensor> {
-  const [inputId] = [...feeds.keys()];
-  const native = await nativeInputGradient(
-    model,
-    new Map([...feeds, [inputId, x]]),
-    inputId,
-    isClassList(explained) ? [scoreNode(model)] : explained.outputs,
-    (outputs) => (isClassList(explained) ? tf.sum(classScores(outputs[0], explained)) : tf.sum(explained.scores(outputs, images))),
-  );
+  const { inputId, fed } = feedingX(feeds, x);
+  const { outputs, score } = scoreOfOutputs(model, explained, images);
+  const native = await nativeInputGradient(model, fed, inputId, outputs, score);
   return native ?? tf.tidy(() => inputGradient(model, feeds, x, explained, {}, images));
 }
 
@@ -133,12 +132,11 @@ export async function targetInputGradient(
     targets = chosen.targets;
     return chosen.sum;
   };
-  const [inputId] = [...feeds.keys()];
+  const scored: OutputScore = { outputs: [scoreNode(model)], score: ([output]) => score(output) };
+  const { inputId, fed } = feedingX(feeds, x);
   const plain = options.afterNode === undefined && backward === undefined;
-  const native = plain
-    ? await nativeInputGradient(model, new Map([...feeds, [inputId, x]]), inputId, [scoreNode(model)], ([output]) => score(output))
-    : undefined;
-  const gradient = native ?? (backward ?? ((compute) => compute()))(() => differentiate(model, feeds, x, score, options));
+  const native = plain ? await nativeInputGradient(model, fed, inputId, scored.outputs, scored.score) : undefined;
+  const gradient = native ?? (backward ?? ((compute) => compute()))(() => differentiate(model, feeds, x, scored, options));
   return { gradient, ...(await readTargets(targets!)) };
 }
 

@@ -1,9 +1,8 @@
 /**
  * An ONNX model's gradients as more ONNX: the backward pass written as nodes appended to the model's own
  * graph, so that the native runtime computes ∂score/∂x — x the input, or a layer's output for the CAM
- * family — with its multi-threaded kernels
- * (transposed convolutions for convolutions) instead of TensorFlow.js differentiating on one
- * WebAssembly thread. The score's gradient with respect to the model's outputs (the "seeds") comes in
+ * family — with its multi-threaded kernels (transposed convolutions for convolutions) instead of
+ * TensorFlow.js differentiating on one WebAssembly thread. The score's gradient with respect to the model's outputs (the "seeds") comes in
  * as new graph inputs, so any score the engine computes from the outputs is differentiated exactly by
  * the chain rule. Nodes are walked backwards from the seeded outputs; each on the way from x to them
  * takes its operator's rule (gradientRules.ts). Undefined where an operator on that way has no
