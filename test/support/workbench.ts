@@ -120,7 +120,18 @@ export async function explainImages(page: Page, folder: string, ...names: string
     await selectInExplorer(page, rows);
     await chooseFromContextMenu(page, rows[rows.length - 1], 'Explain with Grad-CAM');
     const tab = page.locator('.tabs-container .tab.active');
-    await tab.filter({ hasText: 'Explain:' }).waitFor({ timeout: 60_000 });
+    // A click the menu dropped opens nothing: the person chooses again.
+    const opened = await tab
+      .filter({ hasText: 'Explain:' })
+      .waitFor({ timeout: 60_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!opened) {
+      if (attempt === 3) assert.fail(`no Explain panel opened for ${names.join(', ')}`);
+      continue;
+    }
     const shown = ((await tab.getAttribute('aria-label')) ?? (await tab.textContent()) ?? '').trim();
     if (shown.startsWith(title) || attempt === 3) {
       assert.ok(shown.startsWith(title), `the Explain panel shows "${shown}", not ${title}`);
