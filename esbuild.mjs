@@ -96,8 +96,9 @@ const webview = {
     explain: 'webview/explain/main.ts',
     analyze: 'webview/analyze/main.ts',
     compare: 'webview/compare/main.ts',
-    // Started by the pages from a blob (webview/common/imputationThread.ts).
+    // Started by the pages from a blob (webview/common/pageWorker.ts).
     imputationWorker: 'webview/common/imputationWorker.ts',
+    decodeWorker: 'webview/analyze/decodeWorker.ts',
   },
   outdir: 'dist/webview',
   platform: 'browser',

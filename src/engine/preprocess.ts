@@ -4,7 +4,7 @@
  * options, or are detected from the model (a Rescaling layer means raw 0-255 pixels, and so on).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resizeRgb } from './resizePixels';
+import { batchRgb } from './resizePixels';
 import { walkLayers, type ModelSummary } from './model';
 
 export const PIXEL_SCALES = ['0-1', '-1-1', '0-255', 'torch', 'caffe'] as const;
@@ -110,8 +110,13 @@ export function imageToInput(image: RgbaImage, p: Preprocessing): tf.Tensor4D {
  * per image, which on WebAssembly was a quarter of the model's time.
  */
 export function imagesToInput(images: readonly RgbaImage[], p: Preprocessing): tf.Tensor4D {
+  return rgbToInput(batchRgb(images, p.width, p.height), images.length, p);
+}
+
+/** Pixels already at the model's size (`batchRgb`'s) as the model's input: channels and scale applied. */
+export function rgbToInput(rgb: Float32Array, count: number, p: Preprocessing): tf.Tensor4D {
   return tf.tidy(() => {
-    let pixels: tf.Tensor = tf.tensor4d(rgbPixels(images, p), [images.length, p.height, p.width, 3]);
+    let pixels: tf.Tensor = tf.tensor4d(rgb, [count, p.height, p.width, 3]);
     if (p.channels === 'gray') {
       // ITU-R 601 luma, the weights image libraries use for grayscale conversion.
       pixels = tf.sum(tf.mul(pixels, tf.tensor1d([0.299, 0.587, 0.114])), -1, true);
@@ -120,14 +125,6 @@ export function imagesToInput(images: readonly RgbaImage[], p: Preprocessing): t
     }
     return scalePixels(pixels, p) as tf.Tensor4D;
   });
-}
-
-/** The images at the model's size as [n, height, width, 3] float32 RGB, alpha dropped (an image already that size is copied exactly). */
-function rgbPixels(images: readonly RgbaImage[], p: Preprocessing): Float32Array {
-  const size = p.width * p.height * 3;
-  const rgb = new Float32Array(images.length * size);
-  images.forEach((image, n) => rgb.set(resizeRgb(image.data, image.width, image.height, p.width, p.height), n * size));
-  return rgb;
 }
 
 function scalePixels(pixels: tf.Tensor, p: Preprocessing): tf.Tensor {

@@ -1,3 +1,5 @@
+import type { RgbaImage } from './preprocess';
+
 /**
  * Bilinear resizing of decoded RGBA bytes straight to the model's input size, as float32 RGB. Done in
  * JavaScript rather than with tf.image.resizeBilinear because the tensor route first widens the whole
@@ -7,6 +9,17 @@
  */
 export function resizeRgb(rgba: ArrayLike<number>, width: number, height: number, outWidth: number, outHeight: number): Float32Array {
   return resizeInterleaved(rgba, 4, 3, width, height, outWidth, outHeight);
+}
+
+/**
+ * Images at `width` × `height` as one [n, height, width, 3] float32 RGB array, alpha dropped (an image
+ * already that size is copied exactly). No tensors: the pages compute it on a worker.
+ */
+export function batchRgb(images: readonly RgbaImage[], width: number, height: number): Float32Array {
+  const size = width * height * 3;
+  const rgb = new Float32Array(images.length * size);
+  images.forEach((image, n) => rgb.set(resizeRgb(image.data, image.width, image.height, width, height), n * size));
+  return rgb;
 }
 
 /** One channel (a map, a mask's weights) resized by the same formula as `resizeRgb`. */

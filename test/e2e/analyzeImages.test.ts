@@ -15,7 +15,16 @@ import { writePng } from '../../src/node/pngFile';
 import { fashionMnistTest, skipWithoutFashionMnist, writeFashionFolder } from '../support/fashionMnist';
 import { sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import { assertWasmBadge, chooseFromContextMenu, pickModelIfAsked, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
+import {
+  assertWasmBadge,
+  chooseFromContextMenu,
+  pickModelIfAsked,
+  revealInExplorer,
+  screenshot,
+  webviewFrame,
+  workerNames,
+} from '../support/workbench';
+import { DECODE_WORKER } from '../../webview/analyze/batchDecoding';
 import { waitFor, waitForText } from '../support/waiting';
 
 async function prepareWorkspace(workspace: string): Promise<void> {
@@ -39,6 +48,9 @@ describe('Analyze Images with Model in VS Code', { skip: skipWithoutCodeServer |
     assert.match((await frame.textContent('#classes')) ?? '', /^10 subfolders, 10 matching the model's classes$/);
     assert.match((await frame.textContent('.left-out')) ?? '', /^Left out: bag\/notes\.png is not an image ConvLens can decode/);
     assert.equal((await frame.textContent('#analyze-status'))?.trim(), 'Features of gap for 100 images.');
+    // The images were decoded on the page's worker (dist/webview/decodeWorker.js, from a blob), which the policy lets run.
+    const workers = await workerNames(session.page);
+    assert.ok(workers.includes(DECODE_WORKER), `the workers that answer: ${workers.join(', ') || 'none'}`);
     const legend = (await frame.locator('.map-legend li').allTextContents()).map((t) => t.trim());
     assert.deepEqual(legend, ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
     await screenshot(session.page, 'analyze-map-pca');

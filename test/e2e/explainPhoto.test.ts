@@ -15,7 +15,7 @@ import { OVERLAY_PAINTED, type OverlayPainted } from '../../src/shared/explainPr
 import { sharedModels } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { temporaryFolder } from '../support/temporaryFolders';
-import { chooseFromContextMenu, revealInExplorer, runCommand, screenshot, webviewFrame } from '../support/workbench';
+import { chooseFromContextMenu, revealInExplorer, runCommand, screenshot, webviewFrame, workerNames } from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const modelFolder = path.join(sharedModels, 'onnx-squeezenet1.0-fp16-imagenet');
@@ -100,16 +100,8 @@ describe('Explain a photo with a real ImageNet model', { skip, timeout: 600_000 
     assert.ok(Number.isFinite(morf) && Number.isFinite(lerf) && Math.abs(morf) <= 1 && Math.abs(lerf) <= 1, `MoRF ${morf}, LeRF ${lerf}`);
     // At 224 × 224 the page starts its imputation worker (dist/webview/imputationWorker.js, from a blob), and
     // the policy lets it run: it answers from inside (the workbench has blob workers of its own).
-    const names = await Promise.all(
-      session.page
-        .workers()
-        .map((worker) =>
-          Promise.race([worker.evaluate(() => self.name), new Promise<string>((resolve) => setTimeout(() => resolve(''), 5_000))]).catch(
-            () => '',
-          ),
-        ),
-    );
-    assert.ok(names.includes(WORKER_NAME), `the workers that answer: ${names.filter(Boolean).join(', ') || 'none'}`);
+    const names = await workerNames(session.page);
+    assert.ok(names.includes(WORKER_NAME), `the workers that answer: ${names.join(', ') || 'none'}`);
     await results.scrollIntoViewIfNeeded();
     await screenshot(session.page, 'explain-photo-check');
   });

@@ -188,6 +188,20 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_
   throw new Error(`no webview frame shows ${selector}; notifications: ${JSON.stringify(notes)}; screenshot: ${shot}`);
 }
 
+/** The names of the window's Web Workers that answer (the workbench runs workers of its own, some busy). */
+export async function workerNames(page: Page): Promise<string[]> {
+  const names = await Promise.all(
+    page
+      .workers()
+      .map((worker) =>
+        Promise.race([worker.evaluate(() => self.name), new Promise<string>((resolve) => setTimeout(() => resolve(''), 5_000))]).catch(
+          () => '',
+        ),
+      ),
+  );
+  return names.filter(Boolean);
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);

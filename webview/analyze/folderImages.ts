@@ -3,13 +3,16 @@
  * thumbnails for the views. The pass asks the host for the files of many batches ahead while the
  * model runs: an answer reaches the webview through the extension host, the window and two frames,
  * each step waiting for the thread the model runs on (in code-server, the window's own), so one asked
- * for a batch ahead arrived several batches late. Files are decoded only when their batch is due, so
- * what is held is at most about READ_AHEAD_BYTES of encoded files and one batch of pixels.
+ * for a batch ahead arrived several batches late. Files are decoded a few batches ahead, on a worker
+ * (batchDecoder.ts), so what is held is at most about READ_AHEAD_BYTES of encoded files and
+ * DECODE_AHEAD + 1 batches of pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_LIMITS } from '../../src/engine/limits';
-import { imagesToInput, type Preprocessing, type RgbaImage } from '../../src/engine/preprocess';
+import { type Preprocessing, type RgbaImage, rgbToInput } from '../../src/engine/preprocess';
 import { decodeImage, paint } from '../common/images';
+import { decodeOffPage, startDecoding } from './batchDecoder';
+import type { DecodedBatch } from './batchDecoding';
 import { readImages, type HostImage } from './channel';
 
 /** Batches asked for ahead of the one the model runs, at most. */
@@ -18,6 +21,8 @@ const READ_AHEAD = 16;
 const READ_AHEAD_UNSURE = 4;
 /** Encoded bytes asked for ahead, at most (about): a folder of large photos is read fewer batches ahead. */
 const READ_AHEAD_BYTES = 32 * 2 ** 20;
+/** Batches decoded ahead of the one the model runs: two, so that one decoded slowly does not hold the model up. */
+const DECODE_AHEAD = 2;
 
 export class FolderImages {
   /** Images that could not be read or decoded: path → reason. Their place in a batch is a blank image. */
@@ -30,13 +35,17 @@ export class FolderImages {
   private next = 0;
   /** Encoded bytes per image: from the folder's total size when known, else from the last batch read. */
   private bytesPerImage = 0;
+  /** The batches due next, being decoded, by "start-end": at most DECODE_AHEAD batches of pixels are held. */
+  private readonly decoding = new Map<string, Promise<DecodedBatch>>();
 
   /** `maxPixels`: the limit each image's size must keep to (checked from its header before decoding). */
   constructor(
     readonly paths: readonly string[],
     private readonly preprocessing: Preprocessing,
     private readonly maxPixels: number = DEFAULT_LIMITS.imagePixels,
-  ) {}
+  ) {
+    startDecoding();
+  }
 
   /**
    * A pass over the folder in batches of `size` may begin: reads left by a cancelled pass are dropped
@@ -45,9 +54,11 @@ export class FolderImages {
    */
   beginPass(size: number): void {
     this.reading.clear();
+    this.decoding.clear();
     this.batchSize = size;
     this.next = 0;
     this.readAhead(READ_AHEAD_UNSURE);
+    this.decodeAhead(0);
   }
 
   /** The folder's images' total size: from it the reads go as far ahead as the budget allows. */
@@ -56,26 +67,47 @@ export class FolderImages {
     this.readAhead();
   }
 
-  /** Images [start, end) as one batch. */
+  /** Images [start, end) as one batch; the next batches are decoded while the model runs this one. */
   async batch(start: number, end: number): Promise<tf.Tensor4D> {
     const key = `${start}-${end}`;
-    const due = this.reading.get(key) ?? readImages(this.paths.slice(start, end));
-    this.reading.delete(key);
+    const ready = this.decoding.get(key) ?? this.decodeBatch(start, end);
+    this.decoding.delete(key);
     this.batchSize ||= end - start;
     this.next = end;
     this.readAhead();
+    this.decodeAhead(end);
+    const { rgb, problems } = await ready;
+    for (const [path, reason] of problems) this.problems.set(path, reason);
+    return rgbToInput(rgb, end - start, this.preprocessing);
+  }
+
+  /** Starts decoding the batches from `start` on that are not being decoded yet, DECODE_AHEAD at most. */
+  private decodeAhead(start: number): void {
+    const size = this.batchSize;
+    if (!size) return;
+    for (let from = start; from < Math.min(this.paths.length, start + DECODE_AHEAD * size); from += size) {
+      const end = Math.min(this.paths.length, from + size);
+      const key = `${from}-${end}`;
+      if (this.decoding.has(key)) continue;
+      const batch = this.decodeBatch(from, end);
+      // Not awaited if the pass stops before it; its failure is the pass's when it is awaited.
+      batch.catch(() => undefined);
+      this.decoding.set(key, batch);
+    }
+  }
+
+  /** Images [start, end) read (or taken from the reads ahead) and decoded, off the page's thread where it can. */
+  private async decodeBatch(start: number, end: number): Promise<DecodedBatch> {
+    const key = `${start}-${end}`;
+    const due = this.reading.get(key) ?? readImages(this.paths.slice(start, end));
+    this.reading.delete(key);
     const files = await due;
     if (!this.bytesPerImage && files.length > 0) {
       this.bytesPerImage = files.reduce((sum, file) => sum + (file.bytes?.byteLength ?? 0), 0) / files.length;
       this.readAhead();
     }
-    const images = await this.decodeFiles(files);
     const { width, height } = this.preprocessing;
-    const blank = { width, height, data: new Uint8Array(width * height * 4) };
-    return imagesToInput(
-      images.map((image) => image ?? blank),
-      this.preprocessing,
-    );
+    return decodeOffPage({ files, width, height, maxPixels: this.maxPixels });
   }
 
   /**
@@ -88,7 +120,7 @@ export class FolderImages {
     const ahead = this.bytesPerImage ? Math.max(1, Math.min(most, Math.floor(READ_AHEAD_BYTES / (this.bytesPerImage * size)))) : 1;
     for (let from = this.next; from < Math.min(this.paths.length, this.next + (ahead + 1) * size); from += size) {
       const key = `${from}-${Math.min(this.paths.length, from + size)}`;
-      if (!this.reading.has(key)) this.reading.set(key, readImages(this.paths.slice(from, from + size)));
+      if (!this.reading.has(key) && !this.decoding.has(key)) this.reading.set(key, readImages(this.paths.slice(from, from + size)));
     }
   }
 

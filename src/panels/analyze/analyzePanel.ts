@@ -30,9 +30,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   private readonly reads: Promise<unknown>[] = Array.from({ length: READS_AT_ONCE }, () => Promise.resolve());
   private readsAsked = 0;
   /**
-   * Answers to reads and cache lookups, settled (and so posted by the channel) in the order asked. The
-   * webview asks for a pass's first batches just after the cache lookup, to be read meanwhile; answered
-   * first, they would reach it before the lookup's answer, which it is waiting for.
+   * Answers to reads, settled (and so posted by the channel) in the order asked. A cache lookup is
+   * answered as soon as it is ready: the pass's first batches, asked for just after it, reach the
+   * webview while it stats the folder, and its worker decodes them meanwhile.
    */
   private answers: Promise<unknown> = Promise.resolve();
 
@@ -58,13 +58,11 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
       return this.answerInOrder(files);
     });
     this.channel.answer('lookupCache', ({ key: viewKey }) =>
-      this.answerInOrder(
-        this.cacheKey(viewKey).then(async ({ key, imageBytes }) => {
-          const features = await this.cache.read(key);
-          if (!features) this.missedKeys.set(viewKey, key);
-          return { imageBytes, ...(features ? { features } : {}) };
-        }),
-      ),
+      this.cacheKey(viewKey).then(async ({ key, imageBytes }) => {
+        const features = await this.cache.read(key);
+        if (!features) this.missedKeys.set(viewKey, key);
+        return { imageBytes, ...(features ? { features } : {}) };
+      }),
     );
   }
 
