@@ -4,7 +4,7 @@
  * model runs: an answer reaches the webview through the extension host, the window and two frames,
  * each step waiting for the thread the model runs on (in code-server, the window's own), so one asked
  * for a batch ahead arrived several batches late. Files are decoded a few batches ahead, on a worker
- * (batchDecoder.ts), so what is held is at most about READ_AHEAD_BYTES of encoded files and
+ * (batchDecoder.ts), so what is held is at most about READ_AHEAD.bytes of encoded files and
  * DECODE_AHEAD + 1 batches of pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,12 +15,14 @@ import { decodeOffPage, startDecoding } from './batchDecoder';
 import type { DecodedBatch } from './batchDecoding';
 import { readImages, type HostImage } from './channel';
 
-/** Batches asked for ahead of the one the model runs, at most. */
-const READ_AHEAD = 16;
-/** Batches asked for ahead before the pass is known to be needed (while the cache is looked up). */
-const READ_AHEAD_UNSURE = 4;
-/** Encoded bytes asked for ahead, at most (about): a folder of large photos is read fewer batches ahead. */
-const READ_AHEAD_BYTES = 32 * 2 ** 20;
+/**
+ * Batches, and encoded bytes (about), asked for ahead of the one the model runs, at most: a folder of
+ * large photos is read fewer batches ahead. An answer asked for while the model runs arrives about four
+ * batches later.
+ */
+const READ_AHEAD = { batches: 16, bytes: 32 * 2 ** 20 };
+/** The same while the pass may not be needed (the cache is being looked up): on a hit they are read for nothing. */
+const READ_AHEAD_UNSURE = { batches: 8, bytes: 4 * 2 ** 20 };
 /** Batches decoded ahead of the one the model runs: two, so that one decoded slowly does not hold the model up. */
 const DECODE_AHEAD = 2;
 
@@ -35,6 +37,8 @@ export class FolderImages {
   private next = 0;
   /** Encoded bytes per image: from the folder's total size when known, else from the last batch read. */
   private bytesPerImage = 0;
+  /** Whether the pass under way is known to be needed (see `beginPass`). */
+  private needed = true;
   /** The batches due next, being decoded, by "start-end": at most DECODE_AHEAD batches of pixels are held. */
   private readonly decoding = new Map<string, Promise<DecodedBatch>>();
 
@@ -48,22 +52,24 @@ export class FolderImages {
   }
 
   /**
-   * A pass over the folder in batches of `size` may begin: reads left by a cancelled pass are dropped
-   * and the first few batches asked for, so that they are read while the cache is looked up (on a hit
-   * they are not needed). The rest wait for `setFolderBytes` or the first batch.
+   * A pass over the folder in batches of `size` begins, or may begin (`needed` false: while the cache
+   * is looked up, the first few batches are read and decoded meanwhile, for nothing on a hit). Reads
+   * left by a cancelled pass are dropped. The rest wait for `setFolderBytes` or the first batch.
    */
-  beginPass(size: number): void {
+  beginPass(size: number, needed = true): void {
     this.reading.clear();
     this.decoding.clear();
     this.batchSize = size;
     this.next = 0;
-    this.readAhead(READ_AHEAD_UNSURE);
+    this.needed = needed;
+    this.readAhead();
     this.decodeAhead(0);
   }
 
-  /** The folder's images' total size: from it the reads go as far ahead as the budget allows. */
+  /** The folder's images' total size, known when the pass is: from it the reads go as far ahead as the budget allows. */
   setFolderBytes(bytes: number): void {
     this.bytesPerImage = bytes / Math.max(1, this.paths.length);
+    this.needed = true;
     this.readAhead();
   }
 
@@ -72,6 +78,7 @@ export class FolderImages {
     const key = `${start}-${end}`;
     const ready = this.decoding.get(key) ?? this.decodeBatch(start, end);
     this.decoding.delete(key);
+    this.needed = true;
     this.batchSize ||= end - start;
     this.next = end;
     this.readAhead();
@@ -112,12 +119,13 @@ export class FolderImages {
 
   /**
    * Asks for the batch due next and those after it that are not asked for yet: one more while the
-   * size of the files is unknown, then as many as `most` and the byte budget allow.
+   * size of the files is unknown, then as many as the limits allow.
    */
-  private readAhead(most = READ_AHEAD): void {
+  private readAhead(): void {
     const size = this.batchSize;
     if (!size) return;
-    const ahead = this.bytesPerImage ? Math.max(1, Math.min(most, Math.floor(READ_AHEAD_BYTES / (this.bytesPerImage * size)))) : 1;
+    const most = this.needed ? READ_AHEAD : READ_AHEAD_UNSURE;
+    const ahead = this.bytesPerImage ? Math.max(1, Math.min(most.batches, Math.floor(most.bytes / (this.bytesPerImage * size)))) : 1;
     for (let from = this.next; from < Math.min(this.paths.length, this.next + (ahead + 1) * size); from += size) {
       const key = `${from}-${Math.min(this.paths.length, from + size)}`;
       if (!this.reading.has(key) && !this.decoding.has(key)) this.reading.set(key, readImages(this.paths.slice(from, from + size)));

@@ -74,7 +74,7 @@ export class AnalyzeSession {
     // The pass's first batches are read while the cache is looked up: on a miss they arrive just
     // behind the lookup's answer, on a hit they were read for nothing.
     const looking = lookupCache(key);
-    this.folder.beginPass(this.passBatchSize());
+    this.folder.beginPass(this.passBatchSize(), false);
     const lookup = await looking;
     const cached = this.fitsFolder(lookup.features);
     let features: FolderFeatures;

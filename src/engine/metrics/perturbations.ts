@@ -8,6 +8,7 @@
  */
 import { seededRandom } from '../dataset/random';
 import { noisyLinearImpute, normalFrom, percentileOfSorted } from './imputation';
+import { nextTurn } from '../progress';
 
 /** Everything the imputations of one ROAD call need; plain data, so it can cross to another thread. */
 export interface PerturbationJob {
@@ -82,7 +83,7 @@ export const imputeHere: PerturbationMaker = (job) => {
         taken.push(next.value);
         // Small images impute in a millisecond: yield every 20 ms or so, not after each.
         if (Date.now() - lastYield > 20) {
-          await new Promise<void>((resolve) => setTimeout(resolve, 0));
+          await nextTurn();
           lastYield = Date.now();
         }
         if (taken.length >= most) break;
