@@ -90,7 +90,8 @@ async function plainInputGradient(
 ): Promise<tf.Tensor> {
   const { inputId, fed } = feedingX(feeds, x);
   const { outputs, score } = scoreOfOutputs(model, explained, images);
-  const native = await nativeInputGradient(model, fed, inputId, outputs, score);
+  // Class scores are picked from the outputs: linear in them.
+  const native = await nativeInputGradient(model, fed, inputId, outputs, score, isClassList(explained));
   return native ?? tf.tidy(() => inputGradient(model, feeds, x, explained, {}, images));
 }
 
