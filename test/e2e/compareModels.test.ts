@@ -12,15 +12,7 @@ import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { repoRoot, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
-import {
-  assertWasmBadge,
-  chooseFromContextMenu,
-  explorerRow,
-  revealInExplorer,
-  screenshot,
-  selectInExplorer,
-  webviewFrame,
-} from '../support/workbench';
+import { assertWasmBadge, chooseForSelection, explorerRow, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
 import { waitFor } from '../support/waiting';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'checkpoints');
@@ -41,8 +33,12 @@ describe('Compare Models in VS Code', { skip: skipWithoutCodeServer, timeout: 30
     await revealInExplorer(session.page, 'checkpoints', 'fashion-mnist-epoch1', 'model.json');
     await revealInExplorer(session.page, 'fashion-mnist-cnn', 'labels.txt');
     const sample = explorerRow(session.page, 'model.json').nth(1);
-    await selectInExplorer(session.page, [explorerRow(session.page, 'model.json').first(), sample]);
-    await chooseFromContextMenu(session.page, sample, 'Compare Models');
+    await chooseForSelection(
+      session.page,
+      [explorerRow(session.page, 'model.json').first(), sample],
+      'Compare Models',
+      'Compare: checkpoints/fashion-mnist-epoch1/model.json ↔ fashion-mnist-cnn/model.json',
+    );
 
     frame = await webviewFrame(session.page, '#weights-table', 120_000);
     assert.equal((await frame.textContent('#model-a'))?.trim(), 'checkpoints/fashion-mnist-epoch1/model.json');
