@@ -5,11 +5,13 @@
  * image's path, size and time; change any of them and the features are computed afresh.
  */
 import * as vscode from 'vscode';
-import { statFile } from '../common/diskFiles';
+import { readOwnFile, statFile } from '../common/diskFiles';
 import type { CachedFeatures, FolderEntry } from '../../shared/analyzeProtocol';
 import { decodeFeatures, encodeFeatures } from './featureFile';
 import { imageUri } from './folderImages';
 
+/** A cache file larger than this is not read (the features are computed afresh): 100,000 images of 2,048 features. */
+const CACHE_FILE_MAX_BYTES = 2 ** 30;
 /** Stats in flight at once while the key is computed. */
 const STATS_AT_ONCE = 256;
 
@@ -38,7 +40,7 @@ export class FeatureCache {
 
   async read(key: string): Promise<CachedFeatures | undefined> {
     try {
-      const bytes = await vscode.workspace.fs.readFile(this.file(key));
+      const bytes = await readOwnFile(this.file(key), CACHE_FILE_MAX_BYTES);
       return decodeFeatures(bytes);
     } catch {
       return undefined; // not cached yet, or unreadable: computing afresh is always correct

@@ -6,7 +6,7 @@
  * more than running the model over them.
  */
 import * as vscode from 'vscode';
-import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, notRegularFile, tooLarge } from '../../engine/confinedPath';
+import { IMAGE_FILE_LIMIT, IMAGE_FILE_MAX_BYTES, limitName, notRegularFile, tooLarge } from '../../engine/confinedPath';
 import { localDisk } from '../../platform/localDisk';
 
 /** A file the host will not read for a webview, with the sentence saying why. */
@@ -24,6 +24,17 @@ export async function readFileBytes(uri: vscode.Uri): Promise<Uint8Array> {
   if (!(type & vscode.FileType.File))
     throw refuse(notRegularFile(type & vscode.FileType.Directory ? 'a folder' : 'a special file (a device, FIFO or socket)'));
   if (size > IMAGE_FILE_MAX_BYTES) throw refuse(tooLarge(size, IMAGE_FILE_MAX_BYTES, IMAGE_FILE_LIMIT));
+  return vscode.workspace.fs.readFile(uri);
+}
+
+/**
+ * A file ConvLens wrote itself (the feature cache), of at most `maxBytes`: straight from the disk where
+ * the host has one. Through `vscode.workspace.fs` a lookup that finds nothing waited 70–170 ms for the
+ * window while the Analyze page was starting its pass.
+ */
+export async function readOwnFile(uri: vscode.Uri, maxBytes: number): Promise<Uint8Array> {
+  if (uri.scheme === 'file' && localDisk)
+    return localDisk.readRegularFile(uri.fsPath, maxBytes, (reason) => new RefusedReadError(reason), limitName(maxBytes));
   return vscode.workspace.fs.readFile(uri);
 }
 
