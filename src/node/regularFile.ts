@@ -31,9 +31,10 @@ export async function readRegularFile(
 /**
  * Files up to this size are read with blocking calls, a few microseconds each: five asynchronous calls
  * a file, each a trip through libuv's thread pool, took 40–110 ms for 500 28×28 PNGs against 7 ms, and
- * while the Analyze panel's host read a folder they took the cores its model ran on.
+ * while the Analyze panel's host read a folder they took the cores its model ran on. Small enough that a
+ * batch of 64 such files holds the extension host for a few milliseconds at most.
  */
-const BLOCKING_READ_BYTES = 2 ** 20;
+const BLOCKING_READ_BYTES = 256 * 2 ** 10;
 
 /** The small file's bytes; undefined if it grew past the blocking size since its `stat`. */
 function readSmallFile(file: string, judge: (info: Stats) => void): Uint8Array | undefined {
