@@ -1,7 +1,8 @@
 /**
  * Reading a file the user named (an image or a .npy array on the command line, a folder's images for
- * the panels) only when it is a regular file of bounded size: a FIFO would block the open forever, /dev/zero never ends, and a folder or a
- * socket is no input at all. The rule of fileModelSource.ts's model reads, for inputs.
+ * the panels) only when it is a regular file of bounded size: a FIFO would block the open forever,
+ * /dev/zero never ends, and a folder or a socket is no input at all. The rule of fileModelSource.ts's
+ * model reads, for inputs.
  */
 import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, type Stats, statSync } from 'node:fs';
 import { limitName, notRegularFile, tooLarge } from '../engine/confinedPath';
