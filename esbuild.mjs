@@ -28,14 +28,16 @@ const h5wasmLoadedBy = (loader) => ({
   },
 });
 
+// The extension host, and the worker thread on which it runs Analyze's folder pass natively
+// (src/node/folderPassWorker.ts), with ONNX Runtime from node_modules beside the bundle (see `nativeRuntime`).
 const host = {
   ...common,
-  entryPoints: { extension: 'src/extension.ts' },
+  entryPoints: { extension: 'src/extension.ts', folderPassWorker: 'src/node/folderPassWorker.ts' },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode'],
+  external: ['vscode', 'onnxruntime-node'],
   plugins: [h5wasmLoadedBy('src/node/h5wasmBeside.ts')],
 };
 
@@ -133,9 +135,31 @@ function copyRuntimeAssets() {
   cpSync('node_modules/@cwasm/webp/webp.wasm', 'dist/webp.wasm');
 }
 
+// ONNX Runtime for the host's native folder pass, for one platform: CONVLENS_NATIVE_TARGET (a VS Code
+// target: linux-x64, darwin-arm64, win32-x64…; `none` for no runtime), else this machine's. The npm
+// package holds every platform's binaries; a VSIX carries one (scripts/package-targets). Where there is
+// none, the extension runs Analyze's pass in the webview.
+function copyNativeRuntime() {
+  const target = process.env.CONVLENS_NATIVE_TARGET ?? `${process.platform}-${process.arch}`;
+  if (target === 'none') return;
+  const [platform, arch] = target.split('-');
+  const binaries = `bin/napi-v6/${platform}/${arch}`;
+  if (!existsSync(`node_modules/onnxruntime-node/${binaries}`)) {
+    console.log(`No ONNX Runtime for ${target} in node_modules: Analyze's pass will run in the webview there.`);
+    return;
+  }
+  for (const [pkg, parts] of [
+    ['onnxruntime-node', ['package.json', 'dist', binaries]],
+    ['onnxruntime-common', ['package.json', 'dist/cjs']],
+  ]) {
+    for (const part of parts) cpSync(`node_modules/${pkg}/${part}`, `dist/node_modules/${pkg}/${part}`, { recursive: true });
+  }
+}
+
 // A fresh dist/, so files of an earlier build (source maps of a dev build) never reach a package.
 if (!watch) rmSync('dist', { recursive: true, force: true });
 copyRuntimeAssets();
+copyNativeRuntime();
 if (watch) {
   for (const options of [host, webHost, cli, h5wasmModule, webview, h5wasmScript]) await (await esbuild.context(options)).watch();
 } else {

@@ -11,6 +11,11 @@ export function backendSetting(): BackendPreference {
   return (['auto', 'webgl', 'wasm', 'cpu'] as const).find((b) => b === value) ?? 'auto';
 }
 
+/** Whether the extension host may run models on its native runtime (`convlens.nativeRuntime`). */
+export function nativeRuntimeSetting(): 'auto' | 'off' {
+  return vscode.workspace.getConfiguration('convlens').get('nativeRuntime') === 'off' ? 'off' : 'auto';
+}
+
 export function explainSettings(): ExplainSettings {
   const config = vscode.workspace.getConfiguration('convlens');
   const method = config.get<string>('defaultMethod', 'gradcam');

@@ -4,6 +4,11 @@
  * worker) has no disk and goes through `vscode.workspace.fs` for everything. esbuild.mjs bundles
  * `<name>.web.ts` in place of `<name>.ts` for the browser.
  */
+import type { Limits } from '../engine/limits';
+import type { NativeFolderPass } from '../node/folderPassMessages';
+
+export type { NativeFolderPass };
+
 export interface LocalDisk {
   /** A regular file's bytes, judged before reading (size, FIFO, device); `refuse` makes the error that says why not. */
   readRegularFile(path: string, maxBytes: number, refuse: (reason: string) => Error, limitName: string): Promise<Uint8Array>;
@@ -15,3 +20,6 @@ export interface LocalDisk {
   /** The separator of the paths above. */
   separator: string;
 }
+
+/** Starts a native folder pass on an ONNX file; rejects with the reason where it cannot run it. */
+export type StartNativeFolderPass = (modelFile: string, limits: Partial<Limits>) => Promise<NativeFolderPass>;

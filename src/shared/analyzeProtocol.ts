@@ -1,10 +1,12 @@
 /**
  * The contract between the extension host and the Analyze Images webview: what every panel exchanges
- * (panelProtocol.ts) and Analyze's own messages and requests. The webview runs the
- * model over the folder (TensorFlow.js); the host lists the folder, serves the files, keeps the
- * feature cache, and opens images and explanations the user asks for.
+ * (panelProtocol.ts) and Analyze's own messages and requests. The webview runs the model over the
+ * folder (TensorFlow.js), or, where the host has a native runtime for it (an ONNX file in a Node
+ * extension host), asks the host for each batch's summary; the host lists the folder, serves the
+ * files, keeps the feature cache, and opens images and explanations the user asks for.
  */
 import type { Limits } from '../engine/limits';
+import type { Preprocessing } from '../engine/preprocess';
 import type { Ask } from './messaging';
 import type { PanelHostMessage, PanelProtocol, PanelWebviewMessage } from './panelProtocol';
 import type { BackendPreference } from './protocol';
@@ -24,6 +26,17 @@ export interface CachedFeatures {
   predicted: ArrayBuffer;
   confidence: ArrayBuffer;
   /** Images left out because they cannot be decoded: path and reason. */
+  problems: [string, string][];
+}
+
+/** A batch summarised by the host's native pass (dataset/features.ts's BatchSummary; plain buffers cross intact). */
+export interface HostBatch {
+  features: ArrayBuffer;
+  dim: number;
+  scores: ArrayBuffer;
+  classCount: number;
+  peaks?: { values: ArrayBuffer; positions: ArrayBuffer; channels: number; height: number; width: number };
+  /** Images left out because they cannot be read or decoded: path and reason. */
   problems: [string, string][];
 }
 
@@ -51,6 +64,8 @@ export type AnalyzeHostMessage =
       images: FolderEntry[];
       backend: BackendPreference;
       limits: Partial<Limits>;
+      /** The host may run the folder pass natively: the page asks it first (`openNativePass`). */
+      nativePass: boolean;
     };
 
 export type AnalyzeWebviewMessage =
@@ -71,6 +86,10 @@ export type AnalyzeWebviewAsks = {
    * same stats), by which the webview plans its reads.
    */
   lookupCache: Ask<{ key: string }, { features?: CachedFeatures; imageBytes: number }>;
+  /** Starts the host's native pass on the model (once per panel); `declined` says why it cannot run it. */
+  openNativePass: Ask<Record<string, never>, { declined?: string }>;
+  /** The summary of the folder's images [start, end), computed by the host's native pass. */
+  summariseNatively: Ask<{ start: number; end: number; preprocessing: Preprocessing; featureLayer: string; peakLayer?: string }, HostBatch>;
 };
 
 export type AnalyzeProtocol = PanelProtocol<AnalyzeHostMessage, AnalyzeWebviewMessage, AnalyzeWebviewAsks>;

@@ -26,6 +26,7 @@ import { mapTab } from './mapTab';
 import type { Navigator } from './navigator';
 import { neighboursTab } from './neighboursTab';
 import { patchesTab } from './patchesTab';
+import { HostNativePass } from './nativePass';
 import { AnalyzeSession } from './session';
 import { useImputationThread } from '../common/imputationThread';
 import { tabStrip } from './tabStrip';
@@ -62,14 +63,22 @@ async function start(message: AnalyzeMessage, adopt: (session: AnalyzeSession) =
   const classes = matchClassFolders(entries, opened);
   const status = h('p', { id: 'analyze-status', class: 'status', role: 'status' });
   const notices = h('div', { class: 'notices' });
-  const mine = new AnalyzeSession(opened, entries, folder, classes.truth, choice.backend, {
-    status: (text) => (status.textContent = text),
-    problem: (text) => {
-      notices.append(h('p', { class: 'notice', role: 'alert' }, text));
-      postToHost({ type: 'error', message: `${opened.source.fileName}: ${text}` });
+  const mine = new AnalyzeSession(
+    opened,
+    entries,
+    folder,
+    classes.truth,
+    choice.backend,
+    {
+      status: (text) => (status.textContent = text),
+      problem: (text) => {
+        notices.append(h('p', { class: 'notice', role: 'alert' }, text));
+        postToHost({ type: 'error', message: `${opened.source.fileName}: ${text}` });
+      },
+      leftOut: (reasons) => showLeftOut(notices, reasons),
     },
-    leftOut: (reasons) => showLeftOut(notices, reasons),
-  });
+    new HostNativePass(message.nativePass),
+  );
   adopt(mine);
 
   const { model } = opened;

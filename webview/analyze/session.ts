@@ -3,7 +3,7 @@
  * pass computed (features at a layer, predictions, channel peaks). Views read it; only it runs passes,
  * and it holds the one cancellation token that VS Code's Cancel button reaches.
  */
-import { analyseFolder, folderBatchSize, type FolderFeatures } from '../../src/engine/dataset/features';
+import { analyseFolder, folderBatchSize, type AnalyseOptions, type FolderFeatures } from '../../src/engine/dataset/features';
 import { unitRows } from '../../src/engine/dataset/neighbours';
 import type { ChannelPeaks } from '../../src/engine/dataset/topPatches';
 import { defaultTargetLayer } from '../../src/engine/explain/targetLayer';
@@ -16,6 +16,7 @@ import { progressReports } from '../common/progressReports';
 import { safely } from '../common/safely';
 import { lookupCache, postToHost } from './channel';
 import type { FolderImages } from './folderImages';
+import type { HostNativePass } from './nativePass';
 
 /** Where the session tells the user what it is doing. */
 export interface SessionReports {
@@ -44,6 +45,8 @@ export class AnalyzeSession {
     readonly truth: Int32Array,
     private readonly backend: BackendName,
     private readonly reports: SessionReports,
+    /** The extension host's native pass, which runs the passes where it can. */
+    private readonly native: HostNativePass,
   ) {}
 
   /** The features of the last finished pass, with their rows scaled to unit length; none before. */
@@ -71,10 +74,11 @@ export class AnalyzeSession {
     const mine = this.claimToken();
     const peakLayer = safely(() => defaultTargetLayer(this.opened.model));
     const key = `${describePreprocessing(this.opened.input.preprocessing)}|${layer}|${peakLayer ?? ''}`;
-    // The pass's first batches are read while the cache is looked up: on a miss they arrive just
-    // behind the lookup's answer, on a hit they were read for nothing.
+    // The pass's first batches are read (or the host's native pass started) while the cache is looked
+    // up: on a miss they arrive just behind the lookup's answer, on a hit they were read for nothing.
     const looking = lookupCache(key);
-    this.folder.beginPass(this.passBatchSize(), false);
+    const readsBegun = !this.native.offered;
+    if (readsBegun) this.folder.beginPass(this.passBatchSize(), false);
     const lookup = await looking;
     const cached = this.fitsFolder(lookup.features);
     let features: FolderFeatures;
@@ -92,9 +96,12 @@ export class AnalyzeSession {
         this.reports.status(`Features of ${layer} for ${this.decodedCount()} images, from the cache.`);
       } else {
         this.folder.setFolderBytes(lookup.imageBytes);
-        features = await this.streamFolder(layer, peakLayer, mine);
+        let natively: boolean;
+        ({ features, natively } = await this.streamFolder(layer, peakLayer, mine, readsBegun));
         postToHost({ type: 'storeCache', key, features: cacheEntry(features, [...this.folder.problems]) });
-        this.reports.status(`Features of ${layer} for ${this.decodedCount()} images.`);
+        this.reports.status(
+          `Features of ${layer} for ${this.decodedCount()} images${natively ? ' (ONNX Runtime in the extension host)' : ''}.`,
+        );
       }
     } catch (error) {
       if (error instanceof ExplanationCancelled) this.reports.status('Cancelled.');
@@ -112,8 +119,7 @@ export class AnalyzeSession {
     if (known) return known;
     const features = this.requireFeatures();
     const mine = this.claimToken();
-    this.folder.beginPass(this.passBatchSize());
-    const result = await this.streamFolder(features.featureLayer, layer, mine);
+    const { features: result } = await this.streamFolder(features.featureLayer, layer, mine, false);
     return result.peaks!;
   }
 
@@ -157,8 +163,12 @@ export class AnalyzeSession {
   }
 
   private passBatchSize(): number {
+    return folderBatchSize(this.backend, this.pixels());
+  }
+
+  private pixels(): number {
     const { width, height } = this.opened.input.preprocessing;
-    return folderBatchSize(this.backend, width * height);
+    return width * height;
   }
 
   /** Cached features are used only when they have one row per image of the folder (else: computed afresh). */
@@ -173,7 +183,51 @@ export class AnalyzeSession {
       : undefined;
   }
 
-  private async streamFolder(layer: string, peakLayer: string | undefined, token: CancelToken): Promise<FolderFeatures> {
+  /**
+   * One pass over the folder: on the host's native runtime where it runs them (a pass that fails there
+   * runs again here, and so do the later ones), else here, on reads begun already or begun now.
+   */
+  private async streamFolder(
+    layer: string,
+    peakLayer: string | undefined,
+    token: CancelToken,
+    readsBegun: boolean,
+  ): Promise<{ features: FolderFeatures; natively: boolean }> {
+    if (await this.native.ready()) {
+      try {
+        const summarise = this.native.summariser({
+          count: this.entries.length,
+          batchSize: folderBatchSize('native', this.pixels()),
+          preprocessing: this.opened.input.preprocessing,
+          featureLayer: layer,
+          peakLayer,
+          problems: this.folder.problems,
+        });
+        return { features: await this.runPass(layer, peakLayer, token, { summarise }), natively: true };
+      } catch (error) {
+        if (error instanceof ExplanationCancelled) throw error;
+        this.native.stop((error as Error).message);
+        readsBegun = false;
+      }
+    }
+    if (!readsBegun) this.folder.beginPass(this.passBatchSize());
+    const loadBatch = async (start: number, end: number) => {
+      const asked = performance.now();
+      try {
+        return await this.folder.batch(start, end);
+      } finally {
+        performance.measure('ConvLens folder batch load', { start: asked });
+      }
+    };
+    return { features: await this.runPass(layer, peakLayer, token, { loadBatch, batchSize: this.passBatchSize() }), natively: false };
+  }
+
+  private async runPass(
+    layer: string,
+    peakLayer: string | undefined,
+    token: CancelToken,
+    batches: Pick<AnalyseOptions, 'loadBatch' | 'summarise' | 'batchSize'>,
+  ): Promise<FolderFeatures> {
     const count = this.entries.length;
     const title = `ConvLens: reading ${count} images`;
     this.reports.status(`Computing features of ${layer}…`);
@@ -182,19 +236,11 @@ export class AnalyzeSession {
     try {
       const result = await analyseFolder(this.opened.model, {
         count,
-        loadBatch: async (start, end) => {
-          const asked = performance.now();
-          try {
-            return await this.folder.batch(start, end);
-          } finally {
-            performance.measure('ConvLens folder batch load', { start: asked });
-          }
-        },
+        ...batches,
         featureLayer: layer,
         peakLayer,
-        batchSize: this.passBatchSize(),
         progress: { token, report: progressReports((done, total) => postToHost({ type: 'progress', title, done, total })) },
-      });
+      } as AnalyseOptions);
       if (result.peaks && peakLayer) this.peaksByLayer.set(peakLayer, result.peaks);
       performance.measure('ConvLens folder pass', 'ConvLens folder pass start');
       return result;

@@ -104,10 +104,18 @@ export interface FolderFeatures {
   peaks?: { values: Float32Array; positions: Int32Array; channels: number; height: number; width: number };
 }
 
-export interface AnalyseOptions {
+/**
+ * A folder pass: `count` images, read as model-ready batches (`loadBatch`: the caller's decoding and
+ * preprocessing) or summarised elsewhere (`summarise`: the extension host's native runtime, for a webview).
+ */
+export type AnalyseOptions = PassOptions &
+  (
+    | { loadBatch(start: number, end: number): Promise<tf.Tensor4D>; summarise?: never }
+    | { summarise(start: number, end: number): Promise<BatchSummary>; loadBatch?: never }
+  );
+
+interface PassOptions {
   count: number;
-  /** The images [start, end) as one model-ready batch; the caller's decoding and preprocessing. */
-  loadBatch(start: number, end: number): Promise<tf.Tensor4D>;
   featureLayer: string;
   peakLayer?: string;
   batchSize?: number;
@@ -123,6 +131,9 @@ export interface AnalyseOptions {
  */
 export function folderBatchSize(backend: string, pixels: number): number {
   if (backend === 'webgl') return 64;
+  // ONNX Runtime's CPU kernels (the extension host's native pass): 16 images of 224×224 each, whose
+  // decoding overlaps the run of the batch before.
+  if (backend === 'native') return Math.min(64, Math.max(1, Math.round((16 * 224 * 224) / pixels)));
   if (backend === 'wasm') return Math.min(64, Math.max(4, Math.floor(2 ** 16 / pixels)));
   return 16;
 }
@@ -134,13 +145,7 @@ export async function analyseFolder(model: RunnableModel, options: AnalyseOption
   let result: FolderFeatures | undefined;
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
-    const input = await options.loadBatch(start, end);
-    let summary: BatchSummary;
-    try {
-      summary = await summariseBatch(model, input, featureLayer, peakLayer);
-    } finally {
-      input.dispose();
-    }
+    const summary = options.summarise ? await options.summarise(start, end) : await loadAndSummarise(model, options, start, end);
     result ??= allocate(count, featureLayer, summary, peakLayer);
     result.features.set(summary.features, start * summary.dim);
     for (let b = 0; b < end - start; b++) {
@@ -156,6 +161,20 @@ export async function analyseFolder(model: RunnableModel, options: AnalyseOption
   }
   if (!result) throw new Error('the folder has no images');
   return result;
+}
+
+async function loadAndSummarise(
+  model: RunnableModel,
+  options: PassOptions & { loadBatch(start: number, end: number): Promise<tf.Tensor4D> },
+  start: number,
+  end: number,
+): Promise<BatchSummary> {
+  const input = await options.loadBatch(start, end);
+  try {
+    return await summariseBatch(model, input, options.featureLayer, options.peakLayer);
+  } finally {
+    input.dispose();
+  }
 }
 
 function allocate(count: number, featureLayer: string, first: BatchSummary, peakLayer: string | undefined): FolderFeatures {

@@ -2,7 +2,8 @@
  * The Analyze Images panel: a webview that runs the model over a folder of images and shows what a
  * layer responds to across it. Besides what every model panel gets (the model's files, progress with
  * cancel, errors, PNGs saved), the host lists the folder, serves the images in batches, keeps the
- * feature cache, and opens images and their explanations.
+ * feature cache, opens images and their explanations, and, for an ONNX model where it has ONNX
+ * Runtime, runs the pass itself on a worker thread (nativePass.ts).
  */
 import * as vscode from 'vscode';
 import { readFileInFolder, uriInFolder } from '../common/modelFiles';
@@ -14,6 +15,7 @@ import { WEBVIEW_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { backendSetting, limitsSetting } from '../../settings';
 import type { FeatureCache } from './featureCache';
 import { listFolderImages } from './folderImages';
+import { NativePass } from './nativePass';
 
 /** Batches of images the host reads at the same time. */
 const READS_AT_ONCE = 2;
@@ -35,6 +37,7 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
    * webview while it stats the folder, and its worker decodes them meanwhile.
    */
   private answers: Promise<unknown> = Promise.resolve();
+  private readonly nativePass: NativePass;
 
   static open(extensionUri: vscode.Uri, cache: FeatureCache, model: vscode.Uri, folder: vscode.Uri): AnalyzePanel {
     const panel = ModelPanel.createPanel(extensionUri, 'convlens.analyze', `Analyze: ${baseName(folder)}`, analyzeHtml);
@@ -49,6 +52,13 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
     page: (webview: vscode.Webview) => string,
   ) {
     super(panel, model, page);
+    this.nativePass = new NativePass(model, folder);
+    this.disposables.push(this.nativePass);
+    this.channel.answer('openNativePass', async () => {
+      const declined = await this.nativePass.open();
+      return declined ? { declined } : {};
+    });
+    this.channel.answer('summariseNatively', ({ start, end, ...batch }) => this.nativePass.summarise(this.images.slice(start, end), batch));
     this.channel.answer('readImages', ({ paths }) => {
       const slot = this.readsAsked++ % READS_AT_ONCE;
       const files = this.reads[slot].then(() =>
@@ -109,6 +119,7 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
       images: this.images,
       backend: backendSetting(),
       limits: limitsSetting(),
+      nativePass: this.nativePass.offered(this.images),
     });
   }
 
