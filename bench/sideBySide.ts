@@ -26,6 +26,7 @@ import { setNativeRuntime, type NativeRuntime } from '../src/engine/nativeForwar
 import { loadOnnxRuntime } from '../src/node/onnxRuntime';
 import { loadModel } from '../src/engine/readers';
 import { fileModelSource } from '../src/node/fileModelSource';
+import { hostPassMsPer16, photoFolder } from './hostPass';
 import { medianMs, table } from './timing';
 
 const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
@@ -36,9 +37,11 @@ const MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'efficientnet_b0'];
 const ON_NATIVE_RUNTIME = new Set(['forward', 'batch16', 'scorecam', 'gradcam', 'gradcampp', 'saliency', 'smoothgrad', 'integrated']);
 
 /** The methods compared, by their name on each side; `batch` is the folder pass's throughput. */
-const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'scorecam'; repeats: number }[] = [
+const METHODS: { name: string; torch: string; ours?: Method; layer?: 'cam' | 'scorecam'; repeats: number; hostPass?: true }[] = [
   { name: 'forward', torch: 'forward', repeats: 5 },
   { name: 'batch of 16 (images/s)', torch: 'batch16', repeats: 3 },
+  // The Analyze panel's pass on the extension host (bench/hostPass.ts) against PyTorch's batches of 16.
+  { name: "Analyze's host pass, 224×224 JPEGs (images/s)", torch: 'batch16', repeats: 3, hostPass: true },
   { name: 'Grad-CAM', torch: 'gradcam', ours: 'gradcam', layer: 'cam', repeats: 5 },
   { name: 'Grad-CAM++', torch: 'gradcampp', ours: 'gradcam++', layer: 'cam', repeats: 5 },
   { name: 'ShapleyCAM', torch: 'shapleycam', ours: 'shapleycam', layer: 'cam', repeats: 5 },
@@ -158,6 +161,7 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
   }
 
   const input = readInput(modelsDir);
+  const photos = methods.some((m) => m.hostPass) ? await photoFolder() : undefined;
   const rows: (string | number)[][] = [];
   const nativeRuntimes = new Map<number, NativeRuntime | undefined>();
   for (const threads of threadCounts) nativeRuntimes.set(threads, await loadOnnxRuntime(threads));
@@ -177,7 +181,10 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
               continue;
             }
             const layer = method.layer && layerNode(model, layers[name][`${method.layer}_onnx`]);
-            times.set(method.name, [...(times.get(method.name) ?? []), await oursMs(model, input, method, layer)]);
+            const ms = method.hostPass
+              ? await hostPassMsPer16(path.join(modelsDir, `${name}.onnx`), model, photos!.folder, threads)
+              : await oursMs(model, input, method, layer);
+            times.set(method.name, [...(times.get(method.name) ?? []), ms]);
           }
         } finally {
           model.dispose();
@@ -198,6 +205,7 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
     }
   } finally {
     input.dispose();
+    photos?.remove();
   }
   const header = [
     'model',
@@ -208,7 +216,7 @@ export async function benchSideBySide(modelsDir: string): Promise<string> {
     }),
   ];
   return [
-    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()} and, for forward passes and gradients, ONNX Runtime${nativeRuntimes.get(1) ? '' : ' (not loaded here: TensorFlow.js only)'}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens / PyTorch (for images/s, PyTorch / ConvLens): below 1, ConvLens is faster.`,
+    `PyTorch ${version} (${PYTHON}), ConvLens on ${tf.getBackend()} and, for forward passes and gradients, ONNX Runtime${nativeRuntimes.get(1) ? '' : ' (not loaded here: TensorFlow.js only)'}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores. Ratio = ConvLens's time / PyTorch's: below 1, ConvLens is faster; for images/s, ConvLens's images/s / PyTorch's: above 1, ConvLens is faster.`,
     '',
     table(header, rows),
   ].join('\n');

@@ -30,7 +30,8 @@ export interface NativeFolderPass {
 export const FOLDER_PASS_WORKER = 'convlens-folder-pass';
 
 export type FolderPassRequest =
-  { type: 'open'; id: number; modelFile: string; limits: Partial<Limits> } | ({ type: 'summarise'; id: number } & BatchToSummarise);
+  | { type: 'open'; id: number; modelFile: string; limits: Partial<Limits>; threads: number }
+  | ({ type: 'summarise'; id: number } & BatchToSummarise);
 
 export type FolderPassReply =
   | { type: 'ready' }

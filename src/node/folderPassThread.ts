@@ -32,12 +32,15 @@ export class FolderPassThread implements NativeFolderPass {
   private nextId = 0;
   private failure: Error | undefined;
 
-  /** A worker with `modelFile` opened natively; rejects with the reason where it cannot be. */
-  static async open(modelFile: string, limits: Partial<Limits>): Promise<FolderPassThread> {
+  /**
+   * A worker with `modelFile` opened natively on `threads` threads (0: ONNX Runtime's default, one per
+   * physical core); rejects with the reason where it cannot be.
+   */
+  static async open(modelFile: string, limits: Partial<Limits>, threads = 0): Promise<FolderPassThread> {
     const thread = new FolderPassThread(startWorker());
     try {
       await thread.started;
-      await thread.ask({ type: 'open', id: thread.nextId++, modelFile, limits });
+      await thread.ask({ type: 'open', id: thread.nextId++, modelFile, limits, threads });
       return thread;
     } catch (error) {
       thread.dispose();

@@ -22,9 +22,9 @@ type SummariseRequest = Extract<FolderPassRequest, { type: 'summarise' }>;
 const port = parentPort!;
 let opened: OpenedModel | undefined;
 
-async function open(modelFile: string, limits: Partial<Limits>): Promise<void> {
+async function open(modelFile: string, limits: Partial<Limits>, threads: number): Promise<void> {
   await useNodeBackend('wasm');
-  const runtime = await loadOnnxRuntime();
+  const runtime = await loadOnnxRuntime(threads);
   if (!runtime) throw new Error('ONNX Runtime does not load on this platform');
   setNativeRuntime(runtime);
   const model = await openModel({ ...fileModelSource(modelFile), limits });
@@ -79,7 +79,7 @@ let queue: Promise<void> = Promise.resolve();
 let modelOpened: Promise<void> = Promise.resolve();
 port.on('message', (request: FolderPassRequest) => {
   if (request.type === 'open') {
-    modelOpened = queue.then(() => open(request.modelFile, request.limits));
+    modelOpened = queue.then(() => open(request.modelFile, request.limits, request.threads));
     queue = queue.then(() =>
       reply(request, async () => {
         await modelOpened;
