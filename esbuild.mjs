@@ -28,11 +28,15 @@ const h5wasmLoadedBy = (loader) => ({
   },
 });
 
-// The extension host, and the worker thread on which it runs Analyze's folder pass natively
-// (src/node/folderPassWorker.ts), with ONNX Runtime from node_modules beside the bundle (see `nativeRuntime`).
+// The extension host, and the worker threads on which it runs Analyze's folder pass natively
+// (src/node/folderPassThread.ts), with ONNX Runtime from node_modules beside the bundle (`copyNativeRuntime`).
 const host = {
   ...common,
-  entryPoints: { extension: 'src/extension.ts', folderPassWorker: 'src/node/folderPassWorker.ts' },
+  entryPoints: {
+    extension: 'src/extension.ts',
+    folderPassWorker: 'src/node/folderPassWorker.ts',
+    imageDecodeWorker: 'src/node/imageDecodeWorker.ts',
+  },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',

@@ -149,12 +149,12 @@ async function engine(count: number): Promise<{ imagesPerSecond(): Promise<numbe
   };
 }
 
-/** Waits until the panel says it computed (not read from the cache) the features of `layer`. */
-async function featuresOf(frame: Frame, layer: string, count: number): Promise<void> {
-  const done = `Features of ${layer} for ${count} images.`;
+/** Waits until the panel says it computed (not read from the cache) the features of `layer`; `where`: "" or " (ONNX Runtime…)". */
+export async function featuresOf(frame: Frame, layer: string, count: number, where = ''): Promise<void> {
+  const done = `Features of ${layer} for ${count} images${where}.`;
   try {
     await frame.waitForFunction((text) => document.getElementById('analyze-status')?.textContent?.trim() === text, done, {
-      timeout: 600_000,
+      timeout: Number(process.env.CONVLENS_BENCH_WAIT_MS ?? 600_000),
       polling: 20,
     });
   } catch (error) {
@@ -170,7 +170,7 @@ async function featuresOf(frame: Frame, layer: string, count: number): Promise<v
 }
 
 /** Waits until the map shows `layer`'s features: the panel is idle again, as when a person looks at it. */
-async function mapOf(frame: Frame, layer: string): Promise<void> {
+export async function mapOf(frame: Frame, layer: string): Promise<void> {
   await frame.waitForFunction(
     (prefix) => document.getElementById('map-note')?.textContent?.startsWith(prefix) ?? false,
     `PCA of ${layer} features`,
@@ -179,7 +179,7 @@ async function mapOf(frame: Frame, layer: string): Promise<void> {
 }
 
 /** The webview's own measure of its last folder pass (User Timing, so DevTools shows it too). */
-async function passMs(frame: Frame): Promise<number> {
+export async function passMs(frame: Frame): Promise<number> {
   const [durations, loading] = await frame.evaluate(() => {
     const passes = performance.getEntriesByName('ConvLens folder pass', 'measure');
     const last = passes.at(-1);
@@ -197,14 +197,14 @@ async function passMs(frame: Frame): Promise<number> {
   return durations.at(-1)!;
 }
 
-async function closeAnalyzePanel(page: Page): Promise<void> {
-  const tab = page.locator('.tabs-container .tab', { hasText: `Analyze: ${FOLDER}` });
+export async function closeAnalyzePanel(page: Page, folder = FOLDER): Promise<void> {
+  const tab = page.locator('.tabs-container .tab', { hasText: `Analyze: ${folder}` });
   await tab.hover();
   await tab.locator('.codicon-close').click();
   await tab.waitFor({ state: 'detached' });
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

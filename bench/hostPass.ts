@@ -1,10 +1,11 @@
 /**
  * Analyze's folder pass as the extension host runs it for an ONNX model (src/node/folderPassThread.ts):
  * a worker thread on ONNX Runtime that decodes each batch of files while the last one runs, asked for
- * two batches ahead as the panel asks. The folder is 64 photos at 224×224 as JPEG files, made from
- * the sample's photos; the time is the whole pass, files read to summaries back.
+ * two batches ahead as the panel asks. The folder is photos at 224×224 as JPEG files, made from the
+ * sample's photos; the time is the whole pass, files read to summaries back. Section `torch` times it
+ * alone; section `analyze-native` (analyzeNative.ts) times it in the panel.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encode } from 'jpeg-js';
@@ -23,6 +24,13 @@ const AHEAD = 2;
 /** 64 JPEG photos at 224×224 in a fresh folder (removed by the returned function). */
 export async function photoFolder(): Promise<{ folder: string; remove(): void }> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'convlens-photos-'));
+  await writePhotos(folder, COPIES);
+  return { folder, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+/** `copies` of each of the sample's photos, resized to 224×224 and saved as JPEG (quality 90) in `folder`. */
+export async function writePhotos(folder: string, copies: number): Promise<void> {
+  mkdirSync(folder, { recursive: true });
   const photos = path.join(repoRoot, 'sample', 'photos');
   const names = readdirSync(photos).filter((name) => /\.(png|jpg)$/.test(name));
   for (const name of names) {
@@ -31,9 +39,8 @@ export async function photoFolder(): Promise<{ folder: string; remove(): void }>
     const rgba = Buffer.alloc(224 * 224 * 4, 255);
     for (let i = 0; i < 224 * 224; i++) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = Math.round(rgb[i * 3 + c]);
     const jpeg = encode({ data: rgba, width: 224, height: 224 }, 90).data;
-    for (let copy = 0; copy < COPIES; copy++) writeFileSync(path.join(folder, `${copy}-${name.replace(/\.\w+$/, '.jpg')}`), jpeg);
+    for (let copy = 0; copy < copies; copy++) writeFileSync(path.join(folder, `${copy}-${name.replace(/\.\w+$/, '.jpg')}`), jpeg);
   }
-  return { folder, remove: () => rmSync(folder, { recursive: true, force: true }) };
 }
 
 /** Milliseconds per 16 images of the host's pass over `folder` with the model at `modelFile`, on `threads` threads. */

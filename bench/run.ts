@@ -2,7 +2,7 @@
  * `npm run bench`: ConvLens's speed, as ratios to baselines measured in the same run on the same
  * machine: its own forward pass on the same backend (TensorFlow.js's WebAssembly backend in Node; set
  * CONVLENS_BACKEND=cpu for the CPU backend), and PyTorch doing the same computation (section torch).
- *   npm run bench -- layer-tree          one section (layer-tree, explain, metrics, weights, torch, dataset, analyze-webview, webview, segmentation)
+ *   npm run bench -- layer-tree          one section (layer-tree, explain, metrics, weights, torch, dataset, analyze-webview, analyze-native, webview, segmentation)
  *   CONVLENS_BENCH_METHODS=gradcam,scorecam npm run bench -- explain
  */
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { benchWebview } from './webview';
 import { resnet18 } from './resnet';
 import { benchSideBySide } from './sideBySide';
 import { benchAnalyzeWebview } from './analyzeWebview';
+import { benchAnalyzeNative } from './analyzeNative';
 import { benchSegmentation } from './segmentation';
 import { benchWeights } from './weights';
 
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   const sharedModels = process.env.CONVLENS_SHARED_MODELS ?? path.resolve(__dirname, '..', '..', 'shared', 'models');
   // The torchvision models exported by bench/pytorch/export_models.py (section torch writes them).
   const exported = process.env.CONVLENS_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'convlens-bench', 'models');
-  const sections = (process.argv[2] ?? 'layer-tree,explain,metrics,weights,torch,dataset,analyze-webview,webview,segmentation').split(',');
+  const sections = (
+    process.argv[2] ?? 'layer-tree,explain,metrics,weights,torch,dataset,analyze-webview,analyze-native,webview,segmentation'
+  ).split(',');
   if (sections.includes('layer-tree')) {
     console.log("## Time to the layer tree (ratio = layer tree / reading the files' bytes)\n");
     console.log(await benchLayerTree(sharedModels));
@@ -99,6 +102,10 @@ async function main(): Promise<void> {
   if (sections.includes('analyze-webview')) {
     console.log("\n## The Analyze panel's folder pass in VS Code against the engine on the same backend (images/s)\n");
     console.log(await benchAnalyzeWebview());
+  }
+  if (sections.includes('analyze-native')) {
+    console.log("\n## The Analyze panel's folder pass for an ONNX model: the extension host's ONNX Runtime against PyTorch (images/s)\n");
+    console.log(await benchAnalyzeNative(exported));
   }
   if (sections.includes('segmentation')) {
     console.log('\n## Saliency → segmentation: mean IoU with the true object masks, threshold-only against refined\n');

@@ -29,8 +29,8 @@ import { fileModelSource } from '../src/node/fileModelSource';
 import { hostPassMsPer16, photoFolder } from './hostPass';
 import { medianMs, table } from './timing';
 
-const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
-const SCRIPTS = path.join(__dirname, 'pytorch');
+export const PYTHON = process.env.CONVLENS_PYTHON ?? '/usr/bin/python3';
+export const SCRIPTS = path.join(__dirname, 'pytorch');
 const MODELS = ['resnet18', 'resnet50', 'mobilenet_v2', 'efficientnet_b0'];
 
 /** Methods ONNX Runtime runs, at the thread count compared: all but ShapleyCAM's Hessian-vector product. */
@@ -70,7 +70,7 @@ function hasTorch(): boolean {
 }
 
 /** Installs Debian's PyTorch where it is missing and this process may (root, apt); true when it is there. */
-function ensureTorch(): boolean {
+export function ensureTorch(): boolean {
   if (hasTorch()) return true;
   if (process.getuid?.() !== 0) return false;
   console.error('  installing python3-torch and python3-torchvision with apt-get…');
@@ -78,7 +78,7 @@ function ensureTorch(): boolean {
   return hasTorch();
 }
 
-function torchRun(modelsDir: string, threads: number, models: string[], methods: string[], repeats: number): TorchRun {
+export function torchRun(modelsDir: string, threads: number, models: string[], methods: string[], repeats: number): TorchRun {
   const args = [
     path.join(SCRIPTS, 'side_by_side.py'),
     '--models',

@@ -38,6 +38,12 @@ function resizeInterleaved(
   outHeight: number,
 ): Float32Array {
   const out = new Float32Array(outWidth * outHeight * channels);
+  if (width === outWidth && height === outHeight) {
+    // The formula at the same size gives each value back; copied, a folder of images already at the
+    // model's size is not interpolated for nothing.
+    for (let p = 0, o = 0; p < width * height; p++) for (let c = 0; c < channels; c++) out[o++] = values[p * stride + c];
+    return out;
+  }
   const rows = sourceSpans(height, outHeight);
   const columns = sourceSpans(width, outWidth);
   let o = 0;

@@ -1,15 +1,16 @@
 /**
- * What the extension host and its folder-pass worker (folderPassWorker.ts) say to each other: the worker
- * opens one ONNX model on ONNX Runtime, then summarises batches of image files the host has read.
+ * What the extension host and its folder-pass workers say to each other: the image worker
+ * (imageDecodeWorker.ts) decodes a batch of files to the model's pixels while the pass worker
+ * (folderPassWorker.ts), which opened one ONNX model on ONNX Runtime, summarises the batch before.
  */
+import type { BatchPixels, ImageFileBytes } from '../engine/dataset/batchPixels';
+import type { BatchSummary } from '../engine/dataset/features';
 import type { Limits } from '../engine/limits';
 import type { Preprocessing } from '../engine/preprocess';
-import type { BatchSummary } from '../engine/dataset/features';
-import type { FolderImage } from '../shared/analyzeProtocol';
 
 /** A batch of folder images for the native folder pass: the files as read, and what to compute. */
 export interface BatchToSummarise {
-  files: FolderImage[];
+  files: ImageFileBytes[];
   preprocessing: Preprocessing;
   featureLayer: string;
   peakLayer?: string;
@@ -28,14 +29,34 @@ export interface NativeFolderPass {
 }
 
 export const FOLDER_PASS_WORKER = 'convlens-folder-pass';
+export const IMAGE_DECODE_WORKER = 'convlens-image-decode';
 
 export type FolderPassRequest =
   | { type: 'open'; id: number; modelFile: string; limits: Partial<Limits>; threads: number }
-  | ({ type: 'summarise'; id: number } & BatchToSummarise);
+  | {
+      type: 'summarise';
+      id: number;
+      /** [count, height, width, 3] as `batchPixels` makes it. */
+      rgb: Float32Array;
+      count: number;
+      preprocessing: Preprocessing;
+      featureLayer: string;
+      peakLayer?: string;
+    };
 
-export type FolderPassReply =
-  | { type: 'ready' }
-  | { type: 'opened'; id: number }
-  | { type: 'summarised'; id: number; batch: SummarisedBatch }
-  /** `message` is one sentence for the user (the request could not be served). */
-  | { type: 'failed'; id: number; message: string };
+export type FolderPassReply = { type: 'opened'; id: number } | { type: 'summarised'; id: number; summary: BatchSummary };
+
+export interface DecodeRequest {
+  type: 'decode';
+  id: number;
+  files: ImageFileBytes[];
+  width: number;
+  height: number;
+  maxPixels: number;
+}
+
+export interface DecodeReply {
+  type: 'decoded';
+  id: number;
+  pixels: BatchPixels;
+}

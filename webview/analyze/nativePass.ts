@@ -13,7 +13,6 @@ const AHEAD = 2;
 
 export interface NativePassRequest {
   count: number;
-  batchSize: number;
   preprocessing: Preprocessing;
   featureLayer: string;
   peakLayer?: string;
@@ -48,19 +47,22 @@ export class HostNativePass {
     this.opening = Promise.resolve(false);
   }
 
-  /** The batch summaries of one pass, for analyseFolder's `summarise`. */
-  summariser({ count, batchSize, problems, ...what }: NativePassRequest): (start: number, end: number) => Promise<BatchSummary> {
-    const asked = new Map<number, Promise<HostBatch>>();
-    const ask = (start: number) => {
-      if (start >= count || asked.has(start)) return;
-      const batch = summariseNatively({ start, end: Math.min(count, start + batchSize), ...what });
+  /** The batch summaries of one pass, for analyseFolder's `summarise`: the batches it asks for, and the next ones ahead. */
+  summariser({ count, problems, ...what }: NativePassRequest): (start: number, end: number) => Promise<BatchSummary> {
+    const asked = new Map<string, Promise<HostBatch>>();
+    const ask = (start: number, end: number) => {
+      const key = `${start}-${end}`;
+      if (start >= count || asked.has(key)) return;
+      const batch = summariseNatively({ start, end, ...what });
       batch.catch(() => undefined); // rejected to the pass when it gets there
-      asked.set(start, batch);
+      asked.set(key, batch);
     };
-    return async (start) => {
-      for (let k = 0; k <= AHEAD; k++) ask(start + k * batchSize);
-      const batch = await asked.get(start)!;
-      asked.delete(start);
+    return async (start, end) => {
+      const size = end - start;
+      for (let k = 0; k <= AHEAD; k++) ask(start + k * size, Math.min(count, end + k * size));
+      const key = `${start}-${end}`;
+      const batch = await asked.get(key)!;
+      asked.delete(key);
       for (const [path, reason] of batch.problems) problems.set(path, reason);
       return summaryOf(batch);
     };

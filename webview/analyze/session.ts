@@ -99,9 +99,7 @@ export class AnalyzeSession {
         let natively: boolean;
         ({ features, natively } = await this.streamFolder(layer, peakLayer, mine, readsBegun));
         postToHost({ type: 'storeCache', key, features: cacheEntry(features, [...this.folder.problems]) });
-        this.reports.status(
-          `Features of ${layer} for ${this.decodedCount()} images${natively ? ' (ONNX Runtime in the extension host)' : ''}.`,
-        );
+        this.reports.status(`Features of ${layer} for ${this.decodedCount()} images${this.where(natively)}.`);
       }
     } catch (error) {
       if (error instanceof ExplanationCancelled) this.reports.status('Cancelled.');
@@ -158,6 +156,13 @@ export class AnalyzeSession {
     return this.features;
   }
 
+  /** Where the pass ran, when the host offered its native runtime: there, or here and why not there. */
+  private where(natively: boolean): string {
+    if (natively) return ' (ONNX Runtime in the extension host)';
+    const declined = this.native.declined;
+    return declined ? ` (in this view: the extension host's ONNX Runtime did not run it: ${declined})` : '';
+  }
+
   private decodedCount(): number {
     return this.entries.length - this.folder.problems.size;
   }
@@ -197,13 +202,13 @@ export class AnalyzeSession {
       try {
         const summarise = this.native.summariser({
           count: this.entries.length,
-          batchSize: folderBatchSize('native', this.pixels()),
           preprocessing: this.opened.input.preprocessing,
           featureLayer: layer,
           peakLayer,
           problems: this.folder.problems,
         });
-        return { features: await this.runPass(layer, peakLayer, token, { summarise }), natively: true };
+        const batchSize = folderBatchSize('native', this.pixels());
+        return { features: await this.runPass(layer, peakLayer, token, { summarise, batchSize }), natively: true };
       } catch (error) {
         if (error instanceof ExplanationCancelled) throw error;
         this.native.stop((error as Error).message);
