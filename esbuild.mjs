@@ -156,7 +156,11 @@ function copyNativeRuntime() {
     ['onnxruntime-node', ['package.json', 'dist', binaries]],
     ['onnxruntime-common', ['package.json', 'dist/cjs']],
   ]) {
-    for (const part of parts) cpSync(`node_modules/${pkg}/${part}`, `dist/node_modules/${pkg}/${part}`, { recursive: true });
+    for (const part of parts) {
+      // What Node loads: no source maps or type declarations.
+      const filter = (file) => !/\.(map|d\.ts)$/.test(file);
+      cpSync(`node_modules/${pkg}/${part}`, `dist/node_modules/${pkg}/${part}`, { recursive: true, filter });
+    }
   }
 }
 
