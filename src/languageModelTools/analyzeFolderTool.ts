@@ -6,11 +6,13 @@
 import * as vscode from 'vscode';
 import * as tf from '@tensorflow/tfjs-core';
 import { confusionMatrix } from '../engine/dataset/confusion';
+import { askingAhead } from '../engine/dataset/askingAhead';
 import { analyseFolder, folderBatchSize } from '../engine/dataset/features';
 import { matchLabels } from '../engine/dataset/imageFolder';
 import type { OpenedModel } from '../engine/openModel';
 import { imagesToInput, type RgbaImage } from '../engine/preprocess';
 import { imageUri, listFolderImages } from '../panels/analyze/folderImages';
+import { NativePass } from '../panels/analyze/nativePass';
 import { baseName } from '../panels/common/workspaceModelSource';
 import type { FolderEntry } from '../shared/analyzeProtocol';
 import { asToolError, openWorkspaceModel, progressOf, readWorkspaceImage, ToolInputError, workspacePath, workspaceUri } from './toolInputs';
@@ -62,7 +64,7 @@ export class AnalyzeFolderTool implements vscode.LanguageModelTool<AnalyzeFolder
     const modelUri = await workspaceUri(options.input.model, 'model');
     const opened = await openWorkspaceModel(modelUri);
     try {
-      const features = await runFolder(opened, folder, images, token).catch((error: unknown) => {
+      const features = await runFolder(opened, modelUri, folder, images, token).catch((error: unknown) => {
         throw asToolError(error, baseName(modelUri));
       });
       return new vscode.LanguageModelToolResult([
@@ -76,21 +78,50 @@ export class AnalyzeFolderTool implements vscode.LanguageModelTool<AnalyzeFolder
   }
 }
 
-/** Predictions for every image, in batches decoded only when needed; cancellable between batches. */
-async function runFolder(opened: OpenedModel, folder: vscode.Uri, images: readonly FolderEntry[], token: vscode.CancellationToken) {
+/**
+ * Predictions for every image, in batches decoded only when needed; cancellable between batches. An ONNX
+ * model on the host's disk runs on ONNX Runtime in worker threads (the Analyze panel's native pass), the
+ * extension host's own thread staying free; other models on TensorFlow.js here.
+ */
+async function runFolder(
+  opened: OpenedModel,
+  modelUri: vscode.Uri,
+  folder: vscode.Uri,
+  images: readonly FolderEntry[],
+  token: vscode.CancellationToken,
+) {
   const { preprocessing } = opened.input;
+  // Only the predictions are reported: the output itself serves as the (tiny) feature.
+  const featureLayer = opened.model.outputs[0];
+  const pass = { count: images.length, featureLayer, progress: progressOf(token) };
+  const native = new NativePass(modelUri, folder);
+  try {
+    if (native.offered(images) && (await native.open()) === undefined) {
+      const batches = askingAhead(images.length, 2, (start, end) =>
+        native.summarise(images.slice(start, end), { preprocessing, featureLayer }),
+      );
+      return await analyseFolder(opened.model, {
+        ...pass,
+        summarise: async (start, end) => {
+          const { summary, problems } = await batches(start, end);
+          if (problems.length) throw new ToolInputError(problems[0][1]);
+          return summary;
+        },
+        batchSize: folderBatchSize('native', preprocessing.width * preprocessing.height),
+      });
+    }
+  } finally {
+    native.dispose();
+  }
   const loadBatch = async (start: number, end: number): Promise<tf.Tensor4D> => {
     const pixels: RgbaImage[] = [];
     for (const image of images.slice(start, end)) pixels.push(await readWorkspaceImage(imageUri(folder, image.path), opened));
     return imagesToInput(pixels, preprocessing);
   };
   return analyseFolder(opened.model, {
-    count: images.length,
+    ...pass,
     loadBatch,
-    // Only the predictions are reported: the output itself serves as the (tiny) feature.
-    featureLayer: opened.model.outputs[0],
     batchSize: folderBatchSize(tf.getBackend(), preprocessing.width * preprocessing.height),
-    progress: progressOf(token),
   });
 }
 

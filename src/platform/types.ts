@@ -5,9 +5,9 @@
  * `<name>.web.ts` in place of `<name>.ts` for the browser.
  */
 import type { Limits } from '../engine/limits';
-import type { NativeFolderPass } from '../node/folderPassMessages';
+import type { NativeFolderPass, SummarisedBatch } from '../node/folderPassMessages';
 
-export type { NativeFolderPass };
+export type { NativeFolderPass, SummarisedBatch };
 
 export interface LocalDisk {
   /** A regular file's bytes, judged before reading (size, FIFO, device); `refuse` makes the error that says why not. */

@@ -3,6 +3,7 @@
  * where it offers one: asked once whether it can run the model, then for each batch's summary, the
  * next batches asked for ahead so that the host reads and decodes them while it runs this one.
  */
+import { askingAhead } from '../../src/engine/dataset/askingAhead';
 import type { BatchSummary } from '../../src/engine/dataset/features';
 import type { Preprocessing } from '../../src/engine/preprocess';
 import type { HostBatch } from '../../src/shared/analyzeProtocol';
@@ -49,20 +50,9 @@ export class HostNativePass {
 
   /** The batch summaries of one pass, for analyseFolder's `summarise`: the batches it asks for, and the next ones ahead. */
   summariser({ count, problems, ...what }: NativePassRequest): (start: number, end: number) => Promise<BatchSummary> {
-    const asked = new Map<string, Promise<HostBatch>>();
-    const ask = (start: number, end: number) => {
-      const key = `${start}-${end}`;
-      if (start >= count || asked.has(key)) return;
-      const batch = summariseNatively({ start, end, ...what });
-      batch.catch(() => undefined); // rejected to the pass when it gets there
-      asked.set(key, batch);
-    };
+    const batches = askingAhead(count, AHEAD, (start, end) => summariseNatively({ start, end, ...what }));
     return async (start, end) => {
-      const size = end - start;
-      for (let k = 0; k <= AHEAD; k++) ask(start + k * size, Math.min(count, end + k * size));
-      const key = `${start}-${end}`;
-      const batch = await asked.get(key)!;
-      asked.delete(key);
+      const batch = await batches(start, end);
       for (const [path, reason] of batch.problems) problems.set(path, reason);
       return summaryOf(batch);
     };

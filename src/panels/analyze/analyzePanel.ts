@@ -58,7 +58,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
       const declined = await this.nativePass.open();
       return declined ? { declined } : {};
     });
-    this.channel.answer('summariseNatively', ({ start, end, ...batch }) => this.nativePass.summarise(this.images.slice(start, end), batch));
+    this.channel.answer('summariseNatively', ({ start, end, ...batch }) =>
+      this.nativePass.summariseForPage(this.images.slice(start, end), batch),
+    );
     this.channel.answer('readImages', ({ paths }) => {
       const slot = this.readsAsked++ % READS_AT_ONCE;
       const files = this.reads[slot].then(() =>

@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import type { Preprocessing } from '../../engine/preprocess';
 import { startNativeFolderPass } from '../../platform/nativeFolderPass';
-import type { NativeFolderPass } from '../../platform/types';
+import type { NativeFolderPass, SummarisedBatch } from '../../platform/types';
 import type { FolderEntry, HostBatch } from '../../shared/analyzeProtocol';
 import { hasImageExtension, NODE_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { limitsSetting, nativeRuntimeSetting } from '../../settings';
@@ -47,16 +47,25 @@ export class NativePass implements vscode.Disposable {
     return typeof pass === 'string' ? pass : undefined;
   }
 
+  /** The summary of these images of the folder, read as the webview's would be, and those left out with the reason. */
   async summarise(
     images: readonly FolderEntry[],
     batch: { preprocessing: Preprocessing; featureLayer: string; peakLayer?: string },
-  ): Promise<HostBatch> {
+  ): Promise<SummarisedBatch> {
     const pass = await this.opening;
     if (!pass || typeof pass === 'string') throw new Error('the native pass is not running');
     const files = await Promise.all(
       images.map(async ({ path }) => ({ path, ...(await readFileInFolder(this.folder, path, `${path} cannot be read`)) })),
     );
-    const { summary, problems } = await pass.summarise({ files, ...batch });
+    return pass.summarise({ files, ...batch });
+  }
+
+  /** `summarise`'s answer as the webview receives it. */
+  async summariseForPage(
+    images: readonly FolderEntry[],
+    batch: { preprocessing: Preprocessing; featureLayer: string; peakLayer?: string },
+  ): Promise<HostBatch> {
+    const { summary, problems } = await this.summarise(images, batch);
     return {
       features: ownBuffer(summary.features),
       dim: summary.dim,
