@@ -1,10 +1,10 @@
 /**
  * Analyze's folder pass on the extension host's native runtime: an ONNX model on the host's disk runs
- * on ONNX Runtime in a worker thread (platform/nativeFolderPass.ts), several times faster than the
+ * on ONNX Runtime in worker threads (platform/nativeFolderPass.ts), several times faster than the
  * webview's TensorFlow.js on one WebAssembly thread. The host reads each batch's files as it would
- * for the webview, and only the batch's summary goes to the page. Where the runtime is missing (the
- * browser's extension host, a build without it), the setting is off, or it cannot run the model, the
- * page runs the pass itself.
+ * for the webview, and only the batch's summary goes to the page (or to the agents' folder tool).
+ * Where the runtime is missing (the browser's extension host, a build without it), the setting is off,
+ * or it cannot run the model, the page (or the tool) runs the pass on TensorFlow.js.
  */
 import * as vscode from 'vscode';
 import type { Preprocessing } from '../../engine/preprocess';
