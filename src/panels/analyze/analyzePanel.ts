@@ -3,7 +3,7 @@
  * layer responds to across it. Besides what every model panel gets (the model's files, progress with
  * cancel, errors, PNGs saved), the host lists the folder, serves the images in batches, keeps the
  * feature cache, opens images and their explanations, and, for an ONNX model where it has ONNX
- * Runtime, runs the pass itself on a worker thread (nativePass.ts).
+ * Runtime, runs the pass itself on worker threads (nativePass.ts).
  */
 import * as vscode from 'vscode';
 import { readFileInFolder, uriInFolder } from '../common/modelFiles';
@@ -37,7 +37,8 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
    * webview while it stats the folder, and its worker decodes them meanwhile.
    */
   private answers: Promise<unknown> = Promise.resolve();
-  private readonly nativePass: NativePass;
+  /** The native pass on the model as it is now: a new checkpoint gets a new one (`reload`). */
+  private nativePass: NativePass;
 
   static open(extensionUri: vscode.Uri, cache: FeatureCache, model: vscode.Uri, folder: vscode.Uri): AnalyzePanel {
     const panel = ModelPanel.createPanel(extensionUri, 'convlens.analyze', `Analyze: ${baseName(folder)}`, analyzeHtml);
@@ -53,7 +54,6 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
   ) {
     super(panel, model, page);
     this.nativePass = new NativePass(model, folder);
-    this.disposables.push(this.nativePass);
     this.channel.answer('openNativePass', async () => {
       const declined = await this.nativePass.open();
       return declined ? { declined } : {};
@@ -114,6 +114,9 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
     if (this.images.length === 0) {
       void vscode.window.showErrorMessage(`${baseName(this.folder)} holds no images (${WEBVIEW_IMAGE_FORMATS.names}) to analyse.`);
     }
+    const nativePass = this.images.length > 0 && this.nativePass.offered(this.images);
+    // The workers start and open the model while the page opens its own copy (a few seconds each).
+    if (nativePass) void this.nativePass.open();
     this.post({
       type: 'analyze',
       modelFileName: baseName(this.model),
@@ -121,8 +124,20 @@ export class AnalyzePanel extends ModelPanel<AnalyzeProtocol> {
       images: this.images,
       backend: backendSetting(),
       limits: limitsSetting(),
-      nativePass: this.nativePass.offered(this.images),
+      nativePass,
     });
+  }
+
+  override dispose(): void {
+    this.nativePass.dispose();
+    super.dispose();
+  }
+
+  /** The model's files changed: the workers' copy of the model is the old one. */
+  protected override async reload(): Promise<void> {
+    this.nativePass.dispose();
+    this.nativePass = new NativePass(this.model, this.folder);
+    await super.reload();
   }
 
   /** PNGs are saved beside the folder, not in it: a picture saved among the images would join the data analysed. */
