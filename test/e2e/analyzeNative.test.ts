@@ -2,17 +2,18 @@
  * End to end, in a real VS Code: Analyze Images with an ONNX model runs its folder pass on ONNX Runtime
  * in the extension host (a worker thread) rather than in the webview, and the panel shows the same
  * views from it: the sample's SqueezeNet over its photos (real photos, PNG and JPEG, larger than the
- * model's input), a file that is not an image left out by name, top patches from a second native pass.
+ * model's input), a file that is not an image left out by name, top patches from a second native pass;
+ * and when the model file is replaced by another network (a new checkpoint), the pass runs on the new one.
  */
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { sampleWorkspace } from '../support/paths';
+import { repoRoot, sampleWorkspace } from '../support/paths';
 import { skipWithoutCodeServer, workbenchSession } from '../support/session';
 import { chooseFromContextMenu, pickModelIfAsked, revealInExplorer, screenshot, webviewFrame } from '../support/workbench';
-import { waitForText } from '../support/waiting';
+import { waitFor, waitForText } from '../support/waiting';
 
 function prepareWorkspace(workspace: string): void {
   writeFileSync(path.join(workspace, 'photos', 'notes.png'), 'not a picture');
@@ -21,7 +22,10 @@ function prepareWorkspace(workspace: string): void {
 }
 
 describe('Analyze Images with an ONNX model: the pass on the extension host', { skip: skipWithoutCodeServer, timeout: 300_000 }, () => {
-  const session = workbenchSession(sampleWorkspace, { prepare: prepareWorkspace });
+  const session = workbenchSession(sampleWorkspace, {
+    prepare: prepareWorkspace,
+    userSettings: { 'convlens.reloadOnModelChange': 'always' },
+  });
   let frame: Frame;
 
   test('the features come from ONNX Runtime in the extension host; the file that is not an image is named', async () => {
@@ -44,5 +48,26 @@ describe('Analyze Images with an ONNX model: the pass on the extension host', { 
     await waitForText(frame, '#patch-note', /^The 4 images where \S+ channel 3 peaks highest, strongest first/, 120_000);
     assert.equal(await frame.locator('.patch-results .tile').count(), 4);
     await screenshot(session.page, 'analyze-native-patches');
+  });
+
+  test('the model file replaced by another network: the page reloads and the host runs the new one', async () => {
+    const model = path.join(session.server.workspace, 'squeezenet', 'SqueezeNet_fp16.onnx');
+    copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'explain', 'resnet_small.onnx'), model);
+    // The panel rebuilds its page on the new file (convlens.reloadOnModelChange: always).
+    const old = frame;
+    await waitFor(
+      () => old.isDetached(),
+      60_000,
+      () => 'the page was not rebuilt on the new model file',
+    );
+    frame = await webviewFrame(session.page, '#folder-name', 120_000);
+    // The small ResNet's penultimate layer; run on the workers' old SqueezeNet it would not exist.
+    await waitForText(
+      frame,
+      '#analyze-status',
+      /^Features of \S*[Ff]latten\S* for 4 images \(ONNX Runtime in the extension host\)\.$/,
+      120_000,
+    );
+    await screenshot(session.page, 'analyze-native-new-checkpoint');
   });
 });

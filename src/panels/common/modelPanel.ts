@@ -123,7 +123,8 @@ export abstract class ModelPanel<P extends AnyPanelProtocol> implements vscode.D
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));
     const prefix = `${folder.path}/`;
     const changed = (uri: vscode.Uri) => {
-      const relative = uri.path.slice(prefix.length);
+      // The model file itself was read as '' (readModelFile's name for it).
+      const relative = uri.path === this.model.path ? '' : uri.path.slice(prefix.length);
       if (!uri.path.startsWith(prefix) || !this.filesRead.has(relative) || this.ownWrites.has(relative)) return;
       clearTimeout(this.settling);
       this.settling = setTimeout(() => void this.modelChanged(), SETTLE_MS);
