@@ -3,22 +3,12 @@
  * runs the network on one thread, so on a machine with two cores the imputations of the next images
  * overlap the network's pass over the last ones (`perturbationThread.ts`).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { type JobReply, threadMaker, type ThreadConnection, WORKER_NAME, WORKER_START_MS } from '../engine/metrics/perturbationThread';
 import { setImputationThread } from '../engine/metrics/perturbations';
-
-/** The bundled worker beside the command line (dist/), else the source through tsx (tests, bench). */
-function startWorker(): Worker {
-  const bundled = path.join(__dirname, 'imputationWorker.js');
-  if (existsSync(bundled)) return new Worker(bundled, { name: WORKER_NAME });
-  const source = path.join(__dirname, 'imputationWorker.ts');
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, name: WORKER_NAME });
-}
+import { startWorker } from './workerClient';
 
 async function connect(): Promise<ThreadConnection> {
-  const worker = startWorker();
+  const worker = startWorker('imputationWorker', WORKER_NAME);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the imputation worker did not start')), WORKER_START_MS);
     worker.once('message', () => (clearTimeout(timer), resolve()));

@@ -18,6 +18,14 @@ export type WorkerReply = { type: 'ready' } | { type: 'failed'; id: number; mess
 /** A request without the id the client gives it (for each member of a union). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+/** The worker `script` (its name in dist/ and src/node/, without extension) on a thread called `name`. */
+export function startWorker(script: string, name: string): Worker {
+  const bundled = path.join(__dirname, `${script}.js`);
+  if (existsSync(bundled)) return new Worker(bundled, { name });
+  const source = path.join(__dirname, `${script}.ts`);
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, name });
+}
+
 export class WorkerClient<Request extends WorkerRequest, Reply extends { id: number }> {
   private readonly pending = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void }>();
   private nextId = 0;
@@ -27,11 +35,7 @@ export class WorkerClient<Request extends WorkerRequest, Reply extends { id: num
 
   /** `script`: the worker's name in dist/ and src/node/, without extension; `name`: its thread's name. */
   constructor(script: string, name: string, startMs: number) {
-    const bundled = path.join(__dirname, `${script}.js`);
-    const source = path.join(__dirname, `${script}.ts`);
-    this.worker = existsSync(bundled)
-      ? new Worker(bundled, { name })
-      : new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, name });
+    this.worker = startWorker(script, name);
     this.started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the ${name} worker did not start`)), startMs);
       this.worker.once('message', () => (clearTimeout(timer), resolve()));
