@@ -13,7 +13,7 @@ import type { NativeFolderPass, SummarisedBatch } from '../../platform/types';
 import type { FolderEntry, HostBatch } from '../../shared/analyzeProtocol';
 import { hasImageExtension, NODE_IMAGE_FORMATS } from '../../shared/imageFormats';
 import { limitsSetting, nativeRuntimeSetting } from '../../settings';
-import { readFileInFolder } from '../common/modelFiles';
+import { exactBuffer, readFileInFolder } from '../common/modelFiles';
 
 export class NativePass implements vscode.Disposable {
   private opening: Promise<NativeFolderPass | string> | undefined;
@@ -67,12 +67,12 @@ export class NativePass implements vscode.Disposable {
   ): Promise<HostBatch> {
     const { summary, problems } = await this.summarise(images, batch);
     return {
-      features: ownBuffer(summary.features),
+      features: exactBuffer(summary.features),
       dim: summary.dim,
-      scores: ownBuffer(summary.scores),
+      scores: exactBuffer(summary.scores),
       classCount: summary.classCount,
       ...(summary.peaks
-        ? { peaks: { ...summary.peaks, values: ownBuffer(summary.peaks.values), positions: ownBuffer(summary.peaks.positions) } }
+        ? { peaks: { ...summary.peaks, values: exactBuffer(summary.peaks.values), positions: exactBuffer(summary.peaks.positions) } }
         : {}),
       problems,
     };
@@ -93,11 +93,4 @@ export class NativePass implements vscode.Disposable {
       return (error as Error).message;
     }
   }
-}
-
-/** The array's own bytes as one ArrayBuffer: what a webview message carries intact. */
-function ownBuffer(array: Float32Array | Int32Array): ArrayBuffer {
-  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength
-    ? (array.buffer as ArrayBuffer)
-    : (array.slice().buffer as ArrayBuffer);
 }

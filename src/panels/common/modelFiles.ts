@@ -54,11 +54,14 @@ export async function readFileAnswer(uri: vscode.Uri, error: string): Promise<Fi
 }
 
 /**
- * The bytes as an ArrayBuffer of their own: webviews receive ArrayBuffers intact, while a Uint8Array
- * (often a view into a larger pooled buffer) does not survive the trip.
+ * The array's bytes as an ArrayBuffer of their own (copied unless the array spans its whole buffer):
+ * webviews receive ArrayBuffers intact, while a typed array (often a view into a larger pooled buffer)
+ * does not survive the trip.
  */
-function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer as ArrayBuffer;
+export function exactBuffer(array: Uint8Array | Float32Array | Int32Array): ArrayBuffer {
+  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength
+    ? (array.buffer as ArrayBuffer)
+    : (array.slice().buffer as ArrayBuffer);
 }
 
 /** An image's name and bytes for a webview, or undefined (after telling the user) when it cannot be read. */
